@@ -1,0 +1,248 @@
+"""Learning paths, courses, modules, lessons, assignments (versioned), enrollments, progress."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Track(models.TextChoices):
+    DATA_SCIENCE = "data-science", _("Data science")
+    CYBERSECURITY = "cybersecurity", _("Cybersecurity")
+    HEALTH_LAW = "health-law", _("Health law")
+    DATA_GOVERNANCE = "data-governance", _("Data governance")
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Competency(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("competency")
+        verbose_name_plural = _("competencies")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Course(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    # The language the course content is written in (not the interface language).
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    status = models.CharField(
+        _("status"), max_length=16, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
+    )
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="taught_courses", verbose_name=_("instructors")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title}"
+
+
+class LearningPath(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    track = models.CharField(_("track"), max_length=32, choices=Track.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
+    )
+    competencies = models.ManyToManyField(Competency, blank=True, related_name="paths")
+    courses = models.ManyToManyField(Course, through="PathCourse", related_name="paths")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("learning path")
+        verbose_name_plural = _("learning paths")
+        ordering = ["track", "code"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PathCourse(models.Model):
+    """A course's place in a path. Its `gate` says what it means for the courses after it:
+    required (they stay locked until this one is complete) or recommended (advice only)."""
+
+    class Gate(models.TextChoices):
+        REQUIRED = "required", _("Required")
+        RECOMMENDED = "recommended", _("Recommended")
+
+    path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="path_courses")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="path_courses")
+    position = models.PositiveIntegerField(_("position"))
+    gate = models.CharField(_("prerequisite"), max_length=16, choices=Gate.choices, default=Gate.REQUIRED)
+
+    class Meta:
+        ordering = ["path", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["path", "course"], name="courses_pathcourse_unique_course"),
+            models.UniqueConstraint(fields=["path", "position"], name="courses_pathcourse_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path_id}#{self.position}: {self.course_id}"
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    title = models.CharField(_("title"), max_length=200)
+    position = models.PositiveIntegerField(_("position"))
+
+    class Meta:
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+        ordering = ["course", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "position"],
+                name="courses_module_unique_position",
+                deferrable=models.Deferrable.DEFERRED,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Lesson(models.Model):
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    title = models.CharField(_("title"), max_length=200)
+    body_markdown = models.TextField(_("body (Markdown)"), blank=True)
+    # Sanitized HTML rendered from body_markdown on save by the service; never user-typed.
+    body_html = models.TextField(editable=False, blank=True)
+    position = models.PositiveIntegerField(_("position"))
+
+    class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        ordering = ["module", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["module", "position"],
+                name="courses_lesson_unique_position",
+                deferrable=models.Deferrable.DEFERRED,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Assignment(models.Model):
+    class Kind(models.TextChoices):
+        QUIZ = "quiz", _("Quiz")
+        CODE = "code", _("Code")
+        FLAG = "flag", _("Flag")
+        ESSAY = "essay", _("Essay")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="assignments")
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    points = models.DecimalField(_("points"), max_digits=7, decimal_places=2, default=100)
+    # Share of the points needed to pass, 0..1.
+    pass_threshold = models.DecimalField(_("pass threshold"), max_digits=4, decimal_places=3, default=0.5)
+    is_required = models.BooleanField(_("required for completion"), default=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    attempts_allowed = models.PositiveIntegerField(_("attempts allowed"), null=True, blank=True)
+    # Late policy: this many percent of the points off per day late, refused after the cutoff.
+    late_penalty_per_day = models.DecimalField(_("late penalty per day (%)"), max_digits=5, decimal_places=2, default=0)
+    late_cutoff_days = models.PositiveIntegerField(_("late cutoff (days)"), null=True, blank=True)
+    competencies = models.ManyToManyField(Competency, blank=True, related_name="assignments")
+    # The version learners answer now. Editing a published assignment makes a new version.
+    current_version = models.ForeignKey(
+        "AssignmentVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["module", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AssignmentVersion(models.Model):
+    """An immutable snapshot of what learners answer: prompt and kind-specific spec. Submissions
+    point here so they stay readable as they were answered."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    prompt_markdown = models.TextField(blank=True)
+    prompt_html = models.TextField(blank=True)
+    # Kind-specific: quiz questions and answers, hashed flags, code tests and expected outputs,
+    # essay rubric. Validated per kind by the service; graders read it, learners never see it raw.
+    spec = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assignment", "number"]
+        constraints = [models.UniqueConstraint(fields=["assignment", "number"], name="courses_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} v{self.number}"
+
+
+class Enrollment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        DROPPED = "dropped", _("Dropped")
+        COMPLETED_ELSEWHERE = "completed-elsewhere", _("Completed elsewhere")
+
+    class Source(models.TextChoices):
+        SELF = "self", _("Self-enrolled")
+        SYNC = "sync", _("University sync")
+        ONEROSTER = "oneroster", _("OneRoster import")
+        STAFF = "staff", _("Staff")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.SELF)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="courses_enrollment_unique_user_course")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.course_id} ({self.status})"
+
+
+class LessonProgress(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    viewed_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="courses_lessonprogress_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on lesson {self.lesson_id}"

@@ -1,0 +1,138 @@
+"""Reads of courses, paths and progress, scoped to the acting user, each with a fixed number of
+queries whatever the size of the data."""
+
+from django.db.models import F, Prefetch, Q
+
+from .models import (
+    Assignment,
+    Course,
+    Enrollment,
+    LearningPath,
+    Lesson,
+    Module,
+    PathCourse,
+    PublicationStatus,
+)
+
+
+def is_course_staff(*, user, course: Course) -> bool:
+    """Instructors of this course and platform staff may edit it and see everything in it."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or course.instructors.filter(pk=user.pk).exists()
+
+
+def completed_course_ids(*, user) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Enrollment.objects.filter(user=user)
+        .filter(Q(completed_at__isnull=False) | Q(status=Enrollment.Status.COMPLETED_ELSEWHERE))
+        .values_list("course_id", flat=True)
+    )
+
+
+def _blocking_prerequisites(*, course_id: int, path_courses: list[PathCourse], done: set[int]) -> list[Course]:
+    """The required courses placed before `course_id` in the given paths that are not done."""
+    by_path: dict[int, list[PathCourse]] = {}
+    for pc in path_courses:
+        by_path.setdefault(pc.path_id, []).append(pc)
+    missing: dict[int, Course] = {}
+    for steps in by_path.values():
+        steps.sort(key=lambda s: s.position)
+        positions = [s.position for s in steps if s.course_id == course_id]
+        if not positions:
+            continue
+        for step in steps:
+            if step.position < positions[0] and step.gate == PathCourse.Gate.REQUIRED and step.course_id not in done:
+                missing[step.course_id] = step.course
+    return list(missing.values())
+
+
+def missing_prerequisites(*, user, course: Course) -> list[Course]:
+    """Required prerequisite courses the user has not completed, in any published path."""
+    path_ids = PathCourse.objects.filter(course=course, path__status=PublicationStatus.PUBLISHED).values("path_id")
+    steps = list(PathCourse.objects.filter(path_id__in=path_ids).select_related("course"))
+    return _blocking_prerequisites(course_id=course.pk, path_courses=steps, done=completed_course_ids(user=user))
+
+
+def enrollment_get(*, user, course: Course) -> Enrollment | None:
+    if not user.is_authenticated:
+        return None
+    return Enrollment.objects.filter(user=user, course=course).first()
+
+
+def can_access_course(*, user, course: Course) -> bool:
+    """Learners reach a course's lessons and assignments when actively enrolled and no required
+    prerequisite is missing; instructors of the course and staff always."""
+    if not user.is_authenticated:
+        return False
+    if is_course_staff(user=user, course=course):
+        return True
+    enrollment = enrollment_get(user=user, course=course)
+    if enrollment is None or enrollment.status != Enrollment.Status.ACTIVE:
+        return False
+    return course.status == PublicationStatus.PUBLISHED and not missing_prerequisites(user=user, course=course)
+
+
+def catalogue(*, user) -> list[LearningPath]:
+    """Published paths with their courses in order; each course carries `can_start` and
+    `is_complete` for this user. Three queries whatever the number of paths and courses."""
+    paths = list(
+        LearningPath.objects.filter(status=PublicationStatus.PUBLISHED).prefetch_related(
+            Prefetch(
+                "path_courses",
+                queryset=PathCourse.objects.select_related("course").order_by("position"),
+            )
+        )
+    )
+    done = completed_course_ids(user=user)
+    for path in paths:
+        steps = list(path.path_courses.all())
+        for step in steps:
+            step.is_complete = step.course_id in done
+            step.missing = _blocking_prerequisites(course_id=step.course_id, path_courses=steps, done=done)
+            step.can_start = step.course.status == PublicationStatus.PUBLISHED and not step.missing
+        path.steps = steps
+        path.done_count = sum(1 for s in steps if s.is_complete)
+    return paths
+
+
+def course_get_by_code(*, code: str) -> Course | None:
+    return Course.objects.filter(code=code).first()
+
+
+def course_outline(*, course: Course) -> list[Module]:
+    """Modules with their lessons and assignments, in order. Three queries."""
+    return list(
+        Module.objects.filter(course=course)
+        .order_by("position")
+        .prefetch_related(
+            Prefetch(
+                "lessons", queryset=Lesson.objects.order_by("position").only("id", "title", "position", "module_id")
+            ),
+            Prefetch("assignments", queryset=Assignment.objects.order_by("position", "id")),
+        )
+    )
+
+
+def course_is_complete(*, user_id: int, course_id: int) -> bool:
+    """A course is complete when every required assignment has a graded submission whose score
+    reaches the assignment's pass threshold."""
+    from grading.models import Submission
+
+    required = Assignment.objects.filter(course_id=course_id, is_required=True)
+    if not required.exists():
+        return False
+    passed = (
+        Submission.objects.filter(
+            user_id=user_id,
+            assignment__in=required,
+            status=Submission.Status.GRADED,
+            score__gte=F("max_score") * F("assignment__pass_threshold"),
+        )
+        .values("assignment_id")
+        .distinct()
+        .count()
+    )
+    return passed == required.count()

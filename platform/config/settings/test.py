@@ -1,0 +1,14 @@
+"""Test settings: PostgreSQL (DATABASE_URL) and a real broker (CELERY_BROKER_URL), never eager."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+SECRET_KEY = env.str("SECRET_KEY", default="test-only-secret-key-not-for-production-" + "x" * 20)
+DEBUG = False
+# Argon2 is the real hasher; tests that check it say so. The rest go fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# Tests share one database with worker subprocesses: no persistent connections in the test process.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+ALLOWED_HOSTS = ["*"]
+GRADING_STUCK_AFTER_SECONDS = 5

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command (`make test`): installs what the suite needs, starts PostgreSQL and Redis when
+# they are down, lints, checks migrations, then runs pytest against PostgreSQL with real Celery
+# workers over Redis. Extra arguments go to pytest.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_system_packages bubblewrap python3-seccomp chromium chromium-driver || \
+  die "the test suite needs bubblewrap, python3-seccomp, chromium and chromium-driver"
+ensure_venv requirements-dev.txt
+"$ROOT/scripts/services.sh"
+
+export DJANGO_SETTINGS_MODULE=config.settings.test
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kafaat}"
+export CELERY_BROKER_URL="${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/1}"
+
+# The database named in DATABASE_URL must exist for `makemigrations --check`; pytest makes its own.
+"$PY" - <<'PY'
+import os, environ, psycopg
+cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
+with psycopg.connect(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], password=cfg["PASSWORD"] or None,
+                     dbname="postgres", autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]).fetchone():
+        conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+PY
+log "ruff"
+"$PY" -m ruff check .
+"$PY" -m ruff format --check .
+log "makemigrations --check"
+"$PY" manage.py makemigrations --check --dry-run || die "models changed without a migration: run 'python manage.py makemigrations'"
+log "pytest"
+set +e
+"$PY" -m pytest "$@"
+rc=$?
+set -e
+[ $rc -eq 5 ] && die "pytest collected no tests"
+exit $rc

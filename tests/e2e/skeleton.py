@@ -1,0 +1,92 @@
+"""The walking skeleton as a new learner does it, through real pages over real HTTP:
+sign up, see the catalogue, open a course and enroll, read a lesson, answer a quiz wrongly then
+rightly, and watch the submission go to graded with a score a Celery worker wrote."""
+
+import re
+import time
+import uuid
+
+import requests
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def csrf(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def first(pattern: str, html: str) -> str:
+    match = re.search(pattern, html)
+    assert match, f"{pattern!r} not found on the page"
+    return match.group(1)
+
+
+def walk(base_url: str, *, course_code: str, answers: dict[str, list[str]], timeout: float = 60) -> dict:
+    s = requests.Session()
+    s.headers["Accept-Language"] = "en"
+    email = f"learner-{uuid.uuid4().hex[:8]}@example.org"
+
+    # 1. Sign up (and so log in).
+    page = s.get(f"{base_url}/accounts/signup/")
+    assert page.status_code == 200
+    r = s.post(
+        f"{base_url}/accounts/signup/",
+        data={"csrfmiddlewaretoken": csrf(page.text), "full_name": "Amina Learner", "email": email,
+              "password": "a-long-and-unusual-passphrase"},
+        headers={"Referer": f"{base_url}/accounts/signup/"},
+    )  # fmt: skip
+    assert r.status_code == 200 and r.url.rstrip("/") == base_url, r.text[:2000]
+    assert "Amina" in r.text
+
+    # 2. The catalogue lists the learning path and the course.
+    assert f"/courses/{course_code}/" in r.text
+
+    # 3. Open the course and enroll.
+    page = s.get(f"{base_url}/courses/{course_code}/")
+    assert page.status_code == 200
+    r = s.post(
+        f"{base_url}/courses/{course_code}/enroll/",
+        data={"csrfmiddlewaretoken": csrf(page.text)},
+        headers={"Referer": page.url},
+    )
+    assert r.status_code == 200 and "Enrolled" in r.text
+
+    # 4. Read a lesson and mark it done.
+    lesson_url = base_url + first(rf'href="(/courses/{course_code}/lessons/\d+/)"', r.text)
+    page = s.get(lesson_url)
+    assert page.status_code == 200 and "<article" in page.text
+    r = s.post(lesson_url, data={"csrfmiddlewaretoken": csrf(page.text), "done": "1"}, headers={"Referer": lesson_url})
+    assert r.status_code == 200 and "Marked as done" in r.text
+
+    # 5. Open the quiz; an incomplete answer gets a form error, then answer it rightly.
+    course_page = s.get(f"{base_url}/courses/{course_code}/")
+    quiz_url = base_url + first(rf'href="(/courses/{course_code}/assignments/\d+/)"', course_page.text)
+    page = s.get(quiz_url)
+    assert page.status_code == 200
+    token = csrf(page.text)
+    r = s.post(quiz_url, data={"csrfmiddlewaretoken": token}, headers={"Referer": quiz_url})
+    assert r.status_code == 400 and "Choose an answer to this question." in r.text
+    names = set(re.findall(r'name="(q_[^"]+)"', page.text))
+    assert names == set(answers), f"the quiz asks {names}"
+    r = s.post(quiz_url, data={"csrfmiddlewaretoken": token, **answers}, headers={"Referer": quiz_url})
+    assert r.status_code == 200 and "/submissions/" in r.url, r.text[:2000]
+    first_status = first(r'data-status="([a-z_]+)"', r.text)
+    assert first_status in {"queued", "running", "graded"}
+
+    # 6. Poll the status fragment (as htmx does) until a worker has graded it.
+    status_url = r.url.rstrip("/") + "/status/"
+    deadline = time.monotonic() + timeout
+    seen = [first_status]
+    while time.monotonic() < deadline:
+        fragment = s.get(status_url, headers={"HX-Request": "true"}).text
+        status = first(r'data-status="([a-z_]+)"', fragment)
+        if status != seen[-1]:
+            seen.append(status)
+        if status in {"graded", "failed"}:
+            break
+        time.sleep(0.2)
+    assert seen[-1] == "graded", f"statuses seen: {seen}"
+    score = first(r'data-score="([0-9.]+)"', fragment)
+    return {"email": email, "statuses": seen, "score": score, "submission_url": r.url}

@@ -1,0 +1,85 @@
+"""The walking skeleton, end to end, twice: on PostgreSQL + Redis with a real worker, and on the
+embedded defaults (SQLite + filesystem broker) with the Procfile's three processes."""
+
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+
+import pytest
+import requests
+
+from grading.models import GradeRecord, Submission
+from tests.factories import LessonFactory, ModuleFactory, PathFactory, add_to_path, make_quiz
+from tests.processes import ROOT, VENV_BIN, base_env, free_port, wait_for
+
+from .skeleton import walk
+
+pytestmark = pytest.mark.e2e
+
+FACTORY_ANSWERS = {"q_q1": ["a"], "q_q2": ["a", "c"]}
+DEMO_ANSWERS = {"q_q1": ["a"], "q_q2": ["a", "b"]}
+
+
+def test_learner_walks_the_skeleton_on_postgres_with_a_real_worker(live_server, worker):
+    path = PathFactory()
+    module = ModuleFactory()
+    add_to_path(path, module.course, 1)
+    LessonFactory(module=module)
+    quiz = make_quiz(module=module, points=10)
+
+    result = walk(live_server.url, course_code=module.course.code, answers=FACTORY_ANSWERS)
+
+    submission = Submission.objects.get(assignment=quiz, user__email=result["email"])
+    assert submission.status == Submission.Status.GRADED
+    assert submission.score == Decimal("10.00") and result["score"] == "10.00"
+    # Graded exactly once, by the worker process (this process never grades: there is no eager mode).
+    assert GradeRecord.objects.filter(submission=submission).count() == 1
+    assert submission.grading_attempts == 1
+
+
+@pytest.fixture
+def embedded_stack(tmp_path):
+    """`make run`'s stack in a scratch var/: migrate, seed_demo, then honcho with the Procfile."""
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    port = free_port()
+    env = base_env(KAFAAT_VAR_DIR=tmp_path / "var", DJANGO_SETTINGS_MODULE="config.settings.local", DEBUG="false",
+                   PATH=f"{VENV_BIN}:{os.environ['PATH']}", WEB_CONCURRENCY=1, WORKER_CONCURRENCY=1)  # fmt: skip
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL"):
+        env.pop(key, None)
+    python = str(VENV_BIN / "python")
+    subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
+    seeded = subprocess.run(
+        [python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    log = open(tmp_path / "stack.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([str(VENV_BIN / "honcho"), "start", "-p", str(port)], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def ready():
+        try:
+            return requests.get(f"{base}/readyz", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_for(ready, timeout=60, message="the embedded stack's /readyz")
+        yield {"url": base, "seed_output": seeded.stdout, "var": tmp_path / "var", "env": env}
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+        log.close()
+        shutil.copy(tmp_path / "stack.log", ROOT / "test-artifacts" / "embedded-stack.log")
+
+
+def test_learner_walks_the_skeleton_on_the_embedded_defaults(embedded_stack):
+    assert (embedded_stack["var"] / "kafaat.sqlite3").exists()
+    assert "learner@kafaat.local" in embedded_stack["seed_output"]
+
+    result = walk(embedded_stack["url"], course_code="ds-101", answers=DEMO_ANSWERS)
+
+    assert result["score"] == "10.00"

@@ -1,0 +1,119 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from django.urls import reverse
+
+from tests.processes import ROOT, base_env
+
+
+def _run(code: str, **env):
+    environ = base_env(**env)
+    for key, value in env.items():
+        if value is None:
+            environ.pop(key, None)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True)
+
+
+def test_healthz_answers_200_without_touching_anything(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_answers_200_when_database_and_broker_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+READYZ = (
+    "import django, json; django.setup(); from django.test import Client; "
+    "r = Client().get('/readyz'); print(json.dumps({'status': r.status_code, 'body': r.json()}))"
+)
+
+
+def _readyz_in_a_process_with(**env) -> dict:
+    out = _run(READYZ, DJANGO_SETTINGS_MODULE="config.settings.test", **env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_readyz_answers_503_naming_the_broker_when_it_is_down():
+    result = _readyz_in_a_process_with(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    assert result["status"] == 503
+    assert result["body"]["checks"]["database"] == "ok"
+    assert "Connection refused" in result["body"]["checks"]["broker"]
+
+
+def test_readyz_answers_503_naming_the_database_when_it_is_down():
+    result = _readyz_in_a_process_with(DATABASE_URL="postgres://postgres@127.0.0.1:1/nope")
+    assert result["status"] == 503
+    assert result["body"]["checks"]["database"] != "ok"
+    assert result["body"]["checks"]["broker"] == "ok"
+
+
+def test_with_nothing_set_the_platform_uses_sqlite_in_var_and_a_serverless_broker(tmp_path):
+    code = (
+        "import config.wsgi, json; from django.conf import settings; "
+        "print(json.dumps([settings.DATABASES['default']['ENGINE'], str(settings.DATABASES['default']['NAME']),"
+        " settings.CELERY_BROKER_URL, settings.DEBUG]))"
+    )
+    out = _run(code, DJANGO_SETTINGS_MODULE=None, DATABASE_URL=None, CELERY_BROKER_URL=None, SECRET_KEY=None,
+               DEBUG=None, KAFAAT_VAR_DIR=tmp_path)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    engine, name, broker, debug = json.loads(out.stdout.strip().splitlines()[-1])
+    assert engine == "django.db.backends.sqlite3"
+    assert name == str(tmp_path / "kafaat.sqlite3")
+    assert broker == "filesystem://"
+    assert (tmp_path / ".secret_key").exists()
+
+
+@pytest.mark.parametrize("secret", [None, "", "short", "django-insecure-" + "x" * 60])
+def test_production_settings_refuse_to_start_without_a_real_secret_key(secret):
+    out = _run("import django; django.setup()", DJANGO_SETTINGS_MODULE="config.settings.production", SECRET_KEY=secret)
+    assert out.returncode != 0
+    assert "SECRET_KEY must be set" in out.stderr
+
+
+def test_production_settings_start_with_a_real_secret_key():
+    out = _run(
+        "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY="k3y-" + "".join(chr(97 + i % 26) for i in range(60)),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.django_db
+def test_an_unknown_url_gets_the_404_page_not_a_traceback(client):
+    response = client.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+    assert b"Traceback" not in response.content
+
+
+@pytest.mark.django_db
+def test_admin_is_there_for_staff(client, django_user_model):
+    staff = django_user_model.objects.create_superuser(email="boss@example.org", password="x-long-password-1")
+    assert client.get(reverse("admin:index")).status_code == 302
+    client.force_login(staff)
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_run_command_names_the_port_variable_when_the_port_is_taken():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        out = subprocess.run(
+            ["bash", "scripts/run.sh"], cwd=ROOT, env=base_env(PORT=port), capture_output=True, text=True
+        )
+    assert out.returncode != 0
+    assert f"port {port} is already in use" in out.stderr
+    assert "PORT=" in out.stderr

@@ -1,0 +1,98 @@
+"""Real processes for integration tests: Celery workers and the whole Procfile stack, started as
+subprocesses the way production starts them (PYTHONPATH=platform), never in eager mode."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created, for subprocesses to share it."""
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def base_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env.update({"PYTHONPATH": "platform", "PYTHONUNBUFFERED": "1"})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class Worker:
+    """A `celery worker` subprocess sharing the test database and broker."""
+
+    def __init__(self, *, name: str, queues: str = "grading,sandbox,events", concurrency: int = 2, env=None):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.name = name
+        self.log_path = ARTIFACTS / f"worker-{name}.log"
+        self.env = env or base_env(DATABASE_URL=test_database_url(), DJANGO_SETTINGS_MODULE="config.settings.test")
+        self.cmd = [
+            str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h",
+            "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", "--loglevel", "INFO",
+        ]  # fmt: skip
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> "Worker":
+        log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker {self.name} exited early:\n{self.log_path.read_text()[-3000:]}")
+            if " ready." in self.log_path.read_text():
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"worker {self.name} not ready after {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 20) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker: main process and pool children, as a crashed host would."""
+        self.stop(sig=signal.SIGKILL)
+
+
+def purge_broker(url: str) -> None:
+    """Start from an empty broker so a previous run's messages cannot leak into this one."""
+    if url.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
