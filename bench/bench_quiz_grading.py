@@ -38,7 +38,9 @@ def main():
         # Latency from the database's own clocks: stored (submitted_at) to graded (graded_at).
         latencies = [
             (graded - submitted).total_seconds() * 1000
-            for submitted, graded in Submission.objects.filter(pk__in=sequential).values_list("submitted_at", "graded_at")
+            for submitted, graded in Submission.objects.filter(pk__in=sequential).values_list(
+                "submitted_at", "graded_at"
+            )
         ]
 
         t0 = time.perf_counter()

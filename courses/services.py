@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import ApplicationError, PermissionDenied
+from grading import graders
 
 from . import selectors
 from .markdown import render_markdown
@@ -64,7 +65,13 @@ def lesson_save(*, lesson: Lesson) -> Lesson:
 
 @transaction.atomic
 def assignment_version_create(*, assignment: Assignment, spec: dict, prompt_markdown: str = "") -> AssignmentVersion:
-    """Store a new immutable version of an assignment and make it the current one."""
+    """Validate and prepare (publish-time work such as hashing flags) a spec, store it as a new
+    immutable version of the assignment, and make it the current one."""
+    try:
+        graders.validate_spec(assignment.kind, spec)
+    except graders.SpecError as exc:
+        raise ApplicationError(exc.message, field=f"spec.{exc.path}" if exc.path else "spec") from exc
+    spec = graders.prepare_spec(assignment.kind, spec)
     last = assignment.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = AssignmentVersion.objects.create(
         assignment=assignment,

@@ -1,5 +1,12 @@
 """One grader per assignment kind. A grader is a pure function of (spec, answer) that returns a
-GradeResult; it never touches the database, so `try_grader` and the workers share it."""
+GradeResult; it never touches the database, so `try_grader` and the workers share it.
+
+The spec contract (AssignmentVersion.spec), shared with the course archive format:
+- `validate_spec(kind, spec)` raises SpecError naming the field path when a spec is malformed;
+- `prepare_spec(kind, spec)` runs at publish time (new version): hashes flags, computes the
+  expected outputs of code tests from the reference solution; returns the spec to store;
+- `public_spec(kind, spec)` is what a learner may see (no answers, hashes, hidden tests or
+  expected outputs)."""
 
 from dataclasses import dataclass, field
 
@@ -7,6 +14,15 @@ from dataclasses import dataclass, field
 class GraderError(Exception):
     """The grader itself could not grade (bad spec, sandbox broken): the submission fails with
     this reason for staff, and staff can retry it."""
+
+
+class SpecError(ValueError):
+    """A spec is malformed. `path` names the field, e.g. `questions[2].choices`."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message
 
 
 @dataclass
@@ -18,11 +34,33 @@ class GradeResult:
     needs_review: bool = False
 
 
-def get_grader(kind: str):
+def _module(kind: str):
     from . import quiz
 
-    graders = {"quiz": quiz.grade}
+    modules = {"quiz": quiz}
     try:
-        return graders[kind]
+        return modules[kind]
     except KeyError:
         raise GraderError(f"no grader for assignment kind {kind!r}") from None
+
+
+def get_grader(kind: str):
+    return _module(kind).grade
+
+
+def validate_spec(kind: str, spec) -> None:
+    if not isinstance(spec, dict):
+        raise SpecError("", "the spec must be a mapping")
+    validate = getattr(_module(kind), "validate_spec", None)
+    if validate:
+        validate(spec)
+
+
+def prepare_spec(kind: str, spec: dict) -> dict:
+    prepare = getattr(_module(kind), "prepare_spec", None)
+    return prepare(spec) if prepare else spec
+
+
+def public_spec(kind: str, spec: dict) -> dict:
+    public = getattr(_module(kind), "public_spec", None)
+    return public(spec) if public else {}
