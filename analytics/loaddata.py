@@ -303,7 +303,7 @@ def generate(*, learners: int, submissions: int, prefix: str = "load", seed: int
             for (uid, cid, ability), w in zip(plan, weights, strict=True):
                 if remaining[0] <= 0:
                     return
-                budget = min(remaining[0], int(rng.expovariate(1 / (1.3 * per_weight * w)) + 0.5))
+                budget = min(remaining[0], int(rng.expovariate(1 / (1.6 * per_weight * w)) + 0.5))
                 t = enrolled_at[(uid, cid)]
                 for a in by_course[cid]:
                     if budget <= 0:
