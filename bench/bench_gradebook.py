@@ -56,7 +56,8 @@ def floor_sql(course: Course) -> str:
                                             completed_at, is_at_risk)
         ),
         s AS (
-            SELECT DISTINCT ON (s.user_id, s.assignment_id) s.user_id, s.assignment_id, s.status, s.score, s.submitted_at
+            SELECT DISTINCT ON (s.user_id, s.assignment_id)
+                   s.user_id, s.assignment_id, s.status, s.score, s.submitted_at
             FROM grading_submission s JOIN l ON l.user_id = s.user_id
             WHERE s.assignment_id IN (SELECT id FROM courses_assignment WHERE course_id = {course.pk})
             ORDER BY s.user_id, s.assignment_id, s.attempt DESC
@@ -86,7 +87,8 @@ def floor_sql(course: Course) -> str:
         SELECT l.*, array_to_string(array_agg(c.cell ORDER BY c.position, c.assignment_id), ','),
                COALESCE(SUM(c.points), 0)
         FROM l JOIN cells c ON c.user_id = l.user_id
-        GROUP BY l.user_id, l.external_id, l.org_name, l.full_name, l.email, l.source, l.status, l.completed_at, l.is_at_risk
+        GROUP BY l.user_id, l.external_id, l.org_name, l.full_name, l.email, l.source, l.status, l.completed_at,
+                 l.is_at_risk
         ORDER BY l.user_id
     """  # noqa: S608 - ids and mogrified parameters only
 
