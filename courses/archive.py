@@ -407,6 +407,7 @@ def course_import(*, data: bytes, user=None, update: bool = False) -> Course:
         names = ", ".join(sorted(stale.filter(submissions__isnull=False).values_list("slug", flat=True).distinct()))
         raise ArchiveError("assignments/", _("these assignments have submissions and cannot be removed: %(names)s")
                            % {"names": names})  # fmt: skip
+    stale.update(current_version=None)  # the version is PROTECTed while it is current
     stale.delete()
     for module in existing_modules[len(parsed["modules"]) :]:
         module.delete()
