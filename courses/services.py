@@ -312,7 +312,11 @@ def assignment_update(
     with no submissions the current version is corrected in place. Nothing changes otherwise."""
     course = assignment.course
     _require_editor(user=user, course=course)
-    assignment = Assignment.objects.select_for_update().select_related("current_version").get(pk=assignment.pk)
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("current_version", "course")
+        .get(pk=assignment.pk)
+    )
     if slug and slug != assignment.slug:
         if Assignment.objects.filter(course=course, slug=slug).exclude(pk=assignment.pk).exists():
             raise ApplicationError(_("Another assignment of this course has this slug."), field="slug")
