@@ -57,7 +57,7 @@ def _fingerprint(user, purpose: str) -> str:
         state = f"{user.password}|{user.is_active}"
     else:
         state = f"{user.email}|{user.email_verified_at}"
-    return salted_hmac(f"accounts.link.{purpose}", state).hexdigest()[:20]
+    return salted_hmac(f"accounts.link.{purpose}", state, algorithm="sha256").hexdigest()[:20]
 
 
 def link_token_make(*, user, purpose: str) -> str:
