@@ -129,7 +129,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_CALLABLE = "accounts.backends.throttle_username"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-AXES_RESET_ON_SUCCESS = True
+# Failures are not forgotten at a right password: otherwise someone holding the password could
+# guess TOTP codes forever, logging in again between tries. They expire after the cool-off.
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 # Two-factor (TOTP, django-otp) is required of staff, instructors and university admins on
 # these path prefixes, and on any view decorated with accounts.decorators.require_verified_2fa.
