@@ -51,9 +51,7 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others():
     assert response.status_code == 302
     assert a.get(reverse("accounts:me")).status_code == 200
     assert b.get(reverse("accounts:me")).status_code == 302
-    assert list(UserSession.objects.filter(user=user).values_list("session_key", flat=True)) == [
-        a.session.session_key
-    ]
+    assert list(UserSession.objects.filter(user=user).values_list("session_key", flat=True)) == [a.session.session_key]
 
 
 def test_logout_forgets_the_session():
@@ -75,9 +73,7 @@ def _org_world(n):
 
 
 @pytest.mark.parametrize("n", [2, 6])
-def test_a_university_admin_sees_only_their_learners_progress_in_constant_queries(
-    client, n, django_assert_num_queries
-):
+def test_a_university_admin_sees_only_their_learners_progress_in_constant_queries(client, n, django_assert_num_queries):
     org = _org_world(n)
     other_org = _org_world(1)
     admin = UserFactory()

@@ -81,8 +81,11 @@ def _marked_view(request):
     return HttpResponse("secret")
 
 
-urlpatterns = [path("marked/", _marked_view), path("accounts/", include("accounts.urls")),
-               path("", include("courses.urls"))]
+urlpatterns = [
+    path("marked/", _marked_view),
+    path("accounts/", include("accounts.urls")),
+    path("", include("courses.urls")),
+]
 
 
 @override_settings(ROOT_URLCONF=__name__)
@@ -127,7 +130,7 @@ def test_wrong_passwords_lock_the_account_with_a_clear_message_until_staff_unloc
 
 def test_wrong_totp_codes_count_toward_the_throttle(client, settings):
     staff = UserFactory(is_staff=True)
-    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     _login(client, staff.email, "wrong")  # one wrong password first
     _login(client, staff.email)
     verify = reverse("accounts:otp-verify")

@@ -11,8 +11,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import services
 from accounts.models import DataExport
 from grading.models import Submission
-from tests.factories import CourseFactory, LessonFactory, ModuleFactory, OrganizationFactory, UserFactory, enroll
-from tests.factories import make_quiz
+from tests.factories import (
+    CourseFactory,
+    LessonFactory,
+    ModuleFactory,
+    OrganizationFactory,
+    UserFactory,
+    enroll,
+    make_quiz,
+)
 from tests.twofactor import login_with_2fa
 
 from .url_matrix import MATRIX, NAMESPACE_RULES, ROLES

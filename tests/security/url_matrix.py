@@ -41,8 +41,10 @@ MATRIX = {
     "accounts:activate-resend": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(405)},
     "accounts:password-reset": {"expect": everyone(200)},
     "accounts:password-reset-done": {"expect": everyone(200)},
-    "accounts:password-reset-confirm": {"kwargs": lambda w: {"uidb64": "MQ", "token": "forged"},
-                                        "expect": everyone(200)},  # fmt: skip
+    "accounts:password-reset-confirm": {
+        "kwargs": lambda w: {"uidb64": "MQ", "token": "forged"},
+        "expect": everyone(200),
+    },  # fmt: skip
     "accounts:password-reset-complete": {"expect": everyone(200)},
     "accounts:password-change": {"expect": logged_in(200)},
     "accounts:me": {"expect": logged_in(200)},
@@ -56,8 +58,10 @@ MATRIX = {
     "accounts:consent": {"expect": logged_in(200)},
     "accounts:privacy": {"expect": logged_in(200)},
     "accounts:export-request": {"expect": POST_ONLY},
-    "accounts:export-download": {"kwargs": lambda w: {"pk": w.export.pk},
-                                 "expect": logged_in(404, learner=200)},  # fmt: skip
+    "accounts:export-download": {
+        "kwargs": lambda w: {"pk": w.export.pk},
+        "expect": logged_in(404, learner=200),
+    },  # fmt: skip
     "accounts:deletion-request": {"expect": POST_ONLY},
     "accounts:deletion-cancel": {"expect": POST_ONLY},
     "accounts:organization": {"expect": logged_in(404, university_admin=200)},
