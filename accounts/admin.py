@@ -35,7 +35,16 @@ class UserAdmin(BaseUserAdmin):
     ]
     readonly_fields = ["erased_at"]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    actions = ["unlock", "send_invitation"]
+    actions = ["unlock", "send_invitation", "reset_two_factor"]
+
+    @admin.action(description=_("Reset two-factor (the user sets up a new device at next login)"))
+    def reset_two_factor(self, request, queryset):
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        TOTPDevice.objects.filter(user__in=queryset).delete()
+        StaticDevice.objects.filter(user__in=queryset).delete()
+        self.message_user(request, _("Two-factor devices removed."), messages.SUCCESS)
 
     @admin.action(description=_("Unlock (lift a login lock-out)"))
     def unlock(self, request, queryset):
@@ -79,3 +88,16 @@ admin.site.register(Consent, list_display=["user", "notice_version", "language",
 admin.site.register(DataExport, list_display=["user", "status", "requested_at", "expires_at"], raw_id_fields=["user"])
 admin.site.register(DeletionRequest, list_display=["user", "status", "requested_at", "effective_at"],
                     raw_id_fields=["user"])  # fmt: skip
+
+
+# django-otp's own device admin shows any user's TOTP secret and QR code to staff: a staff member
+# could then pass for that user. Devices are managed by their owners; staff can only reset them
+# (the action above).
+# Called from AccountsConfig.ready(), after the admin has imported every app's admin module.
+def unregister_otp_admin():
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)

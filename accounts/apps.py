@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401 - connects the login/logout receivers
+        from .admin import unregister_otp_admin
+
+        unregister_otp_admin()
