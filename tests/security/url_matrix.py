@@ -24,6 +24,8 @@ def logged_in(status, anonymous=302, **overrides):
 
 POST_ONLY = logged_in(405)  # login_required first: anonymous is sent to log in
 COURSE_CONTENT = logged_in(200, other_instructor=302, university_admin=302)  # enrolled learner, course staff
+AUTHORING = logged_in(403, instructor=200, staff=200)
+AUTHORING_POST = logged_in(405)  # POST-only: the method is refused before the role is checked
 OWN_SUBMISSION = logged_in(200, other_instructor=404, university_admin=404)
 
 MATRIX = {
@@ -73,6 +75,51 @@ MATRIX = {
     "courses:enroll": {"kwargs": lambda w: {"code": w.course.code}, "expect": POST_ONLY},
     "courses:lesson": {"kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk}, "expect": COURSE_CONTENT},
     "courses:assignment": {"kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk}, "expect": COURSE_CONTENT},
+    # courses: authoring (two-factor path /author/); drafts are for their instructors and staff
+    "courses:author-home": {"expect": AUTHORING | {"other_instructor": 200}},
+    "courses:author-course-new": {"expect": AUTHORING | {"other_instructor": 200}},  # any instructor
+    "courses:author-import": {"expect": AUTHORING_POST},
+    "courses:author-outline": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-course-edit": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-status": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
+    "courses:author-export": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-module-new": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
+    "courses:author-module-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.module_id},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-module-move": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.module_id},
+        "expect": AUTHORING_POST,
+    },  # fmt: skip
+    "courses:author-lesson-new": {
+        "kwargs": lambda w: {"code": w.course.code, "module_pk": w.lesson.module_id},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-lesson-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-lesson-move": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+        "expect": AUTHORING_POST,
+    },  # fmt: skip
+    "courses:author-lesson-preview": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-assignment-new": {
+        "kwargs": lambda w: {"code": w.course.code, "module_pk": w.lesson.module_id},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-assignment-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-assignment-preview": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
     # grading
     "grading:submission": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
     "grading:submission-status": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
