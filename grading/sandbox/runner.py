@@ -44,6 +44,7 @@ TMP_SIZE = 64 << 20
 CGROUP_MEMORY = 1536 << 20
 CGROUP_PIDS = 64
 PR_SET_CHILD_SUBREAPER = 36
+SANDBOX_TMP = "/tmp"  # noqa: S108 - inside the sandbox: its own private tmpfs
 
 
 class SandboxUnavailable(Exception):
@@ -219,9 +220,7 @@ def _interpreter_binds(venv: Path) -> list[str]:
     return args
 
 
-def build_command(
-    *, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv: list[str]
-) -> list[str]:
+def build_command(*, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv: list[str]) -> list[str]:
     limits = [
         "prlimit",
         f"--cpu={CPU_SECONDS[0]}:{CPU_SECONDS[1]}",
@@ -235,13 +234,13 @@ def build_command(
     bwrap = [
         bwrap_path(), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
         "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv",
-        "--setenv", "PATH", "/opt/venv/bin:/usr/bin:/bin", "--setenv", "HOME", "/tmp",
+        "--setenv", "PATH", "/opt/venv/bin:/usr/bin:/bin", "--setenv", "HOME", SANDBOX_TMP,
         "--setenv", "LANG", "C.UTF-8", "--setenv", "OPENBLAS_NUM_THREADS", "1",
         "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MPLBACKEND", "Agg",
         "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
         "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
         *_interpreter_binds(venv), "--ro-bind", str(run_dir), "/task",
-        "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", "/tmp", "--chdir", "/tmp",
+        "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", SANDBOX_TMP, "--chdir", SANDBOX_TMP,
         "--seccomp", str(seccomp_fd), "--",
     ]  # fmt: skip
     return [*limits, "--", *priv, *bwrap, *argv]
@@ -337,7 +336,12 @@ def run_python(files: dict[str, str], *, script: str, wall_seconds: float = WALL
                 proc.stdout.close()
                 proc.stderr.close()
                 _reap_adopted({slot.uid})
-            if not timed_out and returncode is not None and returncode < 0 and time.monotonic() - started >= wall_seconds:
+            if (
+                not timed_out
+                and returncode is not None
+                and returncode < 0
+                and time.monotonic() - started >= wall_seconds
+            ):
                 timed_out = True
             return RunResult(
                 stdout=out.decode("utf-8", errors="replace"),
