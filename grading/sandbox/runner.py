@@ -273,6 +273,17 @@ def _read_capped(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes,
     return bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()]), False, truncated
 
 
+def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
+    """A worker killed mid-run leaves its run directory behind: remove those older than max_age."""
+    now = time.time()
+    for old in ROOT_DIR.glob("run-*"):
+        try:
+            if now - old.stat().st_mtime > max_age:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def run_python(files: dict[str, str], *, script: str, wall_seconds: float = WALL_SECONDS) -> RunResult:
     """Write `files` into a fresh read-only run directory (/task inside) and run
     `/opt/venv/bin/python -I -B /task/<script>` in the sandbox. Raises SandboxUnavailable when the
@@ -285,6 +296,7 @@ def run_python(files: dict[str, str], *, script: str, wall_seconds: float = WALL
     program = seccomp_program()
     _become_subreaper()
     ROOT_DIR.mkdir(mode=0o755, exist_ok=True)
+    _remove_abandoned_run_dirs()
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=ROOT_DIR))
     try:
         run_dir.chmod(0o755)

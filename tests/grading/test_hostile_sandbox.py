@@ -145,8 +145,9 @@ def test_the_run_directory_holds_inputs_only_never_expected_outputs(spec):
         "    ok = names == ['harness.py', 'inputs.json', 'submission.py'] and text.count(secret) == 0\n"
         "    return x * 2 if ok else -1\n"
     )
+    before = set(ROOT_DIR.glob("run-*"))
     assert grade(spec, source).score == 2
-    assert not any(ROOT_DIR.glob("run-*"))  # and it is removed after the run
+    assert set(ROOT_DIR.glob("run-*")) <= before  # and it is removed after the run
 
 
 def test_a_fork_bomb_does_not_stop_an_honest_run_at_the_same_time(spec):
