@@ -86,6 +86,9 @@ class ArchiveError(ApplicationError):
 class _Dumper(yaml.SafeDumper):
     """Stable, readable YAML: keys in the order given, multi-line text as literal blocks."""
 
+    def ignore_aliases(self, data):
+        return True  # the loader refuses aliases, so never write one
+
 
 def _str_representer(dumper, value: str):
     style = "|" if "\n" in value else None
@@ -100,13 +103,51 @@ def _dump(data) -> bytes:
     return text.encode("utf-8")
 
 
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader without aliases: `*name` lets a few lines expand to gigabytes ("billion
+    laughs") once the value is copied to JSON, and our formats never need them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, _("aliases (*name) are not allowed"), mark)
+        return super().compose_node(parent, index)
+
+
+def safe_load(text: str):
+    """yaml.safe_load for untrusted text: no aliases, and nesting too deep for the parser is a
+    YAMLError like any other syntax error (not a RecursionError)."""
+    try:
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise yaml.YAMLError(_("nested too deeply")) from None
+    if _has_nul(data):  # "\0" escapes: PostgreSQL stores no NUL in text or jsonb
+        raise yaml.YAMLError(_("NUL characters (\\0) are not allowed"))
+    return data
+
+
+def _has_nul(data) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def _load_yaml(entry: str, raw: bytes):
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ArchiveError(entry, _("not UTF-8 text (byte %(pos)d)") % {"pos": exc.start}) from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -288,6 +329,8 @@ def archive_read(data: bytes) -> dict:
                 body = read(entry).decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ArchiveError(entry, _("not UTF-8 text (byte %(pos)d)") % {"pos": exc.start}) from None
+            if "\x00" in body:
+                raise ArchiveError(entry, _("holds a NUL byte (byte %(pos)d)") % {"pos": body.index("\x00")})
             lessons.append({"title": lf.get("title", str), "body": body})
         modules.append({"title": m.get("title", str), "lessons": lessons})
     assignments = []

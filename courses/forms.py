@@ -73,7 +73,7 @@ class AssignmentForm(forms.Form):
     def clean_spec_text(self):
         text = self.cleaned_data["spec_text"]
         try:
-            spec = yaml.safe_load(text)
+            spec = archive.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)
