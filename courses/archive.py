@@ -47,6 +47,7 @@ Guarantees:
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -131,24 +132,30 @@ def safe_load(text: str):
         data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
         raise yaml.YAMLError(_("nested too deeply")) from None
-    if _has_nul(data):  # "\0" escapes: PostgreSQL stores no NUL in text or jsonb
-        raise yaml.YAMLError(_("NUL characters (\\0) are not allowed"))
+    problem = _unstorable(data)
+    if problem:
+        raise yaml.YAMLError(problem)
     return data
 
 
-def _has_nul(data) -> bool:
+def _unstorable(data) -> str | None:
+    """What PostgreSQL's text and jsonb columns cannot hold: NUL characters ("\\0" escapes)
+    and the floats .inf and .nan."""
     stack = [data]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                return True
+                return _("NUL characters (\\0) are not allowed")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return _(".inf and .nan are not numbers JSON can store")
         elif isinstance(value, dict):
             stack.extend(value.keys())
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-    return False
+    return None
 
 
 def _load_yaml(entry: str, raw: bytes):

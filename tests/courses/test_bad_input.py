@@ -147,6 +147,9 @@ def test_the_assignment_editor_accepts_the_sweeps_baseline(author, world):
         {"spec_text": "a: &a [1, 2]\nb: [*a, *a, *a]\n" + "questions: 5\n"},
         {"spec_text": NUL},
         {"spec_text": LAUGHS},
+        {"spec_text": QUIZ_YAML.replace("type: single", "type: single\n  points: .inf")},
+        {"spec_text": QUIZ_YAML.replace("type: single", "type: single\n  points: .nan")},
+        {"spec_text": "questions:\n- {id: q1, type: numeric, prompt: P, value: 1, tolerance: .inf}\n"},
         {"spec_text": QUIZ_YAML.replace("prompt: P", 'prompt: "P\\0"')},
         {"spec_text": '{"questions": [{"id": "q1", "type": "single", "prompt": "P\\u0000", "choices": []}]}'},
         {"spec_text": "questions: []\n"},
@@ -202,7 +205,11 @@ def test_editing_an_assignment_with_garbage_keeps_its_version(author, world):
     quiz = world["quiz"]
     version = quiz.current_version_id
     url = reverse("courses:author-assignment-edit", kwargs={"code": world["course"].code, "pk": quiz.pk})
-    for over in ({"spec_text": "questions: 5"}, {"kind": "essay", "spec_text": "rubric: 5"}, {"attempts_allowed": str(2**31)}):
+    for over in (
+        {"spec_text": "questions: 5"},
+        {"kind": "essay", "spec_text": "rubric: 5"},
+        {"attempts_allowed": str(2**31)},
+    ):
         _no_500(author.post(url, _assignment_data(**over)))
     quiz.refresh_from_db()
     assert quiz.current_version_id == version
@@ -313,6 +320,14 @@ def _assignment_archive(**over) -> bytes:
         _assignment_archive(position=2**31),
         _assignment_archive(points=10**10),
         _assignment_archive(title="t" * 201),
+        _zip(
+            {
+                "course.yaml": COURSE_YAML,
+                "assignments/a.yaml": "format: kafaat-assignment/1\nslug: a\ntitle: A\n"
+                "kind: quiz\nmodule: 1\npoints: 1\nspec:\n  questions:\n  - {id: q1, type: numeric, prompt: P, "
+                "value: 1, tolerance: .inf}\n",
+            }
+        ),  # fmt: skip
         _zip(
             {
                 "course.yaml": "format: kafaat-course/1\ncode: ok-9\ntitle: T\nlanguage: en\nmodules:\n- title: M\n",
