@@ -1,0 +1,22 @@
+"""What a newcomer trips on: the navigation to the teaching pages, the demo accounts, and hints
+that point at a course that does not exist."""
+
+from django.urls import reverse
+
+from tests.factories import CourseFactory, UserFactory
+
+
+def test_instructors_find_the_gradebooks_and_the_review_queue_in_the_menu(client, db):
+    instructor = UserFactory()
+    CourseFactory().instructors.add(instructor)
+    client.force_login(instructor)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'href="{reverse("analytics:index")}"' in page
+    assert f'href="{reverse("grading:review-queue")}"' in page
+
+
+def test_learners_do_not_get_the_teaching_links(client, db):
+    client.force_login(UserFactory())
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert reverse("analytics:index") not in page
+    assert reverse("grading:review-queue") not in page
