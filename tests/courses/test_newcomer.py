@@ -3,7 +3,7 @@ that point at a course that does not exist."""
 
 from django.urls import reverse
 
-from tests.factories import CourseFactory, UserFactory
+from tests.factories import CourseFactory, PathFactory, UserFactory, add_to_path
 
 
 def test_instructors_find_the_gradebooks_and_the_review_queue_in_the_menu(client, db):
@@ -20,3 +20,12 @@ def test_learners_do_not_get_the_teaching_links(client, db):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert reverse("analytics:index") not in page
     assert reverse("grading:review-queue") not in page
+
+
+def test_the_last_course_of_a_path_says_nothing_about_a_next_course(client, db):
+    path = PathFactory()
+    add_to_path(path, CourseFactory(), 1, gate="required")
+    add_to_path(path, CourseFactory(), 2, gate="recommended")
+    assert "recommended before the next course" not in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    add_to_path(path, CourseFactory(), 3, gate="required")
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode().count("recommended before the next course") == 1
