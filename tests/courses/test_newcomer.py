@@ -1,6 +1,10 @@
 """What a newcomer trips on: the navigation to the teaching pages, the demo accounts, and hints
 that point at a course that does not exist."""
 
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import CourseFactory, PathFactory, UserFactory, add_to_path
@@ -29,3 +33,10 @@ def test_the_last_course_of_a_path_says_nothing_about_a_next_course(client, db):
     assert "recommended before the next course" not in client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     add_to_path(path, CourseFactory(), 3, gate="required")
     assert client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode().count("recommended before the next course") == 1
+
+
+def test_demo_accounts_are_not_asked_to_confirm_an_address_nobody_reads(db):
+    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+    users = get_user_model().objects.filter(email__endswith="@kafaat.local")
+    assert users.count() == 3
+    assert not users.filter(email_verified_at__isnull=True).exists()
