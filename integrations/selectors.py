@@ -122,6 +122,22 @@ def enrollment_page(*, client: ApiClient, updated_since=None, cursor=None, limit
     return _page(qs, updated_since=updated_since, cursor=cursor, limit=limit)
 
 
+def learner_get(*, client: ApiClient, external_id: str):
+    """A learner of the client's university, with their enrollments (two queries)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Prefetch
+
+    learner = (
+        get_user_model()
+        .objects.filter(organization_id=client.organization_id, external_id=external_id)
+        .prefetch_related(Prefetch("enrollments", queryset=Enrollment.objects.select_related("course").order_by("id")))
+        .first()
+    )
+    if learner is None:
+        raise _not_found()
+    return learner
+
+
 def completion_page(*, client: ApiClient, updated_since=None, cursor=None, limit=DEFAULT_LIMIT):
     qs = Enrollment.objects.filter(
         user__organization_id=client.organization_id, user__external_id__isnull=False, completed_at__isnull=False

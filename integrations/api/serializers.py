@@ -104,6 +104,20 @@ class EnrollmentOutSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class LearnerEnrollmentSerializer(serializers.Serializer):
+    course_code = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class LearnerOutSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    is_active = serializers.BooleanField(help_text=_("False until the learner activates the account"))
+    enrollments = LearnerEnrollmentSerializer(many=True)
+
+
 class GradeOutSerializer(serializers.Serializer):
     learner = LearnerRefSerializer()
     course_code = serializers.CharField()

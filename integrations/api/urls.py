@@ -15,6 +15,7 @@ urlpatterns = [
     path("courses/<slug:code>/assignments", views.AssignmentListView.as_view(), name="course-assignments"),
     path("enrollments", views.EnrollmentListView.as_view(), name="enrollments"),
     path("enrollments/sync", views.EnrollmentSyncView.as_view(), name="enrollments-sync"),
+    path("learners/<str:external_id>", views.LearnerDetailView.as_view(), name="learner"),
     path("grades", views.GradeListView.as_view(), name="grades"),
     path("completions", views.CompletionListView.as_view(), name="completions"),
     path("webhooks", views.WebhookListView.as_view(), name="webhooks"),

@@ -195,6 +195,26 @@ class EnrollmentListView(_IncrementalView):
         )
 
 
+class LearnerDetailView(ApiView):
+    required_scopes = [Scope.ENROLLMENTS_READ]
+
+    @extend_schema(operation_id="learners_retrieve", responses={200: s.LearnerOutSerializer, **ERRORS})
+    def get(self, request, external_id: str):
+        learner = selectors.learner_get(client=api_client_of(request), external_id=external_id)
+        return Response(
+            {
+                "external_id": learner.external_id,
+                "email": learner.email,
+                "full_name": learner.full_name,
+                "is_active": learner.is_active,
+                "enrollments": [
+                    {"course_code": e.course.code, "status": e.status, "completed_at": _iso(e.completed_at)}
+                    for e in learner.enrollments.all()
+                ],
+            }
+        )
+
+
 class GradeListView(_IncrementalView):
     required_scopes = [Scope.GRADES_READ]
     selector = selectors.grade_page
