@@ -222,6 +222,21 @@ class DeliveryOutSerializer(serializers.Serializer):
     delivered_at = serializers.DateTimeField(allow_null=True)
 
 
+class OneRosterSkippedSerializer(serializers.Serializer):
+    teachers = serializers.IntegerField()
+    other_roles = serializers.IntegerField()
+
+
+class OneRosterInfoSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    files = serializers.DictField(child=serializers.CharField(), help_text=_("absent, bulk or delta, per file"))
+    skipped = OneRosterSkippedSerializer()
+
+
+class OneRosterResponseSerializer(SyncResponseSerializer):
+    oneroster = OneRosterInfoSerializer()
+
+
 class OneRosterUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("A OneRoster 1.2 (or 1.1) CSV zip"))
     dry_run = serializers.BooleanField(default=False)

@@ -17,7 +17,13 @@ from . import serializers as s
 from .auth import ApiClientAuthentication, ClientHasScope, api_client_of
 from .throttles import ClientRateThrottle, ClientWriteThrottle
 
-ERRORS = {400: s.ErrorSerializer, 401: s.ErrorSerializer, 403: s.ErrorSerializer, 404: s.ErrorSerializer}
+ERRORS = {
+    400: s.ErrorSerializer,
+    401: s.ErrorSerializer,
+    403: s.ErrorSerializer,
+    404: s.ErrorSerializer,
+    429: s.ErrorSerializer,
+}
 
 
 class ApiView(APIView):
@@ -345,7 +351,7 @@ class OneRosterImportView(ApiView):
     @extend_schema(
         operation_id="oneroster_import",
         request={"multipart/form-data": s.OneRosterUploadSerializer},
-        responses={200: s.SyncResponseSerializer, 409: s.ErrorSerializer, 413: s.ErrorSerializer, **ERRORS},
+        responses={200: s.OneRosterResponseSerializer, 409: s.ErrorSerializer, 413: s.ErrorSerializer, **ERRORS},
     )
     def post(self, request):
         data = s.OneRosterUploadSerializer(data=request.data)
