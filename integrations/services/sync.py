@@ -28,6 +28,7 @@ from config.errors import ApplicationError
 from courses.models import Course, Enrollment, PublicationStatus
 
 from ..models import ApiClient, AuditEntry, IdempotencyRecord, LearnerInvite, OutboxEvent
+from . import bulk
 
 User = get_user_model()
 
@@ -338,13 +339,14 @@ def _sync_locked(
     created_user_ids: list[int] = []
     if not dry_run:
         if to_create:
-            User.objects.bulk_create(to_create, batch_size=2000)
-            for user in to_create:
-                user_ids[user.external_id] = user.pk
-                created_user_ids.append(user.pk)
-            LearnerInvite.objects.bulk_create(
-                [LearnerInvite(user_id=pk, organization_id=organization.pk) for pk in created_user_ids],
-                batch_size=2000,
+            created_user_ids = _create_users(to_create, now=now)
+            for user, pk in zip(to_create, created_user_ids, strict=True):
+                user_ids[user.external_id] = pk
+            bulk.insert(
+                LearnerInvite,
+                ["user_id", "organization_id"],
+                [(pk, organization.pk) for pk in created_user_ids],
+                now=now,
             )
         if to_update:
             User.objects.bulk_update(to_update, ["email", "full_name", "external_id", "updated_at"], batch_size=1000)
@@ -359,7 +361,7 @@ def _sync_locked(
         ).values_list("pk", "user_id", "course_id", "status")
     }
     counts = {"created": 0, "updated": 0, "unchanged": 0, "dropped": 0}
-    upserts: list[Enrollment] = []
+    upserts: list[tuple] = []
     changes: list[tuple[SyncRow, str | None]] = []  # row, previous status
     batch_keys: set[tuple[int, int]] = set()
     ext_by_uid = {}
@@ -372,11 +374,11 @@ def _sync_locked(
         found = current.get((uid, cid)) if uid is not None else None
         if found is None:
             counts["created"] += 1
-            upserts.append(Enrollment(user_id=uid, course_id=cid, status=row.status, source=source, updated_at=now))
+            upserts.append((uid, cid, row.status, source, now))
             changes.append((row, None))
         elif found[1] != row.status:
             counts["updated"] += 1
-            upserts.append(Enrollment(user_id=uid, course_id=cid, status=row.status, source=source, updated_at=now))
+            upserts.append((uid, cid, row.status, source, now))
             changes.append((row, found[1]))
         else:
             counts["unchanged"] += 1
@@ -409,25 +411,26 @@ def _sync_locked(
         counts["dropped"] = len(drops)
 
     if not dry_run:
-        if upserts:
-            Enrollment.objects.bulk_create(
-                upserts,
-                batch_size=2000,
-                update_conflicts=True,
-                unique_fields=["user", "course"],
-                update_fields=["status", "updated_at"],
-            )
+        # New and changed enrollments in one upsert; `source` only sticks on new rows.
+        bulk.upsert(
+            Enrollment,
+            ["user_id", "course_id", "status", "source", "updated_at"],
+            upserts,
+            unique=["user", "course"],
+            update=["status", "updated_at"],
+            now=now,
+        )
         if drops:
             Enrollment.objects.filter(pk__in=[d[0] for d in drops]).update(
                 status=Enrollment.Status.DROPPED, updated_at=now
             )
         code_by_id = {cid: code for code, cid in courses.items()}
         events = [
-            OutboxEvent(
-                event_type="enrollment.changed",
-                organization_id=organization.pk,
-                user_id=user_ids[row.external_id],
-                payload={
+            (
+                "enrollment.changed",
+                organization.pk,
+                user_ids[row.external_id],
+                {
                     "learner": {"external_id": row.external_id, "email": row.email},
                     "course_code": row.course_code,
                     "status": row.status,
@@ -437,11 +440,11 @@ def _sync_locked(
             )
             for row, previous in changes
         ] + [
-            OutboxEvent(
-                event_type="enrollment.changed",
-                organization_id=organization.pk,
-                user_id=uid,
-                payload={
+            (
+                "enrollment.changed",
+                organization.pk,
+                uid,
+                {
                     "learner": {"external_id": ext, "email": None},
                     "course_code": code_by_id[cid],
                     "status": Enrollment.Status.DROPPED,
@@ -452,7 +455,7 @@ def _sync_locked(
             for _pk, uid, cid, status, ext in drops
         ]
         if events:
-            OutboxEvent.objects.bulk_create(events, batch_size=2000)
+            bulk.insert(OutboxEvent, ["event_type", "organization_id", "user_id", "payload"], events, now=now)
             from .events import _kick_dispatch
 
             transaction.on_commit(_kick_dispatch, robust=True)
@@ -481,6 +484,24 @@ def _sync_locked(
             response=body,
         )
     return SyncOutcome(200, body, created_user_ids=created_user_ids)
+
+
+def _create_users(users: list, *, now) -> list[int]:
+    """Insert new learners; returns their ids in order."""
+    if bulk.use_copy():
+        ids = bulk.allocate_ids(User, len(users))
+        bulk.insert(
+            User,
+            ["id", "password", "email", "full_name", "organization_id", "external_id", "is_active", "date_joined"],
+            [
+                (pk, u.password, u.email, u.full_name, u.organization_id, u.external_id, False, now)
+                for pk, u in zip(ids, users, strict=True)
+            ],
+            now=now,
+            with_pk=True,
+        )
+        return ids
+    return [u.pk for u in User.objects.bulk_create(users, batch_size=1000)]
 
 
 def _email_taken(row: SyncRow) -> dict:

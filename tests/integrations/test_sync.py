@@ -1,3 +1,4 @@
+import pytest
 from django.core import mail
 
 from accounts.models import User
@@ -7,6 +8,14 @@ from integrations.services import invites
 from tests.factories import CourseFactory, UserFactory, enroll
 
 from .conftest import row
+
+
+@pytest.fixture(autouse=True, params=["copy", "bulk_create"])
+def write_path(request, settings):
+    """Every sync test runs on both write paths: COPY (PostgreSQL) and bulk_create (the
+    embedded SQLite fallback)."""
+    settings.INTEGRATIONS_SYNC_USE_COPY = request.param == "copy"
+    return request.param
 
 
 def sync(api, rows, **kw):
