@@ -290,14 +290,14 @@ def _sync_locked(
     existing = {
         ext: (pk, email, name)
         for pk, ext, email, name in User.objects.filter(
-            organization=organization, external_id__in=list(learners)
+            organization=organization, **bulk.in_filter("external_id", learners)
         ).values_list("pk", "external_id", "email", "full_name")
     }
     by_email = {
         email: (pk, org_id, ext)
-        for pk, email, org_id, ext in User.objects.filter(email__in=[r.email for r in learners.values()]).values_list(
-            "pk", "email", "organization_id", "external_id"
-        )
+        for pk, email, org_id, ext in User.objects.filter(
+            **bulk.in_filter("email", [r.email for r in learners.values()])
+        ).values_list("pk", "email", "organization_id", "external_id")
     }
     to_create: list = []
     to_update: list = []
@@ -322,26 +322,17 @@ def _sync_locked(
             else:
                 errors.append(_email_taken(row))
         else:
-            to_create.append(
-                User(
-                    email=row.email,
-                    full_name=row.full_name,
-                    organization_id=organization.pk,
-                    external_id=ext,
-                    is_active=False,
-                    password=UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
-                    date_joined=now,
-                )
-            )
+            # (external_id, email, full_name): plain tuples, no model instances for 10,000 rows.
+            to_create.append((ext, row.email, row.full_name))
     if errors:
         _refuse(sorted(errors, key=lambda e: e["row"]))
 
     created_user_ids: list[int] = []
     if not dry_run:
         if to_create:
-            created_user_ids = _create_users(to_create, now=now)
-            for user, pk in zip(to_create, created_user_ids, strict=True):
-                user_ids[user.external_id] = pk
+            created_user_ids = _create_users(to_create, organization=organization, now=now)
+            for (ext, _email, _name), pk in zip(to_create, created_user_ids, strict=True):
+                user_ids[ext] = pk
             bulk.insert(
                 LearnerInvite,
                 ["user_id", "organization_id"],
@@ -357,7 +348,7 @@ def _sync_locked(
     current = {
         (uid, cid): (pk, status)
         for pk, uid, cid, status in Enrollment.objects.filter(
-            user_id__in=known_ids, course_id__in=course_ids
+            **bulk.in_filter("user_id", known_ids), course_id__in=course_ids
         ).values_list("pk", "user_id", "course_id", "status")
     }
     counts = {"created": 0, "updated": 0, "unchanged": 0, "dropped": 0}
@@ -486,22 +477,20 @@ def _sync_locked(
     return SyncOutcome(200, body, created_user_ids=created_user_ids)
 
 
-def _create_users(users: list, *, now) -> list[int]:
-    """Insert new learners; returns their ids in order."""
+def _create_users(learners: list[tuple[str, str, str]], *, organization, now) -> list[int]:
+    """Insert new learners, inactive with an unusable password (they activate by e-mail).
+    Returns their ids in order."""
+    rows = [
+        (UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30), email, name, organization.pk, ext, False, now)
+        for ext, email, name in learners
+    ]
+    columns = ["password", "email", "full_name", "organization_id", "external_id", "is_active", "date_joined"]
     if bulk.use_copy():
-        ids = bulk.allocate_ids(User, len(users))
-        bulk.insert(
-            User,
-            ["id", "password", "email", "full_name", "organization_id", "external_id", "is_active", "date_joined"],
-            [
-                (pk, u.password, u.email, u.full_name, u.organization_id, u.external_id, False, now)
-                for pk, u in zip(ids, users, strict=True)
-            ],
-            now=now,
-            with_pk=True,
-        )
+        ids = bulk.allocate_ids(User, len(rows))
+        bulk.insert(User, ["id", *columns], [(pk, *r) for pk, r in zip(ids, rows, strict=True)], now=now, with_pk=True)
         return ids
-    return [u.pk for u in User.objects.bulk_create(users, batch_size=1000)]
+    users = User.objects.bulk_create([User(**dict(zip(columns, r, strict=True))) for r in rows], batch_size=1000)
+    return [u.pk for u in users]
 
 
 def _email_taken(row: SyncRow) -> dict:
