@@ -55,7 +55,8 @@ class SyncEnvelopeSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=["upsert", "full"], default="upsert")
     dry_run = serializers.BooleanField(default=False)
     force = serializers.BooleanField(default=False)
-    rows = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+    # Rows are checked by the service in bulk (row index, field): no per-row serializer here.
+    rows = serializers.ListField(allow_empty=True)
 
     def validate_rows(self, rows):
         if len(rows) > settings.INTEGRATIONS_SYNC_MAX_ROWS:
