@@ -20,4 +20,4 @@ def webhooks_deliver(subscription_id: int):
 
 @shared_task(name="integrations.invites_send", ignore_result=True, **COMMON)
 def invites_send():
-    invites.invites_send()
+    invites.invites_send_pending()

@@ -5,10 +5,14 @@ from django.db import transaction
 from ..models import OutboxEvent
 
 
-def _kick_dispatch() -> None:
+def kick_dispatch(organization_id: int | None) -> None:
+    """After commit: nudge the `events` queue, if anyone listens to this organization's events.
+    (Without a subscriber the beat tick still marks the events dispatched.)"""
+    from ..models import WebhookSubscription
     from .webhooks import enqueue_tick
 
-    enqueue_tick()
+    if organization_id and WebhookSubscription.objects.filter(organization_id=organization_id, is_active=True).exists():
+        enqueue_tick()
 
 
 def event_record(*, event_type: str, payload: dict, user=None, organization=None) -> OutboxEvent:
@@ -17,5 +21,6 @@ def event_record(*, event_type: str, payload: dict, user=None, organization=None
     if organization is None and user is not None:
         organization = user.organization
     event = OutboxEvent.objects.create(event_type=event_type, payload=payload, user=user, organization=organization)
-    transaction.on_commit(_kick_dispatch, robust=True)
+    org_id = event.organization_id
+    transaction.on_commit(lambda: kick_dispatch(org_id), robust=True)
     return event

@@ -247,10 +247,6 @@ def enrollment_sync(
             _("Another change to the same learners happened at the same time; retry the request."),
             extra={"code": "conflict"},
         ) from exc
-    if outcome.created_user_ids and not dry_run:
-        from .invites import enqueue_invites
-
-        transaction.on_commit(enqueue_invites, robust=True)
     return outcome
 
 
@@ -447,9 +443,9 @@ def _sync_locked(
         ]
         if events:
             bulk.insert(OutboxEvent, ["event_type", "organization_id", "user_id", "payload"], events, now=now)
-            from .events import _kick_dispatch
+            from .events import kick_dispatch
 
-            transaction.on_commit(_kick_dispatch, robust=True)
+            transaction.on_commit(lambda: kick_dispatch(organization.pk), robust=True)
 
     body = {
         "mode": mode,

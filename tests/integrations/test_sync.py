@@ -231,3 +231,11 @@ def test_new_learners_activate_their_account_from_the_emailed_link(api, org, cli
     learner = User.objects.get(external_id="s1")
     assert learner.is_active and learner.check_password("a-long Passphrase 42")
     assert client.get(path).status_code == 404  # the link works once
+
+
+def test_pending_invitations_go_out_in_batches(api, org):
+    course = CourseFactory()
+    sync(api, [row(f"s{i}", course.code) for i in range(5)])
+    assert invites.invites_send_pending() == 5
+    assert len(mail.outbox) == 5
+    assert not LearnerInvite.objects.filter(sent_at__isnull=True).exists()

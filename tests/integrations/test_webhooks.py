@@ -164,6 +164,7 @@ def test_the_events_queue_delivers_signed_webhooks_end_to_end(worker, receiver):
     assert resp.status_code == 200
     # The sync's commit nudges the events queue; a real worker fans out and delivers.
     wait_for(lambda: receiver.received, timeout=90, message="the webhook delivery")
+    wait_for(lambda: WebhookDelivery.objects.filter(status="delivered").exists(), timeout=60, message="the log")
     (got,) = receiver.received
     assert got["json"]["type"] == "enrollment.changed"
     assert got["json"]["data"]["learner"]["external_id"] == "amina"
