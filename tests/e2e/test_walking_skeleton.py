@@ -60,7 +60,7 @@ def embedded_stack(tmp_path):
     def ready():
         try:
             return requests.get(f"{base}/readyz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused while booting, or a slow first request: retry
             return False
 
     try:
