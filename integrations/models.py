@@ -170,13 +170,12 @@ class AuditEntry(models.Model):
 
 class LearnerInvite(models.Model):
     """A learner created by a sync: inactive, with an unusable password, until they follow the
-    one-time link e-mailed to them. The e-mail goes out from the `events` queue."""
+    activation link (accounts' invitation) e-mailed to them from the `events` queue."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_invite")
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

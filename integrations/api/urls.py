@@ -7,7 +7,11 @@ app_name = "api_v1"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_v1:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api_v1:schema", template_name="integrations/swagger_ui.html"),
+        name="docs",
+    ),
     path("paths", views.PathListView.as_view(), name="paths"),
     path("paths/<slug:code>", views.PathDetailView.as_view(), name="path"),
     path("courses", views.CourseListView.as_view(), name="courses"),

@@ -10,9 +10,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
+    path("teach/", include("analytics.urls")),
     path("api/v1/", include("integrations.api.urls")),
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
-    path("integrations/", include("integrations.urls")),
     path("", include("grading.urls")),
     path("", include("courses.urls")),
 ]

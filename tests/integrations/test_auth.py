@@ -71,7 +71,11 @@ def test_a_revoked_client_can_do_nothing(org):
     assert ApiClient.objects.get().is_active is False
 
 
-def test_staff_rotate_and_revoke_from_the_admin(org, admin_client):
+def test_staff_rotate_and_revoke_from_the_admin(org, client, admin_user):
+    from tests.twofactor import login_with_2fa
+
+    login_with_2fa(client, admin_user)
+    admin_client = client
     api = Api(org)
     url = "/admin/integrations/apiclient/"
     resp = admin_client.post(url, {"action": "rotate_secret", "_selected_action": [api.client_model.pk]}, follow=True)

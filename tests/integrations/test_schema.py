@@ -33,7 +33,8 @@ def test_schema_and_docs_are_served_locally_without_a_cdn(client):
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
-    assert "<script>" not in html  # the init script is a separate file (strict CSP)
+    assert "<script>" not in html and "<style>" not in html  # nothing inline: the CSP allows none
+    assert "/static/css/api-docs.css" in html
     script = client.get("/api/v1/docs/?script=")
     assert script.status_code == 200 and b"/api/v1/schema/" in script.content
 

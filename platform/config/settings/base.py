@@ -2,9 +2,11 @@
 environment (django-environ); with nothing set, the platform runs on the embedded defaults:
 SQLite in var/ and a Celery broker that needs no server."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -34,18 +36,28 @@ INSTALLED_APPS = [
     "courses",
     "grading",
     "integrations",
+    "analytics",
+    # Accounts and security (issue 6): two-factor, login throttling.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.SecurityGateMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +113,69 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Sessions live in the database (one row per session) so a user can see and end theirs.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out users before any password is checked (django-axes).
+    "accounts.backends.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Throttling: this many failures (wrong password or wrong TOTP code) per e-mail address lock the
+# account for AXES_COOLOFF_TIME; staff can unlock earlier (admin: Users -> "Unlock").
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Per address, not per IP: hospitals and campuses put many people behind one NAT address, and
+# locking an IP would lock them all out (hence axes.W006 is silenced below).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.backends.throttle_username"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Failures are not forgotten at a right password: otherwise someone holding the password could
+# guess TOTP codes forever, logging in again between tries. They expire after the cool-off.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+# Two-factor (TOTP, django-otp) is required of staff, instructors and university admins on
+# these path prefixes, and on any view decorated with accounts.decorators.require_verified_2fa.
+KAFAAT_2FA_REQUIRED_PATHS = ["/admin/", "/author/", "/teach/", "/grading/review/", "/accounts/organization/"]
+OTP_TOTP_ISSUER = "Kafaat"
+# Privacy: the version of the privacy notice in force (texts in templates/accounts/privacy/).
+# Raising it asks every user who consented to an older version to consent again.
+KAFAAT_PRIVACY_NOTICE_VERSION = 1
+# Retention (enforced by the beat task accounts.retention_enforce).
+KAFAAT_EXPORT_TTL_HOURS = env.int("KAFAAT_EXPORT_TTL_HOURS", default=72)
+KAFAAT_DELETION_GRACE_DAYS = env.int("KAFAAT_DELETION_GRACE_DAYS", default=14)
+KAFAAT_INACTIVE_ACCOUNT_DAYS = env.int("KAFAAT_INACTIVE_ACCOUNT_DAYS", default=3 * 365)
+# Links sent by e-mail: e-mail verification and invitations expire after this long.
+KAFAAT_EMAIL_LINK_MAX_AGE = env.int("KAFAAT_EMAIL_LINK_MAX_AGE", default=3 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# Uploads: nothing larger is kept in memory or accepted (see config/uploads.py for file checks).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+KAFAAT_UPLOAD_MAX_BYTES = env.int("KAFAAT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Security headers (all modes; production adds HTTPS-only settings) ---------------------
+# Content-Security-Policy (Django's own middleware): nothing from outside the server, no inline
+# script or style. htmx runs with allowEval false (its config meta tag in base.html).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
 # --- Languages ------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("ar", _("Arabic")), ("en", _("English"))]
@@ -115,6 +190,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Outside production, serve static files straight from static/ (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -159,6 +237,7 @@ CELERY_TASK_ROUTES = {
     "courses.*": {"queue": "grading"},
     "accounts.*": {"queue": "events"},
     "integrations.*": {"queue": "events"},
+    "analytics.*": {"queue": "events"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must not hang when the broker is down: fail fast, the sweeper
@@ -172,11 +251,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "grading.sweep_stuck_submissions",
         "schedule": 30.0,
     },
+    # Privacy: erase accounts whose deletion grace period is over, expire old exports and
+    # erase long-inactive accounts (issue 6).
+    "accounts-retention-enforce": {
+        "task": "accounts.retention_enforce",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Grading --------------------------------------------------------------------------------
 # A submission queued or running longer than this is enqueued again by the sweeper.
 GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=180)
+
+# --- Gradebook and analytics (analytics/) --------------------------------------------------
+# At-risk rules (README "Gradebook and analytics"): an active, not yet complete learner is at
+# risk when ANY rule holds. Set a rule's threshold to 0 to switch it off.
+ANALYTICS_AT_RISK = {
+    # no submission in the course for this many days (counted from enrollment if none yet)
+    "INACTIVE_DAYS": env.int("ANALYTICS_AT_RISK_INACTIVE_DAYS", default=14),
+    # at least this many assignments past their due date with no submission
+    "OVERDUE_ASSIGNMENTS": env.int("ANALYTICS_AT_RISK_OVERDUE_ASSIGNMENTS", default=2),
+    # at least this many required assignments graded below the pass threshold, none passed
+    "FAILING_REQUIRED": env.int("ANALYTICS_AT_RISK_FAILING_REQUIRED", default=1),
+}
+ANALYTICS_GRADEBOOK_PAGE_SIZE = 50
+# Exports of more learners than this are built by a Celery task (analytics.export_build).
+ANALYTICS_EXPORT_SYNC_MAX_ROWS = env.int("ANALYTICS_EXPORT_SYNC_MAX_ROWS", default=2000)
+ANALYTICS_EXPORT_DIR = VAR_DIR / "exports"
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -194,12 +295,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # Module and lesson positions are unique with a deferred constraint on PostgreSQL (so a reorder
 # can swap them in one transaction); SQLite, in embedded mode only, has no deferrable constraints.
-SILENCED_SYSTEM_CHECKS = ["models.W038"]
+SILENCED_SYSTEM_CHECKS = ["models.W038", "axes.W006"]
 
 # --- University API v1 (integrations) -------------------------------------------------------
 # OAuth 2 client credentials (django-oauth-toolkit); a client's scopes are those of its ApiClient.
