@@ -284,7 +284,12 @@ def webhooks_tick() -> dict:
     subscription (each in its own task so one slow receiver does not hold the others)."""
     from .. import tasks
 
-    dispatched = events_dispatch()
+    dispatched, batch = 0, 1000
+    for _round in range(50):  # a 10,000-row sync is 10 rounds; bounded so the task stays short
+        n = events_dispatch(limit=batch)
+        dispatched += n
+        if n < batch:
+            break
     due = subscriptions_due()
     for sub_id in due:
         try:
