@@ -226,6 +226,9 @@ def read_package(fileobj, *, size: int | None = None) -> Package:
             text, "manifest", pkg, ["propertyName", "value"])}  # fmt: skip
         if pkg.errors:
             return pkg
+        manifest_version = manifest.get("manifest.version", ("", 0))
+        if manifest_version[0] != "1.0":
+            pkg.error("manifest", manifest_version[1] or 0, "value", "version", _("manifest.version must be 1.0."))
         version = manifest.get("oneroster.version", ("", 0))
         if version[0] not in ("1.1", "1.2"):
             pkg.error("manifest", version[1] or 0, "value", "version", _("oneroster.version must be 1.1 or 1.2."))

@@ -183,6 +183,17 @@ def test_wrong_headers_missing_files_and_non_zips_are_refused(api, org, course):
     assert ("enrollments.csv", 0, None, "missing") in {(d["file"], d["line"], d["column"], d["code"]) for d in details}
 
 
+def test_a_manifest_with_the_wrong_versions_is_refused(api, org, course):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("manifest.csv", "propertyName,value\nmanifest.version,2.0\noneroster.version,3.0\n")
+    details = upload(api, buf.getvalue()).json()["error"]["details"]
+    assert [(d["file"], d["line"], d["code"]) for d in details] == [
+        ("manifest.csv", 2, "version"),
+        ("manifest.csv", 3, "version"),
+    ]
+
+
 def test_zip_entry_paths_are_never_followed_and_sizes_are_capped(api, org, course, settings, tmp_path):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
