@@ -1,6 +1,9 @@
 """Input and output shapes of API v1. Outputs are plain serializers (or dicts) for speed; the
 sync's rows are described here for the schema, but validated by the service in bulk."""
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -10,6 +13,20 @@ from courses.models import Enrollment
 from ..models import WebhookSubscription
 
 STATUS_CHOICES = Enrollment.Status.values
+
+
+def _is_private_host(host: str) -> bool:
+    """Loopback, private, link-local or reserved literal addresses, and localhost names: our
+    server must not be made to POST into its own network (a first line against SSRF; names are
+    not resolved here)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -196,6 +213,10 @@ class WebhookInSerializer(serializers.Serializer):
     def validate_url(self, url):
         if not url.lower().startswith(("https://", "http://")):
             raise serializers.ValidationError(_("Use an http or https URL."), code="invalid")
+        if not settings.WEBHOOK_ALLOW_PRIVATE_HOSTS and _is_private_host(urlsplit(url).hostname or ""):
+            raise serializers.ValidationError(
+                _("This address is on a private network; use your public receiver's address."), code="private_host"
+            )
         return url
 
 

@@ -45,6 +45,12 @@ class Api:
 
 
 @pytest.fixture(autouse=True)
+def _local_receivers(settings):
+    """Our test receivers listen on 127.0.0.1, which production refuses."""
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = True
+
+
+@pytest.fixture(autouse=True)
 def _clear_throttle_cache():
     cache.clear()
     yield

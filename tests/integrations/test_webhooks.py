@@ -56,6 +56,23 @@ def test_bad_subscriptions_get_field_errors(api):
     assert fields == {"url", "event_types.0"}
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/x",
+        "http://localhost/x",
+        "https://10.1.2.3/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/",
+    ],
+)
+def test_subscriptions_to_private_addresses_are_refused(api, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    resp = api.post("webhooks", {"url": url, "event_types": ["course.completed"]})
+    assert resp.status_code == 400
+    assert resp.json()["error"]["details"][0]["code"] == "private_host"
+
+
 def test_a_receiver_down_for_an_hour_gets_every_event_in_order_per_learner(api, org, receiver):
     sub = subscribe(api, receiver.url)
     course = CourseFactory()

@@ -344,6 +344,8 @@ WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=10)
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=16)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Subscriptions to loopback/private addresses are refused (SSRF) unless this is set (tests, labs).
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
 # OneRoster zip limits (the spec sets none): whole upload, one entry, one field.
 ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
