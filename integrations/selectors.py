@@ -127,6 +127,8 @@ def learner_get(*, client: ApiClient, external_id: str):
     from django.contrib.auth import get_user_model
     from django.db.models import Prefetch
 
+    if "\x00" in external_id:
+        raise _not_found()
     learner = (
         get_user_model()
         .objects.filter(organization_id=client.organization_id, external_id=external_id)

@@ -2,6 +2,7 @@
 declared once per view (`required_scopes`) and enforced by integrations.api.auth; data scoping
 lives in the selectors and services (always the client's organization)."""
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,6 +18,7 @@ from . import serializers as s
 from .auth import ApiClientAuthentication, ClientHasScope, api_client_of
 from .throttles import ClientRateThrottle, ClientWriteThrottle
 
+MAX_ID = 2**63 - 1
 ERRORS = {
     400: s.ErrorSerializer,
     401: s.ErrorSerializer,
@@ -32,6 +34,12 @@ class ApiView(APIView):
     throttle_classes = [ClientRateThrottle, ClientWriteThrottle]
     parser_classes = [JSONParser]
     required_scopes: list[str] = []
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # An id past the database's bigint range names nothing: 404, not a database error.
+        if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
+            raise Http404
 
 
 # --- Catalogue --------------------------------------------------------------------------------

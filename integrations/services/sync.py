@@ -86,6 +86,11 @@ def _text(row: dict, name: str, *, required: bool, max_length: int, errors: list
         errors.append({"row": index, "field": name, "code": "invalid", "message": _("Must be a string.")})
         return ""
     value = value.strip()
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: a row error, not a database error
+        errors.append(
+            {"row": index, "field": name, "code": "invalid", "message": _("Must not contain NUL characters.")}
+        )
+        return ""
     if required and not value:
         errors.append({"row": index, "field": name, "code": "required", "message": _("This field is required.")})
     if len(value) > max_length:

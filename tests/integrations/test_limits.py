@@ -35,3 +35,17 @@ def test_malformed_bodies_get_the_one_error_format(api):
     assert err["code"] == "invalid"
     assert {d["field"] for d in err["details"]} == {"rows", "mode"}
     assert all(set(d) >= {"field", "code", "message"} for d in err["details"])
+
+
+def test_ids_past_the_database_range_are_not_found(api):
+    huge = 10**30
+    assert api.get(f"webhooks/{huge}").status_code == 404
+    assert api.post(f"webhooks/{huge}/deliveries/{huge}/replay").status_code == 404
+
+
+def test_nul_characters_are_refused_as_field_errors(api):
+    course = CourseFactory()
+    resp = api.post("enrollments/sync", {"rows": [row("s\x001", course.code)]})
+    assert resp.status_code == 400
+    assert resp.json()["error"]["details"][0]["field"] == "external_id"
+    assert api.get("learners/a%00b").status_code == 404
