@@ -2,6 +2,7 @@
 or a test's override, applies without a restart). A refused request gets 429 and Retry-After."""
 
 from django.conf import settings
+from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -11,6 +12,12 @@ class ClientRateThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         return getattr(settings, self.setting)
+
+    @property
+    def cache(self):
+        # Counters must be shared by every web process for the rate to hold across them: point
+        # INTEGRATIONS_THROTTLE_CACHE at a shared cache (Redis, database) in production.
+        return caches[settings.INTEGRATIONS_THROTTLE_CACHE]
 
     def get_cache_key(self, request, view):
         client = getattr(request, "api_client", None)

@@ -338,6 +338,8 @@ INTEGRATIONS_SYNC_MAX_DROP_SHARE = env.float("INTEGRATIONS_SYNC_MAX_DROP_SHARE",
 # Requests per client (DRF throttle syntax); a refused request carries Retry-After.
 INTEGRATIONS_API_RATE = env.str("INTEGRATIONS_API_RATE", default="600/min")
 INTEGRATIONS_API_WRITE_RATE = env.str("INTEGRATIONS_API_WRITE_RATE", default="60/min")
+# The cache alias holding the throttle counters (Django's default: per-process memory).
+INTEGRATIONS_THROTTLE_CACHE = env.str("INTEGRATIONS_THROTTLE_CACHE", default="default")
 # Webhook delivery: exponential backoff from BASE seconds, capped, then the delivery is dead
 # (replayable). 16 attempts with these defaults span more than a day.
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=10)
