@@ -1,10 +1,63 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
-from .models import OutboxEvent
+from .models import ApiClient, AuditEntry, OutboxEvent, WebhookDelivery, WebhookSubscription
+from .services import clients
 
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(admin.ModelAdmin):
-    list_display = ["pk", "event_type", "organization", "user", "created_at"]
+    list_display = ["pk", "event_type", "organization", "user", "created_at", "dispatched_at"]
     list_filter = ["event_type"]
     raw_id_fields = ["user", "organization"]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "scopes", "is_active", "created_at", "secret_rotated_at", "revoked_at"]
+    list_filter = ["is_active", "organization"]
+    readonly_fields = ["application", "is_active", "created_at", "secret_rotated_at", "revoked_at"]
+    actions = ["rotate_secret", "revoke"]
+
+    def has_add_permission(self, request):
+        return False  # created with `manage.py create_api_client`, which prints the secret once
+
+    @admin.action(description=_("Rotate the secret (shown once) and revoke its tokens"))
+    def rotate_secret(self, request, queryset):
+        for client in queryset.filter(is_active=True):
+            creds = clients.api_client_rotate_secret(client=client)
+            self.message_user(
+                request,
+                _("New secret for %(name)s (client id %(id)s): %(secret)s — copy it now, it will not be shown again.")
+                % {"name": client.name, "id": creds.client_id, "secret": creds.client_secret},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Revoke: tokens deleted, the client can no longer authenticate"))
+    def revoke(self, request, queryset):
+        n = 0
+        for client in queryset.filter(is_active=True):
+            clients.api_client_revoke(client=client)
+            n += 1
+        self.message_user(request, _("%(n)d client(s) revoked.") % {"n": n})
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["url", "organization", "event_types", "is_active", "created_at"]
+    list_filter = ["is_active", "organization"]
+    exclude = ["secret"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["pk", "subscription", "event", "status", "attempts", "next_attempt_at", "last_status_code"]
+    list_filter = ["status"]
+    raw_id_fields = ["subscription", "event"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "organization", "client", "endpoint", "action", "counts"]
+    list_filter = ["action", "organization"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]

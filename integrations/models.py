@@ -1,7 +1,10 @@
-"""The event outbox: written in the same transaction as the change it reports, delivered later
-by the `events` queue (webhooks)."""
+"""Integrations: what universities see of us. API clients (OAuth 2 applications tied to an
+organization), the event outbox and its webhook deliveries, sync idempotency and the audit log,
+and the invitation state of learners created by a sync."""
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxEvent(models.Model):
@@ -13,9 +16,171 @@ class OutboxEvent(models.Model):
     user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set once the event has been fanned out into webhook deliveries.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"], name="integ_outbox_undispatched_idx", condition=models.Q(dispatched_at__isnull=True)
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} #{self.pk}"
+
+
+class Scope(models.TextChoices):
+    CATALOG_READ = "catalog:read", _("Read the catalogue")
+    ENROLLMENTS_READ = "enrollments:read", _("Read enrollments")
+    ENROLLMENTS_WRITE = "enrollments:write", _("Sync learners and enrollments")
+    GRADES_READ = "grades:read", _("Read grades and completions")
+    WEBHOOKS_MANAGE = "webhooks:manage", _("Manage webhooks")
+
+
+class ApiClient(models.Model):
+    """A university's machine client: an OAuth 2 application (client credentials) acting for one
+    organization, limited to its scopes. Its secret is stored hashed by django-oauth-toolkit."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="api_clients", verbose_name=_("organization")
+    )
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="api_client"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    # Space-separated, like OAuth 2 scopes.
+    scopes = models.CharField(_("scopes"), max_length=255)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["organization", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organization})"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
+class WebhookSubscription(models.Model):
+    class EventType(models.TextChoices):
+        SUBMISSION_GRADED = "submission.graded", "submission.graded"
+        COURSE_COMPLETED = "course.completed", "course.completed"
+        ENROLLMENT_CHANGED = "enrollment.changed", "enrollment.changed"
+        LEARNER_ERASED = "learner.erased", "learner.erased"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="webhooks")
+    client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhooks")
+    url = models.URLField(_("URL"), max_length=500)
+    event_types = models.JSONField(_("event types"), default=list)
+    # The HMAC key; shown once at creation. Kept in clear because signing needs it.
+    secret = models.CharField(max_length=128)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the delivery log. Pending ones are retried with
+    exponential backoff; per learner, a delivery waits until the earlier ones are settled."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Given up")
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # Ordering key: deliveries of one learner go out in event order.
+    user_id_key = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="integ_delivery_unique_event"),
+        ]
+        indexes = [models.Index(fields=["subscription", "status", "id"], name="integ_delivery_sub_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.subscription_id} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write sent with an Idempotency-Key, replayed for the same body."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="integ_idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}:{self.key}"
+
+
+class AuditEntry(models.Model):
+    """Every write through the API or the OneRoster importer: who, where, what it counted."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    endpoint = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)
+    counts = models.JSONField(default=dict)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.endpoint} {self.counts}"
+
+
+class LearnerInvite(models.Model):
+    """A learner created by a sync: inactive, with an unusable password, until they follow the
+    activation link (accounts' invitation) e-mailed to them from the `events` queue."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_invite")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["id"], name="integ_invite_unsent_idx", condition=models.Q(sent_at__isnull=True))
+        ]
+
+    def __str__(self) -> str:
+        return f"invite of {self.user_id}"

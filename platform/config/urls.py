@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider import views as oauth2_views
 
 from . import health
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("teach/", include("analytics.urls")),
+    path("api/v1/", include("integrations.api.urls")),
+    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
     path("", include("grading.urls")),
     path("", include("courses.urls")),
 ]

@@ -72,6 +72,10 @@ MATRIX = {
     "accounts:deletion-request": {"expect": POST_ONLY},
     "accounts:deletion-cancel": {"expect": POST_ONLY},
     "accounts:organization": {"expect": logged_in(404, university_admin=200)},
+    # University API v1: its OpenAPI schema and docs are public; the token endpoint is POST-only.
+    "api_v1:schema": {"expect": everyone(200)},
+    "api_v1:docs": {"expect": everyone(200)},
+    "oauth2_token": {"expect": everyone(405)},
     # Django's admin (the rest of its URLs: NAMESPACE_RULES below)
     "admin:login": {"expect": everyone(200) | {"staff": 302}},
     # courses
@@ -159,4 +163,7 @@ MATRIX = {
 # are filled from the URL's parameters (app_label="accounts", anything else "1").
 NAMESPACE_RULES = {
     "admin": {"expect": logged_in({302}, anonymous=302, staff={200, 302, 403, 404, 405})},
+    # University API v1 (issue 5): OAuth 2 bearer tokens only, never a browser session: 401 for
+    # every role here; tests/integrations/test_isolation.py covers clients of each university.
+    "api_v1": {"expect": everyone(401)},
 }

@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "oauth2_provider",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "courses",
     "grading",
@@ -281,6 +284,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
+    # University API v1 (integrations/api): one error format, OpenAPI 3 from drf-spectacular.
+    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 LOGGING = {
@@ -295,3 +301,70 @@ LOGGING = {
 # Module and lesson positions are unique with a deferred constraint on PostgreSQL (so a reorder
 # can swap them in one transaction); SQLite, in embedded mode only, has no deferrable constraints.
 SILENCED_SYSTEM_CHECKS = ["models.W038", "axes.W006"]
+
+# --- University API v1 (integrations) -------------------------------------------------------
+# OAuth 2 client credentials (django-oauth-toolkit); a client's scopes are those of its ApiClient.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "catalog:read": "Read paths, courses and assignments",
+        "enrollments:read": "Read this university's enrollments",
+        "enrollments:write": "Sync this university's learners and enrollments",
+        "grades:read": "Read this university's grades and completions",
+        "webhooks:manage": "Manage this university's webhook subscriptions",
+    },
+    "SCOPES_BACKEND_CLASS": "integrations.api.auth.ApiClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_EXPIRE_SECONDS", default=3600),
+    # RFC 9700 (OAuth 2.0 Security BCP): only the client-credentials grant is used, tokens travel
+    # in the Authorization header only and are stored hashed; redirect URIs (unused) need https.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+# Named explicitly: the toolkit's swappable models resolve through these settings in migrations.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+# A full sync that would drop more than this share of the university's enrollments in the named
+# courses is refused unless force=true.
+INTEGRATIONS_SYNC_MAX_ROWS = env.int("INTEGRATIONS_SYNC_MAX_ROWS", default=10000)
+INTEGRATIONS_SYNC_MAX_DROP_SHARE = env.float("INTEGRATIONS_SYNC_MAX_DROP_SHARE", default=0.2)
+# Requests per client (DRF throttle syntax); a refused request carries Retry-After.
+INTEGRATIONS_API_RATE = env.str("INTEGRATIONS_API_RATE", default="600/min")
+INTEGRATIONS_API_WRITE_RATE = env.str("INTEGRATIONS_API_WRITE_RATE", default="60/min")
+# The cache alias holding the throttle counters (Django's default: per-process memory).
+INTEGRATIONS_THROTTLE_CACHE = env.str("INTEGRATIONS_THROTTLE_CACHE", default="default")
+# Webhook delivery: exponential backoff from BASE seconds, capped, then the delivery is dead
+# (replayable). 16 attempts with these defaults span more than a day.
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=10)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=16)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Subscriptions to loopback/private addresses are refused (SSRF) unless this is set (tests, labs).
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# OneRoster zip limits (the spec sets none): whole upload, one entry, one field.
+ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
+ONEROSTER_MAX_FIELD_CHARS = env.int("ONEROSTER_MAX_FIELD_CHARS", default=1024)
+CELERY_BEAT_SCHEDULE["integrations-webhooks-tick"] = {"task": "integrations.webhooks_tick", "schedule": 10.0}
+CELERY_BEAT_SCHEDULE["integrations-invites-send"] = {"task": "integrations.invites_send", "schedule": 30.0}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kafaat university API",
+    "DESCRIPTION": "Enrollment sync, grades and completions out, signed webhooks, OneRoster import.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["integrations.api.schema.only_api_v1"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/o/token/",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

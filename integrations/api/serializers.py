@@ -1,0 +1,265 @@
+"""Input and output shapes of API v1. Outputs are plain serializers (or dicts) for speed; the
+sync's rows are described here for the schema, but validated by the service in bulk."""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from courses.models import Enrollment
+
+from ..models import WebhookSubscription
+
+STATUS_CHOICES = Enrollment.Status.values
+
+
+def _is_private_host(host: str) -> bool:
+    """Loopback, private, link-local or reserved literal addresses, and localhost names: our
+    server must not be made to POST into its own network (a first line against SSRF; names are
+    not resolved here)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    message = serializers.CharField()
+    row = serializers.IntegerField(required=False, help_text=_("0-based index of the batch row"))
+    file = serializers.CharField(required=False)
+    line = serializers.IntegerField(required=False)
+    column = serializers.CharField(required=False)
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = ErrorDetailSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()
+
+
+class SyncRowSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=128, help_text=_("The university's id for the learner"))
+    email = serializers.EmailField(max_length=254)
+    given_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    family_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    course_code = serializers.CharField(max_length=64)
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, default="active")
+
+
+class SyncRequestSerializer(serializers.Serializer):
+    """Documents the request. Parsing uses SyncEnvelopeSerializer: rows are checked in bulk."""
+
+    mode = serializers.ChoiceField(choices=["upsert", "full"], default="upsert")
+    dry_run = serializers.BooleanField(default=False)
+    force = serializers.BooleanField(default=False)
+    rows = SyncRowSerializer(many=True, max_length=10000)
+
+
+class SyncEnvelopeSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=["upsert", "full"], default="upsert")
+    dry_run = serializers.BooleanField(default=False)
+    force = serializers.BooleanField(default=False)
+    # Rows are checked by the service in bulk (row index, field): no per-row serializer here.
+    rows = serializers.ListField(allow_empty=True)
+
+    def validate_rows(self, rows):
+        if len(rows) > settings.INTEGRATIONS_SYNC_MAX_ROWS:
+            raise serializers.ValidationError(
+                _("At most %(n)d rows per batch.") % {"n": settings.INTEGRATIONS_SYNC_MAX_ROWS}, code="too_many_rows"
+            )
+        return rows
+
+
+class SyncCountsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+
+
+class SyncLearnersSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class SyncResponseSerializer(serializers.Serializer):
+    mode = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    counts = SyncCountsSerializer()
+    learners = SyncLearnersSerializer()
+
+
+class IncrementalQuerySerializer(serializers.Serializer):
+    updated_since = serializers.DateTimeField(required=False)
+    cursor = serializers.CharField(required=False, max_length=200)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+
+class LearnerRefSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class EnrollmentOutSerializer(serializers.Serializer):
+    learner = LearnerRefSerializer()
+    course_code = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    source = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class LearnerEnrollmentSerializer(serializers.Serializer):
+    course_code = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class LearnerOutSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    is_active = serializers.BooleanField(help_text=_("False until the learner activates the account"))
+    enrollments = LearnerEnrollmentSerializer(many=True)
+
+
+class GradeOutSerializer(serializers.Serializer):
+    learner = LearnerRefSerializer()
+    course_code = serializers.CharField()
+    assignment_id = serializers.IntegerField()
+    assignment_title = serializers.CharField()
+    attempt = serializers.IntegerField()
+    score = serializers.DecimalField(max_digits=7, decimal_places=2)
+    max_score = serializers.DecimalField(max_digits=7, decimal_places=2)
+    graded_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class CompletionOutSerializer(serializers.Serializer):
+    learner = LearnerRefSerializer()
+    course_code = serializers.CharField()
+    completed_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def page_serializer(name: str, item):
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "results": item(many=True),
+            "next_cursor": serializers.CharField(allow_null=True),
+            "has_more": serializers.BooleanField(),
+        },
+    )
+
+
+EnrollmentPageSerializer = page_serializer("EnrollmentPage", EnrollmentOutSerializer)
+GradePageSerializer = page_serializer("GradePage", GradeOutSerializer)
+CompletionPageSerializer = page_serializer("CompletionPage", CompletionOutSerializer)
+
+
+class PathStepSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    course_code = serializers.CharField()
+    gate = serializers.CharField()
+
+
+class PathOutSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    track = serializers.CharField()
+    courses = PathStepSerializer(many=True)
+
+
+class CourseOutSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    language = serializers.CharField()
+
+
+class AssignmentOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    module = serializers.CharField()
+    points = serializers.DecimalField(max_digits=7, decimal_places=2)
+    pass_threshold = serializers.DecimalField(max_digits=4, decimal_places=3)
+    is_required = serializers.BooleanField()
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
+class WebhookInSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookSubscription.EventType.values), min_length=1, max_length=10
+    )
+
+    def validate_url(self, url):
+        if not url.lower().startswith(("https://", "http://")):
+            raise serializers.ValidationError(_("Use an http or https URL."), code="invalid")
+        if not settings.WEBHOOK_ALLOW_PRIVATE_HOSTS and _is_private_host(urlsplit(url).hostname or ""):
+            raise serializers.ValidationError(
+                _("This address is on a private network; use your public receiver's address."), code="private_host"
+            )
+        return url
+
+
+class WebhookOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class WebhookCreatedSerializer(WebhookOutSerializer):
+    secret = serializers.CharField(help_text=_("Shown only now: it signs every delivery"))
+
+
+class DeliveryOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event_id = serializers.IntegerField()
+    event_type = serializers.CharField(source="event.event_type")
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField()
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+
+class OneRosterSkippedSerializer(serializers.Serializer):
+    teachers = serializers.IntegerField()
+    other_roles = serializers.IntegerField()
+
+
+class OneRosterInfoSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    files = serializers.DictField(child=serializers.CharField(), help_text=_("absent, bulk or delta, per file"))
+    skipped = OneRosterSkippedSerializer()
+
+
+class OneRosterResponseSerializer(SyncResponseSerializer):
+    oneroster = OneRosterInfoSerializer()
+
+
+class OneRosterUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("A OneRoster 1.2 (or 1.1) CSV zip"))
+    dry_run = serializers.BooleanField(default=False)
+    force = serializers.BooleanField(default=False)

@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Organization
+from config.errors import ApplicationError
+from integrations.services.oneroster import oneroster_import
+
+
+class Command(BaseCommand):
+    help = "Import a OneRoster 1.2 (or 1.1) CSV zip for a university through the enrollment sync."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the OneRoster zip")
+        parser.add_argument("--org", required=True, help="the organization's slug")
+        parser.add_argument("--dry-run", action="store_true", help="report the changes without making them")
+        parser.add_argument("--force", action="store_true", help="apply a bulk import that drops many enrollments")
+
+    def handle(self, *args, file, org, dry_run, force, **options):
+        organization = Organization.objects.filter(slug=org).first()
+        if organization is None:
+            raise CommandError(f"No organization has the slug {org!r}.")
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"{file}: no such file.")
+        try:
+            with path.open("rb") as fh:
+                body = oneroster_import(
+                    organization=organization,
+                    fileobj=fh,
+                    size=path.stat().st_size,
+                    dry_run=dry_run,
+                    force=force,
+                    endpoint="cli/import_oneroster",
+                )
+        except ApplicationError as exc:
+            for d in exc.extra.get("details", []):
+                where = ":".join(str(x) for x in (d.get("file") or file, d.get("line")) if x not in (None, ""))
+                column = f" column {d['column']}:" if d.get("column") else ""
+                self.stderr.write(f"{where}:{column} {d['message']}")
+            raise CommandError(exc.message) from exc
+        counts = body["counts"]
+        self.stdout.write(
+            ("DRY RUN: " if dry_run else "")
+            + f"{body['mode']} sync: {counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {counts['dropped']} dropped; "
+            f"{body['learners']['created']} new learners; skipped {body['oneroster']['skipped']}"
+        )

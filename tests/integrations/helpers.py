@@ -1,0 +1,21 @@
+"""Builders for integration tests: learners of a university, graded quiz attempts."""
+
+from courses.models import Enrollment
+from grading import services as grading
+from tests.factories import UserFactory
+
+RIGHT = {"q1": ["a"], "q2": ["a", "c"]}
+WRONG = {"q1": ["b"], "q2": ["b"]}
+
+
+def learner(org, ext, **kw):
+    return UserFactory(organization=org, external_id=ext, email=f"{ext}.{org.slug}@example.ma", **kw)
+
+
+def graded(user, quiz, answer=RIGHT):
+    """Submit and grade one attempt through the grading services (as a worker would)."""
+    Enrollment.objects.get_or_create(user=user, course=quiz.course)
+    sub = grading.submission_create(user=user, assignment=quiz, answer=answer)
+    grading.submission_grade(submission_id=sub.pk)
+    sub.refresh_from_db()
+    return sub

@@ -1,0 +1,226 @@
+import io
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from courses.models import Enrollment
+from integrations.models import AuditEntry
+from tests.factories import CourseFactory
+
+MANIFEST_12 = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n"
+H = {
+    "orgs": "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId",
+    "academicSessions": "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear",
+    "courses": "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId,subjects,"
+    "subjectCodes",
+    "classes": "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,"
+    "schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods",
+    "users": "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,familyName,middleName,"
+    "identifier,email,sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,preferredGivenName,"
+    "preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,pronouns",
+    "roles": "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId,"
+    "userProfileSourcedId",
+    "enrollments": "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,"
+    "beginDate,endDate",
+}
+USERS_11 = (
+    "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,"
+    "middleName,identifier,email,sms,phone,agentSourcedIds,grades,password"
+)
+
+
+def package(*, course_code, students, mode="bulk", version="1.2", teacher=True, extra=None, bad_user_email=None):
+    """A OneRoster CSV zip: one school, one term, one course and class, the given students."""
+    status, stamp = ("", "") if mode == "bulk" else ("active", "2026-11-01T10:00:00Z")
+    files = {
+        "orgs": [f"sch1,{status},{stamp},Faculté de médecine,school,FM,"],
+        "academicSessions": [f"t1,{status},{stamp},Automne 2026,term,2026-09-01,2027-01-31,,2027"],
+        "courses": [f"crs1,{status},{stamp},,Data science,{course_code},,sch1,,"],
+        "classes": [f"cls1,{status},{stamp},Data science A,,crs1,,scheduled,,sch1,t1,,,"],
+        "users": [],
+        "roles": [],
+        "enrollments": [],
+    }
+    people = [(sid, email, "student") for sid, email in students] + ([("tch1", "t@x.ma", "teacher")] if teacher else [])
+    for sid, email, role in people:
+        if version == "1.2":
+            files["users"].append(f"{sid},{status},{stamp},true,{sid},,Given {sid},Family,,,{email},,,,,,,,,,,")
+            files["roles"].append(f"r-{sid},{status},{stamp},{sid},primary,{role},,,sch1,")
+        else:
+            files["users"].append(f"{sid},{status},{stamp},true,sch1,{role},{sid},,Given {sid},Family,,,{email},,,,,")
+        files["enrollments"].append(f"e-{sid},{status},{stamp},cls1,sch1,{sid},{role},,,")
+    for name, lines in (extra or {}).items():
+        files[name] += lines
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        names = [n for n in files if not (n == "roles" and version == "1.1")]
+        manifest = MANIFEST_12.replace("1.2", version) + "".join(f"file.{n},{mode}\n" for n in names)
+        zf.writestr("manifest.csv", "\ufeff" + manifest)
+        for name in names:
+            header = USERS_11 if (name == "users" and version == "1.1") else H[name]
+            zf.writestr(f"{name}.csv", "\r\n".join([header, *files[name]]) + "\r\n")
+    return buf.getvalue()
+
+
+def upload(api, data, **fields):
+    f = io.BytesIO(data)
+    f.name = "roster.zip"
+    return api.http.post("/api/v1/oneroster/imports", {"file": f, **fields})
+
+
+@pytest.fixture
+def course(db):
+    return CourseFactory(code="ds-101")
+
+
+def test_bulk_package_creates_learners_and_enrollments_and_skips_teachers(api, org, course):
+    resp = upload(api, package(course_code="ds-101", students=[("s1", "s1@u.ma"), ("s2", "s2@u.ma")]))
+    assert resp.status_code == 200, resp.json()
+    body = resp.json()
+    assert body["counts"]["created"] == 2 and body["mode"] == "full"
+    assert body["oneroster"]["skipped"]["teachers"] == 1
+    assert set(Enrollment.objects.values_list("user__external_id", "source")) == {
+        ("s1", "oneroster"),
+        ("s2", "oneroster"),
+    }
+    assert User.objects.get(external_id="s1").full_name == "Given s1 Family"
+    assert AuditEntry.objects.get().endpoint == "oneroster/imports"
+
+
+def test_a_later_bulk_package_drops_the_absent_and_a_delta_drops_tobedeleted(api, org, course, settings):
+    settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE = 0.5
+    upload(api, package(course_code="ds-101", students=[("s1", "s1@u.ma"), ("s2", "s2@u.ma"), ("s3", "s3@u.ma")]))
+    resp = upload(api, package(course_code="ds-101", students=[("s1", "s1@u.ma"), ("s2", "s2@u.ma")]))
+    assert resp.json()["counts"]["dropped"] == 1
+    assert Enrollment.objects.get(user__external_id="s3").status == "dropped"
+
+    delta = package(
+        course_code="ds-101",
+        students=[],
+        mode="delta",
+        teacher=False,
+        extra={"enrollments": ["e-s1,tobedeleted,2026-11-02T10:00:00Z,cls1,sch1,s1,student,,,"]},
+    )
+    resp = upload(api, delta)
+    assert resp.status_code == 200, resp.json()
+    assert resp.json()["mode"] == "upsert"
+    assert Enrollment.objects.get(user__external_id="s1").status == "dropped"
+    assert Enrollment.objects.get(user__external_id="s2").status == "active"
+
+
+def test_a_oneroster_11_package_is_accepted(api, org, course):
+    resp = upload(api, package(course_code="ds-101", students=[("s1", "s1@u.ma")], version="1.1"))
+    assert resp.status_code == 200, resp.json()
+    assert resp.json()["oneroster"]["version"] == "1.1"
+    assert Enrollment.objects.filter(user__external_id="s1").exists()
+
+
+def test_every_bad_row_is_named_by_file_line_and_column_and_nothing_is_written(api, org, course):
+    data = package(
+        course_code="ds-101",
+        students=[("s1", "s1@u.ma")],
+        extra={
+            "users": [",,,true,nobody,,A,B,,,x@u.ma,,,,,,,,,,,"],  # line 4: no sourcedId
+            "enrollments": [
+                "e-x,,,cls-missing,sch1,s1,student,,,",  # line 4
+                "e-y,,,cls1,sch1,s1,pupil,,,",  # line 5
+            ],
+            "classes": ["cls2,,,Other,,crs1,zz-unknown,scheduled,,sch1,t1,,,"],
+        },
+    )
+    resp = upload(api, data)
+    assert resp.status_code == 400
+    err = resp.json()["error"]
+    assert err["code"] == "invalid_package"
+    got = {(d["file"], d["line"], d["column"], d["code"]) for d in err["details"]}
+    assert ("users.csv", 4, "sourcedId", "required") in got
+    assert ("enrollments.csv", 5, "role", "invalid_choice") in got
+    assert not User.objects.exists() and not Enrollment.objects.exists()
+
+    # Reference errors are found once the rows themselves are well-formed.
+    data = package(
+        course_code="ds-101",
+        students=[("s1", "s1@u.ma")],
+        extra={"enrollments": ["e-x,,,cls-missing,sch1,s1,student,,,"]},
+    )
+    details = upload(api, data).json()["error"]["details"]
+    assert details == [
+        {
+            "file": "enrollments.csv",
+            "line": 4,
+            "column": "classSourcedId",
+            "field": "classSourcedId",
+            "code": "invalid_reference",
+            "message": details[0]["message"],
+        }
+    ]
+
+
+def test_an_unknown_course_and_a_taken_email_point_at_their_rows(api, org, other_org, course):
+    from tests.factories import UserFactory
+
+    UserFactory(email="taken@u.ma", organization=other_org)
+    data = package(course_code="ds-101", students=[("s1", "s1@u.ma"), ("s2", "taken@u.ma")])
+    details = upload(api, data).json()["error"]["details"]
+    assert [(d["file"], d["line"], d["column"], d["code"]) for d in details] == [
+        ("users.csv", 3, "email", "email_taken")
+    ]
+    details = upload(api, package(course_code="nope", students=[("s1", "s1@u.ma")])).json()["error"]["details"]
+    assert [(d["file"], d["line"], d["column"]) for d in details] == [("classes.csv", 2, "classCode")]
+
+
+def test_wrong_headers_missing_files_and_non_zips_are_refused(api, org, course):
+    assert upload(api, b"not a zip").json()["error"]["code"] == "not_a_zip"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("manifest.csv", MANIFEST_12 + "file.users,bulk\nfile.enrollments,bulk\n")
+        zf.writestr("users.csv", "sourcedid,status\n")
+    details = upload(api, buf.getvalue()).json()["error"]["details"]
+    assert ("users.csv", 1, "sourcedId", "header") in {(d["file"], d["line"], d["column"], d["code"]) for d in details}
+    assert ("enrollments.csv", 0, None, "missing") in {(d["file"], d["line"], d["column"], d["code"]) for d in details}
+
+
+def test_a_manifest_with_the_wrong_versions_is_refused(api, org, course):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("manifest.csv", "propertyName,value\nmanifest.version,2.0\noneroster.version,3.0\n")
+    details = upload(api, buf.getvalue()).json()["error"]["details"]
+    assert [(d["file"], d["line"], d["code"]) for d in details] == [
+        ("manifest.csv", 2, "version"),
+        ("manifest.csv", 3, "version"),
+    ]
+
+
+def test_zip_entry_paths_are_never_followed_and_sizes_are_capped(api, org, course, settings, tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../../manifest.csv", MANIFEST_12)
+        zf.writestr("sub/manifest.csv", MANIFEST_12)
+    details = upload(api, buf.getvalue()).json()["error"]["details"]
+    assert details[0]["file"] == "manifest.csv" and details[0]["code"] == "missing"
+
+    settings.ONEROSTER_MAX_ENTRY_BYTES = 500
+    big = package(course_code="ds-101", students=[(f"s{i}", f"s{i}@u.ma") for i in range(20)])
+    details = upload(api, big).json()["error"]["details"]
+    assert {d["code"] for d in details} == {"too_large"}
+
+    settings.ONEROSTER_MAX_UPLOAD_BYTES = 100
+    resp = upload(api, big)
+    assert resp.status_code == 413 and resp.json()["error"]["code"] == "too_large"
+
+
+def test_import_oneroster_command_imports_and_names_bad_rows(org, course, tmp_path, capsys):
+    good = tmp_path / "good.zip"
+    good.write_bytes(package(course_code="ds-101", students=[("s1", "s1@u.ma")]))
+    call_command("import_oneroster", str(good), "--org", org.slug)
+    assert "1 created" in capsys.readouterr().out
+    assert Enrollment.objects.filter(user__external_id="s1", source="oneroster").exists()
+
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(package(course_code="ds-101", students=[("s2", "")]))
+    with pytest.raises(CommandError):
+        call_command("import_oneroster", str(bad), "--org", org.slug)
+    assert "users.csv:2: column email:" in capsys.readouterr().err
