@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
+    path("", include("certificates.urls")),
+    path("learning/", include("learning.urls")),
     path("", include("grading.urls")),
     path("", include("courses.urls")),
 ]

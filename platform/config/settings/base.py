@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "courses",
     "grading",
     "integrations",
+    "certificates",
+    "learning",
 ]
 
 MIDDLEWARE = [
@@ -41,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "learning.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -85,7 +88,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "courses:catalogue"
+LOGIN_REDIRECT_URL = "learning:dashboard"
 LOGOUT_REDIRECT_URL = "courses:catalogue"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -156,6 +159,8 @@ CELERY_TASK_ROUTES = {
     "courses.*": {"queue": "grading"},
     "accounts.*": {"queue": "events"},
     "integrations.*": {"queue": "events"},
+    "certificates.*": {"queue": "events"},
+    "learning.*": {"queue": "events"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must not hang when the broker is down: fail fast, the sweeper
@@ -169,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "grading.sweep_stuck_submissions",
         "schedule": 30.0,
     },
+    "learning-deadline-reminders": {"task": "learning.deadline_reminders", "schedule": 600.0},
+    "certificates-sweep-missing": {"task": "certificates.sweep_missing", "schedule": 300.0},
 }
 
 # --- Grading --------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""The interface language: picked from the browser (LocaleMiddleware), switched with the language
+form (cookie), and remembered on a signed-in user so it follows them to a new browser and into
+their e-mails."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from . import services
+
+
+class UserLanguageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.set_language_path = None
+
+    def __call__(self, request):
+        if self.set_language_path is None:
+            self.set_language_path = reverse("set_language")
+        user = getattr(request, "user", None)
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        preferred = user.preferred_language if user is not None and user.is_authenticated else ""
+        use_preferred = preferred in dict(settings.LANGUAGES) and not cookie
+        if use_preferred:
+            translation.activate(preferred)
+            request.LANGUAGE_CODE = preferred
+        response = self.get_response(request)
+        if request.path == self.set_language_path and request.method == "POST" and user and user.is_authenticated:
+            services.user_language_remember(user=user, language=request.POST.get("language", ""))
+        elif user is not None and user.is_authenticated and not preferred:
+            services.user_language_remember(user=user, language=translation.get_language() or "")
+        elif use_preferred:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, preferred, max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite="Lax", secure=settings.SESSION_COOKIE_SECURE,
+            )  # fmt: skip
+        return response
