@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -107,26 +107,28 @@ def deadline_reminders_send(*, now=None) -> int:
     from grading.models import Submission
 
     now = now or timezone.now()
-    passed = Submission.objects.filter(
-        user_id=OuterRef("user_id"),
-        assignment_id=OuterRef("course__assignments__id"),
-        status=Submission.Status.GRADED,
-        score__gte=F("max_score") * F("assignment__pass_threshold"),
-    )
-    rows = (
-        Enrollment.objects.filter(
-            status=Enrollment.Status.ACTIVE,
-            completed_at__isnull=True,
+    assignments = Assignment.objects.select_related("course").in_bulk(
+        Assignment.objects.filter(
+            due_at__gt=now,
+            due_at__lte=now + timedelta(hours=48),
+            current_version__isnull=False,
             course__status=PublicationStatus.PUBLISHED,
-            course__assignments__due_at__gt=now,
-            course__assignments__due_at__lte=now + timedelta(hours=48),
-            course__assignments__current_version__isnull=False,
-        )
-        .exclude(Exists(passed))
-        .values_list("user_id", "course__assignments__id")
+        ).values_list("pk", flat=True)
     )
-    pairs = list(rows[:5000])
-    assignments = Assignment.objects.select_related("course").in_bulk({a for _u, a in pairs})
+    by_course: dict[int, list[int]] = {}
+    for a in assignments.values():
+        by_course.setdefault(a.course_id, []).append(a.pk)
+    learners = Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE, completed_at__isnull=True, course_id__in=by_course
+    ).values_list("user_id", "course_id")
+    passed = set(
+        Submission.objects.filter(
+            assignment_id__in=assignments,
+            status=Submission.Status.GRADED,
+            score__gte=F("max_score") * F("assignment__pass_threshold"),
+        ).values_list("user_id", "assignment_id")
+    )
+    pairs = [(u, a) for u, c in learners for a in by_course[c] if (u, a) not in passed]
     created = 0
     for user_id, assignment_id in pairs:
         a = assignments[assignment_id]
