@@ -4,7 +4,7 @@ to the public verification URL."""
 import io
 
 import qrcode
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, landscape
@@ -27,6 +27,15 @@ def _draw_qr(pdf: canvas.Canvas, url: str, *, x: float, y: float, size: float) -
 
 
 def certificate_pdf(*, certificate: Certificate, verify_url: str) -> bytes:
+    # Helvetica has no Arabic glyphs and reportlab does not shape Arabic without extra fonts: a
+    # right-to-left interface gets the French labels on the PDF (the HTML pages stay in Arabic).
+    if translation.get_language_bidi():
+        with translation.override("fr"):
+            return _render(certificate=certificate, verify_url=verify_url)
+    return _render(certificate=certificate, verify_url=verify_url)
+
+
+def _render(*, certificate: Certificate, verify_url: str) -> bytes:
     buffer = io.BytesIO()
     width, height = landscape(A4)
     # Uncompressed: a few KB more, and the text stays searchable by simple tools.

@@ -232,7 +232,8 @@ def chart(rows: list[CompetencyProgress], *, rtl: bool = False, width: int = 600
         w = round(width * row.percent / 100)
         bars.append({
             "row": row, "label_y": top + 16, "y": top + 20, "w": w, "x": width - w if rtl else 0,
-            "text_x": width if rtl else 0, "anchor": "end" if rtl else "start",
+            # SVG text inherits the page direction: "start" is the right edge on right-to-left pages.
+            "text_x": width if rtl else 0, "anchor": "start",
         })  # fmt: skip
     return {"width": width, "height": max(len(rows) * (bar + gap), bar + gap), "bar": bar, "bars": bars,
             "track_x": 0}  # fmt: skip
