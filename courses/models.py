@@ -156,6 +156,8 @@ class Assignment(models.Model):
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="assignments")
+    # Names the assignment inside its course (the archive's assignments/<slug>.yaml).
+    slug = models.SlugField(_("slug"), max_length=64, blank=True)
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -180,6 +182,11 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         ordering = ["module", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "slug"], name="courses_assignment_unique_slug", condition=~models.Q(slug="")
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

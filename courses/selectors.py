@@ -3,12 +3,14 @@ queries whatever the size of the data."""
 
 from django.db.models import F, Prefetch, Q
 
+from . import permissions
 from .models import (
     Assignment,
     Course,
     Enrollment,
     LearningPath,
     Lesson,
+    LessonProgress,
     Module,
     PathCourse,
     PublicationStatus,
@@ -16,10 +18,9 @@ from .models import (
 
 
 def is_course_staff(*, user, course: Course) -> bool:
-    """Instructors of this course and platform staff may edit it and see everything in it."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or course.instructors.filter(pk=user.pk).exists()
+    """Instructors of this course and platform staff (kept for callers in other apps; the rule
+    lives in courses.permissions)."""
+    return permissions.is_course_editor(user=user, course=course)
 
 
 def completed_course_ids(*, user) -> set[int]:
@@ -136,3 +137,63 @@ def course_is_complete(*, user_id: int, course_id: int) -> bool:
         .count()
     )
     return passed == required.count()
+
+
+def authoring_course_list(*, user) -> list[Course]:
+    """The courses this user may edit: all for staff, the ones they teach otherwise. One query."""
+    if not user.is_authenticated:
+        return []
+    courses = Course.objects.order_by("code")
+    if not user.is_staff:
+        courses = courses.filter(instructors=user)
+    return list(courses)
+
+
+def authoring_outline(*, course: Course) -> list[Module]:
+    """Modules with lessons and assignments (and their current version), in order. Three queries."""
+    return list(
+        Module.objects.filter(course=course)
+        .order_by("position", "pk")
+        .prefetch_related(
+            Prefetch(
+                "lessons",
+                queryset=Lesson.objects.order_by("position", "pk").only("id", "title", "position", "module_id"),
+            ),
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.order_by("position", "id").select_related("current_version"),
+            ),
+        )
+    )
+
+
+def course_progress(*, user, course: Course, modules: list[Module]) -> dict | None:
+    """This learner's progress in a course whose outline is `modules`: lessons done, required
+    assignments passed. Two queries; None for anonymous users."""
+    from grading.models import Submission
+
+    if not user.is_authenticated:
+        return None
+    lesson_ids = [lesson.pk for m in modules for lesson in m.lessons.all()]
+    required = [a for m in modules for a in m.assignments.all() if a.is_required]
+    done_lessons = set(
+        LessonProgress.objects.filter(user=user, lesson_id__in=lesson_ids, completed_at__isnull=False).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    passed = set(
+        Submission.objects.filter(
+            user=user,
+            assignment__course=course,
+            status=Submission.Status.GRADED,
+            score__gte=F("max_score") * F("assignment__pass_threshold"),
+        ).values_list("assignment_id", flat=True)
+    )
+    return {
+        "lessons_done": len(done_lessons),
+        "lessons_total": len(lesson_ids),
+        "assignments_passed": sum(1 for a in required if a.pk in passed),
+        "assignments_total": len(required),
+        "done_lesson_ids": done_lessons,
+        "passed_assignment_ids": passed,
+    }

@@ -2,23 +2,30 @@
 assignments, enrollments and progress lives here, each owning its transaction."""
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from config.errors import ApplicationError, PermissionDenied
 from grading import graders
 
-from . import selectors
+from . import permissions, selectors
 from .markdown import render_markdown
 from .models import (
     Assignment,
     AssignmentVersion,
+    Competency,
     Course,
     Enrollment,
     Lesson,
     LessonProgress,
+    Module,
     PublicationStatus,
 )
+
+# Spec keys computed by prepare_spec (never typed by an instructor, never in an archive).
+DERIVED_SPEC_KEYS = {"code": ("expected",)}
 
 
 class EnrollmentRefused(ApplicationError):
@@ -63,15 +70,28 @@ def lesson_save(*, lesson: Lesson) -> Lesson:
     return lesson
 
 
+def editable_spec(*, kind: str, spec: dict) -> dict:
+    """The spec as an instructor edits it and an archive carries it: without derived keys."""
+    derived = DERIVED_SPEC_KEYS.get(kind, ())
+    return {k: v for k, v in (spec or {}).items() if k not in derived}
+
+
+def _checked_spec(*, kind: str, spec) -> dict:
+    """Validate then prepare a spec; SpecError and a missing grader become field errors."""
+    try:
+        graders.validate_spec(kind, spec)
+        return graders.prepare_spec(kind, spec)
+    except graders.SpecError as exc:
+        raise ApplicationError(exc.message, field=f"spec.{exc.path}" if exc.path else "spec") from exc
+    except graders.GraderError as exc:
+        raise ApplicationError(str(exc), field="kind") from exc
+
+
 @transaction.atomic
 def assignment_version_create(*, assignment: Assignment, spec: dict, prompt_markdown: str = "") -> AssignmentVersion:
     """Validate and prepare (publish-time work such as hashing flags) a spec, store it as a new
     immutable version of the assignment, and make it the current one."""
-    try:
-        graders.validate_spec(assignment.kind, spec)
-    except graders.SpecError as exc:
-        raise ApplicationError(exc.message, field=f"spec.{exc.path}" if exc.path else "spec") from exc
-    spec = graders.prepare_spec(assignment.kind, spec)
+    spec = _checked_spec(kind=assignment.kind, spec=spec)
     last = assignment.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = AssignmentVersion.objects.create(
         assignment=assignment,
@@ -96,3 +116,239 @@ def enrollment_refresh_completion(*, user_id: int, course_id: int) -> bool:
         enrollment.save(update_fields=["completed_at", "updated_at"])
         return True
     return False
+
+
+# --- Authoring ---------------------------------------------------------------------------------
+# Every authoring service checks, through courses.permissions, that `user` may edit the course.
+
+ASSIGNMENT_SETTINGS = (
+    "title",
+    "points",
+    "pass_threshold",
+    "is_required",
+    "due_at",
+    "attempts_allowed",
+    "late_penalty_per_day",
+    "late_cutoff_days",
+)
+
+
+def _require_editor(*, user, course: Course) -> None:
+    if not permissions.is_course_editor(user=user, course=course):
+        raise PermissionDenied(_("Only this course's instructors and staff may edit it."))
+
+
+@transaction.atomic
+def course_create(*, user, code: str, title: str, language: str, summary: str = "") -> Course:
+    """Create a draft course; its creator becomes one of its instructors."""
+    if not permissions.can_author(user=user):
+        raise PermissionDenied(_("Only instructors and staff may create courses."))
+    if Course.objects.filter(code=code).exists():
+        raise ApplicationError(_("A course with this code already exists."), field="code")
+    course = Course.objects.create(code=code, title=title, summary=summary, language=language)
+    course.instructors.add(user)
+    return course
+
+
+@transaction.atomic
+def course_update(*, user, course: Course, title: str, language: str, summary: str = "") -> Course:
+    """Change a course's title, summary and content language (its code is permanent)."""
+    _require_editor(user=user, course=course)
+    course.title, course.summary, course.language = title, summary, language
+    course.save(update_fields=["title", "summary", "language", "updated_at"])
+    return course
+
+
+@transaction.atomic
+def course_status_set(*, user, course: Course, status: str) -> Course:
+    """Publish, archive or send back to draft. Publishing needs a module and every assignment
+    to have a version learners can answer."""
+    _require_editor(user=user, course=course)
+    if status not in PublicationStatus.values:
+        raise ApplicationError(_("Unknown status."), field="status")
+    if status == PublicationStatus.PUBLISHED:
+        if not course.modules.exists():
+            raise ApplicationError(_("Add at least one module before publishing."), field="status")
+        unready = course.assignments.filter(current_version__isnull=True).values_list("title", flat=True)
+        if unready:
+            raise ApplicationError(
+                _("These assignments have no valid spec yet: %(names)s") % {"names": ", ".join(unready)},
+                field="status",
+            )
+    course.status = status
+    course.save(update_fields=["status", "updated_at"])
+    return course
+
+
+def _next_position(queryset) -> int:
+    return (queryset.aggregate(m=Max("position"))["m"] or 0) + 1
+
+
+@transaction.atomic
+def module_create(*, user, course: Course, title: str) -> Module:
+    """Add a module at the end of the course."""
+    _require_editor(user=user, course=course)
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+    return Module.objects.create(course=course, title=title, position=_next_position(course.modules))
+
+
+@transaction.atomic
+def module_update(*, user, module: Module, title: str) -> Module:
+    """Rename a module."""
+    _require_editor(user=user, course=module.course)
+    module.title = title
+    module.save(update_fields=["title"])
+    return module
+
+
+def _swap(*, item, siblings, direction: str) -> bool:
+    """Swap `item` with its neighbour among `siblings` (a queryset locked by the caller). The
+    position constraints are deferred to commit on PostgreSQL, so the swap never collides."""
+    if direction not in {"up", "down"}:
+        raise ApplicationError(_("Move up or down."), field="direction")
+    rows = list(siblings.select_for_update().order_by("position", "pk"))
+    index = next(i for i, row in enumerate(rows) if row.pk == item.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if other < 0 or other >= len(rows):
+        return False
+    a, b = rows[index], rows[other]
+    a.position, b.position = b.position, a.position
+    if a.position == b.position:  # repair duplicates left by older data
+        b.position += 1 if direction == "up" else -1
+    type(a).objects.filter(pk=a.pk).update(position=a.position)
+    type(b).objects.filter(pk=b.pk).update(position=b.position)
+    item.position = a.position
+    return True
+
+
+@transaction.atomic
+def module_move(*, user, module: Module, direction: str) -> bool:
+    """Move a module one place up or down in its course. Returns whether it moved."""
+    _require_editor(user=user, course=module.course)
+    return _swap(item=module, siblings=Module.objects.filter(course_id=module.course_id), direction=direction)
+
+
+@transaction.atomic
+def lesson_create(*, user, module: Module, title: str, body_markdown: str = "") -> Lesson:
+    """Add a lesson at the end of a module, rendering its Markdown."""
+    _require_editor(user=user, course=module.course)
+    Module.objects.select_for_update().filter(pk=module.pk).first()
+    lesson = Lesson(module=module, title=title, body_markdown=body_markdown, position=_next_position(module.lessons))
+    return lesson_save(lesson=lesson)
+
+
+@transaction.atomic
+def lesson_update(*, user, lesson: Lesson, title: str, body_markdown: str) -> Lesson:
+    """Change a lesson's title and text."""
+    _require_editor(user=user, course=lesson.module.course)
+    lesson.title, lesson.body_markdown = title, body_markdown
+    return lesson_save(lesson=lesson)
+
+
+@transaction.atomic
+def lesson_move(*, user, lesson: Lesson, direction: str) -> bool:
+    """Move a lesson one place up or down in its module. Returns whether it moved."""
+    _require_editor(user=user, course=lesson.module.course)
+    return _swap(item=lesson, siblings=Lesson.objects.filter(module_id=lesson.module_id), direction=direction)
+
+
+def _unique_slug(*, course: Course, wanted: str, exclude_pk=None) -> str:
+    base = slugify(wanted)[:56] or "assignment"
+    taken = set(Assignment.objects.filter(course=course).exclude(pk=exclude_pk).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    user,
+    module: Module,
+    kind: str,
+    spec: dict,
+    prompt_markdown: str = "",
+    slug: str = "",
+    competencies: list[Competency] | None = None,
+    settings: dict,
+) -> Assignment:
+    """Create an assignment at the end of its module with its first version. `settings` holds
+    the fields of ASSIGNMENT_SETTINGS (title required)."""
+    course = module.course
+    _require_editor(user=user, course=course)
+    if kind not in Assignment.Kind.values:
+        raise ApplicationError(_("Unknown assignment kind."), field="kind")
+    if slug and Assignment.objects.filter(course=course, slug=slug).exists():
+        raise ApplicationError(_("Another assignment of this course has this slug."), field="slug")
+    assignment = Assignment(
+        course=course,
+        module=module,
+        kind=kind,
+        slug=slug or _unique_slug(course=course, wanted=settings.get("title", "")),
+        position=_next_position(module.assignments),
+        **{k: v for k, v in settings.items() if k in ASSIGNMENT_SETTINGS},
+    )
+    assignment.save()
+    if competencies is not None:
+        assignment.competencies.set(competencies)
+    assignment_version_create(assignment=assignment, spec=spec, prompt_markdown=prompt_markdown)
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(
+    *,
+    user,
+    assignment: Assignment,
+    spec: dict,
+    prompt_markdown: str = "",
+    slug: str | None = None,
+    competencies: list[Competency] | None = None,
+    settings: dict,
+) -> Assignment:
+    """Change an assignment. A changed spec or prompt becomes a new version when learners may
+    already have answered the current one (course not draft, or submissions exist); in a draft
+    with no submissions the current version is corrected in place. Nothing changes otherwise."""
+    course = assignment.course
+    _require_editor(user=user, course=course)
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("current_version", "course")
+        .get(pk=assignment.pk)
+    )
+    if slug and slug != assignment.slug:
+        if Assignment.objects.filter(course=course, slug=slug).exclude(pk=assignment.pk).exists():
+            raise ApplicationError(_("Another assignment of this course has this slug."), field="slug")
+        assignment.slug = slug
+    for key, value in settings.items():
+        if key in ASSIGNMENT_SETTINGS:
+            setattr(assignment, key, value)
+    assignment.save()
+    if competencies is not None:
+        assignment.competencies.set(competencies)
+    assignment_spec_apply(assignment=assignment, spec=spec, prompt_markdown=prompt_markdown)
+    return assignment
+
+
+@transaction.atomic
+def assignment_spec_apply(*, assignment: Assignment, spec: dict, prompt_markdown: str) -> AssignmentVersion:
+    """Make `spec` and `prompt_markdown` what learners answer next (no permission check: callers
+    check). Unchanged: nothing happens. A draft course's version that nobody answered yet is
+    corrected in place; otherwise a new version is created, and earlier submissions keep theirs."""
+    current = assignment.current_version
+    if current is not None and (
+        editable_spec(kind=assignment.kind, spec=current.spec) == editable_spec(kind=assignment.kind, spec=spec)
+        and current.prompt_markdown == prompt_markdown
+    ):
+        return current
+    in_place = (
+        current is not None and assignment.course.status == PublicationStatus.DRAFT and not current.submissions.exists()
+    )
+    if not in_place:
+        return assignment_version_create(assignment=assignment, spec=spec, prompt_markdown=prompt_markdown)
+    current.spec = _checked_spec(kind=assignment.kind, spec=spec)
+    current.prompt_markdown = prompt_markdown
+    current.prompt_html = render_markdown(prompt_markdown)
+    current.save(update_fields=["spec", "prompt_markdown", "prompt_html"])
+    return current

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import ApplicationError
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .models import Assignment, Lesson
 
 
@@ -24,12 +24,15 @@ def catalogue(request):
 
 def course_detail(request, code: str):
     course = _course_or_404(code)
-    is_staff = selectors.is_course_staff(user=request.user, course=course)
-    if course.status != "published" and not is_staff:
+    is_editor = permissions.is_course_editor(user=request.user, course=course)
+    if course.status == "draft" and not is_editor:
         raise Http404
+    modules = selectors.course_outline(course=course)
     context = {
         "course": course,
-        "modules": selectors.course_outline(course=course),
+        "is_editor": is_editor,
+        "modules": modules,
+        "progress": selectors.course_progress(user=request.user, course=course, modules=modules),
         "enrollment": selectors.enrollment_get(user=request.user, course=course),
         "missing": selectors.missing_prerequisites(user=request.user, course=course),
         "can_access": selectors.can_access_course(user=request.user, course=course),

@@ -16,7 +16,6 @@ ensure_system_packages bubblewrap python3-seccomp || log "code grading stays off
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 mkdir -p var
 "$PY" manage.py migrate --noinput >/dev/null
-"$PY" manage.py collectstatic --noinput >/dev/null
 "$PY" manage.py seed_demo --base-url "http://127.0.0.1:$PORT"
 
 export PATH="$VENV/bin:$PATH"

@@ -51,7 +51,7 @@ class Worker:
         ]  # fmt: skip
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> "Worker":
+    def start(self, timeout: float = 120) -> "Worker":
         log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -1,87 +1,66 @@
-"""Demo content: one learning path per track. Loaded by `manage.py seed_demo`."""
+"""Demo content, loaded by `manage.py seed_demo`: each folder under courses/demo/courses/ is a
+course laid out exactly like an export archive. It is zipped and loaded through the import
+service (so the archive format carries the real content), then paths.yaml groups the courses
+into one learning path per track. Idempotent: existing courses and paths are left alone."""
 
-from courses import services
-from courses.models import Assignment, Course, LearningPath, Module, PathCourse, PublicationStatus
+import logging
+from pathlib import Path
 
-PUBLISHED = PublicationStatus.PUBLISHED
+import yaml
+from django.db import transaction
 
-DEMO_PATHS = [
-    {
-        "code": "data-science-sante",
-        "title": "Science des données de santé",
-        "track": "data-science",
-        "summary": "Analyser des données de patients avec Python, pandas et des méthodes reproductibles.",
-        "courses": [
-            {
-                "code": "ds-101",
-                "title": "Introduction aux données de santé",
-                "language": "fr",
-                "summary": "Types de données cliniques, qualité et premières analyses.",
-                "lesson": (
-                    "Données de santé",
-                    "Les données de santé comprennent les dossiers patients, les résultats de "
-                    "laboratoire et les données administratives.\n\n```python\nimport pandas as pd\n"
-                    "df = pd.read_csv('patients.csv')\ndf['age'].describe()\n```\n",
-                ),
-                "quiz": {
-                    "title": "Quiz : types de données",
-                    "questions": [
-                        {
-                            "id": "q1",
-                            "type": "single",
-                            "prompt": "Quelle fonction pandas résume une colonne numérique ?",
-                            "choices": [
-                                {"id": "a", "text": "describe()"},
-                                {"id": "b", "text": "plot()"},
-                                {"id": "c", "text": "drop()"},
-                            ],
-                            "answer": ["a"],
-                            "feedback": {"correct": "Exact.", "incorrect": "describe() donne moyenne, quartiles..."},
-                        },
-                        {
-                            "id": "q2",
-                            "type": "multiple",
-                            "prompt": "Lesquelles sont des données de santé ?",
-                            "choices": [
-                                {"id": "a", "text": "Un résultat d'analyse sanguine"},
-                                {"id": "b", "text": "Un diagnostic"},
-                                {"id": "c", "text": "La météo du jour"},
-                            ],
-                            "answer": ["a", "b"],
-                            "feedback": {"correct": "Exact.", "incorrect": "La météo n'est pas une donnée de santé."},
-                        },
-                    ],
-                },
-            }
-        ],
-    },
-]
+from courses import archive
+from courses.models import Competency, Course, LearningPath, PathCourse, PublicationStatus
+
+log = logging.getLogger(__name__)
+DEMO_DIR = Path(__file__).resolve().parent
+COURSES_DIR = DEMO_DIR / "courses"
 
 
-def load_demo_content() -> list[Course]:
-    """Create the demo paths and courses that do not exist yet. Returns every demo course."""
-    courses = []
-    for p in DEMO_PATHS:
-        path, _ = LearningPath.objects.get_or_create(
+def demo_course_dirs() -> list[Path]:
+    return sorted(p for p in COURSES_DIR.iterdir() if (p / "course.yaml").is_file())
+
+
+def load_demo_content(*, report=None) -> list[Course]:
+    """Import the demo courses that do not exist yet and create the demo paths. Returns every
+    demo course present. A course whose archive is refused (for instance, an assignment kind
+    whose grader is not installed) is reported through `report` and skipped."""
+    report = report or log.warning
+    codes = []
+    for folder in demo_course_dirs():
+        code = folder.name
+        if not Course.objects.filter(code=code).exists():
+            try:
+                archive.course_import(data=archive.zip_directory(folder))
+            except archive.ArchiveError as exc:
+                report(f"demo course {code} not loaded: {exc.message}")
+                continue
+        codes.append(code)
+    _load_paths()
+    return list(Course.objects.filter(code__in=codes))
+
+
+@transaction.atomic
+def _load_paths() -> None:
+    data = yaml.safe_load((DEMO_DIR / "paths.yaml").read_text(encoding="utf-8"))
+    courses = {c.code: c for c in Course.objects.all()}
+    for p in data["paths"]:
+        path, created = LearningPath.objects.get_or_create(
             code=p["code"],
-            defaults={"title": p["title"], "track": p["track"], "summary": p["summary"], "status": PUBLISHED},
+            defaults={
+                "title": p["title"],
+                "track": p["track"],
+                "summary": p["summary"],
+                "status": PublicationStatus.PUBLISHED,
+            },
         )
-        for position, c in enumerate(p["courses"], start=1):
-            course = Course.objects.filter(code=c["code"]).first()
-            if course is None:
-                course = Course.objects.create(
-                    code=c["code"], title=c["title"], summary=c["summary"], language=c["language"], status=PUBLISHED
-                )
-                module = Module.objects.create(course=course, title="Module 1", position=1)
-                title, body = c["lesson"]
-                services.lesson_save(
-                    lesson=module.lessons.model(module=module, title=title, body_markdown=body, position=1)
-                )
-                quiz = c["quiz"]
-                assignment = Assignment.objects.create(
-                    course=course, module=module, title=quiz["title"], kind=Assignment.Kind.QUIZ, points=10
-                )
-                services.assignment_version_create(assignment=assignment, spec={"questions": quiz["questions"]})
-            PathCourse.objects.get_or_create(path=path, course=course, defaults={"position": position})
-            courses.append(course)
-    return courses
+        if created:
+            path.competencies.set(Competency.objects.filter(code__in=p.get("competencies", [])))
+        taken = set(path.path_courses.values_list("course_id", flat=True))
+        position = max(path.path_courses.values_list("position", flat=True), default=0)
+        for step in p["courses"]:
+            course = courses.get(step["code"])
+            if course is None or course.pk in taken:
+                continue
+            position += 1
+            PathCourse.objects.create(path=path, course=course, position=position, gate=step["gate"])

@@ -55,3 +55,21 @@ def test_catalogue_runs_a_constant_number_of_queries(db, django_assert_num_queri
             add_to_path(path, CourseFactory(), position)
     with django_assert_num_queries(3):
         selectors.catalogue(user=learner)
+
+
+def test_a_missing_required_prerequisite_blocks_access_and_the_page_says_why(path_of_two, client):
+    from django.urls import reverse
+
+    from tests.factories import LessonFactory, ModuleFactory, enroll
+
+    _path, first, second = path_of_two
+    lesson = LessonFactory(module=ModuleFactory(course=second))
+    learner = UserFactory()
+    enroll(learner, second)  # e.g. enrolled by a university sync despite the gate
+    client.force_login(learner)
+    page = client.get(reverse("courses:detail", kwargs={"code": second.code})).content.decode()
+    assert "locked until you complete" in page and first.title in page
+    r = client.get(reverse("courses:lesson", kwargs={"code": second.code, "pk": lesson.pk}), follow=True)
+    assert r.redirect_chain and "complete its required prerequisites" in r.content.decode()
+    r = client.post(reverse("courses:enroll", kwargs={"code": second.code}), follow=True)
+    assert first.title in r.content.decode()

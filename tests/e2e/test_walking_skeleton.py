@@ -59,12 +59,12 @@ def embedded_stack(tmp_path):
 
     def ready():
         try:
-            return requests.get(f"{base}/readyz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{base}/readyz", timeout=10).status_code == 200
+        except requests.RequestException:
             return False
 
     try:
-        wait_for(ready, timeout=60, message="the embedded stack's /readyz")
+        wait_for(ready, timeout=120, interval=0.5, message="the embedded stack's /readyz")
         yield {"url": base, "seed_output": seeded.stdout, "var": tmp_path / "var", "env": env}
     finally:
         os.killpg(proc.pid, 15)

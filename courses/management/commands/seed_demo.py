@@ -26,7 +26,7 @@ class Command(BaseCommand):
         User = get_user_model()
         lines = []
         with transaction.atomic():
-            created_courses = load_demo_content()
+            created_courses = load_demo_content(report=lambda text: self.stderr.write(self.style.WARNING(text)))
             for email, name, flags in DEMO_USERS:
                 user = User.objects.filter(email=email).first()
                 if user is None:

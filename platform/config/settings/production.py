@@ -12,6 +12,7 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("dj
         "(for example: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
     )
 
+WHITENOISE_USE_FINDERS = False  # production serves what `collectstatic` gathered, with hashed names
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -1,0 +1,530 @@
+"""The course archive: one course as a versioned zip of YAML and Markdown files.
+
+Format `kafaat-course/1`. Every entry is UTF-8 text; paths use forward slashes.
+
+    course.yaml                      the course, its competencies and its outline
+    modules/01-<slug>/01-<slug>.md   one Markdown file per lesson (its body only)
+    assignments/<slug>.yaml          one file per assignment (format kafaat-assignment/1)
+
+course.yaml:
+
+    format: kafaat-course/1
+    code: ds-101                     # unique on the platform (a slug)
+    title: Introduction aux données de santé
+    summary: |
+      ...
+    language: fr                     # the content's language: fr, ar or en
+    status: published                # draft, published or archived
+    competencies:                    # every competency the assignments refer to
+    - code: data-quality
+      name: Data quality
+      description: ...
+    modules:                         # in order
+    - title: Les données de santé
+      lessons:                       # in order
+      - title: Qu'est-ce qu'une donnée de santé ?
+        file: modules/01-les-donnees-de-sante/01-quest-ce-quune-donnee-de-sante.md
+
+assignments/<slug>.yaml is the file described in the assignment contract (SPECS.md):
+`format: kafaat-assignment/1`, slug (= the file name), title, kind (quiz, code, flag, essay),
+module (1-based position of its module), position, points, pass_threshold, required,
+attempts_allowed (or null), due_at (ISO 8601 with offset, or null), late_policy
+{penalty_per_day, cutoff_days}, competencies (codes), prompt (Markdown) and spec. The spec is
+checked by the grader of its kind; derived keys (a code assignment's `expected`) are never
+written and are recomputed on import; a flag is exported as its `flag_hash`.
+
+Guarantees:
+- export is deterministic: sorted entries, fixed timestamps and permissions, stable YAML, so
+  export -> import -> export gives the same bytes;
+- a broken archive is refused with an ArchiveError naming the entry and the line (YAML syntax)
+  or the field;
+- an import is one transaction: it all lands or nothing does. Without `update`, an existing
+  course code is refused; with it, the course is brought in line with the archive (modules and
+  lessons matched by position, assignments by slug; a changed spec or prompt becomes a new
+  version, so earlier submissions keep theirs).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from config.errors import ApplicationError, PermissionDenied
+from grading import graders
+
+from . import permissions, services
+from .models import Assignment, Competency, Course, Lesson, Module, PublicationStatus
+
+COURSE_FORMAT = "kafaat-course/1"
+ASSIGNMENT_FORMAT = "kafaat-assignment/1"
+MAX_ARCHIVE_BYTES = 10 * 1024 * 1024  # compressed upload
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # all entries together (zip bombs)
+MAX_ENTRIES = 2000
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class ArchiveError(ApplicationError):
+    """The archive is refused. `entry` names the file inside the zip, `line` the YAML line."""
+
+    def __init__(self, entry: str, message: str, *, line: int | None = None, field: str | None = None):
+        where = entry + (f", line {line}" if line else "") + (f", field {field}" if field else "")
+        super().__init__(f"{where}: {message}", field=field)
+        self.entry, self.line, self.detail = entry, line, message
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    """Stable, readable YAML: keys in the order given, multi-line text as literal blocks."""
+
+
+def _str_representer(dumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def _dump(data) -> bytes:
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    return text.encode("utf-8")
+
+
+def _load_yaml(entry: str, raw: bytes):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArchiveError(entry, _("not UTF-8 text (byte %(pos)d)") % {"pos": exc.start}) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ArchiveError(entry, _("invalid YAML: %(problem)s") % {"problem": problem},
+                           line=mark.line + 1 if mark else None) from None  # fmt: skip
+
+
+# --- Reading and validating (no database writes) ----------------------------------------------
+
+
+class _Fields:
+    """Typed access to one YAML mapping, raising ArchiveError that names entry and field."""
+
+    def __init__(self, entry: str, data, prefix: str = ""):
+        if not isinstance(data, dict):
+            raise ArchiveError(entry, _("expected a mapping"), field=prefix or None)
+        self.entry, self.data, self.prefix = entry, data, prefix
+
+    def fail(self, key: str, message: str):
+        raise ArchiveError(self.entry, message, field=f"{self.prefix}{key}")
+
+    def get(self, key, kind, *, required=True, default=None):
+        if key not in self.data or self.data[key] is None:
+            if required:
+                self.fail(key, _("this field is required"))
+            return default
+        value = self.data[key]
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.fail(key, _("expected a number"))
+            return value
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            self.fail(key, _("expected a whole number"))
+        if kind is str and not isinstance(value, str):
+            self.fail(key, _("expected text"))
+        if kind is bool and not isinstance(value, bool):
+            self.fail(key, _("expected true or false"))
+        if kind is list and not isinstance(value, list):
+            self.fail(key, _("expected a list"))
+        if kind is dict and not isinstance(value, dict):
+            self.fail(key, _("expected a mapping"))
+        return value
+
+
+def _decimal(f: _Fields, key: str, *, minimum=0, maximum=None, required=True, default=None) -> Decimal | None:
+    value = f.get(key, float, required=required, default=default)
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        f.fail(key, _("expected a number"))
+    if number < minimum or (maximum is not None and number > maximum):
+        f.fail(key, _("out of range"))
+    return number
+
+
+def _slug(f: _Fields, key: str) -> str:
+    value = f.get(key, str)
+    if not value or slugify(value) != value or len(value) > 64:
+        f.fail(key, _("expected a slug (lowercase letters, digits and hyphens)"))
+    return value
+
+
+def _parse_assignment(entry: str, data) -> dict:
+    f = _Fields(entry, data)
+    if f.get("format", str) != ASSIGNMENT_FORMAT:
+        f.fail("format", _("expected %(format)s") % {"format": ASSIGNMENT_FORMAT})
+    kind = f.get("kind", str)
+    if kind not in Assignment.Kind.values:
+        f.fail("kind", _("expected one of %(kinds)s") % {"kinds": ", ".join(Assignment.Kind.values)})
+    due_at = f.data.get("due_at")
+    if isinstance(due_at, str):
+        try:
+            due_at = datetime.fromisoformat(due_at)
+        except ValueError:
+            f.fail("due_at", _("expected an ISO 8601 date and time"))
+    if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
+        f.fail("due_at", _("expected an ISO 8601 date and time with its offset"))
+    late = _Fields(entry, f.get("late_policy", dict, required=False, default={}), "late_policy.")
+    competencies = f.get("competencies", list, required=False, default=[])
+    for i, code in enumerate(competencies):
+        if not isinstance(code, str) or slugify(code) != code or not code:
+            f.fail(f"competencies[{i}]", _("expected a competency code"))
+    spec = f.get("spec", dict)
+    try:
+        graders.validate_spec(kind, spec)
+    except graders.SpecError as exc:
+        raise ArchiveError(entry, exc.message, field=f"spec.{exc.path}" if exc.path else "spec") from None
+    except graders.GraderError as exc:
+        raise ArchiveError(entry, str(exc), field="kind") from None
+    attempts = f.get("attempts_allowed", int, required=False)
+    if attempts is not None and attempts < 1:
+        f.fail("attempts_allowed", _("expected 1 or more, or null"))
+    cutoff = late.get("cutoff_days", int, required=False)
+    if cutoff is not None and cutoff < 0:
+        late.fail("cutoff_days", _("out of range"))
+    return {
+        "slug": _slug(f, "slug"),
+        "kind": kind,
+        "module": f.get("module", int),
+        "position": f.get("position", int, required=False, default=0),
+        "prompt": f.get("prompt", str, required=False, default=""),
+        "spec": services.editable_spec(kind=kind, spec=spec),
+        "competencies": competencies,
+        "settings": {
+            "title": f.get("title", str),
+            "points": _decimal(f, "points"),
+            "pass_threshold": _decimal(f, "pass_threshold", maximum=1, required=False, default=0.5),
+            "is_required": f.get("required", bool, required=False, default=True),
+            "attempts_allowed": attempts,
+            "due_at": due_at,
+            "late_penalty_per_day": _decimal(late, "penalty_per_day", maximum=100, required=False, default=0),
+            "late_cutoff_days": cutoff,
+        },
+    }
+
+
+def load_assignment_file(path) -> dict:
+    """Parse and validate one assignment file (as `try_grader` reads it). Returns the parsed
+    assignment: slug, kind, module, position, prompt, spec, competencies, settings."""
+    path = Path(path)
+    return _parse_assignment(path.name, _load_yaml(path.name, path.read_bytes()))
+
+
+def archive_read(data: bytes) -> dict:
+    """Parse and validate a whole archive without touching the database."""
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise ArchiveError(_("archive"), _("larger than %(mb)d MB") % {"mb": MAX_ARCHIVE_BYTES // 2**20})
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise ArchiveError(_("archive"), _("not a zip file")) from None
+    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
+        raise ArchiveError(_("archive"), _("too many or too large entries"))
+    names = {i.filename for i in infos if not i.is_dir()}
+
+    def read(entry: str) -> bytes:
+        if entry not in names:
+            raise ArchiveError(entry, _("missing from the archive"))
+        try:
+            return zf.read(entry)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+            raise ArchiveError(entry, _("unreadable: %(error)s") % {"error": exc}) from None
+
+    f = _Fields("course.yaml", _load_yaml("course.yaml", read("course.yaml")))
+    if f.get("format", str) != COURSE_FORMAT:
+        f.fail("format", _("expected %(format)s") % {"format": COURSE_FORMAT})
+    language = f.get("language", str)
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        f.fail("language", _("expected one of %(codes)s") % {"codes": ", ".join(dict(settings.LANGUAGES))})
+    status = f.get("status", str, required=False, default=PublicationStatus.DRAFT)
+    if status not in PublicationStatus.values:
+        f.fail("status", _("expected draft, published or archived"))
+    competencies = []
+    for i, item in enumerate(f.get("competencies", list, required=False, default=[])):
+        c = _Fields("course.yaml", item, f"competencies[{i}].")
+        competencies.append(
+            {
+                "code": _slug(c, "code"),
+                "name": c.get("name", str),
+                "description": c.get("description", str, required=False, default=""),
+            }
+        )
+    modules = []
+    module_items = f.get("modules", list)
+    if not module_items:
+        f.fail("modules", _("a course needs at least one module"))
+    for i, item in enumerate(module_items):
+        m = _Fields("course.yaml", item, f"modules[{i}].")
+        lessons = []
+        for j, litem in enumerate(m.get("lessons", list, required=False, default=[])):
+            lf = _Fields("course.yaml", litem, f"modules[{i}].lessons[{j}].")
+            entry = lf.get("file", str)
+            try:
+                body = read(entry).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ArchiveError(entry, _("not UTF-8 text (byte %(pos)d)") % {"pos": exc.start}) from None
+            lessons.append({"title": lf.get("title", str), "body": body})
+        modules.append({"title": m.get("title", str), "lessons": lessons})
+    assignments = []
+    for entry in sorted(n for n in names if n.startswith("assignments/")):
+        if not entry.endswith(".yaml"):
+            raise ArchiveError(entry, _("assignment files end in .yaml"))
+        parsed = _parse_assignment(entry, _load_yaml(entry, read(entry)))
+        if f"assignments/{parsed['slug']}.yaml" != entry:
+            raise ArchiveError(entry, _("the slug must match the file name"), field="slug")
+        if not 1 <= parsed["module"] <= len(modules):
+            raise ArchiveError(entry, _("no module at this position in course.yaml"), field="module")
+        parsed["entry"] = entry
+        assignments.append(parsed)
+    known = {c["code"] for c in competencies}
+    wanted = {code for a in assignments for code in a["competencies"]} - known
+    if wanted:
+        existing = set(Competency.objects.filter(code__in=wanted).values_list("code", flat=True))
+        for a in assignments:
+            for i, code in enumerate(a["competencies"]):
+                if code not in known and code not in existing:
+                    raise ArchiveError(
+                        a["entry"], _("unknown competency %(code)s") % {"code": code}, field=f"competencies[{i}]"
+                    )
+    return {
+        "code": _slug(f, "code"),
+        "title": f.get("title", str),
+        "summary": f.get("summary", str, required=False, default=""),
+        "language": language,
+        "status": status,
+        "competencies": competencies,
+        "modules": modules,
+        "assignments": assignments,
+    }
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def course_import(*, data: bytes, user=None, update: bool = False) -> Course:
+    """Create (or with `update`, bring in line) a course from an archive, in one transaction.
+    `user` None is the command line (trusted); a user must be allowed to author, and to edit the
+    course when updating it, and becomes one of its instructors."""
+    parsed = archive_read(data)
+    if user is not None and not permissions.can_author(user=user):
+        raise PermissionDenied(_("Only instructors and staff may import courses."))
+    course = Course.objects.select_for_update().filter(code=parsed["code"]).first()
+    if course is not None and not update:
+        message = _("a course with this code already exists (import with update to replace it)")
+        raise ArchiveError("course.yaml", message, field="code")
+    if course is not None and user is not None and not permissions.is_course_editor(user=user, course=course):
+        raise PermissionDenied(_("Only this course's instructors and staff may update it."))
+    fields = {k: parsed[k] for k in ("title", "summary", "language", "status")}
+    if course is None:
+        course = Course.objects.create(code=parsed["code"], **fields)
+    else:
+        for key, value in fields.items():
+            setattr(course, key, value)
+        course.save()
+    if user is not None:
+        course.instructors.add(user)
+
+    competencies = {}
+    for c in parsed["competencies"]:
+        competency, created = Competency.objects.get_or_create(
+            code=c["code"], defaults={"name": c["name"], "description": c["description"]}
+        )
+        if not created and update and (competency.name, competency.description) != (c["name"], c["description"]):
+            competency.name, competency.description = c["name"], c["description"]
+            competency.save(update_fields=["name", "description"])
+        competencies[c["code"]] = competency
+    wanted = {code for a in parsed["assignments"] for code in a["competencies"]} - set(competencies)
+    competencies.update({c.code: c for c in Competency.objects.filter(code__in=wanted)})
+
+    # Modules and lessons, matched by position. Constraints on positions are deferred.
+    existing_modules = list(course.modules.order_by("position", "pk"))
+    modules = []
+    for index, m in enumerate(parsed["modules"], start=1):
+        if index <= len(existing_modules):
+            module = existing_modules[index - 1]
+            module.title, module.position = m["title"], index
+            module.save(update_fields=["title", "position"])
+        else:
+            module = Module.objects.create(course=course, title=m["title"], position=index)
+        existing_lessons = list(module.lessons.order_by("position", "pk"))
+        for lindex, lesson_data in enumerate(m["lessons"], start=1):
+            if lindex <= len(existing_lessons):
+                lesson = existing_lessons[lindex - 1]
+            else:
+                lesson = Lesson(module=module)
+            lesson.title, lesson.body_markdown, lesson.position = lesson_data["title"], lesson_data["body"], lindex
+            services.lesson_save(lesson=lesson)
+        Lesson.objects.filter(pk__in=[x.pk for x in existing_lessons[len(m["lessons"]) :]]).delete()
+        modules.append(module)
+
+    by_slug = {a.slug: a for a in course.assignments.select_related("current_version")}
+    keep = set()
+    for a in parsed["assignments"]:
+        module = modules[a["module"] - 1]
+        assignment = by_slug.get(a["slug"])
+        if assignment is None:
+            assignment = Assignment(course=course, slug=a["slug"], kind=a["kind"])
+        elif assignment.kind != a["kind"]:
+            raise ArchiveError(a["entry"], _("the kind of an existing assignment cannot change"), field="kind")
+        assignment.module, assignment.position = module, a["position"]
+        for key, value in a["settings"].items():
+            setattr(assignment, key, value)
+        assignment.save()
+        assignment.competencies.set([competencies[code] for code in a["competencies"]])
+        try:
+            services.assignment_spec_apply(assignment=assignment, spec=a["spec"], prompt_markdown=a["prompt"])
+        except ApplicationError as exc:
+            raise ArchiveError(a["entry"], exc.message, field=exc.field) from None
+        keep.add(assignment.pk)
+    stale = course.assignments.exclude(pk__in=keep)
+    if stale.filter(submissions__isnull=False).exists():
+        names = ", ".join(sorted(stale.filter(submissions__isnull=False).values_list("slug", flat=True).distinct()))
+        raise ArchiveError("assignments/", _("these assignments have submissions and cannot be removed: %(names)s")
+                           % {"names": names})  # fmt: skip
+    stale.update(current_version=None)  # the version is PROTECTed while it is current
+    stale.delete()
+    for module in existing_modules[len(parsed["modules"]) :]:
+        module.delete()
+    return course
+
+
+# --- Export -------------------------------------------------------------------------------------
+
+
+def _number(value: Decimal | None):
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value.normalize())
+
+
+def _fallback_slugs(assignments) -> dict[int, str]:
+    """Slugs for assignments made before slugs existed: deterministic, unique in the course."""
+    taken = {a.slug for a in assignments if a.slug}
+    out = {}
+    for a in sorted(assignments, key=lambda a: a.pk):
+        if a.slug:
+            out[a.pk] = a.slug
+            continue
+        base = slugify(a.title)[:56] or "assignment"
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        out[a.pk] = slug
+    return out
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def course_export(*, course: Course) -> bytes:
+    """The course as archive bytes; the same course always gives the same bytes."""
+    modules = list(course.modules.order_by("position", "pk").prefetch_related("lessons"))
+    assignments = list(course.assignments.select_related("current_version", "module").prefetch_related("competencies"))
+    module_index = {m.pk: i for i, m in enumerate(modules, start=1)}
+    slugs = _fallback_slugs(assignments)
+    files: dict[str, bytes] = {}
+    outline = []
+    for i, module in enumerate(modules, start=1):
+        folder = f"modules/{i:02d}-{slugify(module.title)[:40] or 'module'}"
+        lessons = []
+        for j, lesson in enumerate(sorted(module.lessons.all(), key=lambda x: (x.position, x.pk)), start=1):
+            entry = f"{folder}/{j:02d}-{slugify(lesson.title)[:40] or 'lesson'}.md"
+            files[entry] = lesson.body_markdown.encode("utf-8")
+            lessons.append({"title": lesson.title, "file": entry})
+        outline.append({"title": module.title, "lessons": lessons})
+    used = {}
+    for a in assignments:
+        for c in a.competencies.all():
+            used[c.code] = c
+    for a in assignments:
+        version = a.current_version
+        spec = services.editable_spec(kind=a.kind, spec=version.spec if version else {})
+        doc = {
+            "format": ASSIGNMENT_FORMAT,
+            "slug": slugs[a.pk],
+            "title": a.title,
+            "kind": a.kind,
+            "module": module_index[a.module_id],
+            "position": a.position,
+            "points": _number(a.points),
+            "pass_threshold": _number(a.pass_threshold),
+            "required": a.is_required,
+            "attempts_allowed": a.attempts_allowed,
+            "due_at": _iso(a.due_at),
+            "late_policy": {"penalty_per_day": _number(a.late_penalty_per_day), "cutoff_days": a.late_cutoff_days},
+            "competencies": sorted(c.code for c in a.competencies.all()),
+            "prompt": version.prompt_markdown if version else "",
+            "spec": spec,
+        }
+        files[f"assignments/{slugs[a.pk]}.yaml"] = _dump(doc)
+    files["course.yaml"] = _dump(
+        {
+            "format": COURSE_FORMAT,
+            "code": course.code,
+            "title": course.title,
+            "summary": course.summary,
+            "language": course.language,
+            "status": course.status,
+            "competencies": [
+                {"code": c.code, "name": c.name, "description": c.description}
+                for c in sorted(used.values(), key=lambda c: c.code)
+            ],
+            "modules": outline,
+        }
+    )
+    return zip_files(files)
+
+
+def zip_files(files: dict[str, bytes]) -> bytes:
+    """A deterministic zip: sorted entries, fixed date, permissions and compression."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, files[name], compresslevel=6)
+    return buffer.getvalue()
+
+
+def zip_directory(path) -> bytes:
+    """Zip a course folder laid out as the archive (how the demo content is stored)."""
+    root = Path(path)
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    return zip_files(files)

@@ -1,0 +1,42 @@
+"""Who may do what with courses: the one place where the courses app decides it.
+
+Roles:
+- anonymous: sees the catalogue and published course outlines, nothing else;
+- learner: reads a published course's lessons and assignments once actively enrolled and every
+  required prerequisite is complete;
+- instructor of a course (Course.instructors): edits that course, previews it, exports it, and
+  reads it whatever its status, without enrolling;
+- another course's instructor: a learner as far as this course is concerned (may still create
+  new courses and import archives, which makes them instructor of the result);
+- staff: edits every course.
+
+Views call these functions and nothing else; services call them again for the data-dependent
+checks, so a caller that skips the view still cannot write what it may not.
+"""
+
+from .models import Course, PublicationStatus
+
+
+def is_course_editor(*, user, course: Course) -> bool:
+    """This course's instructors and platform staff may edit it and see everything in it.
+    One query at most (none for anonymous users and staff)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    return course.instructors.filter(pk=user.pk).exists()
+
+
+def can_author(*, user) -> bool:
+    """May open the authoring pages, create courses and import archives: staff, holders of the
+    `courses.add_course` permission (an "instructors" group), and anyone who already teaches."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff or user.has_perm("courses.add_course"):
+        return True
+    return user.taught_courses.exists()
+
+
+def can_view_outline(*, user, course: Course) -> bool:
+    """Published and archived outlines are public; drafts only for their editors."""
+    return course.status != PublicationStatus.DRAFT or is_course_editor(user=user, course=course)
