@@ -61,6 +61,12 @@ def build() -> dict:
     instructor_pages = {
         "course-as-instructor": reverse("courses:detail", args=[code]),
         "quiz-as-instructor": reverse("courses:assignment", args=[code, quiz.pk]),
+        # Authoring (issue 3).
+        "author-home": reverse("courses:author-home"),
+        "author-outline": reverse("courses:author-outline", args=[code]),
+        "author-assignment-new": reverse("courses:author-assignment-new", args=[code, module.pk]) + "?kind=quiz",
+        "author-assignment-edit": reverse("courses:author-assignment-edit", args=[code, quiz.pk]),
+        "author-lesson-edit": reverse("courses:author-lesson-edit", args=[code, lesson.pk]),
     }
     return {
         "learner": learner,
