@@ -96,3 +96,19 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def wait_until_broker_idle(url: str, *, timeout: float = 60, queues=("grading", "sandbox", "events")) -> None:
+    """Wait until no message waits in the queues and none is being worked on (with acks_late,
+    kombu's Redis transport keeps a message in its `unacked` hash until the task has finished)."""
+    if not url.startswith("redis"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(url)
+
+    def idle():
+        return not any(client.llen(q) for q in queues) and not client.hlen("unacked")
+
+    # Twice in a row, a moment apart: a finishing task may enqueue a follow-up (e-mail, certificate).
+    wait_for(lambda: idle() and (time.sleep(0.5) or idle()), timeout=timeout, message="an idle worker")
