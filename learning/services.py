@@ -56,28 +56,32 @@ def _enqueue_email(notification_id: int) -> None:
 
 
 def notification_email_send(*, notification_id: int) -> bool:
-    """Mail one notification, once, in the learner's language. Returns whether it sent it."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update().select_related("user").filter(pk=notification_id).first()
-        )
-        if notification is None or notification.emailed_at is not None or not notification.by_email:
-            return False
-        user = notification.user
-        language = user.preferred_language or settings.LANGUAGE_CODE
-        with translation.override(language):
-            context = {
-                "user": user,
-                "text": notification_text(notification.kind, notification.params),
-                "url": settings.SITE_URL.rstrip("/") + notification.url if notification.url else "",
-                "preferences_url": settings.SITE_URL.rstrip("/") + reverse("learning:notifications"),
-            }
-            body = render_to_string("learning/email/notification.txt", context)
-            subject = notification_subject(notification.kind)
-        send_mail(str(subject), body, None, [user.email])
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
-        return True
+    """Mail one notification, once, in the learner's language. Returns whether it sent it. The row
+    is claimed by a conditional update (no network I/O inside a transaction); a failed send
+    releases the claim and raises, so the task's retry sends it later."""
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True, by_email=True).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    user = notification.user
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "user": user,
+            "text": notification_text(notification.kind, notification.params),
+            "url": settings.SITE_URL.rstrip("/") + notification.url if notification.url else "",
+            "preferences_url": settings.SITE_URL.rstrip("/") + reverse("learning:notifications"),
+        }
+        body = render_to_string("learning/email/notification.txt", context)
+        subject = str(notification_subject(notification.kind))
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception:
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
+    return True
 
 
 def notification_for_submission(*, submission) -> Notification | None:
