@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("certificates.urls")),
     path("learning/", include("learning.urls")),
+    path("teach/", include("analytics.urls")),
     path("", include("grading.urls")),
     path("", include("courses.urls")),
 ]

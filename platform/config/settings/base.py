@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "integrations",
     "certificates",
     "learning",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,7 @@ CELERY_TASK_ROUTES = {
     "integrations.*": {"queue": "events"},
     "certificates.*": {"queue": "events"},
     "learning.*": {"queue": "events"},
+    "analytics.*": {"queue": "events"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must not hang when the broker is down: fail fast, the sweeper
@@ -184,6 +186,22 @@ CELERY_BEAT_SCHEDULE = {
 # --- Grading --------------------------------------------------------------------------------
 # A submission queued or running longer than this is enqueued again by the sweeper.
 GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=180)
+
+# --- Gradebook and analytics (analytics/) --------------------------------------------------
+# At-risk rules (README "Gradebook and analytics"): an active, not yet complete learner is at
+# risk when ANY rule holds. Set a rule's threshold to 0 to switch it off.
+ANALYTICS_AT_RISK = {
+    # no submission in the course for this many days (counted from enrollment if none yet)
+    "INACTIVE_DAYS": env.int("ANALYTICS_AT_RISK_INACTIVE_DAYS", default=14),
+    # at least this many assignments past their due date with no submission
+    "OVERDUE_ASSIGNMENTS": env.int("ANALYTICS_AT_RISK_OVERDUE_ASSIGNMENTS", default=2),
+    # at least this many required assignments graded below the pass threshold, none passed
+    "FAILING_REQUIRED": env.int("ANALYTICS_AT_RISK_FAILING_REQUIRED", default=1),
+}
+ANALYTICS_GRADEBOOK_PAGE_SIZE = 50
+# Exports of more learners than this are built by a Celery task (analytics.export_build).
+ANALYTICS_EXPORT_SYNC_MAX_ROWS = env.int("ANALYTICS_EXPORT_SYNC_MAX_ROWS", default=2000)
+ANALYTICS_EXPORT_DIR = VAR_DIR / "exports"
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

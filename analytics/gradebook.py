@@ -1,0 +1,368 @@
+"""The gradebook: one row per enrolled learner, one cell per assignment. Every read here takes a
+LearnerScope (analytics.permissions) and runs a fixed number of queries whatever the number of
+learners: the enrollments (with the at-risk rules computed in SQL), the latest submission per
+learner and assignment (a window function), and the latest overrides."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from courses.models import Assignment, Course, Enrollment
+from grading.models import Submission
+
+from .models import GradeOverride
+from .permissions import LearnerScope
+
+CHUNK = 2000
+
+STATUS_CHOICES = [
+    ("active", gettext_lazy("Active")),
+    ("completed", gettext_lazy("Completed")),
+    ("dropped", gettext_lazy("Dropped")),
+    ("completed-elsewhere", gettext_lazy("Completed elsewhere")),
+]
+
+
+@dataclass(frozen=True)
+class Filters:
+    organization_id: int | None = None
+    source: str | None = None
+    status: str | None = None
+    at_risk: bool = False
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, False, "")}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Filters":
+        return cls(
+            **{k: data.get(k) for k in ("organization_id", "source", "status") if data.get(k)},
+            at_risk=bool(data.get("at_risk")),
+        )
+
+
+def at_risk_rules() -> dict:
+    return {"INACTIVE_DAYS": 14, "OVERDUE_ASSIGNMENTS": 2, "FAILING_REQUIRED": 1} | getattr(
+        settings, "ANALYTICS_AT_RISK", {}
+    )
+
+
+def _count(queryset) -> Coalesce:
+    """A correlated COUNT(*) of `queryset` as an integer expression."""
+    counted = queryset.order_by().annotate(_g=Value(1)).values("_g").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _at_risk_annotations(course: Course, now) -> dict:
+    rules = at_risk_rules()
+    learner = OuterRef(OuterRef("user_id"))
+    graded = Submission.objects.filter(user_id=learner, assignment_id=OuterRef("pk"), status=Submission.Status.GRADED)
+    passing = graded.filter(score__gte=F("max_score") * OuterRef("pass_threshold"))
+    override_passing = GradeOverride.objects.filter(
+        user_id=learner, assignment_id=OuterRef("pk"), score__gte=F("max_score") * OuterRef("pass_threshold")
+    )
+    submitted = Submission.objects.filter(user_id=learner, assignment_id=OuterRef("pk"))
+    last_submission = (
+        Submission.objects.filter(user_id=OuterRef("user_id"), assignment__course_id=course.pk)
+        .order_by("-submitted_at")
+        .values("submitted_at")[:1]
+    )
+    annotations = {
+        "last_activity_at": Coalesce(Subquery(last_submission, output_field=DateTimeField()), F("created_at")),
+        "overdue_count": _count(
+            Assignment.objects.filter(course_id=course.pk, due_at__lt=now).exclude(Exists(submitted))
+        ),
+        "failing_count": _count(
+            Assignment.objects.filter(course_id=course.pk, is_required=True)
+            .filter(Exists(graded))
+            .exclude(Exists(passing))
+            .exclude(Exists(override_passing))
+        ),
+    }
+    conditions = Q(pk__in=[])
+    if rules["INACTIVE_DAYS"]:
+        conditions |= Q(last_activity_at__lt=now - timedelta(days=rules["INACTIVE_DAYS"]))
+    if rules["OVERDUE_ASSIGNMENTS"]:
+        conditions |= Q(overdue_count__gte=rules["OVERDUE_ASSIGNMENTS"])
+    if rules["FAILING_REQUIRED"]:
+        conditions |= Q(failing_count__gte=rules["FAILING_REQUIRED"])
+    candidate = Q(status=Enrollment.Status.ACTIVE, completed_at__isnull=True)
+    annotations["is_at_risk"] = ExpressionWrapper(candidate & conditions, output_field=BooleanField())
+    return annotations
+
+
+def enrollments(*, course: Course, scope: LearnerScope, filters: Filters = Filters(), now=None) -> QuerySet:
+    """The course's enrollments this scope may see, filtered, with the at-risk figures."""
+    now = now or timezone.now()
+    qs = scope.filter_enrollments(Enrollment.objects.filter(course=course))
+    if filters.organization_id:
+        qs = qs.filter(user__organization_id=filters.organization_id)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.status == "completed":
+        qs = qs.filter(completed_at__isnull=False)
+    elif filters.status == "active":
+        qs = qs.filter(status=Enrollment.Status.ACTIVE, completed_at__isnull=True)
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    qs = qs.annotate(**_at_risk_annotations(course, now))
+    if filters.at_risk:
+        qs = qs.filter(is_at_risk=True)
+    return qs
+
+
+def course_assignments(*, course: Course) -> list[Assignment]:
+    return list(Assignment.objects.filter(course=course).order_by("module__position", "position", "id"))
+
+
+def latest_submissions(*, assignment_ids: list[int], user_ids) -> QuerySet:
+    """(user_id, assignment_id, status, score, max_score, is_late, submitted_at, attempt) of the
+    latest attempt per learner and assignment, ordered by learner. `user_ids`: list or subquery."""
+    return (
+        Submission.objects.filter(assignment_id__in=assignment_ids, user_id__in=user_ids)
+        .annotate(rn=Window(RowNumber(), partition_by=[F("user_id"), F("assignment_id")], order_by=F("attempt").desc()))
+        .filter(rn=1)
+        .order_by("user_id")
+        .values_list("user_id", "assignment_id", "status", "score", "max_score", "is_late", "submitted_at", "attempt")
+    )
+
+
+def latest_overrides(*, assignment_ids: list[int], user_ids) -> QuerySet:
+    return (
+        GradeOverride.objects.filter(assignment_id__in=assignment_ids, user_id__in=user_ids)
+        .order_by("user_id", "assignment_id", "-created_at", "-id")
+        .values_list("user_id", "assignment_id", "score", "max_score", "created_at")
+    )
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+MISSING, LATE, REVIEW, FAILED, PENDING, GRADED = "missing", "late", "needs_review", "failed", "pending", "graded"
+CELL_LABELS = {
+    MISSING: gettext_lazy("not submitted"),
+    REVIEW: gettext_lazy("needs review"),
+    FAILED: gettext_lazy("failed to grade"),
+    PENDING: gettext_lazy("grading"),
+    LATE: gettext_lazy("late"),
+}
+
+
+@dataclass(slots=True)
+class Cell:
+    assignment: Assignment
+    state: str = MISSING
+    score: Decimal | None = None
+    max_score: Decimal | None = None
+    is_late: bool = False
+    is_override: bool = False
+    attempt: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.score is not None and self.score >= (self.max_score or 0) * self.assignment.pass_threshold
+
+    @property
+    def label(self) -> str:
+        return str(CELL_LABELS.get(self.state, ""))
+
+
+def _cell(assignment, sub, override) -> Cell:
+    cell = Cell(assignment=assignment)
+    if sub is not None:
+        _u, _a, status, score, max_score, is_late, submitted_at, attempt = sub
+        cell.attempt, cell.is_late = attempt, is_late
+        if status == Submission.Status.GRADED:
+            cell.state, cell.score, cell.max_score = GRADED, score, max_score
+        elif status == Submission.Status.NEEDS_REVIEW:
+            cell.state = REVIEW
+        elif status == Submission.Status.FAILED:
+            cell.state = FAILED
+        else:
+            cell.state = PENDING
+    if override is not None and (sub is None or override[4] >= sub[6]):
+        cell.state, cell.score, cell.max_score, cell.is_override = GRADED, override[2], override[3], True
+    return cell
+
+
+@dataclass
+class Row:
+    enrollment: Enrollment
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((c.score for c in self.cells if c.score is not None), Decimal(0))
+
+    @property
+    def required_passed(self) -> int:
+        return sum(1 for c in self.cells if c.assignment.is_required and c.passed)
+
+    @property
+    def is_complete(self) -> bool:
+        return self.enrollment.completed_at is not None or self.enrollment.status == "completed-elsewhere"
+
+    @property
+    def risk_reasons(self) -> list[str]:
+        if not getattr(self.enrollment, "is_at_risk", False):
+            return []
+        rules, e, reasons = at_risk_rules(), self.enrollment, []
+        now = timezone.now()
+        if rules["INACTIVE_DAYS"] and e.last_activity_at < now - timedelta(days=rules["INACTIVE_DAYS"]):
+            reasons.append(_("inactive for %(n)d days") % {"n": (now - e.last_activity_at).days})
+        if rules["OVERDUE_ASSIGNMENTS"] and e.overdue_count >= rules["OVERDUE_ASSIGNMENTS"]:
+            reasons.append(_("%(n)d assignments overdue") % {"n": e.overdue_count})
+        if rules["FAILING_REQUIRED"] and e.failing_count >= rules["FAILING_REQUIRED"]:
+            reasons.append(_("failing %(n)d required assignments") % {"n": e.failing_count})
+        return reasons
+
+
+@dataclass
+class Gradebook:
+    course: Course
+    assignments: list[Assignment]
+    rows: list[Row]
+    page: object  # django Paginator page
+    total_points: Decimal
+
+
+def gradebook_page(
+    *, course: Course, scope: LearnerScope, filters: Filters, page_number, per_page: int | None = None
+) -> Gradebook:
+    """One page of the gradebook. Six queries whatever the number of learners."""
+    from django.core.paginator import Paginator
+
+    per_page = per_page or settings.ANALYTICS_GRADEBOOK_PAGE_SIZE
+    assignments = course_assignments(course=course)
+    qs = (
+        enrollments(course=course, scope=scope, filters=filters)
+        .select_related("user", "user__organization")
+        .order_by("user__full_name", "user_id")
+    )
+    page = Paginator(qs, per_page).get_page(page_number)
+    page_enrollments = list(page.object_list)
+    user_ids = [e.user_id for e in page_enrollments]
+    aids = [a.pk for a in assignments]
+    subs: dict[tuple[int, int], tuple] = {}
+    overrides: dict[tuple[int, int], tuple] = {}
+    if user_ids and aids:
+        subs = {(s[0], s[1]): s for s in latest_submissions(assignment_ids=aids, user_ids=user_ids)}
+        for o in latest_overrides(assignment_ids=aids, user_ids=user_ids):
+            overrides.setdefault((o[0], o[1]), o)
+    rows = [
+        Row(
+            enrollment=e,
+            cells=[_cell(a, subs.get((e.user_id, a.pk)), overrides.get((e.user_id, a.pk))) for a in assignments],
+        )
+        for e in page_enrollments
+    ]
+    total_points = sum((a.points for a in assignments), Decimal(0))
+    return Gradebook(course=course, assignments=assignments, rows=rows, page=page, total_points=total_points)
+
+
+# --- export rows --------------------------------------------------------------------------------
+
+
+def export_header(assignments: list[Assignment]) -> list[str]:
+    return [
+        _("External id"),
+        _("University"),
+        _("Name"),
+        _("E-mail"),
+        _("Enrollment source"),
+        _("Status"),
+        _("Completed"),
+        *[f"{a.title} (/{a.points.normalize():f})" for a in assignments],
+        _("Total"),
+        _("At risk"),
+    ]
+
+
+def export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> Iterator[list]:
+    """The header, then one list per learner, ordered by learner id. Four queries whatever the
+    number of learners (server-side cursors, CHUNK rows at a time): constant memory."""
+    assignments = course_assignments(course=course)
+    yield export_header(assignments)
+    aids = [a.pk for a in assignments]
+    position = {a.pk: i for i, a in enumerate(assignments)}
+    labels = {k: str(v) for k, v in CELL_LABELS.items()}
+    learners = enrollments(course=course, scope=scope, filters=filters)
+    user_ids = learners.values("user_id")
+    people = learners.order_by("user_id").values_list(
+        "user_id",
+        "user__external_id",
+        "user__organization__name",
+        "user__full_name",
+        "user__email",
+        "source",
+        "status",
+        "completed_at",
+        "is_at_risk",
+    )
+    subs = iter(latest_submissions(assignment_ids=aids, user_ids=user_ids).iterator(chunk_size=CHUNK))
+    overs = iter(latest_overrides(assignment_ids=aids, user_ids=user_ids).iterator(chunk_size=CHUNK))
+    sub = next(subs, None)
+    over = next(overs, None)
+    n = len(assignments)
+    yes, no = _("yes"), _("no")
+    for uid, ext, org, name, email, source, status, completed_at, at_risk in people.iterator(chunk_size=CHUNK):
+        cells: list = [labels[MISSING]] * n
+        submitted_at: list = [None] * n
+        while sub is not None and sub[0] < uid:
+            sub = next(subs, None)
+        while sub is not None and sub[0] == uid:
+            i = position[sub[1]]
+            state = sub[2]
+            if state == "graded":
+                cells[i] = sub[3]
+            elif state == "needs_review":
+                cells[i] = labels[REVIEW]
+            elif state == "failed":
+                cells[i] = labels[FAILED]
+            else:
+                cells[i] = labels[PENDING]
+            submitted_at[i] = sub[6]
+            sub = next(subs, None)
+        while over is not None and over[0] < uid:
+            over = next(overs, None)
+        seen = set()
+        while over is not None and over[0] == uid:
+            i = position[over[1]]
+            if over[1] not in seen and (submitted_at[i] is None or over[4] >= submitted_at[i]):
+                cells[i] = over[2]
+            seen.add(over[1])
+            over = next(overs, None)
+        total = sum(c for c in cells if not isinstance(c, str))
+        yield [
+            ext or "",
+            org or "",
+            name,
+            email,
+            source,
+            status,
+            completed_at.date().isoformat() if completed_at else "",
+            *cells,
+            total,
+            yes if at_risk else no,
+        ]

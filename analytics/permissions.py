@@ -1,0 +1,70 @@
+"""Who may see and change what in the gradebook and analytics: the one place these rules live.
+
+- Course staff (the course's instructors, platform staff) see every learner of their course and
+  may override grades.
+- A university admin (`is_org_admin`) sees only their own organization's learners, in every
+  course, read-only.
+- Everyone else (anonymous, learners, instructors of other courses, other universities' admins)
+  is refused."""
+
+from dataclasses import dataclass
+
+from courses.models import Course
+from courses.selectors import is_course_staff
+
+from .models import OrganizationAdmin
+
+
+def is_org_admin(user, organization) -> bool:
+    """Whether `user` administers `organization` (a university). Until accounts has its own
+    university-admin role, the role is an analytics.OrganizationAdmin row."""
+    if not user.is_authenticated or organization is None:
+        return False
+    org_id = getattr(organization, "pk", organization)
+    return OrganizationAdmin.objects.filter(user_id=user.pk, organization_id=org_id).exists()
+
+
+def administered_organization_ids(user) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(OrganizationAdmin.objects.filter(user_id=user.pk).values_list("organization_id", flat=True))
+
+
+@dataclass(frozen=True)
+class LearnerScope:
+    """Which learners of a course the acting user may see: all of them, or those of some
+    organizations. `can_override` says whether they may change grades."""
+
+    all_learners: bool
+    organization_ids: tuple[int, ...] = ()
+    can_override: bool = False
+
+    def filter_enrollments(self, queryset):
+        if self.all_learners:
+            return queryset
+        return queryset.filter(user__organization_id__in=self.organization_ids)
+
+
+def course_scope(*, user, course: Course) -> LearnerScope | None:
+    """The acting user's view of this course's learners, or None when they may not see it."""
+    if not user.is_authenticated:
+        return None
+    if is_course_staff(user=user, course=course):
+        return LearnerScope(all_learners=True, can_override=True)
+    org_ids = administered_organization_ids(user)
+    if org_ids:
+        return LearnerScope(all_learners=False, organization_ids=tuple(org_ids))
+    return None
+
+
+def can_see_path(*, user, path) -> LearnerScope | None:
+    """Path analytics: staff, instructors of a course of the path (all learners), or a
+    university admin (their learners)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_staff or path.courses.filter(instructors=user).exists():
+        return LearnerScope(all_learners=True)
+    org_ids = administered_organization_ids(user)
+    if org_ids:
+        return LearnerScope(all_learners=False, organization_ids=tuple(org_ids))
+    return None

@@ -1,0 +1,100 @@
+import pytest
+from django.urls import reverse
+
+from analytics.permissions import course_scope, is_org_admin
+
+from .helpers import (
+    OrganizationFactory,
+    UserFactory,
+    course_with_instructor,
+    learner,
+    make_assignment,
+    org_admin,
+    submit,
+)
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["analytics:gradebook", "analytics:course"]
+
+
+@pytest.fixture
+def setup():
+    course, teacher = course_with_instructor()
+    a = make_assignment(course, title="Lab")
+    uni_a, uni_b = OrganizationFactory(name="Uni A"), OrganizationFactory(name="Uni B")
+    alice = learner(course, org=uni_a, full_name="Alice Alaoui", external_id="A-1")
+    bob = learner(course, org=uni_b, full_name="Bob Bennani", external_id="B-1")
+    submit(alice, a, score=80)
+    submit(bob, a, score=40)
+    return {"course": course, "teacher": teacher, "a": a, "uni_a": uni_a, "uni_b": uni_b, "alice": alice, "bob": bob}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_is_sent_to_log_in(client, setup, name):
+    response = client.get(reverse(name, args=[setup["course"].code]))
+    assert response.status_code == 302
+    assert "/accounts/login" in response["Location"]
+
+
+@pytest.mark.parametrize("name", PAGES + ["analytics:export"])
+def test_learner_and_other_courses_instructor_are_refused(client, setup, name):
+    args = [setup["course"].code] + (["csv"] if name == "analytics:export" else [])
+    other_course, other_teacher = course_with_instructor()
+    for user in (setup["alice"], other_teacher):
+        client.force_login(user)
+        assert client.get(reverse(name, args=args)).status_code == 403
+
+
+def test_instructor_sees_every_learner(client, setup):
+    client.force_login(setup["teacher"])
+    body = client.get(reverse("analytics:gradebook", args=[setup["course"].code])).content.decode()
+    assert "Alice Alaoui" in body and "Bob Bennani" in body
+
+
+def test_university_admin_sees_only_their_learners_in_any_course(client, setup):
+    admin = org_admin(setup["uni_a"])
+    client.force_login(admin)
+    body = client.get(reverse("analytics:gradebook", args=[setup["course"].code])).content.decode()
+    assert "Alice Alaoui" in body
+    assert "Bob Bennani" not in body
+    csv = b"".join(client.get(reverse("analytics:export", args=[setup["course"].code, "csv"])).streaming_content)
+    assert b"A-1" in csv and b"B-1" not in csv
+
+
+def test_other_universitys_admin_does_not_see_these_learners(client, setup):
+    other = org_admin(OrganizationFactory())
+    client.force_login(other)
+    body = client.get(reverse("analytics:gradebook", args=[setup["course"].code])).content.decode()
+    assert "Alice Alaoui" not in body and "Bob Bennani" not in body
+
+
+def test_university_admin_may_not_override(client, setup):
+    admin = org_admin(setup["uni_a"])
+    client.force_login(admin)
+    url = reverse("analytics:override", args=[setup["course"].code, setup["alice"].pk, setup["a"].pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"score": "100", "reason": "nice"}).status_code == 403
+
+
+def test_scope_rules():
+    course, teacher = course_with_instructor()
+    org = OrganizationFactory()
+    admin = org_admin(org)
+    assert course_scope(user=teacher, course=course).can_override
+    scope = course_scope(user=admin, course=course)
+    assert not scope.all_learners and scope.organization_ids == (org.pk,) and not scope.can_override
+    assert course_scope(user=UserFactory(), course=course) is None
+    assert is_org_admin(admin, org) and not is_org_admin(teacher, org)
+    assert course_scope(user=UserFactory(is_staff=True), course=course).all_learners
+
+
+def test_path_analytics_refuses_a_learner(client, setup):
+    from tests.factories import PathFactory, add_to_path
+
+    path = PathFactory()
+    add_to_path(path, setup["course"], 1)
+    client.force_login(setup["alice"])
+    assert client.get(reverse("analytics:path", args=[path.code])).status_code == 403
+    client.force_login(setup["teacher"])
+    assert client.get(reverse("analytics:path", args=[path.code])).status_code == 200
