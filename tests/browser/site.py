@@ -67,6 +67,12 @@ def build() -> dict:
         "author-assignment-new": reverse("courses:author-assignment-new", args=[code, module.pk]) + "?kind=quiz",
         "author-assignment-edit": reverse("courses:author-assignment-edit", args=[code, quiz.pk]),
         "author-lesson-edit": reverse("courses:author-lesson-edit", args=[code, lesson.pk]),
+        # Gradebook and analytics (issue 8).
+        "teach": reverse("analytics:index"),
+        "gradebook": reverse("analytics:gradebook", args=[code]),
+        "course-analytics": reverse("analytics:course", args=[code]),
+        "assignment-analytics": reverse("analytics:assignment", args=[code, quiz.pk]),
+        "override": reverse("analytics:override", args=[code, learner.pk, quiz.pk]),
     }
     return {
         "learner": learner,
