@@ -19,16 +19,15 @@ class UserLanguageMiddleware:
             self.set_language_path = reverse("set_language")
         user = getattr(request, "user", None)
         cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        preferred = user.preferred_language if user is not None and user.is_authenticated else ""
-        use_preferred = preferred in dict(settings.LANGUAGES) and not cookie
+        # Only a browser without a language cookie needs the account's choice (and its user query).
+        preferred = user.preferred_language if not cookie and user is not None and user.is_authenticated else ""
+        use_preferred = preferred in dict(settings.LANGUAGES)
         if use_preferred:
             translation.activate(preferred)
             request.LANGUAGE_CODE = preferred
         response = self.get_response(request)
         if request.path == self.set_language_path and request.method == "POST" and user and user.is_authenticated:
             services.user_language_remember(user=user, language=request.POST.get("language", ""))
-        elif user is not None and user.is_authenticated and not preferred:
-            services.user_language_remember(user=user, language=translation.get_language() or "")
         elif use_preferred:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME, preferred, max_age=settings.LANGUAGE_COOKIE_AGE,
