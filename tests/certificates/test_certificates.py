@@ -221,3 +221,38 @@ def test_json_ld_contexts_are_never_fetched():
         signing.document_loader("https://example.org/evil-context.json")
     doc = {"@context": ["https://example.org/evil-context.json"], "name": "x"}
     assert not signing.verify({**doc, "proof": {"type": "DataIntegrityProof"}}, resolve_key=lambda m: None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_issuing_at_once_make_one_certificate():
+    """Two transactions race to issue the same certificate: the constraint keeps one, both callers
+    get it, and the learner is notified once."""
+    import threading
+
+    from django.db import connection
+
+    user = UserFactory()
+    course = CourseFactory()
+    completed(user, course)
+    services.issuer_key_active()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def issue():
+        try:
+            barrier.wait(timeout=30)
+            results.append(services.certificate_issue(user_id=user.pk, course_id=course.pk).pk)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert not errors and len(results) == 2 and results[0] == results[1]
+    assert Certificate.objects.filter(user=user, course=course).count() == 1
+    assert Notification.objects.filter(user=user, kind="certificate").count() == 1

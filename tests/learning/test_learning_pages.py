@@ -77,7 +77,9 @@ def test_dashboard_is_the_landing_page_after_login(client):
     assert r.status_code == 302 and r.url == reverse("learning:dashboard")
 
 
-@pytest.mark.parametrize("page", ["learning:dashboard", "learning:grades"])
+@pytest.mark.parametrize(
+    "page", ["learning:dashboard", "learning:grades", "learning:notifications", "certificates:list"]
+)
 def test_learner_pages_run_a_constant_number_of_queries(client, django_assert_num_queries, page):
     counts = []
     for n in (2, 6):
