@@ -10,6 +10,10 @@ class SignupForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     email = forms.EmailField(label=_("E-mail address"))
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    accept_privacy = forms.BooleanField(
+        label=_("I have read the privacy notice and accept it."),
+        error_messages={"required": _("Please read and accept the privacy notice to create an account.")},
+    )
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -31,3 +35,47 @@ class SignupForm(forms.Form):
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+class ActivationForm(forms.Form):
+    password1 = forms.CharField(label=_("Choose a password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("The same password again"), widget=forms.PasswordInput, strip=False)
+    accept_privacy = forms.BooleanField(
+        label=_("I have read the privacy notice and accept it."),
+        error_messages={"required": _("Please read and accept the privacy notice to activate your account.")},
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            try:
+                password_validation.validate_password(p1, self.user)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class ConsentForm(forms.Form):
+    accept_privacy = forms.BooleanField(
+        label=_("I have read the privacy notice and accept it."),
+        error_messages={"required": _("Please accept the privacy notice to go on using Kafaat.")},
+    )
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))

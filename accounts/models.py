@@ -68,6 +68,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     external_id = models.CharField(_("external id"), max_length=128, null=True, blank=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # Self sign-ups can use their account at once; this says whether they proved the address.
+    email_verified_at = models.DateTimeField(_("e-mail verified"), null=True, blank=True)
+    # Set when the account was erased at its owner's request (or by retention): the row stays so
+    # that aggregates still count it, with every personal field wiped.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -97,3 +102,141 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return (self.full_name.split() or [self.email])[0]
+
+
+class OrganizationMembership(models.Model):
+    """A role a user holds in an organization. University admins see their organization's
+    learners and progress, and manage its API clients."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("University admin")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ADMIN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization membership")
+        verbose_name_plural = _("organization memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="accounts_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.organization_id}"
+
+
+class UserSession(models.Model):
+    """A login: one row per session key, so people can see where they are logged in and end it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} since {self.created_at}"
+
+
+class Consent(models.Model):
+    """A user accepted this version of the privacy notice, at this time, in this language."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    notice_version = models.PositiveIntegerField(_("privacy notice version"))
+    language = models.CharField(_("language"), max_length=8)
+    accepted_at = models.DateTimeField(_("accepted"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "notice_version"], name="accounts_consent_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} accepted v{self.notice_version}"
+
+
+class AuditEntry(models.Model):
+    """Someone other than the learner looked at the learner's data."""
+
+    class Action(models.TextChoices):
+        SUBMISSION_VIEW = "submission.view", _("Viewed a submission")
+        PROFILE_VIEW = "profile.view", _("Viewed the profile")
+        PROGRESS_VIEW = "progress.view", _("Viewed enrollments and progress")
+        EXPORT_DOWNLOAD = "export.download", _("Downloaded a data export")
+
+    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Kept when the actor's account is gone, so the learner still knows who it was.
+    actor_label = models.CharField(max_length=254)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    subject_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="audit_entries")
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.subject_user_id}"
+
+
+class DataExport(models.Model):
+    """A zip of everything we hold about a user, built by a worker, downloadable for a while."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    file_path = models.CharField(max_length=255, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            # Asked twice while one is being prepared: still one export.
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="accounts_export_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.user_id} ({self.status})"
+
+
+class DeletionRequest(models.Model):
+    """The user asked for their account to be erased; it happens after a grace period."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Done")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="deletion_requests")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    effective_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="accounts_deletion_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"deletion of {self.user_id} ({self.status})"

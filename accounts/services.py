@@ -1,12 +1,633 @@
-"""Accounts: who people are and how they sign up. Every write to users lives here."""
+"""Accounts: who people are, how they prove it (passwords, e-mail links, TOTP), which roles they
+hold, and the rights they have over their data (consent, export, erasure, audit). Every write to
+users, sessions, consents, exports and erasures lives here, each owning its transaction."""
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
+import csv
+import io
+import json
+import logging
+import uuid
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model, user_login_failed
+from django.contrib.sessions.models import Session
+from django.core import signing
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from config.errors import ApplicationError
+
+from .models import AuditEntry, Consent, DataExport, DeletionRequest, OrganizationMembership, UserSession
 
 User = get_user_model()
+log = logging.getLogger(__name__)
+
+
+class LinkInvalid(ApplicationError):
+    """A link that was not made by us, or was altered."""
+
+
+class LinkExpired(ApplicationError):
+    """A genuine link past its lifetime."""
+
+
+class LinkUsed(ApplicationError):
+    """A genuine link whose job is already done (the password or e-mail changed since)."""
+
+
+# --- Signed e-mail links --------------------------------------------------------------------
+# A link carries the user's id, its purpose and a fingerprint of the state it is meant to change
+# (the password hash for an invitation, the address and verification time for a verification).
+# Once that state changes the link is spent; `signing` tells a forged link from an expired one.
+
+
+def _fingerprint(user, purpose: str) -> str:
+    if purpose == "invite":
+        state = f"{user.password}|{user.is_active}"
+    else:
+        state = f"{user.email}|{user.email_verified_at}"
+    return salted_hmac(f"accounts.link.{purpose}", state, algorithm="sha256").hexdigest()[:20]
+
+
+def link_token_make(*, user, purpose: str) -> str:
+    return signing.dumps({"u": user.pk, "f": _fingerprint(user, purpose)}, salt=f"accounts.link.{purpose}")
+
+
+def link_token_check(*, token: str, purpose: str):
+    """The user a link was made for, or LinkInvalid / LinkExpired / LinkUsed."""
+    salt = f"accounts.link.{purpose}"
+    try:
+        data = signing.loads(token, salt=salt, max_age=settings.KAFAAT_EMAIL_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise LinkExpired(_("This link has expired.")) from exc
+    except signing.BadSignature as exc:
+        raise LinkInvalid(_("This link is not valid: it may have been altered or copied incompletely.")) from exc
+    user = User.objects.filter(pk=data.get("u"), erased_at__isnull=True).first()
+    if user is None:
+        raise LinkInvalid(_("This link is not valid: it may have been altered or copied incompletely."))
+    if data.get("f") != _fingerprint(user, purpose):
+        raise LinkUsed(_("This link has already been used."))
+    return user
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _send(*, user, template: str, context: dict) -> None:
+    """Render and send one e-mail in the user's language, after the surrounding commit."""
+    language = user.preferred_language or settings.LANGUAGE_CODE
+
+    def send():
+        with translation.override(language):
+            ctx = {"user": user, "site_url": settings.SITE_URL, **context}
+            subject = "".join(render_to_string(f"accounts/email/{template}_subject.txt", ctx).splitlines())
+            body = render_to_string(f"accounts/email/{template}.txt", ctx)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+    transaction.on_commit(send)
+
+
+# --- Users, sign-up, verification, invitation -----------------------------------------------
 
 
 @transaction.atomic
 def user_create(*, email: str, password: str | None, full_name: str = "", **extra) -> "User":
     """Create a user with a hashed password (None: an unusable one, activated later)."""
     return User.objects.create_user(email=email, password=password, full_name=full_name, **extra)
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, full_name: str, language: str) -> "User":
+    """Self sign-up: create the account (usable at once, flagged unverified), record consent to
+    the privacy notice in force, and e-mail a verification link."""
+    user = user_create(email=email, password=password, full_name=full_name, preferred_language=language)
+    consent_record(user=user, language=language)
+    email_verification_send(user=user)
+    return user
+
+
+def email_verification_send(*, user) -> None:
+    """E-mail a link that proves the user owns their address."""
+    token = link_token_make(user=user, purpose="verify")
+    _send(user=user, template="verify", context={"url": _absolute(reverse("accounts:verify", args=[token]))})
+
+
+@transaction.atomic
+def email_verify(*, token: str):
+    """Mark the address of the link's user as verified."""
+    user = link_token_check(token=token, purpose="verify")
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at", "updated_at"])
+    return user
+
+
+def invitation_send(*, user) -> None:
+    """E-mail an activation link to a user created without a password (university sync, staff):
+    following it, they choose a password and accept the privacy notice. Safe to call again: the
+    newest link works, and every link stops working once the account is activated."""
+    if user.is_active and user.has_usable_password():
+        raise ApplicationError(_("This account is already active."))
+    token = link_token_make(user=user, purpose="invite")
+    _send(user=user, template="invite", context={"url": _absolute(reverse("accounts:activate", args=[token]))})
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str, language: str):
+    """Activate an invited account: set its password, verify its address, record consent."""
+    user = link_token_check(token=token, purpose="invite")
+    user.set_password(password)
+    user.is_active = True
+    user.email_verified_at = timezone.now()
+    user.preferred_language = user.preferred_language or language
+    user.save()
+    consent_record(user=user, language=language)
+    return user
+
+
+def invitation_resend_for_token(*, token: str) -> bool:
+    """Send a fresh invitation for an expired link (its signature is still ours). False when the
+    token is forged or the account is already active."""
+    try:
+        data = signing.loads(token, salt="accounts.link.invite")
+    except signing.BadSignature:
+        return False
+    user = User.objects.filter(pk=data.get("u"), erased_at__isnull=True).first()
+    if user is None or (user.is_active and user.has_usable_password()):
+        return False
+    invitation_send(user=user)
+    return True
+
+
+# --- Roles ----------------------------------------------------------------------------------
+
+
+def user_requires_2fa(*, user) -> bool:
+    """Staff, instructors of any course and university admins must use two-factor."""
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_kafaat_requires_2fa", None)
+    if cached is None:
+        cached = (
+            user.is_staff
+            or User.objects.filter(pk=user.pk)
+            .filter(Q(taught_courses__isnull=False) | Q(memberships__role=OrganizationMembership.Role.ADMIN))
+            .exists()
+        )
+        user._kafaat_requires_2fa = cached
+    return cached
+
+
+@transaction.atomic
+def membership_grant(*, user, organization, role: str = OrganizationMembership.Role.ADMIN):
+    membership, _created = OrganizationMembership.objects.get_or_create(user=user, organization=organization, role=role)
+    return membership
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+def session_record(*, request, user) -> None:
+    """Remember a new login's session key, so its owner can list and end it."""
+    session = request.session
+    if session.session_key is None:
+        session.save()
+    meta = getattr(request, "META", {})
+    UserSession.objects.update_or_create(
+        session_key=session.session_key,
+        defaults={
+            "user": user,
+            "ip_address": meta.get("REMOTE_ADDR") or None,
+            "user_agent": (meta.get("HTTP_USER_AGENT") or "")[:300],
+        },
+    )
+
+
+@transaction.atomic
+def session_end(*, user, session_key: str) -> bool:
+    """End one of the user's sessions (never someone else's)."""
+    row = UserSession.objects.filter(user=user, session_key=session_key).first()
+    if row is None:
+        return False
+    Session.objects.filter(session_key=session_key).delete()
+    row.delete()
+    return True
+
+
+@transaction.atomic
+def sessions_end_all(*, user, keep_request=None) -> int:
+    """End every session of the user; with `keep_request`, all but that request's own, which is
+    recorded again under its (possibly new) key. Called on password change and reset."""
+    keep = keep_request.session.session_key if keep_request is not None else None
+    keys = list(UserSession.objects.filter(user=user).exclude(session_key=keep).values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(session_key__in=keys).delete()
+    if keep_request is not None:
+        session_record(request=keep_request, user=user)
+    return len(keys)
+
+
+# --- Two-factor -----------------------------------------------------------------------------
+
+
+def totp_device_start(*, user):
+    """The user's TOTP device being set up (unconfirmed), created on first call."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+def _throttle_failure(*, request, user) -> None:
+    # A wrong code counts toward the same lock-out as a wrong password (django-axes listens).
+    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
+
+
+def totp_device_confirm(*, request, user, token: str) -> list[str]:
+    """Confirm the device with a first code, log the session in as verified, and issue ten new
+    recovery codes (returned once, stored by django-otp's static device). A wrong code counts
+    toward the login throttle."""
+    import django_otp
+
+    device = totp_device_start(user=user)
+    if not device.verify_token((token or "").strip().replace(" ", "")):
+        _throttle_failure(request=request, user=user)
+        raise ApplicationError(_("This code is not right. Check your device's clock and try again."), field="token")
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        type(device).objects.filter(user=user).exclude(pk=device.pk).delete()
+        codes = recovery_codes_regenerate(user=user)
+    django_otp.login(request, device)
+    return codes
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user) -> list[str]:
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device, _created = StaticDevice.objects.get_or_create(user=user, name="recovery", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(10)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+def otp_verify(*, request, user, token: str) -> bool:
+    """Check a TOTP or recovery code for this session; a wrong one counts toward the throttle."""
+    import django_otp
+    from django_otp import match_token
+
+    device = match_token(user, (token or "").strip().replace(" ", ""))
+    if device is None:
+        _throttle_failure(request=request, user=user)
+        return False
+    django_otp.login(request, device)
+    return True
+
+
+def user_has_totp(*, user) -> bool:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def throttle_unlock(*, email: str) -> int:
+    """Staff: lift a login lock-out now. Returns the number of attempt records removed."""
+    from axes.utils import reset
+
+    return reset(username=email.strip().lower())
+
+
+# --- Consent --------------------------------------------------------------------------------
+
+
+def consent_record(*, user, language: str) -> Consent:
+    """Record that the user accepted the privacy notice in force."""
+    version = settings.KAFAAT_PRIVACY_NOTICE_VERSION
+    consent, _created = Consent.objects.get_or_create(
+        user=user, notice_version=version, defaults={"language": language[:8]}
+    )
+    return consent
+
+
+def consent_needed(*, user) -> bool:
+    """True when the user consented to an older notice than the one in force. Users with no
+    consent at all (created by staff or by a university sync) consent at activation."""
+    latest = Consent.objects.filter(user=user).order_by("-notice_version").values_list("notice_version", flat=True)
+    latest = latest.first()
+    return latest is not None and latest < settings.KAFAAT_PRIVACY_NOTICE_VERSION
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+def audit_record(*, actor, action: str, subject_user, obj=None) -> AuditEntry | None:
+    """Record that `actor` looked at `subject_user`'s data (nothing when they are the same)."""
+    if actor is None or not actor.is_authenticated or actor.pk == subject_user.pk:
+        return None
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_label=actor.get_full_name(),
+        action=action,
+        subject_user=subject_user,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+    )
+
+
+def audit_record_many(*, actor, action: str, subject_users) -> None:
+    """One audit entry per subject user, in one query."""
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(actor=actor, actor_label=actor.get_full_name(), action=action, subject_user=u)
+            for u in subject_users
+            if u.pk != actor.pk
+        ]
+    )
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+
+def export_request(*, user) -> DataExport:
+    """Ask for a data export. While one is being prepared, asking again returns it instead of
+    starting another (a partial unique constraint backs this under concurrency)."""
+    from .tasks import export_build_task
+
+    try:
+        with transaction.atomic():
+            export = DataExport.objects.create(user=user)
+            export_build_task.delay_on_commit(export.pk)
+    except IntegrityError:
+        export = DataExport.objects.get(user=user, status=DataExport.Status.PENDING)
+    return export
+
+
+def _export_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _rows_to_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: json.dumps(v, cls=DjangoJSONEncoder) if isinstance(v, dict | list) else v for k, v in row.items()}
+            )
+    return out.getvalue()
+
+
+def export_sections(*, user) -> dict[str, list[dict]]:
+    """Everything the platform holds about the user, as named lists of rows."""
+    from courses.models import Enrollment, LessonProgress
+    from grading.models import Submission
+
+    profile = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "preferred_language": user.preferred_language,
+        "organization": user.organization.name if user.organization_id else "",
+        "external_id": user.external_id or "",
+        "date_joined": user.date_joined,
+        "last_login": user.last_login,
+        "email_verified_at": user.email_verified_at,
+    }
+    sections = {
+        "profile": [profile],
+        "enrollments": [
+            {
+                "course": e.course.code,
+                "title": e.course.title,
+                "status": e.status,
+                "source": e.source,
+                "enrolled_at": e.created_at,
+                "completed_at": e.completed_at,
+            }
+            for e in Enrollment.objects.filter(user=user).select_related("course").order_by("id")
+        ],  # fmt: skip
+        "lesson_progress": [
+            {"lesson": p.lesson.title, "viewed_at": p.viewed_at, "completed_at": p.completed_at}
+            for p in LessonProgress.objects.filter(user=user).select_related("lesson").order_by("id")
+        ],
+        "submissions": [
+            {
+                "id": s.pk,
+                "course": s.assignment.course.code,
+                "assignment": s.assignment.title,
+                "attempt": s.attempt,
+                "status": s.status,
+                "answer": s.answer,
+                "score": s.score,
+                "max_score": s.max_score,
+                "feedback": s.feedback,
+                "submitted_at": s.submitted_at,
+                "graded_at": s.graded_at,
+            }
+            for s in Submission.objects.filter(user=user).select_related("assignment__course").order_by("id")
+        ],  # fmt: skip
+        "consents": [
+            {"notice_version": c.notice_version, "language": c.language, "accepted_at": c.accepted_at}
+            for c in Consent.objects.filter(user=user).order_by("id")
+        ],
+        "audit": [
+            {
+                "who": a.actor_label,
+                "action": a.action,
+                "object_type": a.object_type,
+                "object_id": a.object_id,
+                "at": a.created_at,
+            }
+            for a in AuditEntry.objects.filter(subject_user=user).order_by("id")
+        ],  # fmt: skip
+    }
+    if apps.is_installed("certificates"):
+        sections["certificates"] = _export_generic(app_label="certificates", user=user)
+    return sections
+
+
+def _export_generic(*, app_label: str, user) -> list[dict]:
+    """Rows of every model of an app that points at the user through a `user` foreign key."""
+    from django.forms.models import model_to_dict
+
+    rows = []
+    for model in apps.get_app_config(app_label).get_models():
+        field = next((f for f in model._meta.fields if f.name in {"user", "learner"} and f.is_relation), None)
+        if field is None:
+            continue
+        for obj in model.objects.filter(**{field.name: user}).order_by("pk"):
+            rows.append({"type": model._meta.model_name, **{k: v for k, v in model_to_dict(obj).items()}})
+    return rows
+
+
+def export_build(*, export_id: int) -> DataExport | None:
+    """Build the zip of an export still pending (JSON and CSV per section) and mark it ready.
+    A redelivered task finds it no longer pending and does nothing."""
+    with transaction.atomic():
+        export = DataExport.objects.select_for_update().select_related("user").filter(pk=export_id).first()
+        if export is None or export.status != DataExport.Status.PENDING:
+            return export
+        sections = export_sections(user=export.user)
+        path = _export_dir() / f"{uuid.uuid4().hex}.zip"
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("README.txt", _("Everything Kafaat holds about you, as JSON and CSV.") + "\n")
+            for name, rows in sections.items():
+                zf.writestr(f"{name}.json", json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
+                zf.writestr(f"{name}.csv", _rows_to_csv(rows))
+        now = timezone.now()
+        export.status = DataExport.Status.READY
+        export.file_path = path.name
+        export.ready_at = now
+        export.expires_at = now + timedelta(hours=settings.KAFAAT_EXPORT_TTL_HOURS)
+        export.save(update_fields=["status", "file_path", "ready_at", "expires_at"])
+    _send(user=export.user, template="export_ready", context={"url": _absolute(reverse("accounts:privacy"))})
+    return export
+
+
+def export_file(*, export: DataExport) -> Path | None:
+    if export.status != DataExport.Status.READY or export.expires_at <= timezone.now() or not export.file_path:
+        return None
+    path = _export_dir() / Path(export.file_path).name
+    return path if path.exists() else None
+
+
+@transaction.atomic
+def exports_expire() -> int:
+    """Delete export files past their time and mark them expired."""
+    due = list(
+        DataExport.objects.select_for_update(skip_locked=True).filter(
+            status=DataExport.Status.READY, expires_at__lte=timezone.now()
+        )
+    )
+    for export in due:
+        (_export_dir() / Path(export.file_path).name).unlink(missing_ok=True)
+        export.status = DataExport.Status.EXPIRED
+        export.file_path = ""
+        export.save(update_fields=["status", "file_path"])
+    return len(due)
+
+
+# --- Deletion (erasure) ---------------------------------------------------------------------
+
+
+def deletion_request(*, user) -> DeletionRequest:
+    """Schedule the erasure of the account after the grace period. Asked twice: one request."""
+    effective = timezone.now() + timedelta(days=settings.KAFAAT_DELETION_GRACE_DAYS)
+    try:
+        with transaction.atomic():
+            request = DeletionRequest.objects.create(user=user, effective_at=effective)
+            _send(user=user, template="deletion_scheduled", context={"effective_at": effective})
+    except IntegrityError:
+        request = DeletionRequest.objects.get(user=user, status=DeletionRequest.Status.PENDING)
+    return request
+
+
+@transaction.atomic
+def deletion_cancel(*, user) -> bool:
+    """Cancel a scheduled erasure during its grace period."""
+    return bool(
+        DeletionRequest.objects.filter(user=user, status=DeletionRequest.Status.PENDING).update(
+            status=DeletionRequest.Status.CANCELLED
+        )
+    )
+
+
+def account_erase(*, user_id: int, reason: str = "request") -> bool:
+    """Anonymize an account for good: wipe personal fields and the free text and code of its
+    submissions, keep scores, enrollments and progress (so aggregates still count it), end its
+    sessions and devices, drop its exports, and tell its university (`learner.erased`). Runs
+    once: an account already erased is left alone."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from grading.models import GradeRecord, Submission
+    from integrations.services import event_record
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None or user.erased_at is not None:
+            return False
+        now = timezone.now()
+        event_record(
+            event_type="learner.erased",
+            user=user,
+            organization=user.organization,
+            payload={
+                "learner": {"id": user.pk, "external_id": user.external_id},
+                "organization": user.organization.slug if user.organization_id else None,
+                "erased_at": now.isoformat(),
+                "reason": reason,
+            },
+        )
+        Submission.objects.filter(user=user).update(answer={}, feedback={}, staff_log="")
+        GradeRecord.objects.filter(submission__user=user).update(feedback={}, reason="")
+        # Enrollments and lesson progress stay: they carry no personal field.
+        sessions_end_all(user=user)
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        for export in DataExport.objects.filter(user=user).exclude(file_path=""):
+            (_export_dir() / Path(export.file_path).name).unlink(missing_ok=True)
+        DataExport.objects.filter(user=user).delete()
+        Consent.objects.filter(user=user).delete()
+        OrganizationMembership.objects.filter(user=user).delete()
+        user.email = f"erased-{user.pk}-{uuid.uuid4().hex[:8]}@erased.invalid"
+        user.full_name = ""
+        user.preferred_language = ""
+        user.external_id = None
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.email_verified_at = None
+        user.erased_at = now
+        user.set_unusable_password()
+        user.save()
+        DeletionRequest.objects.filter(user=user, status=DeletionRequest.Status.PENDING).update(
+            status=DeletionRequest.Status.DONE, done_at=now
+        )
+    return True
+
+
+def deletions_run_due() -> int:
+    """Erase the accounts whose grace period is over."""
+    due = DeletionRequest.objects.filter(status=DeletionRequest.Status.PENDING, effective_at__lte=timezone.now())
+    return sum(account_erase(user_id=uid) for uid in list(due.values_list("user_id", flat=True)))
+
+
+def inactive_accounts_erase() -> int:
+    """Erase learner accounts unused for KAFAAT_INACTIVE_ACCOUNT_DAYS (never staff, instructors
+    or university admins: their accounts are closed by hand)."""
+    cutoff = timezone.now() - timedelta(days=settings.KAFAAT_INACTIVE_ACCOUNT_DAYS)
+    ids = (
+        User.objects.filter(erased_at__isnull=True, is_staff=False, taught_courses__isnull=True,
+                            memberships__isnull=True)
+        .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
+        .values_list("pk", flat=True)
+        .distinct()
+    )  # fmt: skip
+    return sum(account_erase(user_id=uid, reason="retention") for uid in list(ids))
+
+
+def retention_enforce() -> dict:
+    """The beat task's work: due erasures, expired exports, long-inactive accounts."""
+    return {
+        "erased": deletions_run_due(),
+        "exports_expired": exports_expire(),
+        "inactive_erased": inactive_accounts_erase(),
+    }

@@ -1,12 +1,6 @@
 from django.contrib import admin
 
-from .models import ExportJob, GradeOverride, OrganizationAdmin
-
-
-@admin.register(OrganizationAdmin)
-class OrganizationAdminAdmin(admin.ModelAdmin):
-    list_display = ["user", "organization", "created_at"]
-    raw_id_fields = ["user"]
+from .models import ExportJob, GradeOverride
 
 
 @admin.register(GradeOverride)

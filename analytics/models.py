@@ -5,25 +5,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class OrganizationAdmin(models.Model):
-    """A user who administers an organization (a university): they see that organization's
-    learners in every course. Read only through analytics.permissions.is_org_admin."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("university admin")
-        verbose_name_plural = _("university admins")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="analytics_orgadmin_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} admin of {self.organization_id}"
-
-
 class GradeOverride(models.Model):
     """An instructor's grade for a learner on an assignment, with the reason. It wins over the
     submissions made before it. When the learner has a submission, the override is also written

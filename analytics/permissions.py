@@ -9,25 +9,27 @@
 
 from dataclasses import dataclass
 
+from accounts.models import OrganizationMembership
 from courses.models import Course
 from courses.selectors import is_course_staff
 
-from .models import OrganizationAdmin
-
 
 def is_org_admin(user, organization) -> bool:
-    """Whether `user` administers `organization` (a university). Until accounts has its own
-    university-admin role, the role is an analytics.OrganizationAdmin row."""
+    """Whether `user` administers `organization` (a university): accounts' university-admin role."""
     if not user.is_authenticated or organization is None:
         return False
     org_id = getattr(organization, "pk", organization)
-    return OrganizationAdmin.objects.filter(user_id=user.pk, organization_id=org_id).exists()
+    return _admin_memberships(user).filter(organization_id=org_id).exists()
 
 
 def administered_organization_ids(user) -> list[int]:
     if not user.is_authenticated:
         return []
-    return list(OrganizationAdmin.objects.filter(user_id=user.pk).values_list("organization_id", flat=True))
+    return list(_admin_memberships(user).values_list("organization_id", flat=True))
+
+
+def _admin_memberships(user):
+    return OrganizationMembership.objects.filter(user_id=user.pk, role=OrganizationMembership.Role.ADMIN)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,14 @@ def submission_detail(request, pk: int):
     submission = selectors.submission_get(user=request.user, pk=pk)
     if submission is None:
         raise Http404
+    if submission.user_id != request.user.pk and not request.headers.get("HX-Request"):
+        # Staff and instructors reading a learner's work are audited (accounts, issue 6).
+        from accounts.models import AuditEntry
+        from accounts.services import audit_record
+
+        audit_record(
+            actor=request.user, action=AuditEntry.Action.SUBMISSION_VIEW, subject_user=submission.user, obj=submission
+        )
     template = (
         "grading/_submission_status.html" if request.headers.get("HX-Request") else "grading/submission_detail.html"
     )

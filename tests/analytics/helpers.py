@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from analytics.models import OrganizationAdmin
+from accounts.models import OrganizationMembership
 from courses.models import Assignment, AssignmentVersion, Enrollment
 from grading.models import Submission
 from tests.factories import CourseFactory, ModuleFactory, OrganizationFactory, UserFactory, make_quiz
@@ -49,7 +49,7 @@ def learner(course, *, org=None, source="self", external_id=None, enrolled_days_
 
 def org_admin(org):
     user = UserFactory()
-    OrganizationAdmin.objects.create(user=user, organization=org)
+    OrganizationMembership.objects.create(user=user, organization=org)
     return user
 
 

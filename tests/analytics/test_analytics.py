@@ -11,6 +11,7 @@ from analytics.permissions import LearnerScope
 from courses.models import Competency, Course, Enrollment
 from grading.models import Submission
 from tests.factories import PathFactory, add_to_path
+from tests.twofactor import login_with_2fa
 
 from .helpers import course_with_instructor, learner, make_assignment, submit
 
@@ -48,7 +49,7 @@ def test_item_analysis_flags_a_question_with_negative_discrimination(client):
     assert questions["q1"].is_flagged
     assert questions["q2"].discrimination == 1.0 and not questions["q2"].is_flagged
     assert ("b", "5", 6, False) in questions["q1"].distribution and ("a", "4", 4, True) in questions["q1"].distribution
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     page = client.get(reverse("analytics:assignment", args=[course.code, quiz.pk])).content.decode()
     assert "negative discrimination" in page and 'role="alert"' in page
 
@@ -96,7 +97,7 @@ def test_pages_render_svg_charts_with_data_tables_and_no_inline_style_or_script(
         submit(learner(course), a, score=i * 20)
     path = PathFactory()
     add_to_path(path, course, 1)
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     for url in (
         reverse("analytics:course", args=[course.code]),
         reverse("analytics:assignment", args=[course.code, a.pk]),
@@ -118,7 +119,7 @@ def test_at_risk_learners_are_listed_for_the_instructor(client):
     submit(failing, a, score=5)
     fine = learner(course, full_name="Fine Learner")
     submit(fine, a, score=95)
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     page = client.get(reverse("analytics:course", args=[course.code])).content.decode()
     section = page[page.index('id="at-risk"') :]
     assert "Failing Learner" in section and "Fine Learner" not in section

@@ -11,6 +11,7 @@ from analytics import exports, gradebook, services, tasks
 from analytics.models import ExportJob
 from analytics.permissions import LearnerScope
 from tests.processes import wait_for
+from tests.twofactor import login_with_2fa
 
 from .helpers import OrganizationFactory, course_with_instructor, learner, make_assignment, submit
 
@@ -34,7 +35,7 @@ def test_csv_export_has_one_row_per_learner_with_the_external_id(client):
     a, b = make_assignment(course, title="Lab 1"), make_assignment(course, title="=HYPERLINK()")
     _fill(course, 4, [a, b])
     learner(course, full_name="No University")
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     response = client.get(reverse("analytics:export", args=[course.code, "csv"]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
@@ -52,7 +53,7 @@ def test_csv_export_has_one_row_per_learner_with_the_external_id(client):
 def test_xlsx_export_is_a_workbook(client):
     course, teacher = course_with_instructor()
     _fill(course, 3, [make_assignment(course)])
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     response = client.get(reverse("analytics:export", args=[course.code, "xlsx"]))
     data = b"".join(response.streaming_content)
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -101,7 +102,7 @@ def test_export_task_name_and_queue_are_pinned():
 def test_large_export_is_built_by_a_worker_with_progress_and_a_download_link(client, worker):
     course, teacher = course_with_instructor()
     _fill(course, 5, [make_assignment(course), make_assignment(course)])
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     page = client.get(reverse("analytics:gradebook", args=[course.code])).content.decode()
     assert "Prepare export" in page
     response = client.post(reverse("analytics:export_start", args=[course.code]), {"format": "csv"})
@@ -131,13 +132,13 @@ def test_someone_elses_export_job_is_not_found(client):
     other_teacher = course_with_instructor()[1]
     course.instructors.add(other_teacher)
     job = ExportJob.objects.create(course=course, requested_by=teacher, format="csv", status="done")
-    client.force_login(other_teacher)
+    login_with_2fa(client, other_teacher)
     assert client.get(reverse("analytics:export_file", args=[course.code, job.pk])).status_code == 404
 
 
 @pytest.mark.django_db
 def test_export_start_refuses_an_unknown_format(client):
     course, teacher = course_with_instructor()
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     response = client.post(reverse("analytics:export_start", args=[course.code]), {"format": "pdf"})
     assert response.status_code == 302 and not ExportJob.objects.exists()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from analytics import gradebook
 from analytics.permissions import LearnerScope
 from courses.models import Enrollment
+from tests.twofactor import login_with_2fa
 
 from .helpers import OrganizationFactory, course_with_instructor, learner, make_assignment, submit
 
@@ -111,7 +112,7 @@ def test_gradebook_page_query_count_is_constant(client):
     small, teacher = course_with_instructor()
     big, _t = course_with_instructor()
     big.instructors.add(teacher)
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     few = _gradebook_queries(client, small, 3)
     many = _gradebook_queries(client, big, 60)  # more than a page
     assert few == many
@@ -125,10 +126,11 @@ def test_gradebook_page_runs_a_fixed_number_of_queries(client, django_assert_num
         u = learner(course)
         submit(u, a, score=i)
         submit(u, b, status="needs_review")
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     # session, user, course, scope (is instructor), organizations, assignments, count, page,
-    # latest submissions, overrides; and the base template's "Authoring" link
-    with django_assert_num_queries(11):
+    # latest submissions, overrides; the base template's "Authoring" link; and the two-factor
+    # gate's device and role checks
+    with django_assert_num_queries(13):
         assert client.get(reverse("analytics:gradebook", args=[course.code])).status_code == 200
 
 
@@ -137,7 +139,7 @@ def test_gradebook_is_paginated(client):
     make_assignment(course)
     for i in range(55):
         learner(course, full_name=f"Learner {i:03d}")
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     first = client.get(reverse("analytics:gradebook", args=[course.code])).content.decode()
     second = client.get(reverse("analytics:gradebook", args=[course.code]) + "?page=2").content.decode()
     assert "Learner 000" in first and "Learner 054" not in first
@@ -146,6 +148,6 @@ def test_gradebook_is_paginated(client):
 
 def test_bad_filter_values_do_not_break_the_page(client):
     course, teacher = course_with_instructor()
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     url = reverse("analytics:gradebook", args=[course.code]) + "?organization=abc&status=nope&page=zz"
     assert client.get(url).status_code == 200

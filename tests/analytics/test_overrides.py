@@ -10,6 +10,7 @@ from analytics.services import OverrideRefused, grade_override
 from config.errors import PermissionDenied
 from grading.models import GradeRecord, Submission
 from integrations.models import OutboxEvent
+from tests.twofactor import login_with_2fa
 
 from .helpers import OrganizationFactory, UserFactory, course_with_instructor, learner, make_assignment, submit
 
@@ -22,7 +23,7 @@ def test_override_is_audited_kept_in_history_and_sent_to_the_university(client):
     uni = OrganizationFactory()
     u = learner(course, org=uni)
     sub = submit(u, a, status="needs_review")
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     url = reverse("analytics:override", args=[course.code, u.pk, a.pk])
     response = client.post(url, {"score": "88.5", "reason": "Regraded after appeal"})
     assert response.status_code == 302
@@ -79,7 +80,7 @@ def test_bad_override_gets_a_form_error_and_writes_nothing(client, score, reason
     a = make_assignment(course, points=100)
     u = learner(course)
     submit(u, a, score=40)
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     response = client.post(
         reverse("analytics:override", args=[course.code, u.pk, a.pk]), {"score": score, "reason": reason}
     )

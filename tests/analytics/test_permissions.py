@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from analytics.permissions import course_scope, is_org_admin
+from tests.twofactor import login_with_2fa
 
 from .helpers import (
     OrganizationFactory,
@@ -42,19 +43,19 @@ def test_learner_and_other_courses_instructor_are_refused(client, setup, name):
     args = [setup["course"].code] + (["csv"] if name == "analytics:export" else [])
     other_course, other_teacher = course_with_instructor()
     for user in (setup["alice"], other_teacher):
-        client.force_login(user)
+        login_with_2fa(client, user)
         assert client.get(reverse(name, args=args)).status_code == 403
 
 
 def test_instructor_sees_every_learner(client, setup):
-    client.force_login(setup["teacher"])
+    login_with_2fa(client, setup["teacher"])
     body = client.get(reverse("analytics:gradebook", args=[setup["course"].code])).content.decode()
     assert "Alice Alaoui" in body and "Bob Bennani" in body
 
 
 def test_university_admin_sees_only_their_learners_in_any_course(client, setup):
     admin = org_admin(setup["uni_a"])
-    client.force_login(admin)
+    login_with_2fa(client, admin)
     body = client.get(reverse("analytics:gradebook", args=[setup["course"].code])).content.decode()
     assert "Alice Alaoui" in body
     assert "Bob Bennani" not in body
@@ -64,14 +65,14 @@ def test_university_admin_sees_only_their_learners_in_any_course(client, setup):
 
 def test_other_universitys_admin_does_not_see_these_learners(client, setup):
     other = org_admin(OrganizationFactory())
-    client.force_login(other)
+    login_with_2fa(client, other)
     body = client.get(reverse("analytics:gradebook", args=[setup["course"].code])).content.decode()
     assert "Alice Alaoui" not in body and "Bob Bennani" not in body
 
 
 def test_university_admin_may_not_override(client, setup):
     admin = org_admin(setup["uni_a"])
-    client.force_login(admin)
+    login_with_2fa(client, admin)
     url = reverse("analytics:override", args=[setup["course"].code, setup["alice"].pk, setup["a"].pk])
     assert client.get(url).status_code == 403
     assert client.post(url, {"score": "100", "reason": "nice"}).status_code == 403
@@ -94,7 +95,7 @@ def test_path_analytics_refuses_a_learner(client, setup):
 
     path = PathFactory()
     add_to_path(path, setup["course"], 1)
-    client.force_login(setup["alice"])
+    login_with_2fa(client, setup["alice"])
     assert client.get(reverse("analytics:path", args=[path.code])).status_code == 403
-    client.force_login(setup["teacher"])
+    login_with_2fa(client, setup["teacher"])
     assert client.get(reverse("analytics:path", args=[path.code])).status_code == 200

@@ -4,6 +4,7 @@ from django.urls import reverse
 from courses import services
 from courses.models import Assignment, Course, Lesson, Module
 from tests.factories import CourseFactory, LessonFactory, ModuleFactory, UserFactory, make_quiz
+from tests.twofactor import login_with_2fa
 
 ROLES = ["anonymous", "learner", "instructor", "other_instructor", "staff"]
 EXPECTED = {"anonymous": 302, "learner": 403, "instructor": 200, "other_instructor": 403, "staff": 200}
@@ -25,7 +26,7 @@ def setup(db):
 
 def _client(client, user):
     if user is not None:
-        client.force_login(user)
+        login_with_2fa(client, user)
     return client
 
 
@@ -80,7 +81,7 @@ def test_services_refuse_another_instructor(setup):
 
 def test_an_instructor_builds_a_course_in_the_browser(client, db):
     teacher = UserFactory(is_staff=True)
-    client.force_login(teacher)
+    login_with_2fa(client, teacher)
     r = client.post(reverse("courses:author-course-new"), {"code": "built", "title": "Built", "language": "en"})
     assert r.status_code == 302
     course = Course.objects.get(code="built")
@@ -123,7 +124,7 @@ def test_an_instructor_builds_a_course_in_the_browser(client, db):
     export = client.get(reverse("courses:author-export", kwargs={"code": "built"}))
     assert export.status_code == 200 and export["Content-Type"] == "application/zip"
     data = export.content
-    client.force_login(UserFactory(is_staff=True))
+    login_with_2fa(client, UserFactory(is_staff=True))
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     r = client.post(reverse("courses:author-import"), {"archive": SimpleUploadedFile("c.zip", data)})

@@ -34,7 +34,7 @@ def walk(base_url: str, *, course_code: str, answers: dict[str, list[str]], time
     r = s.post(
         f"{base_url}/accounts/signup/",
         data={"csrfmiddlewaretoken": csrf(page.text), "full_name": "Amina Learner", "email": email,
-              "password": "a-long-and-unusual-passphrase"},
+              "password": "a-long-and-unusual-passphrase", "accept_privacy": "on"},
         headers={"Referer": f"{base_url}/accounts/signup/"},
     )  # fmt: skip
     assert r.status_code == 200 and r.url.rstrip("/") == base_url, r.text[:2000]

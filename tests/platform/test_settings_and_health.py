@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.processes import ROOT, base_env
+from tests.twofactor import login_with_2fa
 
 
 def _run(code: str, **env):
@@ -101,6 +102,9 @@ def test_admin_is_there_for_staff(client, django_user_model):
     staff = django_user_model.objects.create_superuser(email="boss@example.org", password="x-long-password-1")
     assert client.get(reverse("admin:index")).status_code == 302
     client.force_login(staff)
+    # Staff need a two-factor-verified session for the admin (accounts, issue 6).
+    assert client.get(reverse("admin:index")).status_code == 302
+    login_with_2fa(client, staff)
     assert client.get(reverse("admin:index")).status_code == 200
 
 

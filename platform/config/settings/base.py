@@ -2,9 +2,11 @@
 environment (django-environ); with nothing set, the platform runs on the embedded defaults:
 SQLite in var/ and a Celery broker that needs no server."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -34,19 +36,28 @@ INSTALLED_APPS = [
     "certificates",
     "learning",
     "analytics",
+    # Accounts and security (issue 6): two-factor, login throttling.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "learning.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.SecurityGateMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +112,69 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sessions live in the database (one row per session) so a user can see and end theirs.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out users before any password is checked (django-axes).
+    "accounts.backends.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Throttling: this many failures (wrong password or wrong TOTP code) per e-mail address lock the
+# account for AXES_COOLOFF_TIME; staff can unlock earlier (admin: Users -> "Unlock").
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Per address, not per IP: hospitals and campuses put many people behind one NAT address, and
+# locking an IP would lock them all out (hence axes.W006 is silenced below).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.backends.throttle_username"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# Failures are not forgotten at a right password: otherwise someone holding the password could
+# guess TOTP codes forever, logging in again between tries. They expire after the cool-off.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+# Two-factor (TOTP, django-otp) is required of staff, instructors and university admins on
+# these path prefixes, and on any view decorated with accounts.decorators.require_verified_2fa.
+KAFAAT_2FA_REQUIRED_PATHS = ["/admin/", "/author/", "/teach/", "/grading/review/", "/accounts/organization/"]
+OTP_TOTP_ISSUER = "Kafaat"
+# Privacy: the version of the privacy notice in force (texts in templates/accounts/privacy/).
+# Raising it asks every user who consented to an older version to consent again.
+KAFAAT_PRIVACY_NOTICE_VERSION = 1
+# Retention (enforced by the beat task accounts.retention_enforce).
+KAFAAT_EXPORT_TTL_HOURS = env.int("KAFAAT_EXPORT_TTL_HOURS", default=72)
+KAFAAT_DELETION_GRACE_DAYS = env.int("KAFAAT_DELETION_GRACE_DAYS", default=14)
+KAFAAT_INACTIVE_ACCOUNT_DAYS = env.int("KAFAAT_INACTIVE_ACCOUNT_DAYS", default=3 * 365)
+# Links sent by e-mail: e-mail verification and invitations expire after this long.
+KAFAAT_EMAIL_LINK_MAX_AGE = env.int("KAFAAT_EMAIL_LINK_MAX_AGE", default=3 * 24 * 3600)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# Uploads: nothing larger is kept in memory or accepted (see config/uploads.py for file checks).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+KAFAAT_UPLOAD_MAX_BYTES = env.int("KAFAAT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Security headers (all modes; production adds HTTPS-only settings) ---------------------
+# Content-Security-Policy (Django's own middleware): nothing from outside the server, no inline
+# script or style. htmx runs with allowEval false (its config meta tag in base.html).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # --- Languages ------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -181,6 +255,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "learning-deadline-reminders": {"task": "learning.deadline_reminders", "schedule": 600.0},
     "certificates-sweep-missing": {"task": "certificates.sweep_missing", "schedule": 300.0},
+    # Privacy: erase accounts whose deletion grace period is over, expire old exports and
+    # erase long-inactive accounts (issue 6).
+    "accounts-retention-enforce": {
+        "task": "accounts.retention_enforce",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Grading --------------------------------------------------------------------------------
@@ -216,9 +296,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 # Module and lesson positions are unique with a deferred constraint on PostgreSQL (so a reorder
 # can swap them in one transaction); SQLite, in embedded mode only, has no deferrable constraints.
-SILENCED_SYSTEM_CHECKS = ["models.W038"]
+SILENCED_SYSTEM_CHECKS = ["models.W038", "axes.W006"]

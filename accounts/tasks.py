@@ -1,0 +1,16 @@
+"""Thin Celery tasks for accounts: ids in, one service call. Routed to the `events` queue."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="accounts.export_build", acks_late=True, reject_on_worker_lost=True, time_limit=600,
+             soft_time_limit=540)  # fmt: skip
+def export_build_task(export_id: int) -> None:
+    services.export_build(export_id=export_id)
+
+
+@shared_task(name="accounts.retention_enforce", acks_late=True, time_limit=1800, soft_time_limit=1700)
+def retention_enforce_task() -> dict:
+    return services.retention_enforce()

@@ -1,0 +1,199 @@
+"""Privacy rights: consent again when the notice changes, self-service export built by a real
+worker, erasure after a grace period (cancellable, once), the audit trail the learner can read."""
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import AuditEntry, Consent, DataExport, DeletionRequest
+from grading.models import Submission
+from integrations.models import OutboxEvent
+from tests.factories import OrganizationFactory, UserFactory, enroll, make_quiz
+from tests.processes import wait_for
+from tests.twofactor import login_with_2fa
+
+User = get_user_model()
+
+
+def _graded_submission(user, **extra):
+    quiz = make_quiz()
+    enroll(user, quiz.course)
+    return Submission.objects.create(
+        user=user, assignment=quiz, version=quiz.current_version, attempt=1,
+        answer={"text": "my very personal essay"}, status="graded", score=Decimal("7"), max_score=Decimal("10"),
+        feedback={"comment": "Well argued"}, graded_at=timezone.now(), **extra,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_new_notice_version_asks_for_consent_again_then_lets_the_user_go_on(client, settings, tmp_path):
+    for language in ("fr", "ar", "en"):
+        (tmp_path / "accounts" / "privacy" / "v2").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "accounts" / "privacy" / "v2" / f"{language}.html").write_text("<p>Notice v2</p>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    user = UserFactory()
+    services.consent_record(user=user, language="fr")
+    client.force_login(user)
+    assert client.get(reverse("courses:catalogue")).status_code == 200
+
+    settings.KAFAAT_PRIVACY_NOTICE_VERSION = 2
+    response = client.get(reverse("courses:catalogue"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:consent"))
+    assert client.post(reverse("accounts:consent"), {}).status_code == 200  # not accepted: asked again
+    response = client.post(reverse("accounts:consent"), {"accept_privacy": "on", "next": "/"})
+    assert response.status_code == 302 and response.url == "/"
+    assert Consent.objects.filter(user=user, notice_version=2).exists()
+    assert client.get(reverse("courses:catalogue")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["fr", "ar", "en"])
+def test_the_privacy_notice_exists_in_each_language(client, language):
+    response = client.get(reverse("accounts:privacy-notice"), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert {"fr": "09-08", "ar": "09-08", "en": "Law 09-08"}[language].encode() in response.content
+
+
+@pytest.mark.worker
+def test_a_learner_exports_their_data_once_as_a_zip_built_by_a_worker(worker, settings):
+    learner = UserFactory(full_name="Yasmine Export")
+    submission = _graded_submission(learner)
+    services.consent_record(user=learner, language="en")
+    instructor = UserFactory(full_name="Prof Reader")
+    services.audit_record(actor=instructor, action=AuditEntry.Action.SUBMISSION_VIEW, subject_user=learner,
+                          obj=submission)  # fmt: skip
+    client = Client()
+    client.force_login(learner)
+
+    client.post(reverse("accounts:export-request"))
+    client.post(reverse("accounts:export-request"))  # asked twice: still one export
+    assert DataExport.objects.filter(user=learner).count() == 1
+    export = wait_for(
+        lambda: DataExport.objects.filter(user=learner, status="ready").first(), timeout=90, message="export ready"
+    )
+    assert export.expires_at - export.ready_at == timedelta(hours=settings.KAFAAT_EXPORT_TTL_HOURS)
+
+    response = client.get(reverse("accounts:export-download", args=[export.pk]))
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = set(archive.namelist())
+    for section in ["profile", "enrollments", "submissions", "consents", "audit"]:
+        assert {f"{section}.json", f"{section}.csv"} <= names
+    assert json.loads(archive.read("profile.json"))[0]["full_name"] == "Yasmine Export"
+    (sub,) = json.loads(archive.read("submissions.json"))
+    assert sub["answer"] == {"text": "my very personal essay"} and sub["feedback"] == {"comment": "Well argued"}
+    assert "Prof Reader" in archive.read("audit.csv").decode()
+
+    # Nobody else can download it, and it goes away after its time.
+    other = Client()
+    other.force_login(UserFactory())
+    assert other.get(reverse("accounts:export-download", args=[export.pk])).status_code == 404
+    DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.retention_enforce()["exports_expired"] == 1
+    assert client.get(reverse("accounts:export-download", args=[export.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_export_task_does_nothing_for_an_export_no_longer_pending():
+    export = DataExport.objects.create(user=UserFactory(), status="failed")
+    services.export_build(export_id=export.pk)
+    export.refresh_from_db()
+    assert export.status == "failed" and export.file_path == ""
+
+
+@pytest.mark.django_db
+def test_erasure_waits_for_the_grace_period_and_can_be_cancelled(client):
+    learner = UserFactory()
+    client.force_login(learner)
+    client.post(reverse("accounts:deletion-request"))
+    client.post(reverse("accounts:deletion-request"))  # asked twice: one request
+    assert DeletionRequest.objects.filter(user=learner, status="pending").count() == 1
+    assert services.retention_enforce()["erased"] == 0  # grace period not over
+
+    client.post(reverse("accounts:deletion-cancel"))
+    DeletionRequest.objects.filter(user=learner).update(effective_at=timezone.now() - timedelta(days=1))
+    assert services.retention_enforce()["erased"] == 0
+    learner.refresh_from_db()
+    assert learner.erased_at is None
+
+
+@pytest.mark.django_db
+def test_erasure_anonymizes_keeps_scores_and_tells_the_university_once(client):
+    org = OrganizationFactory()
+    learner = UserFactory(full_name="Nadia Erased", email="nadia@univ.ma", organization=org, external_id="U-42")
+    submission = _graded_submission(learner)
+    services.consent_record(user=learner, language="fr")
+    client.force_login(learner)
+    client.post(reverse("accounts:deletion-request"))
+    DeletionRequest.objects.filter(user=learner).update(effective_at=timezone.now() - timedelta(seconds=1))
+
+    assert services.retention_enforce()["erased"] == 1
+    assert services.account_erase(user_id=learner.pk) is False  # runs once
+
+    learner.refresh_from_db()
+    assert learner.erased_at and not learner.is_active and not learner.has_usable_password()
+    assert "nadia" not in learner.email and learner.full_name == "" and learner.external_id is None
+    submission.refresh_from_db()
+    assert submission.answer == {} and submission.feedback == {}
+    assert submission.score == Decimal("7")  # aggregates keep counting
+    (event,) = OutboxEvent.objects.filter(event_type="learner.erased")
+    assert event.organization == org and event.payload["learner"]["external_id"] == "U-42"
+    assert not Consent.objects.filter(user=learner).exists()
+    assert client.get(reverse("accounts:me")).status_code == 302  # sessions ended
+    assert DeletionRequest.objects.get(user=learner).status == "done"
+
+
+@pytest.mark.django_db
+def test_inactive_learner_accounts_are_erased_by_retention(settings):
+    old = UserFactory()
+    User.objects.filter(pk=old.pk).update(last_login=timezone.now() - timedelta(days=4000))
+    recent = UserFactory()
+    staff = UserFactory(is_staff=True)
+    User.objects.filter(pk=staff.pk).update(last_login=timezone.now() - timedelta(days=4000))
+    assert services.retention_enforce()["inactive_erased"] == 1
+    assert User.objects.get(pk=old.pk).erased_at is not None
+    assert User.objects.get(pk=recent.pk).erased_at is None and User.objects.get(pk=staff.pk).erased_at is None
+
+
+@pytest.mark.django_db
+def test_an_instructor_reading_a_submission_is_audited_and_the_learner_sees_who(client):
+    learner = UserFactory()
+    submission = _graded_submission(learner)
+    instructor = UserFactory(full_name="Prof Curious")
+    submission.assignment.course.instructors.add(instructor)
+    login_with_2fa(client, instructor)
+    assert client.get(reverse("grading:submission", args=[submission.pk])).status_code == 200
+
+    learner_client = Client()
+    learner_client.force_login(learner)
+    learner_client.get(reverse("grading:submission", args=[submission.pk]))  # the owner: not audited
+    assert AuditEntry.objects.filter(subject_user=learner).count() == 1
+    page = learner_client.get(reverse("accounts:privacy"))
+    assert b"Prof Curious" in page.content
+
+
+@pytest.mark.django_db
+def test_staff_opening_a_profile_in_the_admin_is_audited(client):
+    learner = UserFactory()
+    login_with_2fa(client, UserFactory(is_staff=True, is_superuser=True, full_name="Staff Member"))
+    assert client.get(reverse("admin:accounts_user_change", args=[learner.pk])).status_code == 200
+    assert AuditEntry.objects.get(subject_user=learner).action == "profile.view"
+
+
+def test_accounts_task_names_are_pinned():
+    from accounts import tasks
+
+    assert tasks.export_build_task.name == "accounts.export_build"
+    assert tasks.retention_enforce_task.name == "accounts.retention_enforce"
+    from django.conf import settings
+
+    assert any(e["task"] == "accounts.retention_enforce" for e in settings.CELERY_BEAT_SCHEDULE.values())

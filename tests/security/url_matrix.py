@@ -1,0 +1,156 @@
+"""The authorization matrix: for EVERY named URL of the project, the status each role gets on a GET.
+tests/security/test_url_matrix.py walks the URL resolver and fails on any URL missing here, so a
+new page cannot ship without saying who may see it.
+
+To add a URL: one entry, keyed by its namespaced name.
+    "courses:lesson": {"kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+                       "expect": only(200, learner=..., ...)}
+`w` is the world built by the test (w.course, w.lesson, w.quiz, w.submission, w.export, w.users).
+Each expected value is a status or a set of statuses. Privileged roles (instructors, university
+admins, staff) are logged in with a two-factor-verified session.
+"""
+
+ROLES = ("anonymous", "learner", "instructor", "other_instructor", "university_admin", "staff")
+
+
+def everyone(status):
+    return dict.fromkeys(ROLES, status)
+
+
+def logged_in(status, anonymous=302, **overrides):
+    """`status` for every logged-in role, `anonymous` (default: redirect to login) otherwise."""
+    return {**dict.fromkeys(ROLES, status), "anonymous": anonymous, **overrides}
+
+
+POST_ONLY = logged_in(405)  # login_required first: anonymous is sent to log in
+COURSE_CONTENT = logged_in(200, other_instructor=302, university_admin=302)  # enrolled learner, course staff
+AUTHORING = logged_in(403, instructor=200, staff=200)
+AUTHORING_POST = logged_in(405)  # POST-only: the method is refused before the role is checked
+OWN_SUBMISSION = logged_in(200, other_instructor=404, university_admin=404)
+# Gradebook and analytics: course staff change, a university admin reads its own learners (export
+# jobs are their requester's only: 404 for anyone else).
+TEACH = logged_in(403, instructor=200, staff=200)
+TEACH_READ = TEACH | {"university_admin": 200}
+
+MATRIX = {
+    # platform
+    "healthz": {"expect": everyone(200)},
+    "readyz": {"expect": everyone(200)},
+    "set_language": {"expect": everyone(302)},
+    # accounts
+    "accounts:signup": {"expect": logged_in(302, anonymous=200)},
+    "accounts:login": {"expect": logged_in(302, anonymous=200)},
+    "accounts:logout": {"expect": everyone(405)},
+    "accounts:verify-resend": {"expect": everyone(405)},
+    "accounts:verify": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
+    "accounts:activate": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
+    "accounts:activate-resend": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(405)},
+    "accounts:password-reset": {"expect": everyone(200)},
+    "accounts:password-reset-done": {"expect": everyone(200)},
+    "accounts:password-reset-confirm": {
+        "kwargs": lambda w: {"uidb64": "MQ", "token": "forged"},
+        "expect": everyone(200),
+    },  # fmt: skip
+    "accounts:password-reset-complete": {"expect": everyone(200)},
+    "accounts:password-change": {"expect": logged_in(200)},
+    "accounts:me": {"expect": logged_in(200)},
+    "accounts:sessions": {"expect": logged_in(200)},
+    "accounts:session-end": {"expect": POST_ONLY},
+    "accounts:sessions-end-others": {"expect": POST_ONLY},
+    "accounts:otp-setup": {"expect": logged_in(200)},
+    "accounts:otp-verify": {"expect": logged_in(200)},
+    "accounts:otp-recovery-codes": {"expect": POST_ONLY},
+    "accounts:privacy-notice": {"expect": everyone(200)},
+    "accounts:consent": {"expect": logged_in(200)},
+    "accounts:privacy": {"expect": logged_in(200)},
+    "accounts:export-request": {"expect": POST_ONLY},
+    "accounts:export-download": {
+        "kwargs": lambda w: {"pk": w.export.pk},
+        "expect": logged_in(404, learner=200),
+    },  # fmt: skip
+    "accounts:deletion-request": {"expect": POST_ONLY},
+    "accounts:deletion-cancel": {"expect": POST_ONLY},
+    "accounts:organization": {"expect": logged_in(404, university_admin=200)},
+    # Django's admin (the rest of its URLs: NAMESPACE_RULES below)
+    "admin:login": {"expect": everyone(200) | {"staff": 302}},
+    # courses
+    "courses:catalogue": {"expect": everyone(200)},
+    "courses:detail": {"kwargs": lambda w: {"code": w.course.code}, "expect": everyone(200)},
+    "courses:enroll": {"kwargs": lambda w: {"code": w.course.code}, "expect": POST_ONLY},
+    "courses:lesson": {"kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk}, "expect": COURSE_CONTENT},
+    "courses:assignment": {"kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk}, "expect": COURSE_CONTENT},
+    # courses: authoring (two-factor path /author/); drafts are for their instructors and staff
+    "courses:author-home": {"expect": AUTHORING | {"other_instructor": 200}},
+    "courses:author-course-new": {"expect": AUTHORING | {"other_instructor": 200}},  # any instructor
+    "courses:author-import": {"expect": AUTHORING_POST},
+    "courses:author-outline": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-course-edit": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-status": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
+    "courses:author-export": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-module-new": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
+    "courses:author-module-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.module_id},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-module-move": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.module_id},
+        "expect": AUTHORING_POST,
+    },  # fmt: skip
+    "courses:author-lesson-new": {
+        "kwargs": lambda w: {"code": w.course.code, "module_pk": w.lesson.module_id},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-lesson-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-lesson-move": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+        "expect": AUTHORING_POST,
+    },  # fmt: skip
+    "courses:author-lesson-preview": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-assignment-new": {
+        "kwargs": lambda w: {"code": w.course.code, "module_pk": w.lesson.module_id},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-assignment-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    "courses:author-assignment-preview": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk},
+        "expect": AUTHORING,
+    },  # fmt: skip
+    # grading
+    "grading:submission": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
+    "grading:submission-status": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
+    # analytics: gradebook and analytics (two-factor path /teach/)
+    "analytics:index": {"expect": logged_in(200)},
+    "analytics:path": {"kwargs": lambda w: {"code": w.path.code}, "expect": TEACH_READ},
+    "analytics:gradebook": {"kwargs": lambda w: {"code": w.course.code}, "expect": TEACH_READ},
+    "analytics:override": {
+        "kwargs": lambda w: {"code": w.course.code, "user_id": w.users["learner"].pk, "assignment_id": w.quiz.pk},
+        "expect": TEACH,
+    },  # fmt: skip
+    "analytics:export": {"kwargs": lambda w: {"code": w.course.code, "fmt": "csv"}, "expect": TEACH_READ},
+    "analytics:export_start": {"kwargs": lambda w: {"code": w.course.code}, "expect": POST_ONLY},
+    "analytics:export_status": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.export_job.pk},
+        "expect": TEACH | {"instructor": 200, "university_admin": 404, "staff": 404},
+    },
+    "analytics:export_file": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.export_job.pk},
+        "expect": TEACH | {"instructor": 404, "university_admin": 404, "staff": 404},
+    },
+    "analytics:course": {"kwargs": lambda w: {"code": w.course.code}, "expect": TEACH_READ},
+    "analytics:assignment": {"kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk}, "expect": TEACH_READ},
+}
+
+# Whole namespaces handled by one rule (Django's admin: dozens of generated URLs). Their kwargs
+# are filled from the URL's parameters (app_label="accounts", anything else "1").
+NAMESPACE_RULES = {
+    "admin": {"expect": logged_in({302}, anonymous=302, staff={200, 302, 403, 404, 405})},
+}
