@@ -3,7 +3,7 @@ form (cookie), and remembered on a signed-in user so it follows them to a new br
 their e-mails."""
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from . import services
@@ -16,7 +16,10 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         if self.set_language_path is None:
-            self.set_language_path = reverse("set_language")
+            try:
+                self.set_language_path = reverse("set_language")
+            except NoReverseMatch:  # a URLconf without Django's i18n views
+                self.set_language_path = ""
         user = getattr(request, "user", None)
         cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         # Only a browser without a language cookie needs the account's choice (and its user query).
@@ -26,7 +29,13 @@ class UserLanguageMiddleware:
             translation.activate(preferred)
             request.LANGUAGE_CODE = preferred
         response = self.get_response(request)
-        if request.path == self.set_language_path and request.method == "POST" and user and user.is_authenticated:
+        if (
+            self.set_language_path
+            and request.path == self.set_language_path
+            and request.method == "POST"
+            and user
+            and user.is_authenticated
+        ):
             services.user_language_remember(user=user, language=request.POST.get("language", ""))
         elif use_preferred:
             response.set_cookie(

@@ -11,10 +11,6 @@ from django.test import Client
 
 from tests.processes import ARTIFACTS, ROOT
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
-# plain synchronous code, so let Django allow them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,8 +19,19 @@ CHROMIUM_ARGS = [
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API keeps an event loop in this thread while a browser is open; the
+    test's own ORM calls are plain synchronous code, so Django may allow them, for the browser
+    modules only (never leaked to other tests or their subprocesses)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="module")
+def browser(_orm_beside_playwright):
+    """One Chromium per test module, closed after it so no event loop outlives the module."""
     from playwright.sync_api import sync_playwright
 
     assert os.path.exists(CHROMIUM), "Debian's chromium is missing: scripts/test.sh installs it"
@@ -59,8 +66,10 @@ class Pages:
         context.set_default_timeout(30_000)
         context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": lang, "url": self.base_url}])
         if user is not None:
+            from tests.twofactor import login_with_2fa
+
             client = Client()
-            client.force_login(user)
+            login_with_2fa(client, user)  # privileged roles need a second factor on some paths
             session = client.cookies[settings.SESSION_COOKIE_NAME].value
             context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": self.base_url}])
         self.contexts.append(context)

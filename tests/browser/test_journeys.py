@@ -50,6 +50,7 @@ def learner_journey(pages, *, lang: str, texts: dict) -> dict:
     page.fill("input[name=full_name]", "Amina Benali")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", "a-long-and-unusual-passphrase")
+    page.check("input[name=accept_privacy]")
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
 
