@@ -32,6 +32,7 @@ def test_no_serious_or_critical_axe_violations(pages, lang):
             if violations:
                 found[f"{name} ({url})"] = violations
     assert not found, f"axe violations in {lang}: {found}"
+    assert not pages.csp_violations, pages.csp_violations
 
 
 def test_learner_main_pages_weigh_under_200_kb_on_a_cold_cache(pages):
@@ -94,3 +95,17 @@ def test_the_axe_check_itself_catches_a_critical_violation(browser):
         assert "image-alt" in {v["id"] for v in run_axe(page)}
     finally:
         context.close()
+
+
+def test_the_csp_check_itself_sees_an_inline_script_refused(pages):
+    """Guard against a vacuous pass: the pages' CSP is applied in these browsers and a refused
+    inline script is reported."""
+    page = pages.new(lang="en")
+    page.goto("/accounts/login/")
+    try:
+        page.add_script_tag(content="window.injected = true;")
+    except Exception:  # Playwright may report the refused script itself
+        pass
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.injected === undefined")
+    assert any("script-src" in v for v in pages.csp_violations), pages.csp_violations
