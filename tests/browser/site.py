@@ -51,6 +51,11 @@ def build() -> dict:
         "notifications": reverse("learning:notifications"),
         "certificates": reverse("certificates:list"),
         "certificate": reverse("certificates:detail", args=[certificate.id]),
+        # Account pages (issue 6).
+        "me": reverse("accounts:me"),
+        "privacy": reverse("accounts:privacy"),
+        "sessions": reverse("accounts:sessions"),
+        "password-change": reverse("accounts:password-change"),
     }
     public_pages = {
         "login": reverse("accounts:login"),
