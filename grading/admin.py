@@ -1,20 +1,69 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import GradeRecord, Submission
+from config.errors import ApplicationError
+
+from . import selectors, services
+from .models import GradeRecord, RegradeJob, SandboxHealth, Submission
 
 
 class GradeRecordInline(admin.TabularInline):
     model = GradeRecord
     extra = 0
     readonly_fields = ["score", "max_score", "source", "reason", "graded_by", "created_at"]
+    fields = readonly_fields
     can_delete = False
 
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ["pk", "user", "assignment", "attempt", "status", "score", "submitted_at", "graded_at"]
-    list_filter = ["status"]
+    list_filter = ["status", "assignment__kind"]
     list_select_related = ["user", "assignment"]
     raw_id_fields = ["user", "assignment", "version"]
     readonly_fields = ["answer", "feedback", "staff_log", "grading_attempts", "started_at", "graded_at"]
     inlines = [GradeRecordInline]
+    actions = ["retry_failed", "regrade"]
+
+    def changelist_view(self, request, extra_context=None):
+        problem = selectors.sandbox_status()
+        if problem:
+            messages.warning(request, _("Code grading: %(problem)s") % {"problem": problem})
+        return super().changelist_view(request, extra_context)
+
+    @admin.action(description=_("Retry the selected failed submissions"))
+    def retry_failed(self, request, queryset):
+        done = 0
+        for sub in queryset.select_related("assignment__course"):
+            try:
+                services.submission_retry(user=request.user, submission=sub)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"#{sub.pk}: {exc.message}", messages.WARNING)
+        self.message_user(request, ngettext("%d submission queued again.", "%d submissions queued again.", done) % done)
+
+    @admin.action(description=_("Regrade the selected submissions (keeps the history)"))
+    def regrade(self, request, queryset):
+        started = 0
+        for sub in queryset.select_related("assignment__course"):
+            try:
+                services.regrade_start(user=request.user, assignment=sub.assignment, submission=sub)
+                started += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"#{sub.pk}: {exc.message}", messages.WARNING)
+        self.message_user(request, ngettext("%d regrade started.", "%d regrades started.", started) % started)
+
+
+@admin.register(RegradeJob)
+class RegradeJobAdmin(admin.ModelAdmin):
+    list_display = ["pk", "assignment", "version", "submission", "status", "done", "failed", "total", "created_at"]
+    list_select_related = ["assignment", "version"]
+    readonly_fields = ["status", "done", "failed", "total", "finished_at", "requested_by"]
+    raw_id_fields = ["assignment", "version", "submission"]
+
+
+@admin.register(SandboxHealth)
+class SandboxHealthAdmin(admin.ModelAdmin):
+    list_display = ["hostname", "is_ok", "detail", "checked_at"]
+    readonly_fields = ["hostname", "is_ok", "detail", "checked_at"]

@@ -80,3 +80,58 @@ class GradeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id}: {self.score}/{self.max_score} ({self.source})"
+
+
+class RegradeJob(models.Model):
+    """A background regrade of one submission or of every graded submission to an assignment
+    version. Progress (done/total) is shown while it runs; each regraded submission gets a
+    GradeRecord with source=regrade, so the history of earlier grades stays."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    assignment = models.ForeignKey("courses.Assignment", on_delete=models.CASCADE, related_name="regrade_jobs")
+    version = models.ForeignKey("courses.AssignmentVersion", null=True, blank=True, on_delete=models.CASCADE)
+    submission = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("regrade")
+        verbose_name_plural = _("regrades")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"regrade #{self.pk}: {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * (self.done + self.failed) / self.total)
+
+
+class SandboxHealth(models.Model):
+    """What each code-grading worker found when it tested its sandbox at start. A worker whose
+    self-test failed does not consume the sandbox queue: code submissions wait queued."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    is_ok = models.BooleanField(default=False)
+    detail = models.TextField(blank=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("sandbox health")
+        verbose_name_plural = _("sandbox health")
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname}: {'ok' if self.is_ok else self.detail}"

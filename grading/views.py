@@ -1,31 +1,46 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from accounts.decorators import require_verified_2fa
 from config.errors import ApplicationError
+from courses import selectors as course_selectors
+from courses.models import Assignment
 
 from . import selectors, services
-from .forms import QuizForm
+from .forms import FORMS, ReviewForm
+from .graders import public_spec
+
+
+def _form_error(form, exc: ApplicationError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
 
 
 def assignment_submit_view(request, *, course, assignment):
-    """The assignment page: its prompt, the answer form, and this learner's attempts."""
+    """The assignment page: its prompt, the answer form for its kind, and this learner's attempts."""
     version = assignment.current_version
     if version is None:
         raise Http404
-    form = QuizForm(request.POST or None, spec=version.spec) if assignment.kind == "quiz" else None
+    form_class = FORMS.get(assignment.kind)
+    form = form_class(request.POST or None, spec=version.spec) if form_class else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
             submission = services.submission_create(user=request.user, assignment=assignment, answer=form.answer())
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            _form_error(form, exc)
         else:
             return redirect("grading:submission", pk=submission.pk)
     context = {
         "course": course,
         "assignment": assignment,
         "version": version,
+        "public": public_spec(assignment.kind, version.spec),
         "form": form,
+        "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
         "attempts": selectors.submission_list_for_learner(user=request.user, assignment=assignment),
     }
     return render(
@@ -46,10 +61,11 @@ def submission_detail(request, pk: int):
         audit_record(
             actor=request.user, action=AuditEntry.Action.SUBMISSION_VIEW, subject_user=submission.user, obj=submission
         )
+    is_staff = course_selectors.is_course_staff(user=request.user, course=submission.assignment.course)
     template = (
         "grading/_submission_status.html" if request.headers.get("HX-Request") else "grading/submission_detail.html"
     )
-    return render(request, template, {"submission": submission})
+    return render(request, template, {"submission": submission, "is_course_staff": is_staff})
 
 
 @login_required
@@ -58,3 +74,91 @@ def submission_status_fragment(request, pk: int):
     if submission is None:
         raise Http404
     return render(request, "grading/_submission_status.html", {"submission": submission})
+
+
+@login_required
+@require_verified_2fa
+@require_POST
+def submission_retry(request, pk: int):
+    submission = selectors.submission_get(user=request.user, pk=pk)
+    if submission is None:
+        raise Http404
+    try:
+        services.submission_retry(user=request.user, submission=submission)
+        messages.success(request, _("The submission is queued for grading again."))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("grading:submission", pk=pk)
+
+
+@login_required
+@require_POST
+def regrade_start(request):
+    """Regrade one submission (`submission`) or every submission of an assignment's current
+    version (`assignment`). Redirects to the job's progress page."""
+    submission = None
+    if request.POST.get("submission"):
+        submission = selectors.submission_get(user=request.user, pk=_int(request.POST["submission"]))
+        if submission is None:
+            raise Http404
+        assignment = submission.assignment
+    else:
+        assignment = get_object_or_404(
+            Assignment.objects.select_related("course"), pk=_int(request.POST.get("assignment"))
+        )
+    try:
+        job = services.regrade_start(user=request.user, assignment=assignment, submission=submission)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        if submission is not None:
+            return redirect("grading:submission", pk=submission.pk)
+        return redirect("courses:assignment", code=assignment.course.code, pk=assignment.pk)
+    return redirect("grading:regrade", pk=job.pk)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@login_required
+def regrade_detail(request, pk: int):
+    job = selectors.regrade_job_get(user=request.user, pk=pk)
+    if job is None:
+        raise Http404
+    template = "grading/_regrade_progress.html" if request.headers.get("HX-Request") else "grading/regrade_detail.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def review_queue(request):
+    return render(request, "grading/review_queue.html", {"submissions": selectors.review_queue(user=request.user)})
+
+
+@login_required
+def review_detail(request, pk: int):
+    submission = selectors.review_get(user=request.user, pk=pk)
+    if submission is None:
+        raise Http404
+    form = ReviewForm(request.POST or None, spec=submission.version.spec)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submission_review(
+                reviewer=request.user,
+                submission=submission,
+                levels=form.levels(),
+                feedback=form.cleaned_data["feedback"],
+            )
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Review saved."))
+            return redirect("grading:review-queue")
+    return render(
+        request,
+        "grading/review_detail.html",
+        {"submission": submission, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -16,6 +16,11 @@ class GraderError(Exception):
     this reason for staff, and staff can retry it."""
 
 
+class GraderUnavailable(Exception):
+    """The grader cannot run on this worker right now (the sandbox is broken): the submission
+    goes back to queued, untouched, and waits for a worker whose sandbox works (fail closed)."""
+
+
 class SpecError(ValueError):
     """A spec is malformed. `path` names the field, e.g. `questions[2].choices`."""
 
@@ -35,9 +40,9 @@ class GradeResult:
 
 
 def _module(kind: str):
-    from . import quiz
+    from . import code, essay, flag, quiz
 
-    modules = {"quiz": quiz}
+    modules = {"quiz": quiz, "flag": flag, "code": code, "essay": essay}
     try:
         return modules[kind]
     except KeyError:

@@ -32,7 +32,20 @@ def _check_broker() -> str | None:
     return None
 
 
+def _report_sandbox() -> str | None:
+    """Code grading's sandbox, as the workers' start-up self-tests found it. Reported, not
+    required: quizzes, flags and essays still grade while code submissions wait queued."""
+    from grading.selectors import sandbox_status
+
+    try:
+        return sandbox_status()
+    except Exception as exc:
+        return f"{exc.__class__.__name__}: {exc}"
+
+
 CHECKS = {"database": _check_database, "broker": _check_broker}
+# Shown in /readyz with the checks, but a problem here does not make the instance unready.
+REPORTS = {"sandbox": _report_sandbox}
 
 
 @never_cache
@@ -40,4 +53,6 @@ def readyz(request):
     """Readiness: 200 only when the database and the broker answer; 503 names what failed."""
     failures = {name: err for name, check in CHECKS.items() if (err := check()) is not None}
     body = {"status": "ok" if not failures else "unavailable", "checks": {n: failures.get(n, "ok") for n in CHECKS}}
+    for name, report in REPORTS.items():
+        body["checks"][name] = report() or "ok"
     return JsonResponse(body, status=503 if failures else 200)

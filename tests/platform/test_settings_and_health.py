@@ -27,7 +27,9 @@ def test_healthz_answers_200_without_touching_anything(client):
 def test_readyz_answers_200_when_database_and_broker_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200, response.content
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    checks = response.json()["checks"]
+    assert {k: checks[k] for k in ("database", "broker")} == {"database": "ok", "broker": "ok"}
+    assert "sandbox" in checks  # reported (grading), but never what makes readiness fail
 
 
 READYZ = (

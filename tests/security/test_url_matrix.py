@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import services
 from accounts.models import DataExport
 from analytics.models import ExportJob
-from grading.models import Submission
+from grading.models import RegradeJob, Submission
 from tests.factories import (
     CourseFactory,
     LessonFactory,
@@ -23,6 +23,7 @@ from tests.factories import (
     enroll,
     make_quiz,
 )
+from tests.grading.helpers import ESSAY_SPEC, make_assignment
 from tests.twofactor import login_with_2fa
 
 from .url_matrix import MATRIX, NAMESPACE_RULES, ROLES
@@ -87,9 +88,17 @@ def world():
     path = PathFactory()
     add_to_path(path, course, 1)
     export_job = ExportJob.objects.create(course=course, requested_by=users["instructor"], format="csv")
+    essay = make_assignment("essay", ESSAY_SPEC, course=course)
+    essay_submission = Submission.objects.create(
+        user=users["learner"], assignment=essay, version=essay.current_version, attempt=1, answer={"text": "x"},
+        status="needs_review",
+    )  # fmt: skip
+    regrade_job = RegradeJob.objects.create(
+        assignment=quiz, version=quiz.current_version, requested_by=users["instructor"]
+    )
     return SimpleNamespace(
         course=course, lesson=lesson, quiz=quiz, submission=submission, export=export, users=users, path=path,
-        export_job=export_job,
+        export_job=export_job, essay_submission=essay_submission, regrade_job=regrade_job,
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ OWN_SUBMISSION = logged_in(200, other_instructor=404, university_admin=404)
 # jobs are their requester's only: 404 for anyone else).
 TEACH = logged_in(403, instructor=200, staff=200)
 TEACH_READ = TEACH | {"university_admin": 200}
+COURSE_STAFF_ONLY = logged_in(404, instructor=200, staff=200)  # others are not told it exists
 
 OWN_CERTIFICATE = logged_in(404, learner=200, staff=200)
 
@@ -143,6 +144,11 @@ MATRIX = {
     # grading
     "grading:submission": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
     "grading:submission-status": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
+    "grading:submission-retry": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": POST_ONLY},
+    "grading:regrade-start": {"expect": POST_ONLY},
+    "grading:regrade": {"kwargs": lambda w: {"pk": w.regrade_job.pk}, "expect": COURSE_STAFF_ONLY},
+    "grading:review-queue": {"expect": logged_in(200)},  # scoped: each sees only their courses' essays
+    "grading:review": {"kwargs": lambda w: {"pk": w.essay_submission.pk}, "expect": COURSE_STAFF_ONLY},
     # analytics: gradebook and analytics (two-factor path /teach/)
     "analytics:index": {"expect": logged_in(200)},
     "analytics:path": {"kwargs": lambda w: {"code": w.path.code}, "expect": TEACH_READ},

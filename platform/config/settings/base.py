@@ -139,7 +139,7 @@ AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 # Two-factor (TOTP, django-otp) is required of staff, instructors and university admins on
 # these path prefixes, and on any view decorated with accounts.decorators.require_verified_2fa.
-KAFAAT_2FA_REQUIRED_PATHS = ["/admin/", "/author/", "/teach/", "/grading/review/", "/accounts/organization/"]
+KAFAAT_2FA_REQUIRED_PATHS = ["/admin/", "/author/", "/teach/", "/grading/", "/accounts/organization/"]
 OTP_TOTP_ISSUER = "Kafaat"
 # Privacy: the version of the privacy notice in force (texts in templates/accounts/privacy/).
 # Raising it asks every user who consented to an older version to consent again.

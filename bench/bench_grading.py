@@ -1,0 +1,100 @@
+"""Grading throughput and latency for a quiz and a pandas code assignment, one worker
+(concurrency 2) over Redis on PostgreSQL; and the sandbox's overhead against a plain
+`python -c` with the same imports. Prints figures, asserts nothing."""
+
+import statistics
+import subprocess
+import sys
+import time
+
+import django
+
+django.setup()
+
+from bench.common import figure, start_worker, stop, summary, wait_ready  # noqa: E402
+from courses.models import Course  # noqa: E402
+from grading import services  # noqa: E402
+from grading.models import Submission  # noqa: E402
+from grading.sandbox.runner import run_python  # noqa: E402
+from tests.factories import UserFactory, enroll, make_quiz  # noqa: E402
+from tests.grading.helpers import PANDAS_SPEC, make_assignment  # noqa: E402
+
+QUIZ_ANSWER = {"q1": ["a"], "q2": ["a", "c"]}
+CODE_ANSWER = {"code": "def solve(df):\n    return df.groupby('ward', as_index=False)['stay'].mean()\n"}
+
+
+def measure(label, assignment, answer, *, sequential: int, burst: int):
+    learners = [UserFactory(email=f"bench-{time.time_ns()}-{i}@example.org") for i in range(sequential + burst + 1)]
+    for learner in learners:
+        enroll(learner, assignment.course)
+    first = services.submission_create(user=learners[0], assignment=assignment, answer=answer)
+    wait_ready(lambda: Submission.objects.filter(pk=first.pk, status="graded").exists(), timeout=300)
+    seq = []
+    for learner in learners[1 : sequential + 1]:
+        sub = services.submission_create(user=learner, assignment=assignment, answer=answer)
+        wait_ready(lambda pk=sub.pk: Submission.objects.filter(pk=pk, status="graded").exists(), timeout=300)
+        seq.append(sub.pk)
+    latencies = [
+        (g - s).total_seconds() * 1000
+        for s, g in Submission.objects.filter(pk__in=seq).values_list("submitted_at", "graded_at")
+    ]
+    t0 = time.perf_counter()
+    ids = [
+        services.submission_create(user=u, assignment=assignment, answer=answer).pk for u in learners[sequential + 1 :]
+    ]
+    wait_ready(lambda: Submission.objects.filter(pk__in=ids, status="graded").count() == len(ids), timeout=900)
+    elapsed = time.perf_counter() - t0
+    burst_lat = [
+        (g - s).total_seconds() * 1000
+        for s, g in Submission.objects.filter(pk__in=ids).values_list("submitted_at", "graded_at")
+    ]
+    print(f"{label}: 1 worker (concurrency 2)")
+    summary(f"submit->graded, one at a time ({len(latencies)})", latencies)
+    summary(f"submit->graded, burst of {len(ids)}", burst_lat)
+    figure(f"burst of {len(ids)}: graded per second", f"{len(ids) / elapsed:.1f}", "submissions/s")
+
+
+def sandbox_overhead(runs=7):
+    code = "import numpy, pandas\n"
+    plain, boxed = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-I", "-c", code], check=True)
+        plain.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        result = run_python({"main.py": code}, script="main.py")
+        assert result.returncode == 0, result.stderr
+        boxed.append((time.perf_counter() - t) * 1000)
+    print("sandbox overhead, `import numpy, pandas` (median of 7)")
+    figure("plain python -c", f"{statistics.median(plain):.0f}", "ms")
+    figure("sandboxed (bwrap + seccomp + rlimits + slot)", f"{statistics.median(boxed):.0f}", "ms")
+    figure("overhead", f"{statistics.median(boxed) - statistics.median(plain):.0f}", "ms")
+    plain, boxed = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-I", "-c", "pass"], check=True)
+        plain.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        run_python({"main.py": "pass\n"}, script="main.py")
+        boxed.append((time.perf_counter() - t) * 1000)
+    figure(
+        "python -c pass: plain / sandboxed", f"{statistics.median(plain):.0f} / {statistics.median(boxed):.0f}", "ms"
+    )
+
+
+def main():
+    tag = time.time_ns()
+    course = Course.objects.create(code=f"bench-grading-{tag}", title="Bench", language="en", status="published")
+    quiz = make_quiz(course=course)
+    code = make_assignment("code", PANDAS_SPEC, course=course)
+    worker = start_worker(name="bench-grading")
+    try:
+        measure("quiz", quiz, QUIZ_ANSWER, sequential=50, burst=200)
+        measure("pandas code assignment (2 sandbox runs per submission)", code, CODE_ANSWER, sequential=10, burst=20)
+    finally:
+        stop(worker)
+    sandbox_overhead()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Hostile submissions against the real sandbox. Each ends with score 0 (or a clear error), and
+an honest submission graded right after, or at the same time, still passes."""
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from grading import graders
+from grading.graders import code
+from grading.sandbox.runner import ROOT_DIR
+
+SPEC = {
+    "entrypoint": "solve",
+    "reference_solution": "def solve(x):\n    return x * 2\n",
+    "public_tests": [{"id": "t1", "args": [1]}],
+    "hidden_tests": [{"id": "h1", "args": [123456789]}],
+}
+HONEST = "def solve(x):\n    return x * 2\n"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return graders.prepare_spec("code", SPEC)
+
+
+def grade(spec, source: str):
+    return code.grade(spec, {"code": source})
+
+
+def assert_honest_still_passes(spec):
+    assert grade(spec, HONEST).score == 2
+
+
+HOSTILE = {
+    "infinite_loop": "def solve(x):\n    while True:\n        pass\n",
+    "sleep": "import time\ndef solve(x):\n    time.sleep(60)\n",
+    "fork_bomb": (
+        "import os\ndef solve(x):\n    while True:\n        try:\n            os.fork()\n"
+        "        except OSError:\n            pass\n"
+    ),
+    "memory_bomb": "def solve(x):\n    a = []\n    while True:\n        a.append(bytearray(50 * 1024 * 1024))\n",
+    "output_flood": "import sys\ndef solve(x):\n    while True:\n        sys.__stdout__.write('x' * 65536)\n",
+    "huge_file": (
+        "def solve(x):\n    with open('/tmp/big', 'wb') as f:\n        while True:\n"
+        "            f.write(b'x' * 1024 * 1024)\n"
+    ),
+    "network": (
+        "import socket\ndef solve(x):\n    socket.create_connection(('127.0.0.1', 5432), timeout=2)\n    return x * 2\n"
+    ),
+    "read_etc": "def solve(x):\n    open('/etc/passwd').read()\n    return x * 2\n",
+    "worker_environ": (
+        "def solve(x):\n    data = open('/proc/1/environ').read()\n"
+        "    assert 'DATABASE_URL' in data or 'SECRET' in data\n    return x * 2\n"
+    ),
+    "sys_exit_before_checks": "import sys\ndef solve(x):\n    sys.exit(0)\n",
+    "os_exit_before_checks": "import os\ndef solve(x):\n    os._exit(0)\n",
+    "always_equal": (
+        "class Eq:\n    def __eq__(self, other):\n        return True\n    def __ne__(self, other):\n"
+        "        return False\ndef solve(x):\n    return Eq()\n"
+    ),
+    "int_subclass_always_equal": (
+        "class I(int):\n    def __eq__(self, other):\n        return True\ndef solve(x):\n    return I(0)\n"
+    ),
+    "forged_results_on_real_stdout": (
+        'import os\nos.write(1, b\'{"id": "h1", "ok": true, "value": 0}\\n\')\ndef solve(x):\n    os._exit(0)\n'
+    ),
+    "ptrace_or_namespaces": (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "def solve(x):\n    assert libc.unshare(0x10000000) != 0\n    assert libc.ptrace(16, 1, 0, 0) != 0\n"
+        "    return x * 2\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_submission_scores_zero_and_harms_nothing(spec, name):
+    started = time.monotonic()
+    result = grade(spec, HOSTILE[name])
+    if name == "ptrace_or_namespaces":
+        # The assertions inside hold (the calls are refused), so the code "works": what matters is
+        # that ptrace and new namespaces were denied, which the learner's own asserts prove.
+        assert result.score == 2
+    else:
+        assert result.score == 0, (name, result.feedback)
+    assert time.monotonic() - started < 120  # a bound on harm, not a speed claim
+    assert_honest_still_passes(spec)
+
+
+def test_background_process_does_not_outlive_the_run(spec, tmp_path):
+    marker = "kafaat-daemon-marker-" + str(os.getpid())
+    source = (
+        "import os, time\n"
+        "def solve(x):\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        f"            import sys; sys.argv[0] = {marker!r}\n"
+        "            while True:\n"
+        "                time.sleep(0.1)\n"
+        "        os._exit(0)\n"
+        "    return x * 2\n"
+    )
+    assert grade(spec, source).score == 2  # the answer is right; the daemon must still be gone
+    time.sleep(0.5)
+    leftovers = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                status = (proc / "status").read_text()
+            except OSError:
+                continue
+            uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+            if 64000 <= uid < 64100:
+                leftovers.append(proc.name)
+    assert leftovers == []
+
+
+def test_hidden_inputs_and_hidden_outputs_never_reach_the_learner(spec):
+    source = (
+        "import sys, json\n"
+        "DATA = open('/task/inputs.json').read()\n"
+        "print(DATA)\n"
+        "def solve(x):\n"
+        "    print('SEEN', x)\n"
+        "    raise ValueError(DATA + str(x))\n"
+    )
+    result = grade(spec, source)
+    assert result.score == 0
+    assert "123456789" not in str(result.feedback)  # the hidden input
+    assert "246913578" not in str(result.feedback)  # the hidden expected output
+    # Staff may see the hidden run's stderr; the learner sees pass/fail for the hidden test.
+    assert result.feedback["tests"][1] == {"id": "h1", "public": False, "passed": False}
+
+
+def test_the_run_directory_holds_inputs_only_never_expected_outputs(spec):
+    source = (
+        "import os\n"
+        "def solve(x):\n"
+        "    names = sorted(os.listdir('/task'))\n"
+        "    text = ''.join(open('/task/' + n).read() for n in names)\n"
+        "    secret = str(123456789 * 2)\n"
+        "    ok = names == ['harness.py', 'inputs.json', 'submission.py'] and text.count(secret) == 0\n"
+        "    return x * 2 if ok else -1\n"
+    )
+    before = set(ROOT_DIR.glob("run-*"))
+    assert grade(spec, source).score == 2
+    assert set(ROOT_DIR.glob("run-*")) <= before  # and it is removed after the run
+
+
+def test_a_fork_bomb_does_not_stop_an_honest_run_at_the_same_time(spec):
+    results = {}
+
+    def run(name, source):
+        results[name] = grade(spec, source).score
+
+    bomb = threading.Thread(target=run, args=("bomb", HOSTILE["fork_bomb"]))
+    bomb.start()
+    time.sleep(0.3)
+    honest = threading.Thread(target=run, args=("honest", HONEST))
+    honest.start()
+    bomb.join(120)
+    honest.join(120)
+    assert results == {"bomb": 0, "honest": 2}
