@@ -1,7 +1,7 @@
 import pytest
 from django.conf import settings
 
-from .processes import Worker, purge_broker, wait_until_broker_idle
+from .processes import Worker, purge_broker, wait_until_worker_idle
 
 
 @pytest.fixture(scope="session")
@@ -21,4 +21,4 @@ def worker(celery_worker_process, transactional_db):
     yield celery_worker_process
     # Work a test set off (certificates, e-mails...) may still be running: let the worker finish it
     # before the database is flushed, or the flush's TRUNCATE deadlocks with the worker's writes.
-    wait_until_broker_idle(settings.CELERY_BROKER_URL)
+    wait_until_worker_idle(celery_worker_process.name, settings.CELERY_BROKER_URL)

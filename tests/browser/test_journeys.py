@@ -2,9 +2,10 @@
 real Celery worker: grading, certificate issuing and e-mails all happen in the worker process.
 
 Journey 1 (and 3, the same in Arabic): sign up -> enroll in a path's course -> read a lesson ->
-submit a quiz -> see it graded -> the course completes -> download the certificate (PDF) -> verify
-it publicly. The code-assignment step waits for issue 4's code grader, and journey 2 (instructor
-authoring and the essay review queue) for issues 3 and 4: see the README's certificates section."""
+submit a quiz and a code assignment (graded in the bubblewrap sandbox) -> see both graded -> the
+course completes -> download the certificate (PDF) -> verify it publicly.
+Journey 2: an instructor creates a module, a quiz and an essay, publishes, and grades a learner's
+essay from the review queue."""
 
 import re
 import time
@@ -13,11 +14,20 @@ import uuid
 import pytest
 
 from certificates.models import Certificate
+from courses import services as course_services
+from courses.models import Assignment
 from tests.factories import LessonFactory, ModuleFactory, PathFactory, add_to_path, make_quiz
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
 TIMEOUT_MS = 90_000
+CODE_SPEC = {
+    "entrypoint": "solve",
+    "starter_code": "def solve(records):\n    ...\n",
+    "reference_solution": "def solve(records):\n    return len(records)\n",
+    "public_tests": [{"id": "t1", "args": [[1, 2, 3]]}],
+    "hidden_tests": [{"id": "h1", "args": [[]]}],
+}
 
 
 def a_path_with_one_course(*, language: str = "en"):
@@ -26,7 +36,11 @@ def a_path_with_one_course(*, language: str = "en"):
     add_to_path(path, module.course, 1)
     LessonFactory(module=module, title="What is personal data?", body_markdown="Personal data is *any* information.")
     quiz = make_quiz(module=module, title="Privacy quiz", points=10)
-    return path, module.course, quiz
+    code = Assignment.objects.create(course=module.course, module=module, title="Count the records", kind="code",
+                                     points=10, position=2)  # fmt: skip
+    course_services.assignment_version_create(assignment=code, spec=CODE_SPEC)  # runs the reference in the sandbox
+    code.refresh_from_db()
+    return path, module.course, quiz, code
 
 
 def reload_until(page, selector: str, timeout: float = 90):
@@ -40,7 +54,7 @@ def reload_until(page, selector: str, timeout: float = 90):
 
 
 def learner_journey(pages, *, lang: str, texts: dict) -> dict:
-    path, course, quiz = a_path_with_one_course()
+    path, course, quiz, code = a_path_with_one_course()
     page = pages.new(lang=lang)
     email = f"learner-{uuid.uuid4().hex[:8]}@example.org"
 
@@ -70,6 +84,13 @@ def learner_journey(pages, *, lang: str, texts: dict) -> dict:
     page.check("input[name=q_q1][value=a]")
     page.check("input[name=q_q2][value=a]")
     page.check("input[name=q_q2][value=c]")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector("[data-status=graded]", timeout=TIMEOUT_MS)
+    assert page.locator("[data-score]").get_attribute("data-score").replace(",", ".") == "10.00"
+
+    # Submit the code assignment: a worker runs it in the sandbox.
+    page.goto(f"/courses/{course.code}/assignments/{code.pk}/")
+    page.fill("textarea[name=code]", "def solve(records):\n    return len(records)\n")
     page.locator("main form button[type=submit]").click()
     page.wait_for_selector("[data-status=graded]", timeout=TIMEOUT_MS)
     assert page.locator("[data-score]").get_attribute("data-score").replace(",", ".") == "10.00"
@@ -124,10 +145,23 @@ QUIZ_YAML = """questions:
 """
 
 
-def test_journey_2_instructor_creates_a_module_and_an_assignment_and_publishes(pages):
-    """Authoring (issue 3) in the browser. Grading an essay from the review queue waits for
-    issue 4's queue, which has not landed on main yet."""
+ESSAY_YAML = """rubric:
+  criteria:
+  - id: argument
+    title: Argument
+    levels:
+    - {id: weak, title: Weak, points: 0}
+    - {id: strong, title: Strong, points: 4}
+min_words: 3
+max_words: 300
+"""
+
+
+def test_journey_2_instructor_creates_a_module_and_an_assignment_publishes_and_reviews_an_essay(pages, worker):
+    """Authoring (issue 3) and the essay review queue (issue 4), in the browser."""
     from courses.models import Course
+    from grading.models import Submission
+    from learning.models import Notification
     from tests.factories import UserFactory
 
     instructor = UserFactory(full_name="Karim Instructor", is_staff=True)
@@ -151,11 +185,41 @@ def test_journey_2_instructor_creates_a_module_and_an_assignment_and_publishes(p
     page.wait_for_url("**/author/privacy-201/")
     assert page.get_by_text("Quiz sur la loi 09-08").first.is_visible()
 
+    page.locator('main a[href$="/assignments/new/?kind=essay"]').first.click()
+    page.fill("input[name=title]", "Analyse d'un cas de fuite de données")
+    page.fill("textarea[name=spec_text]", ESSAY_YAML)
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_url("**/author/privacy-201/")
+
     page.locator('main form[action$="/status/"]:has(input[value=published]) button').click()
     page.wait_for_load_state()
     course = Course.objects.get(code="privacy-201")
-    assert course.status == "published" and course.assignments.get().current_version is not None
+    assert course.status == "published"
+    assert all(a.current_version_id for a in course.assignments.all()) and course.assignments.count() == 2
 
-    learner = pages.new(lang="fr")
-    learner.goto("/courses/privacy-201/")
-    assert learner.get_by_text("Quiz sur la loi 09-08").is_visible()
+    # A learner sees the published course and writes the essay; the worker sends it to review.
+    learner = UserFactory(full_name="Salma Idrissi")
+    learner_page = pages.new(lang="fr", user=learner)
+    learner_page.goto("/courses/privacy-201/")
+    assert learner_page.get_by_text("Quiz sur la loi 09-08").is_visible()
+    learner_page.locator("main form[action$='/enroll/'] button").click()
+    essay = course.assignments.get(kind="essay")
+    learner_page.goto(f"/courses/privacy-201/assignments/{essay.pk}/")
+    learner_page.fill("textarea[name=text]", "Le responsable du traitement doit notifier la CNDP sans délai.")
+    learner_page.locator("main form button[type=submit]").click()
+    learner_page.wait_for_selector("[data-status=needs_review]", timeout=TIMEOUT_MS)
+
+    # The instructor grades it from the queue.
+    page.goto("/grading/review/")
+    page.locator('main a[href^="/grading/review/"]').first.click()
+    page.check("input[name=c_argument][value=strong]")
+    page.fill("textarea[name=feedback]", "Bonne référence à la loi 09-08.")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    submission = Submission.objects.get(assignment=essay, user=learner)
+    assert submission.status == "graded" and str(submission.score) == str(essay.points)
+
+    # The learner sees the grade, the feedback and a notification.
+    learner_page.goto(f"/submissions/{submission.pk}/")
+    assert learner_page.get_by_text("Bonne référence à la loi 09-08.").is_visible()
+    assert Notification.objects.filter(user=learner, kind="graded").exists()
