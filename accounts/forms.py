@@ -8,7 +8,7 @@ User = get_user_model()
 
 class SignupForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=200)
-    email = forms.EmailField(label=_("E-mail address"))
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)  # the column's length
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
     accept_privacy = forms.BooleanField(
         label=_("I have read the privacy notice and accept it."),

@@ -217,6 +217,8 @@ def session_record(*, request, user) -> None:
 @transaction.atomic
 def session_end(*, user, session_key: str) -> bool:
     """End one of the user's sessions (never someone else's)."""
+    if not isinstance(session_key, str) or not session_key.isalnum() or len(session_key) > 40:
+        return False  # not a session key (and a NUL byte would make PostgreSQL refuse the query)
     row = UserSession.objects.filter(user=user, session_key=session_key).first()
     if row is None:
         return False

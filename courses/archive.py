@@ -47,6 +47,7 @@ Guarantees:
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -61,7 +62,17 @@ from config.errors import ApplicationError, PermissionDenied
 from grading import graders
 
 from . import permissions, services
-from .models import Assignment, Competency, Course, Lesson, Module, PublicationStatus
+from .models import (
+    MAX_ATTEMPTS_ALLOWED,
+    MAX_LATE_CUTOFF_DAYS,
+    MAX_POSITION,
+    Assignment,
+    Competency,
+    Course,
+    Lesson,
+    Module,
+    PublicationStatus,
+)
 
 COURSE_FORMAT = "kafaat-course/1"
 ASSIGNMENT_FORMAT = "kafaat-assignment/1"
@@ -86,6 +97,9 @@ class ArchiveError(ApplicationError):
 class _Dumper(yaml.SafeDumper):
     """Stable, readable YAML: keys in the order given, multi-line text as literal blocks."""
 
+    def ignore_aliases(self, data):
+        return True  # the loader refuses aliases, so never write one
+
 
 def _str_representer(dumper, value: str):
     style = "|" if "\n" in value else None
@@ -100,13 +114,57 @@ def _dump(data) -> bytes:
     return text.encode("utf-8")
 
 
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader without aliases: `*name` lets a few lines expand to gigabytes ("billion
+    laughs") once the value is copied to JSON, and our formats never need them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, _("aliases (*name) are not allowed"), mark)
+        return super().compose_node(parent, index)
+
+
+def safe_load(text: str):
+    """yaml.safe_load for untrusted text: no aliases, and nesting too deep for the parser is a
+    YAMLError like any other syntax error (not a RecursionError)."""
+    try:
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise yaml.YAMLError(_("nested too deeply")) from None
+    problem = _unstorable(data)
+    if problem:
+        raise yaml.YAMLError(problem)
+    return data
+
+
+def _unstorable(data) -> str | None:
+    """What PostgreSQL's text and jsonb columns cannot hold: NUL characters ("\\0" escapes)
+    and the floats .inf and .nan."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return _("NUL characters (\\0) are not allowed")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return _(".inf and .nan are not numbers JSON can store")
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
+
+
 def _load_yaml(entry: str, raw: bytes):
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ArchiveError(entry, _("not UTF-8 text (byte %(pos)d)") % {"pos": exc.start}) from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -128,7 +186,7 @@ class _Fields:
     def fail(self, key: str, message: str):
         raise ArchiveError(self.entry, message, field=f"{self.prefix}{key}")
 
-    def get(self, key, kind, *, required=True, default=None):
+    def get(self, key, kind, *, required=True, default=None, max_length=None):
         if key not in self.data or self.data[key] is None:
             if required:
                 self.fail(key, _("this field is required"))
@@ -142,6 +200,8 @@ class _Fields:
             self.fail(key, _("expected a whole number"))
         if kind is str and not isinstance(value, str):
             self.fail(key, _("expected text"))
+        if kind is str and max_length is not None and len(value) > max_length:
+            self.fail(key, _("longer than %(n)d characters") % {"n": max_length})
         if kind is bool and not isinstance(value, bool):
             self.fail(key, _("expected true or false"))
         if kind is list and not isinstance(value, list):
@@ -158,6 +218,8 @@ def _decimal(f: _Fields, key: str, *, minimum=0, maximum=None, required=True, de
     try:
         number = Decimal(str(value))
     except InvalidOperation:
+        f.fail(key, _("expected a number"))
+    if not number.is_finite():
         f.fail(key, _("expected a number"))
     if number < minimum or (maximum is not None and number > maximum):
         f.fail(key, _("out of range"))
@@ -199,22 +261,25 @@ def _parse_assignment(entry: str, data) -> dict:
     except graders.GraderError as exc:
         raise ArchiveError(entry, str(exc), field="kind") from None
     attempts = f.get("attempts_allowed", int, required=False)
-    if attempts is not None and attempts < 1:
-        f.fail("attempts_allowed", _("expected 1 or more, or null"))
+    if attempts is not None and not 1 <= attempts <= MAX_ATTEMPTS_ALLOWED:
+        f.fail("attempts_allowed", _("expected 1 to %(max)d, or null") % {"max": MAX_ATTEMPTS_ALLOWED})
     cutoff = late.get("cutoff_days", int, required=False)
-    if cutoff is not None and cutoff < 0:
+    if cutoff is not None and not 0 <= cutoff <= MAX_LATE_CUTOFF_DAYS:
         late.fail("cutoff_days", _("out of range"))
+    position = f.get("position", int, required=False, default=0)
+    if not 0 <= position <= MAX_POSITION:
+        f.fail("position", _("out of range"))
     return {
         "slug": _slug(f, "slug"),
         "kind": kind,
         "module": f.get("module", int),
-        "position": f.get("position", int, required=False, default=0),
+        "position": position,
         "prompt": f.get("prompt", str, required=False, default=""),
         "spec": services.editable_spec(kind=kind, spec=spec),
         "competencies": competencies,
         "settings": {
-            "title": f.get("title", str),
-            "points": _decimal(f, "points"),
+            "title": f.get("title", str, max_length=200),
+            "points": _decimal(f, "points", maximum=Decimal("99999.99")),
             "pass_threshold": _decimal(f, "pass_threshold", maximum=1, required=False, default=0.5),
             "is_required": f.get("required", bool, required=False, default=True),
             "attempts_allowed": attempts,
@@ -270,7 +335,7 @@ def archive_read(data: bytes) -> dict:
         competencies.append(
             {
                 "code": _slug(c, "code"),
-                "name": c.get("name", str),
+                "name": c.get("name", str, max_length=200),
                 "description": c.get("description", str, required=False, default=""),
             }
         )
@@ -288,8 +353,10 @@ def archive_read(data: bytes) -> dict:
                 body = read(entry).decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ArchiveError(entry, _("not UTF-8 text (byte %(pos)d)") % {"pos": exc.start}) from None
-            lessons.append({"title": lf.get("title", str), "body": body})
-        modules.append({"title": m.get("title", str), "lessons": lessons})
+            if "\x00" in body:
+                raise ArchiveError(entry, _("holds a NUL byte (byte %(pos)d)") % {"pos": body.index("\x00")})
+            lessons.append({"title": lf.get("title", str, max_length=200), "body": body})
+        modules.append({"title": m.get("title", str, max_length=200), "lessons": lessons})
     assignments = []
     for entry in sorted(n for n in names if n.startswith("assignments/")):
         if not entry.endswith(".yaml"):
@@ -313,7 +380,7 @@ def archive_read(data: bytes) -> dict:
                     )
     return {
         "code": _slug(f, "code"),
-        "title": f.get("title", str),
+        "title": f.get("title", str, max_length=200),
         "summary": f.get("summary", str, required=False, default=""),
         "language": language,
         "status": status,

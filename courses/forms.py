@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from . import archive
-from .models import Assignment, Competency
+from .models import MAX_ATTEMPTS_ALLOWED, MAX_LATE_CUTOFF_DAYS, Assignment, Competency
 
 
 class CourseForm(forms.Form):
@@ -49,10 +49,12 @@ class AssignmentForm(forms.Form):
                                         max_digits=4, decimal_places=3, initial=0.5)  # fmt: skip
     is_required = forms.BooleanField(label=_("Required for completion"), required=False, initial=True)
     due_at = forms.DateTimeField(label=_("Due (YYYY-MM-DD HH:MM)"), required=False)
-    attempts_allowed = forms.IntegerField(label=_("Attempts allowed (empty: unlimited)"), min_value=1, required=False)
+    attempts_allowed = forms.IntegerField(label=_("Attempts allowed (empty: unlimited)"), min_value=1,
+                                          max_value=MAX_ATTEMPTS_ALLOWED, required=False)  # fmt: skip
     late_penalty_per_day = forms.DecimalField(label=_("Late penalty per day (%)"), min_value=0, max_value=100,
                                               max_digits=5, decimal_places=2, initial=0)  # fmt: skip
-    late_cutoff_days = forms.IntegerField(label=_("Late cutoff (days)"), min_value=0, required=False)
+    late_cutoff_days = forms.IntegerField(label=_("Late cutoff (days)"), min_value=0, max_value=MAX_LATE_CUTOFF_DAYS,
+                                          required=False)  # fmt: skip
     competencies = forms.ModelMultipleChoiceField(
         label=_("Competencies assessed"), queryset=Competency.objects.all(), required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -73,7 +75,7 @@ class AssignmentForm(forms.Form):
     def clean_spec_text(self):
         text = self.cleaned_data["spec_text"]
         try:
-            spec = yaml.safe_load(text)
+            spec = archive.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)

@@ -147,6 +147,13 @@ class Lesson(models.Model):
         return self.title
 
 
+# Bounds the forms and the archive check before a value reaches its column (a PositiveIntegerField
+# holds at most 2**31 - 1; beyond it PostgreSQL refuses the row).
+MAX_ATTEMPTS_ALLOWED = 1000
+MAX_LATE_CUTOFF_DAYS = 3650
+MAX_POSITION = 100_000
+
+
 class Assignment(models.Model):
     class Kind(models.TextChoices):
         QUIZ = "quiz", _("Quiz")

@@ -3,6 +3,9 @@ from django.conf import settings
 
 from .processes import Worker, purge_broker, wait_until_worker_idle
 
+# The hostile-input sweep's `world` fixture (tests/*/test_bad_input.py).
+pytest_plugins = ["tests.badinput"]
+
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):

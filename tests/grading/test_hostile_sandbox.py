@@ -105,17 +105,48 @@ def test_background_process_does_not_outlive_the_run(spec, tmp_path):
     )
     assert grade(spec, source).score == 2  # the answer is right; the daemon must still be gone
     time.sleep(0.5)
-    leftovers = []
+    assert _sandbox_processes_not_of_another_run() == []
+
+
+def _proc_status(pid: int) -> tuple[int, int] | None:
+    """(uid, ppid) of a process, or None when it is gone."""
+    try:
+        lines = (Path("/proc") / str(pid) / "status").read_text().splitlines()
+    except OSError:
+        return None
+    field = {line.split(":", 1)[0]: line.split(":", 1)[1].split() for line in lines if ":" in line}
+    return int(field["Uid"][0]), int(field["PPid"][0])
+
+
+def _sandbox_processes_not_of_another_run() -> list[str]:
+    """Processes under a sandbox uid that belong to this test: descendants of this process, or
+    orphans. Sandboxes of other test runs on the same machine (their ancestry reaches another
+    live process outside the sandbox uids) are not ours to count."""
+    me, found = os.getpid(), []
     for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                status = (proc / "status").read_text()
-            except OSError:
-                continue
-            uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-            if 64000 <= uid < 64100:
-                leftovers.append(proc.name)
-    assert leftovers == []
+        status = _proc_status(int(proc.name)) if proc.name.isdigit() else None
+        if status is None or not 64000 <= status[0] < 64100:
+            continue
+        pid, parent = int(proc.name), status[1]
+        while parent not in (0, 1, me):
+            up = _proc_status(parent)
+            if up is None or not 64000 <= up[0] < 64100:
+                break  # the first ancestor outside the sandbox uids: ours only if it is `me`
+            parent = up[1]
+        if parent in (0, 1, me) or _descends_from(parent, me):
+            found.append(str(pid))
+    return found
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid not in (0, 1):
+        if pid == ancestor:
+            return True
+        status = _proc_status(pid)
+        if status is None:
+            return False
+        pid = status[1]
+    return False
 
 
 def test_hidden_inputs_and_hidden_outputs_never_reach_the_learner(spec):

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
+from courses import archive
 from grading import graders
 
 KINDS = {"quiz", "flag", "code", "essay"}
@@ -29,7 +30,7 @@ def _load(path: Path, *, what: str):
         except json.JSONDecodeError as exc:
             raise CommandError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
     try:
-        return yaml.safe_load(text)
+        return archive.safe_load(text)  # no aliases (billion laughs), no RecursionError
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
