@@ -1,4 +1,4 @@
-.PHONY: run test bench lint format
+.PHONY: run test bench lint format messages
 # Run the platform with demo content on the embedded defaults (SQLite, filesystem broker).
 run:
 	@bash scripts/run.sh
@@ -12,3 +12,11 @@ lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
 format:
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+# Translation catalogs (fr, ar, en): extract every marked string, compile the .mo files (committed),
+# then report what is still untranslated. Needs GNU gettext (Debian package `gettext`).
+messages:
+	@DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python manage.py makemessages -l fr -l ar -l en \
+		--no-location --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench
+	@DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python manage.py compilemessages \
+		--ignore=.venv --ignore=node_modules --ignore=var
+	@.venv/bin/python -m pytest -q -p no:cacheprovider tests/learning/test_catalogs.py

@@ -18,11 +18,13 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certificates.services import certificate_issue_on_commit
 from config.errors import ApplicationError, PermissionDenied
 from courses import selectors as course_selectors
 from courses.models import Assignment, AssignmentVersion
 from courses.services import enrollment_refresh_completion
 from integrations.services import event_record
+from learning.services import notification_for_submission
 
 from .graders import GraderError, GradeResult, GraderUnavailable, get_grader
 from .graders import essay as essay_grader
@@ -245,12 +247,15 @@ def _record_grade(
             "graded_at": now.isoformat(),
         },
     )
+    # Tell the learner (issue 7: learning notifications, certificates).
+    notification_for_submission(submission=sub)
     if enrollment_refresh_completion(user_id=sub.user_id, course_id=assignment.course_id):
         event_record(
             event_type="course.completed",
             user=user,
             payload={"course_code": assignment.course.code, "completed_at": now.isoformat()},
         )
+        certificate_issue_on_commit(user_id=sub.user_id, course_id=assignment.course_id)
 
 
 def _run_grader(kind: str, spec: dict, answer) -> tuple[GradeResult | None, str | None]:

@@ -8,6 +8,15 @@ cd "$ROOT"
 ensure_system_packages bubblewrap python3-seccomp chromium chromium-driver || \
   die "the test suite needs bubblewrap, python3-seccomp, chromium and chromium-driver"
 ensure_venv requirements-dev.txt
+# Test-only node tools (package.json): the independent Open Badges verifier and axe-core. gettext
+# gives msgfmt, to check that the committed .mo catalogs match their .po sources.
+ensure_system_packages gettext || die "the test suite needs gettext (msgfmt)"
+command -v node >/dev/null || ensure_system_packages nodejs npm || die "the test suite needs node and npm"
+if ! cmp -s package-lock.json node_modules/.kafaat-installed-lock 2>/dev/null; then
+  log "npm ci (test tools)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  cp package-lock.json node_modules/.kafaat-installed-lock
+fi
 "$ROOT/scripts/services.sh"
 
 export DJANGO_SETTINGS_MODULE=config.settings.test

@@ -96,3 +96,36 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def wait_until_worker_idle(
+    worker_name: str, url: str, *, timeout: float = 30, queues=("grading", "sandbox", "events")
+) -> bool:
+    """Best effort: wait until no message waits in the queues and the named worker runs no task
+    (a finishing task may enqueue a follow-up: an e-mail, a certificate). Returns whether it saw
+    the worker idle; never raises, so a busy broker cannot fail a test that already passed."""
+    import socket
+
+    from config.celery import app
+
+    destination = [f"{worker_name}@{socket.gethostname()}"]
+    client = None
+    if url.startswith("redis"):
+        import redis
+
+        client = redis.Redis.from_url(url)
+
+    def idle() -> bool:
+        if client is not None and any(client.llen(q) for q in queues):
+            return False
+        active = app.control.inspect(destination=destination, timeout=1).active() or {}
+        return not any(active.values())
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if idle():
+            time.sleep(0.3)
+            if idle():
+                return True
+        time.sleep(0.2)
+    return False

@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
+    path("", include("certificates.urls")),
+    path("learning/", include("learning.urls")),
     path("teach/", include("analytics.urls")),
     path("api/v1/", include("integrations.api.urls")),
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),

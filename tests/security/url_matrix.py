@@ -33,6 +33,22 @@ TEACH = logged_in(403, instructor=200, staff=200)
 TEACH_READ = TEACH | {"university_admin": 200}
 COURSE_STAFF_ONLY = logged_in(404, instructor=200, staff=200)  # others are not told it exists
 
+OWN_CERTIFICATE = logged_in(404, learner=200, staff=200)
+
+
+def _certificate(w):
+    """The learner's certificate for the world's course (issued once, on first use)."""
+    if not hasattr(w, "certificate"):
+        from django.utils import timezone
+
+        from certificates.services import certificate_issue
+        from courses.models import Enrollment
+
+        Enrollment.objects.filter(user=w.users["learner"], course=w.course).update(completed_at=timezone.now())
+        w.certificate = certificate_issue(user_id=w.users["learner"].pk, course_id=w.course.pk)
+    return w.certificate
+
+
 MATRIX = {
     # platform
     "healthz": {"expect": everyone(200)},
@@ -157,6 +173,25 @@ MATRIX = {
     },
     "analytics:course": {"kwargs": lambda w: {"code": w.course.code}, "expect": TEACH_READ},
     "analytics:assignment": {"kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk}, "expect": TEACH_READ},
+    # learning: the learner's own pages (issue 7)
+    "learning:dashboard": {"expect": logged_in(200)},
+    "learning:grades": {"expect": logged_in(200)},
+    "learning:notifications": {"expect": logged_in(200)},
+    "learning:notifications-read": {"expect": POST_ONLY},
+    "learning:path-progress": {"kwargs": lambda w: {"code": w.path.code}, "expect": logged_in(200)},
+    # certificates: the verification page and the issuer's keys are public; a certificate's own
+    # pages are its learner's and staff's (issue 7)
+    "certificates:verify": {"kwargs": lambda w: {"certificate_id": str(_certificate(w).id)}, "expect": everyone(200)},
+    "certificates:issuer": {"expect": everyone(200)},
+    "certificates:issuer-key": {"kwargs": lambda w: {"kid": _certificate(w).key.kid}, "expect": everyone(200)},
+    "certificates:list": {"expect": logged_in(200)},
+    "certificates:detail": {"kwargs": lambda w: {"certificate_id": _certificate(w).id}, "expect": OWN_CERTIFICATE},
+    "certificates:pdf": {"kwargs": lambda w: {"certificate_id": _certificate(w).id}, "expect": OWN_CERTIFICATE},
+    "certificates:credential": {
+        "kwargs": lambda w: {"certificate_id": _certificate(w).id},
+        "expect": OWN_CERTIFICATE,
+    },  # fmt: skip
+    "certificates:revoke": {"kwargs": lambda w: {"certificate_id": _certificate(w).id}, "expect": POST_ONLY},
 }
 
 # Whole namespaces handled by one rule (Django's admin: dozens of generated URLs). Their kwargs

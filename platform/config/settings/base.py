@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "courses",
     "grading",
     "integrations",
+    "certificates",
+    "learning",
     "analytics",
     # Accounts and security (issue 6): two-factor, login throttling.
     "django_otp",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "learning.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.SecurityGateMiddleware",
@@ -100,7 +103,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "courses:catalogue"
+LOGIN_REDIRECT_URL = "learning:dashboard"
 LOGOUT_REDIRECT_URL = "courses:catalogue"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -237,6 +240,8 @@ CELERY_TASK_ROUTES = {
     "courses.*": {"queue": "grading"},
     "accounts.*": {"queue": "events"},
     "integrations.*": {"queue": "events"},
+    "certificates.*": {"queue": "events"},
+    "learning.*": {"queue": "events"},
     "analytics.*": {"queue": "events"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -251,6 +256,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "grading.sweep_stuck_submissions",
         "schedule": 30.0,
     },
+    "learning-deadline-reminders": {"task": "learning.deadline_reminders", "schedule": 600.0},
+    "certificates-sweep-missing": {"task": "certificates.sweep_missing", "schedule": 300.0},
     # Privacy: erase accounts whose deletion grace period is over, expire old exports and
     # erase long-inactive accounts (issue 6).
     "accounts-retention-enforce": {

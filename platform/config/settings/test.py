@@ -12,3 +12,6 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 ALLOWED_HOSTS = ["*"]
 GRADING_STUCK_AFTER_SECONDS = 5
+# Tests read English unless they ask for another language (Accept-Language, cookie, override):
+# the platform's default stays French, whose catalog would otherwise translate every assertion.
+LANGUAGE_CODE = "en"

@@ -1,0 +1,173 @@
+"""Learning: what a learner is told (notifications on the page and by e-mail, as they chose) and
+the language they chose. Reads for the dashboard, progress and grade history are in selectors."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+
+from courses.models import Assignment, Enrollment, PublicationStatus
+
+from .messages import notification_subject, notification_text
+from .models import Notification, NotificationKind, NotificationSetting
+
+log = logging.getLogger(__name__)
+
+
+def _channels(*, user_id: int, kind: str) -> tuple[bool, bool]:
+    setting = NotificationSetting.objects.filter(user_id=user_id, kind=kind).first()
+    return (True, True) if setting is None else (setting.on_page, setting.by_email)
+
+
+def notification_create(*, user, kind: str, params: dict, url: str = "", dedupe_key: str = "") -> Notification | None:
+    """Record a notification for the channels the learner keeps on, and mail it after commit.
+    Returns None when the learner switched this kind off, or it was already sent (dedupe_key)."""
+    user_id = getattr(user, "pk", user)
+    on_page, by_email = _channels(user_id=user_id, kind=kind)
+    if not (on_page or by_email):
+        return None
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                user_id=user_id, kind=kind, params=params, url=url, dedupe_key=dedupe_key,
+                on_page=on_page, by_email=by_email,
+            )  # fmt: skip
+    except IntegrityError:
+        return None
+    if by_email:
+        transaction.on_commit(lambda: _enqueue_email(notification.pk))
+    return notification
+
+
+def _enqueue_email(notification_id: int) -> None:
+    from . import tasks
+
+    try:
+        tasks.notification_email.delay(notification_id)
+    except Exception:
+        log.warning("broker unavailable: e-mail of notification %s not sent", notification_id)
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Mail one notification, once, in the learner's language. Returns whether it sent it. The row
+    is claimed by a conditional update (no network I/O inside a transaction); a failed send
+    releases the claim and raises, so the task's retry sends it later."""
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True, by_email=True).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    user = notification.user
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "user": user,
+            "text": notification_text(notification.kind, notification.params),
+            "url": settings.SITE_URL.rstrip("/") + notification.url if notification.url else "",
+            "preferences_url": settings.SITE_URL.rstrip("/") + reverse("learning:notifications"),
+        }
+        body = render_to_string("learning/email/notification.txt", context)
+        subject = str(notification_subject(notification.kind))
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception:
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
+    return True
+
+
+def notification_for_submission(*, submission) -> Notification | None:
+    """Tell the learner their submission was graded, or that it needs another attempt (below the
+    pass mark with attempts left). Call inside the grading transaction."""
+    assignment = submission.assignment
+    passed = submission.score is not None and submission.score >= submission.max_score * assignment.pass_threshold
+    attempts_left = assignment.attempts_allowed is None or submission.attempt < assignment.attempts_allowed
+    kind = NotificationKind.GRADED if passed or not attempts_left else NotificationKind.NEEDS_REVISION
+    return notification_create(
+        user=submission.user_id,
+        kind=kind,
+        params={
+            "assignment": assignment.title,
+            "course": assignment.course.title,
+            "score": str(submission.score),
+            "max_score": str(submission.max_score),
+        },
+        url=reverse("grading:submission", args=[submission.pk]),
+        dedupe_key=f"submission:{submission.pk}:{int(submission.graded_at.timestamp()) if submission.graded_at else 0}",
+    )
+
+
+def deadline_reminders_send(*, now=None) -> int:
+    """Remind every active learner of each published assignment due within 48 hours that they have
+    not passed yet. Once per learner and assignment. Returns how many notifications it created."""
+    from grading.models import Submission
+
+    now = now or timezone.now()
+    assignments = Assignment.objects.select_related("course").in_bulk(
+        Assignment.objects.filter(
+            due_at__gt=now,
+            due_at__lte=now + timedelta(hours=48),
+            current_version__isnull=False,
+            course__status=PublicationStatus.PUBLISHED,
+        ).values_list("pk", flat=True)
+    )
+    by_course: dict[int, list[int]] = {}
+    for a in assignments.values():
+        by_course.setdefault(a.course_id, []).append(a.pk)
+    learners = Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE, completed_at__isnull=True, course_id__in=by_course
+    ).values_list("user_id", "course_id")
+    passed = set(
+        Submission.objects.filter(
+            assignment_id__in=assignments,
+            status=Submission.Status.GRADED,
+            score__gte=F("max_score") * F("assignment__pass_threshold"),
+        ).values_list("user_id", "assignment_id")
+    )
+    pairs = [(u, a) for u, c in learners for a in by_course[c] if (u, a) not in passed]
+    created = 0
+    for user_id, assignment_id in pairs:
+        a = assignments[assignment_id]
+        made = notification_create(
+            user=user_id,
+            kind=NotificationKind.DEADLINE,
+            params={
+                "assignment": a.title,
+                "course": a.course.title,
+                "due": formats.date_format(timezone.localtime(a.due_at), "DATETIME_FORMAT"),
+            },
+            url=reverse("courses:assignment", args=[a.course.code, a.pk]),
+            dedupe_key=f"deadline:{a.pk}:{int(a.due_at.timestamp())}",
+        )
+        created += made is not None
+    return created
+
+
+@transaction.atomic
+def notification_settings_update(*, user, choices: dict[str, tuple[bool, bool]]) -> None:
+    """Save the learner's choice of channels (on the page, by e-mail) for each kind."""
+    for kind, (on_page, by_email) in choices.items():
+        NotificationKind(kind)
+        NotificationSetting.objects.update_or_create(
+            user=user, kind=kind, defaults={"on_page": on_page, "by_email": by_email}
+        )
+
+
+def notifications_mark_read(*, user) -> int:
+    """Mark all of this learner's notifications read."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def user_language_remember(*, user, language: str) -> None:
+    """Remember the interface language a signed-in user chose, for their next session and e-mails."""
+    if language in dict(settings.LANGUAGES) and user.preferred_language != language:
+        get_user_model().objects.filter(pk=user.pk).update(preferred_language=language)
+        user.preferred_language = language

@@ -1,0 +1,63 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from courses.models import LearningPath, PublicationStatus
+
+from . import selectors, services
+from .models import NotificationKind
+
+# Every page of this app is the signed-in learner's own: login_required is its whole access rule,
+# and every selector is scoped to request.user.
+
+
+@login_required
+def dashboard(request):
+    return render(request, "learning/dashboard.html", {"board": selectors.dashboard(user=request.user)})
+
+
+@login_required
+def path_progress(request, code: str):
+    path = LearningPath.objects.filter(code=code, status=PublicationStatus.PUBLISHED).first()
+    if path is None:
+        raise Http404
+    rows = selectors.path_progress(user=request.user, path=path)
+    chart = selectors.chart(rows, rtl=get_language_bidi())
+    return render(request, "learning/path_progress.html", {"path": path, "rows": rows, "chart": chart})
+
+
+@login_required
+def grade_history(request):
+    return render(request, "learning/grades.html", {"groups": selectors.grade_history(user=request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request):
+    if request.method == "POST":
+        choices = {
+            kind.value: (
+                request.POST.get(f"{kind.value}-page") == "on",
+                request.POST.get(f"{kind.value}-email") == "on",
+            )
+            for kind in NotificationKind
+        }
+        services.notification_settings_update(user=request.user, choices=choices)
+        messages.success(request, _("Your notification choices are saved."))
+        return redirect("learning:notifications")
+    context = {
+        "notifications": selectors.notification_list(user=request.user),
+        "settings": selectors.notification_settings(user=request.user),
+    }
+    return render(request, "learning/notifications.html", context)
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    services.notifications_mark_read(user=request.user)
+    return redirect("learning:dashboard" if request.POST.get("next") == "dashboard" else "learning:notifications")
