@@ -24,6 +24,7 @@ from analytics import exports, gradebook, loaddata  # noqa: E402
 from analytics.permissions import LearnerScope  # noqa: E402
 from bench.common import figure  # noqa: E402
 from courses.models import Course  # noqa: E402
+from tests.twofactor import login_with_2fa  # noqa: E402
 
 LEARNERS, SUBMISSIONS, RUNS = 100_000, 1_000_000, 5
 
@@ -124,7 +125,7 @@ def main():
     )
 
     client = Client()
-    client.force_login(staff)
+    login_with_2fa(client, staff)  # /teach/ pages need a two-factor-verified session
     base = f"/teach/{course.code}"
 
     def get(url):
