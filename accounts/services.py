@@ -84,7 +84,7 @@ def link_token_check(*, token: str, purpose: str):
 
 def _send(*, user, template: str, context: dict) -> None:
     """Render and send one e-mail in the user's language, after the surrounding commit."""
-    language = user.preferred_language or settings.LANGUAGE_CODE
+    language = user.get_language()
 
     def send():
         with translation.override(language):

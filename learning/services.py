@@ -67,7 +67,7 @@ def notification_email_send(*, notification_id: int) -> bool:
         return False
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     user = notification.user
-    language = user.preferred_language or settings.LANGUAGE_CODE
+    language = user.get_language()
     with translation.override(language):
         context = {
             "user": user,
