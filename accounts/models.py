@@ -1,5 +1,6 @@
 """Users (log in by e-mail) and organizations (universities, hospitals, ministries)."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -102,6 +103,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return (self.full_name.split() or [self.email])[0]
+
+    def get_language(self) -> str:
+        """The language to write to this user in (e-mails): their choice, else the site's default."""
+        return self.preferred_language or settings.LANGUAGE_CODE
 
 
 class OrganizationMembership(models.Model):

@@ -20,11 +20,13 @@ def organizations_administered(*, user) -> list[Organization]:
     )
 
 
+def admin_memberships(*, user):
+    """The user's university-admin memberships (a queryset): the one definition of that role."""
+    return OrganizationMembership.objects.filter(user_id=user.pk, role=OrganizationMembership.Role.ADMIN)
+
+
 def is_university_admin(*, user) -> bool:
-    return (
-        user.is_authenticated
-        and OrganizationMembership.objects.filter(user=user, role=OrganizationMembership.Role.ADMIN).exists()
-    )
+    return user.is_authenticated and admin_memberships(user=user).exists()
 
 
 def organization_learner_progress(*, user, organizations: list[Organization]) -> list:

@@ -27,6 +27,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from config.errors import ApplicationError
+from config.sites import absolute_url
 
 from .models import AuditEntry, Consent, DataExport, DeletionRequest, OrganizationMembership, UserSession
 
@@ -81,13 +82,9 @@ def link_token_check(*, token: str, purpose: str):
     return user
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def _send(*, user, template: str, context: dict) -> None:
     """Render and send one e-mail in the user's language, after the surrounding commit."""
-    language = user.preferred_language or settings.LANGUAGE_CODE
+    language = user.get_language()
 
     def send():
         with translation.override(language):
@@ -121,7 +118,7 @@ def user_signup(*, email: str, password: str, full_name: str, language: str) -> 
 def email_verification_send(*, user) -> None:
     """E-mail a link that proves the user owns their address."""
     token = link_token_make(user=user, purpose="verify")
-    _send(user=user, template="verify", context={"url": _absolute(reverse("accounts:verify", args=[token]))})
+    _send(user=user, template="verify", context={"url": absolute_url(reverse("accounts:verify", args=[token]))})
 
 
 @transaction.atomic
@@ -140,7 +137,7 @@ def invitation_send(*, user) -> None:
     if user.is_active and user.has_usable_password():
         raise ApplicationError(_("This account is already active."))
     token = link_token_make(user=user, purpose="invite")
-    _send(user=user, template="invite", context={"url": _absolute(reverse("accounts:activate", args=[token]))})
+    _send(user=user, template="invite", context={"url": absolute_url(reverse("accounts:activate", args=[token]))})
 
 
 @transaction.atomic
@@ -499,7 +496,7 @@ def export_build(*, export_id: int) -> DataExport | None:
         export.ready_at = now
         export.expires_at = now + timedelta(hours=settings.KAFAAT_EXPORT_TTL_HOURS)
         export.save(update_fields=["status", "file_path", "ready_at", "expires_at"])
-    _send(user=export.user, template="export_ready", context={"url": _absolute(reverse("accounts:privacy"))})
+    _send(user=export.user, template="export_ready", context={"url": absolute_url(reverse("accounts:privacy"))})
     return export
 
 

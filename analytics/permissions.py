@@ -9,7 +9,7 @@
 
 from dataclasses import dataclass
 
-from accounts.models import OrganizationMembership
+from accounts.selectors import admin_memberships
 from courses.models import Course
 from courses.selectors import is_course_staff
 
@@ -19,17 +19,13 @@ def is_org_admin(user, organization) -> bool:
     if not user.is_authenticated or organization is None:
         return False
     org_id = getattr(organization, "pk", organization)
-    return _admin_memberships(user).filter(organization_id=org_id).exists()
+    return admin_memberships(user=user).filter(organization_id=org_id).exists()
 
 
 def administered_organization_ids(user) -> list[int]:
     if not user.is_authenticated:
         return []
-    return list(_admin_memberships(user).values_list("organization_id", flat=True))
-
-
-def _admin_memberships(user):
-    return OrganizationMembership.objects.filter(user_id=user.pk, role=OrganizationMembership.Role.ADMIN)
+    return list(admin_memberships(user=user).values_list("organization_id", flat=True))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import secrets
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import ApplicationError, PermissionDenied
+from config.sites import absolute_url
 from courses.models import Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 
 from . import signing
@@ -26,20 +26,16 @@ log = logging.getLogger(__name__)
 ISSUER_NAME = "Kafaat"
 
 
-def _abs(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def issuer_url() -> str:
-    return _abs(reverse("certificates:issuer"))
+    return absolute_url(reverse("certificates:issuer"))
 
 
 def key_url(key: IssuerKey) -> str:
-    return _abs(reverse("certificates:issuer-key", args=[key.kid]))
+    return absolute_url(reverse("certificates:issuer-key", args=[key.kid]))
 
 
 def verify_url(certificate_id) -> str:
-    return _abs(reverse("certificates:verify", args=[certificate_id]))
+    return absolute_url(reverse("certificates:verify", args=[certificate_id]))
 
 
 def _new_key() -> IssuerKey:
@@ -93,7 +89,7 @@ def _credential(*, certificate: Certificate, user, achievement: dict) -> dict:
         "@context": [signing.VC_V2, signing.OB_V3],
         "id": f"urn:uuid:{certificate.id}",
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {"id": issuer_url(), "type": ["Profile"], "name": ISSUER_NAME, "url": _abs("/")},
+        "issuer": {"id": issuer_url(), "type": ["Profile"], "name": ISSUER_NAME, "url": absolute_url("/")},
         "validFrom": certificate.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "name": certificate.achievement_name,
         "credentialSubject": {
@@ -108,7 +104,7 @@ def _credential(*, certificate: Certificate, user, achievement: dict) -> dict:
 def _achievement(*, course: Course | None, path: LearningPath | None) -> dict:
     if course is not None:
         return {
-            "id": _abs(reverse("courses:detail", args=[course.code])),
+            "id": absolute_url(reverse("courses:detail", args=[course.code])),
             "type": ["Achievement"],
             "achievementType": "Course",
             "name": course.title,
@@ -117,7 +113,7 @@ def _achievement(*, course: Course | None, path: LearningPath | None) -> dict:
             "inLanguage": course.language,
         }
     return {
-        "id": _abs(reverse("courses:catalogue")) + f"#path-{path.code}",
+        "id": absolute_url(reverse("courses:catalogue")) + f"#path-{path.code}",
         "type": ["Achievement"],
         "achievementType": "Certificate",
         "name": path.title,

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
+from config.sites import absolute_url
 from courses.models import Assignment, Enrollment, PublicationStatus
 
 from .messages import notification_subject, notification_text
@@ -66,13 +67,13 @@ def notification_email_send(*, notification_id: int) -> bool:
         return False
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     user = notification.user
-    language = user.preferred_language or settings.LANGUAGE_CODE
+    language = user.get_language()
     with translation.override(language):
         context = {
             "user": user,
             "text": notification_text(notification.kind, notification.params),
-            "url": settings.SITE_URL.rstrip("/") + notification.url if notification.url else "",
-            "preferences_url": settings.SITE_URL.rstrip("/") + reverse("learning:notifications"),
+            "url": absolute_url(notification.url) if notification.url else "",
+            "preferences_url": absolute_url(reverse("learning:notifications")),
         }
         body = render_to_string("learning/email/notification.txt", context)
         subject = str(notification_subject(notification.kind))
