@@ -578,6 +578,8 @@ def account_erase(*, user_id: int, reason: str = "request") -> bool:
         Submission.objects.filter(user=user).update(answer={}, feedback={}, staff_log="")
         GradeRecord.objects.filter(submission__user=user).update(feedback={}, reason="")
         # Enrollments and lesson progress stay: they carry no personal field.
+        if apps.is_installed("certificates"):
+            _certificates_erase(user=user, now=now)
         sessions_end_all(user=user)
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
@@ -601,6 +603,17 @@ def account_erase(*, user_id: int, reason: str = "request") -> bool:
             status=DeletionRequest.Status.DONE, done_at=now
         )
     return True
+
+
+def _certificates_erase(*, user, now) -> None:
+    """A certificate names its holder, in its page and inside its signed credential: revoke it (so
+    /verify/ still answers, as revoked) and wipe the name and the credential."""
+    from certificates.models import Certificate
+
+    Certificate.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=now, revoked_reason="The holder erased their account (right to erasure)."
+    )
+    Certificate.objects.filter(user=user).update(learner_name="", credential={})
 
 
 def deletions_run_due() -> int:

@@ -197,3 +197,26 @@ def test_accounts_task_names_are_pinned():
     from django.conf import settings
 
     assert any(e["task"] == "accounts.retention_enforce" for e in settings.CELERY_BEAT_SCHEDULE.values())
+
+
+def test_erasure_revokes_the_learners_certificates_and_wipes_their_name_from_them(client, db):
+    from certificates import services as certificate_services
+    from tests.certificates.test_certificates import completed
+    from tests.factories import CourseFactory
+
+    user = UserFactory(full_name="Amina Benali")
+    course = CourseFactory(title="Data science 101")
+    completed(user, course)
+    cert = certificate_services.certificate_issue(user_id=user.pk, course_id=course.pk)
+    assert "Amina Benali" in json.dumps(cert.credential, ensure_ascii=False)
+
+    assert services.account_erase(user_id=user.pk) is True
+
+    cert.refresh_from_db()
+    assert cert.revoked_at is not None and cert.revoked_reason
+    assert cert.learner_name == ""
+    assert "Amina" not in json.dumps(cert.credential, ensure_ascii=False)
+    page = client.get(reverse("certificates:verify", args=[cert.id]), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert b"Amina" not in page.content
+    assert b"Data science 101" in page.content  # what was achieved stays verifiable as revoked
