@@ -256,3 +256,31 @@ def test_two_workers_issuing_at_once_make_one_certificate():
     assert not errors and len(results) == 2 and results[0] == results[1]
     assert Certificate.objects.filter(user=user, course=course).count() == 1
     assert Notification.objects.filter(user=user, kind="certificate").count() == 1
+
+
+def test_pdf_sets_an_arabic_name_and_arabic_labels_in_a_font_that_has_their_glyphs(client):
+    from django.utils import translation
+    from reportlab.pdfbase import pdfmetrics
+
+    from certificates import pdf as certificate_pdf
+
+    user = UserFactory(full_name="أمينة بنعلي")
+    course = CourseFactory(title="علم البيانات")
+    completed(user, course)
+    cert = services.certificate_issue(user_id=user.pk, course_id=course.pk)
+    client.force_login(user)
+
+    r = client.get(reverse("certificates:pdf", args=[cert.id]), HTTP_ACCEPT_LANGUAGE="ar")
+
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert b"DejaVuSans" in r.content  # the font with Arabic glyphs is embedded, not Helvetica
+    regular, bold = certificate_pdf.register_fonts()
+    with translation.override("ar"):
+        texts = [user.full_name, course.title, translation.gettext("Certificate of completion")]
+    assert texts[2] != "Certificate of completion"  # the Arabic label, not the English one
+    for text in texts:
+        shaped = certificate_pdf.shaped(text)
+        assert shaped != text  # joined letter forms, right-to-left order
+        for font in (regular, bold):
+            missing = [c for c in shaped if ord(c) not in pdfmetrics.getFont(font).face.charToGlyph]
+            assert not missing, (text, font, missing)
