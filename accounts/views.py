@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
@@ -266,7 +268,7 @@ def _b32(key: bytes) -> str:
 @require_http_methods(["GET", "POST"])
 def otp_verify(request):
     if not services.user_has_totp(user=request.user):
-        return redirect(f"{reverse('accounts:otp-setup')}?next={request.GET.get('next', '')}")
+        return redirect(f"{reverse('accounts:otp-setup')}?{urlencode({'next': request.GET.get('next', '')})}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         from axes.handlers.proxy import AxesProxyHandler

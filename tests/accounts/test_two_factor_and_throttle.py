@@ -143,3 +143,13 @@ def test_wrong_totp_codes_count_toward_the_throttle(client, settings):
     # Logged out, and the right code or password no longer get in.
     assert client.get(reverse("accounts:me")).status_code == 302
     assert _login(client, staff.email).status_code == 429
+
+
+@pytest.mark.django_db
+def test_verify_without_a_device_sends_to_setup_keeping_the_whole_next_address(client):
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get(reverse("accounts:otp-verify"), {"next": "/teach/x/gradebook/?page=2&status=active"})
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("accounts:otp-setup") + "?next=%2Fteach%2Fx%2Fgradebook%2F%3Fpage%3D2%26status%3Dactive"
+    )
