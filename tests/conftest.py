@@ -1,7 +1,8 @@
 import pytest
 from django.conf import settings
+from django.utils import translation
 
-from .processes import Worker, purge_broker, wait_until_worker_idle
+from .processes import Worker, purge_broker, purge_queues, wait_until_worker_idle
 
 # The hostile-input sweep's `world` fixture (tests/*/test_bad_input.py).
 pytest_plugins = ["tests.badinput"]
@@ -13,8 +14,32 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     Tests using it must use `transactional_db` so that the worker sees their rows."""
     purge_broker(settings.CELERY_BROKER_URL)
     worker = Worker(name="session").start()
+    _started_workers.append(worker)
     yield worker
+    _started_workers.remove(worker)
     worker.stop()
+
+
+_started_workers: list[Worker] = []
+
+
+@pytest.fixture(autouse=True)
+def _test_isolation(request):
+    """What one test leaves behind must not reach the next:
+    - the language a request activated in this thread (LocaleMiddleware does not reset it);
+    - follow-up tasks (certificates, e-mails) a test's grading enqueued for the session worker:
+      they are purged, and the worker is let finish what it runs, before the database is flushed
+      (a flush's TRUNCATE deadlocks with a worker's writes). Requesting transactional_db here first
+      makes this teardown run before the flush."""
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if transactional:
+        request.getfixturevalue("transactional_db")
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    if transactional and _started_workers:
+        purge_queues(settings.CELERY_BROKER_URL)
+        for worker in _started_workers:
+            wait_until_worker_idle(worker.name, settings.CELERY_BROKER_URL, timeout=60)
 
 
 @pytest.fixture

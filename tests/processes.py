@@ -88,6 +88,18 @@ def purge_broker(url: str) -> None:
         redis.Redis.from_url(url).flushdb()
 
 
+def purge_queues(url: str, queues=("grading", "sandbox", "events")) -> None:
+    """Drop the messages waiting in the platform's queues (left over by a finished test)."""
+    from config.celery import app
+
+    with app.connection_for_write(url) as conn:
+        for queue in queues:
+            try:
+                conn.default_channel.queue_purge(queue)
+            except Exception:  # a queue never declared on this broker has nothing to purge
+                pass
+
+
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
