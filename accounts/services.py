@@ -2,7 +2,6 @@
 hold, and the rights they have over their data (consent, export, erasure, audit). Every write to
 users, sessions, consents, exports and erasures lives here, each owning its transaction."""
 
-import csv
 import io
 import json
 import logging
@@ -26,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from config.csvsafe import safe_dict_writer
 from config.errors import ApplicationError
 from config.sites import absolute_url
 
@@ -383,9 +383,10 @@ def _export_dir() -> Path:
 
 
 def _rows_to_csv(rows: list[dict]) -> str:
+    """Rows as CSV; a text cell that starts like a formula is quoted (config.csvsafe)."""
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer = safe_dict_writer(out, fieldnames=list(rows[0]))
         writer.writeheader()
         for row in rows:
             writer.writerow(
