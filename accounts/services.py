@@ -334,29 +334,41 @@ def consent_needed(*, user) -> bool:
 # --- Audit ----------------------------------------------------------------------------------
 
 
-def audit_record(*, actor, action: str, subject_user, obj=None) -> AuditEntry | None:
+def audit_reads(*, actor, action: str, subjects, obj=None) -> None:
+    """Record that `actor` read the data of each of `subjects` (users or user ids): the one
+    writer of AuditEntry, which every page showing another person's data calls, whatever the
+    page, the role or the request's headers. The actor's own data is not recorded. One insert
+    whatever the number of subjects; a read already recorded for the same actor, action, subject
+    and object in the current KAFAAT_AUDIT_DEDUPE_SECONDS window is not recorded again (a unique
+    constraint decides, so concurrent polls cannot both write)."""
+    if actor is None or not actor.is_authenticated:
+        return
+    ids = {getattr(s, "pk", s) for s in subjects if s is not None} - {actor.pk, None}
+    if not ids:
+        return
+    seconds = settings.KAFAAT_AUDIT_DEDUPE_SECONDS
+    window = int(timezone.now().timestamp()) // seconds if seconds > 0 else None
+    object_type = obj._meta.label_lower if obj is not None else ""
+    object_id = str(obj.pk) if obj is not None else ""
+    label = actor.get_full_name() or actor.email
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(actor=actor, actor_label=label, action=action, subject_user_id=uid,
+                       object_type=object_type, object_id=object_id, window=window)
+            for uid in sorted(ids)
+        ],
+        ignore_conflicts=True,
+    )  # fmt: skip
+
+
+def audit_record(*, actor, action: str, subject_user, obj=None) -> None:
     """Record that `actor` looked at `subject_user`'s data (nothing when they are the same)."""
-    if actor is None or not actor.is_authenticated or actor.pk == subject_user.pk:
-        return None
-    return AuditEntry.objects.create(
-        actor=actor,
-        actor_label=actor.get_full_name(),
-        action=action,
-        subject_user=subject_user,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-    )
+    audit_reads(actor=actor, action=action, subjects=[subject_user], obj=obj)
 
 
 def audit_record_many(*, actor, action: str, subject_users) -> None:
     """One audit entry per subject user, in one query."""
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(actor=actor, actor_label=actor.get_full_name(), action=action, subject_user=u)
-            for u in subject_users
-            if u.pk != actor.pk
-        ]
-    )
+    audit_reads(actor=actor, action=action, subjects=subject_users)
 
 
 # --- Export ---------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.SecurityGateMiddleware",
+    "accounts.middleware.AdminReadAuditMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -151,6 +152,9 @@ KAFAAT_PRIVACY_NOTICE_VERSION = 1
 KAFAAT_EXPORT_TTL_HOURS = env.int("KAFAAT_EXPORT_TTL_HOURS", default=72)
 KAFAAT_DELETION_GRACE_DAYS = env.int("KAFAAT_DELETION_GRACE_DAYS", default=14)
 KAFAAT_INACTIVE_ACCOUNT_DAYS = env.int("KAFAAT_INACTIVE_ACCOUNT_DAYS", default=3 * 365)
+# Audit of reads of another person's data: one entry per reader, action, learner and object per
+# this many seconds (a page polled every second writes one). 0: an entry for every read.
+KAFAAT_AUDIT_DEDUPE_SECONDS = env.int("KAFAAT_AUDIT_DEDUPE_SECONDS", default=600)
 # Links sent by e-mail: e-mail verification and invitations expire after this long.
 KAFAAT_EMAIL_LINK_MAX_AGE = env.int("KAFAAT_EMAIL_LINK_MAX_AGE", default=3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
