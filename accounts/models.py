@@ -191,14 +191,14 @@ class AuditEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Which KAFAAT_AUDIT_DEDUPE_SECONDS slot of time the read fell in: one entry per actor, action,
     # subject and object per slot (a status poll reads every second). Null: never deduplicated.
-    window = models.BigIntegerField(null=True, editable=False)
+    dedupe_slot = models.BigIntegerField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = _("audit entries")
         constraints = [
             models.UniqueConstraint(
-                fields=["actor", "action", "subject_user", "object_type", "object_id", "window"],
+                fields=["actor", "action", "subject_user", "object_type", "object_id", "dedupe_slot"],
                 name="accounts_auditentry_one_per_window",
             )
         ]

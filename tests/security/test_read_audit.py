@@ -298,3 +298,31 @@ def test_two_polls_at_once_write_one_entry():
         t.join(60)
     assert not errors
     assert AuditEntry.objects.filter(actor=reader, subject_user=subject).count() == 1
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "other"], ids=["one-statement", "bulk_create"])
+def test_audit_reads_writes_one_entry_per_subject_and_slot_on_either_path(vendor, monkeypatch, settings):
+    """PostgreSQL inserts from an array in one statement; other databases (the embedded SQLite)
+    through bulk_create: the same rows either way."""
+    from django.db import connection
+
+    from accounts.services import audit_reads
+
+    if vendor != "postgresql":
+        monkeypatch.setattr(connection, "vendor", vendor)
+    reader, obj_owner = UserFactory(full_name=""), UserFactory()
+    subjects = [UserFactory() for _ in range(3)]
+    for _ in range(2):
+        audit_reads(
+            actor=reader, action=AuditEntry.Action.GRADES_EXPORT, subjects=[*subjects, reader, None], obj=obj_owner
+        )
+    rows = AuditEntry.objects.filter(actor=reader).order_by("subject_user_id")
+    assert [e.subject_user_id for e in rows] == sorted(u.pk for u in subjects)
+    assert {(e.action, e.object_type, e.object_id, e.actor_label) for e in rows} == {
+        ("grades.export", "accounts.user", str(obj_owner.pk), reader.email)
+    }
+    assert all(e.created_at is not None and e.dedupe_slot is not None for e in rows)
+    settings.KAFAAT_AUDIT_DEDUPE_SECONDS = 0  # switched off: every read is an entry
+    audit_reads(actor=reader, action=AuditEntry.Action.GRADES_EXPORT, subjects=subjects, obj=obj_owner)
+    audit_reads(actor=reader, action=AuditEntry.Action.GRADES_EXPORT, subjects=subjects, obj=obj_owner)
+    assert AuditEntry.objects.filter(actor=reader).count() == 3 + 6
