@@ -2,8 +2,8 @@
 
 Pages that show a submission to someone call the `*_for_reader` selectors: they record the read
 in the learner's audit trail when the reader is not the learner (accounts.services.audit_reads),
-whatever the page or its headers. `submission_get` and `review_queue` stay pure for the writes
-that only need the permission check (retry, regrade)."""
+whatever the page or its headers. `submission_get`, `review_get` and `review_queue` stay pure,
+for the writes that only need the permission check (retry, regrade, the review's own save)."""
 
 from datetime import timedelta
 
@@ -57,14 +57,21 @@ def review_queue_for_reader(*, user) -> list[Submission]:
     return queue
 
 
-def review_get_for_reader(*, user, pk: int) -> Submission | None:
-    """An essay to review (course staff only), the read audited."""
+def review_get(*, user, pk: int) -> Submission | None:
+    """An essay to review: course staff only."""
     sub = submission_get(user=user, pk=pk)
     if sub is None or sub.assignment.kind != Assignment.Kind.ESSAY:
         return None
     if not course_selectors.is_course_staff(user=user, course=sub.assignment.course):
         return None
-    audit_reads(actor=user, action=AuditEntry.Action.SUBMISSION_VIEW, subjects=[sub.user_id], obj=sub)
+    return sub
+
+
+def review_get_for_reader(*, user, pk: int) -> Submission | None:
+    """`review_get`, the read of the essay audited."""
+    sub = review_get(user=user, pk=pk)
+    if sub is not None:
+        audit_reads(actor=user, action=AuditEntry.Action.SUBMISSION_VIEW, subjects=[sub.user_id], obj=sub)
     return sub
 
 
