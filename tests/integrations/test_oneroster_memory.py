@@ -82,7 +82,7 @@ def gunicorn(transactional_db):
         def up():
             try:
                 return requests.get(f"{base}/healthz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting
                 return False
 
         wait_for(up, timeout=60, message="gunicorn")
