@@ -504,8 +504,9 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
 
 @dataclass
 class ImportOutcome:
-    """The imported course, and the shared competencies the import referenced as they are
-    instead of renaming them (each: code, the name kept, the name the archive gave)."""
+    """The imported course, and the existing competencies the import referenced as they are
+    instead of renaming them (each: code, the name kept, the name the archive gave, and whether
+    it was kept because other courses use it rather than because the import was no update)."""
 
     course: Course
     kept: list[dict] = field(default_factory=list)
@@ -557,11 +558,14 @@ def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
             code=c["code"], defaults={"name": c["name"], "description": c["description"]}
         )
         if not created and (competency.name, competency.description) != (c["name"], c["description"]):
-            if update and (user is None or permissions.can_change_competency(user=user, competency=competency)):
+            allowed = user is None or permissions.can_change_competency(user=user, competency=competency)
+            if update and allowed:
                 competency.name, competency.description = c["name"], c["description"]
                 competency.save(update_fields=["name", "description"])
             else:
-                outcome.kept.append({"code": competency.code, "name": competency.name, "archive_name": c["name"]})
+                outcome.kept.append(
+                    {"code": competency.code, "name": competency.name, "archive_name": c["name"], "shared": not allowed}
+                )
         competencies[c["code"]] = competency
     wanted = {code for a in parsed["assignments"] for code in a["competencies"]} - set(competencies)
     competencies.update({c.code: c for c in Competency.objects.filter(code__in=wanted)})

@@ -140,13 +140,18 @@ def course_import(request):
 
 
 def kept_message(kept: dict) -> str:
-    return (
-        _(
+    """Why an import left an existing competency's name as it was."""
+    if kept.get("shared", True):
+        message = _(
             "The competency %(code)s is used by other courses: it keeps its name “%(name)s” "
             "(the archive called it “%(archive_name)s”)."
         )
-        % kept
-    )
+    else:
+        message = _(
+            "The competency %(code)s already exists: it keeps its name “%(name)s” "
+            "(import with update to rename it “%(archive_name)s”)."
+        )
+    return message % kept
 
 
 @login_required

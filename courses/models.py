@@ -291,7 +291,7 @@ class CourseImportJob(models.Model):
     steps_done = models.PositiveIntegerField(default=0)
     # Why the import was refused: messages naming the file inside the zip and the line or field.
     errors = models.JSONField(default=list, blank=True)
-    # Shared competencies referenced as they are: [{"code", "name", "archive_name"}].
+    # Existing competencies referenced as they are: [{"code", "name", "archive_name", "shared"}].
     kept = models.JSONField(default=list, blank=True)
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

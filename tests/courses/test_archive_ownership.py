@@ -132,8 +132,25 @@ def test_a_background_import_reports_the_competencies_it_kept(client, shared):
     job = CourseImportJob.objects.create(requested_by=shared["ix"], update=True, archive=_tampered(shared["a"]))
     imports.course_import_job_run(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == "done" and job.kept == [{"code": "law-09-08", "name": LAW, "archive_name": "TAMPERED by ix"}]
+    kept = {"code": "law-09-08", "name": LAW, "archive_name": "TAMPERED by ix", "shared": True}
+    assert job.status == "done" and job.kept == [kept]
     login_with_2fa(client, shared["ix"])
     page = client.get(reverse("courses:author-import-job", kwargs={"pk": job.pk})).content.decode()
     assert "law-09-08" in page and "keeps its name" in page
     assert Competency.objects.get(code="law-09-08").name == LAW
+
+
+def test_without_update_an_existing_competency_keeps_its_name_and_the_import_says_how_to_rename_it(client, db):
+    teacher = UserFactory()
+    own = Competency.objects.create(code="own-1", name="Mine")
+    course = _course("mine-1", teacher, own)
+    with zipfile.ZipFile(io.BytesIO(archive.course_export(course=course))) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["course.yaml"] = (
+        files["course.yaml"].replace(b"code: mine-1", b"code: mine-2").replace(b"name: Mine", b"name: Renamed")
+    )
+    login_with_2fa(client, teacher)
+    response = _import(client, archive.zip_files(files), update=False)
+    page = client.get(response["Location"]).content.decode()
+    assert "already exists" in page and "import with update" in page
+    assert Competency.objects.get(code="own-1").name == "Mine"
