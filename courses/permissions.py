@@ -10,11 +10,17 @@ Roles:
   new courses and import archives, which makes them instructor of the result);
 - staff: edits every course.
 
+Competencies are shared: any course's assignments and any path may use one. Renaming or
+re-describing one changes every page that shows it, so only staff or someone who teaches every
+course using it may (can_change_competency).
+
 Views call these functions and nothing else; services call them again for the data-dependent
 checks, so a caller that skips the view still cannot write what it may not.
 """
 
-from .models import Course, PublicationStatus
+from django.db.models import Q
+
+from .models import Competency, Course, PublicationStatus
 
 
 def is_course_editor(*, user, course: Course) -> bool:
@@ -40,3 +46,14 @@ def can_author(*, user) -> bool:
 def can_view_outline(*, user, course: Course) -> bool:
     """Published and archived outlines are public; drafts only for their editors."""
     return course.status != PublicationStatus.DRAFT or is_course_editor(user=user, course=course)
+
+
+def can_change_competency(*, user, competency: Competency) -> bool:
+    """Staff, or an instructor of every course that uses the competency: through an assignment,
+    or through a path that lists it. One query (none for staff)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    users = Course.objects.filter(Q(assignments__competencies=competency) | Q(paths__competencies=competency))
+    return not users.exclude(instructors=user).exists()

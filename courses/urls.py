@@ -14,6 +14,7 @@ urlpatterns = [
     path("author/", author.author_home, name="author-home"),
     path("author/new/", author.course_new, name="author-course-new"),
     path("author/import/", author.course_import, name="author-import"),
+    path("author/import/<int:pk>/", author.course_import_job, name="author-import-job"),
     path("author/<slug:code>/", author.course_outline, name="author-outline"),
     path("author/<slug:code>/edit/", author.course_edit, name="author-course-edit"),
     path("author/<slug:code>/status/", author.course_status, name="author-status"),

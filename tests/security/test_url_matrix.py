@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import services
 from accounts.models import DataExport
 from analytics.models import ExportJob
+from courses.models import CourseImportJob
 from grading.models import RegradeJob, Submission
 from tests.factories import (
     CourseFactory,
@@ -96,9 +97,10 @@ def world():
     regrade_job = RegradeJob.objects.create(
         assignment=quiz, version=quiz.current_version, requested_by=users["instructor"]
     )
+    import_job = CourseImportJob.objects.create(requested_by=users["instructor"], file_name="big.zip")
     return SimpleNamespace(
         course=course, lesson=lesson, quiz=quiz, submission=submission, export=export, users=users, path=path,
-        export_job=export_job, essay_submission=essay_submission, regrade_job=regrade_job,
+        export_job=export_job, essay_submission=essay_submission, regrade_job=regrade_job, import_job=import_job,
     )  # fmt: skip
 
 

@@ -104,6 +104,11 @@ MATRIX = {
     "courses:author-home": {"expect": AUTHORING | {"other_instructor": 200}},
     "courses:author-course-new": {"expect": AUTHORING | {"other_instructor": 200}},  # any instructor
     "courses:author-import": {"expect": AUTHORING_POST},
+    # a background import's page is its requester's only (404 for anyone else, staff included)
+    "courses:author-import-job": {
+        "kwargs": lambda w: {"pk": w.import_job.pk},
+        "expect": logged_in(404, instructor=200),
+    },
     "courses:author-outline": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
     "courses:author-course-edit": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
     "courses:author-status": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
