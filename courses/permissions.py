@@ -10,9 +10,14 @@ Roles:
   new courses and import archives, which makes them instructor of the result);
 - staff: edits every course.
 
+A privileged role counts only in a session that passed two-factor (accounts.privilege): before
+that, staff and instructors are learners here.
+
 Views call these functions and nothing else; services call them again for the data-dependent
 checks, so a caller that skips the view still cannot write what it may not.
 """
+
+from accounts.privilege import acts_privileged, is_platform_staff
 
 from .models import Course, PublicationStatus
 
@@ -22,9 +27,9 @@ def is_course_editor(*, user, course: Course) -> bool:
     One query at most (none for anonymous users and staff)."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff:
+    if is_platform_staff(user):
         return True
-    return course.instructors.filter(pk=user.pk).exists()
+    return acts_privileged(user) and course.instructors.filter(pk=user.pk).exists()
 
 
 def can_author(*, user) -> bool:
@@ -32,9 +37,9 @@ def can_author(*, user) -> bool:
     `courses.add_course` permission (an "instructors" group), and anyone who already teaches."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff or user.has_perm("courses.add_course"):
+    if is_platform_staff(user) or user.has_perm("courses.add_course"):
         return True
-    return user.taught_courses.exists()
+    return acts_privileged(user) and user.taught_courses.exists()
 
 
 def can_view_outline(*, user, course: Course) -> bool:
