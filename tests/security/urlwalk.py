@@ -60,7 +60,7 @@ def url_for(name, pattern, rule, world, **override):
 
 def build_world():
     """One course with a lesson, a quiz, an essay; a learner of a university, enrolled, with a
-    graded quiz submission, an essay waiting for review and a data export; an instructor of the
+    graded and a failed quiz submission, an essay waiting for review and a data export; an instructor of the
     course, an instructor of another course, the university's admin, and staff."""
     org = OrganizationFactory()
     course = CourseFactory()
@@ -82,6 +82,9 @@ def build_world():
     submission = Submission.objects.create(
         user=users["learner"], assignment=quiz, version=quiz.current_version, attempt=1, answer={}, status="graded"
     )
+    failed_submission = Submission.objects.create(
+        user=users["learner"], assignment=quiz, version=quiz.current_version, attempt=2, answer={}, status="failed"
+    )
     export = DataExport.objects.create(user=users["learner"])
     services.export_build(export_id=export.pk)
     path = PathFactory()
@@ -97,5 +100,6 @@ def build_world():
     )
     return SimpleNamespace(
         course=course, module=module, lesson=lesson, quiz=quiz, essay=essay, submission=submission, export=export,
+        failed_submission=failed_submission,
         users=users, path=path, export_job=export_job, essay_submission=essay_submission, regrade_job=regrade_job,
     )  # fmt: skip
