@@ -209,3 +209,24 @@ def test_the_privileged_read_finder_finds_what_it_looks_for(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f(user):\n    return user.is_staff or getattr(user, 'is_superuser', False)\n")
     assert _privileged_reads(sample) == [2, 2]
+
+
+def test_a_superuser_without_staff_status_must_verify_too_but_a_plain_course_creator_need_not():
+    from django.contrib.auth.models import Permission
+
+    superuser = UserFactory(is_superuser=True)
+    creator = UserFactory()
+    creator.user_permissions.add(Permission.objects.get(codename="add_course", content_type__app_label="courses"))
+    for user, expected in ((superuser, 302), (creator, 200)):
+        client = Client()
+        login_with_password_only(client, user)
+        response = client.get(reverse("courses:author-home"))
+        assert response.status_code == expected, user
+        if expected == 302:
+            assert response.url.startswith(reverse("accounts:otp-verify"))
+    # The creator's first course makes them an instructor: from then on, two-factor.
+    client = Client()
+    login_with_password_only(client, creator)
+    created = client.post(reverse("courses:author-course-new"), {"code": "first", "title": "First", "language": "en"})
+    assert created.status_code == 302
+    assert client.get(created["Location"]).url.startswith(reverse("accounts:otp-verify"))
