@@ -70,8 +70,8 @@ def is_platform_staff(user) -> bool:
 
 
 class SessionUser(SimpleLazyObject):
-    """request.user while the session has not passed two-factor: the real user (same row, same
-    instance: `save()` writes the real values), with its privileged face switched off."""
+    """request.user: the real user (same row, same instance: `save()` writes the real values),
+    whose privileged face is switched off while the session has not passed two-factor."""
 
     @property
     def kafaat_real_user(self):
