@@ -157,7 +157,9 @@ def kept_message(kept: dict) -> str:
 @login_required
 def course_import_job(request, pk: int):
     """A background import's progress (the htmx fragment polls itself), then its result. Only
-    its requester sees it: anyone else gets 404."""
+    its requester sees it, in a session that may author: anyone else gets 404."""
+    if not permissions.can_author(user=request.user):
+        raise Http404
     job = CourseImportJob.objects.select_related("course").filter(pk=pk, requested_by=request.user).first()
     if job is None:
         raise Http404
