@@ -29,6 +29,7 @@ from config.csvsafe import safe_dict_writer
 from config.errors import ApplicationError
 from config.sites import absolute_url
 
+from . import privilege
 from .models import AuditEntry, Consent, DataExport, DeletionRequest, OrganizationMembership, UserSession
 
 User = get_user_model()
@@ -171,19 +172,9 @@ def invitation_resend_for_token(*, token: str) -> bool:
 
 
 def user_requires_2fa(*, user) -> bool:
-    """Staff, instructors of any course and university admins must use two-factor."""
-    if not user.is_authenticated:
-        return False
-    cached = getattr(user, "_kafaat_requires_2fa", None)
-    if cached is None:
-        cached = (
-            user.is_staff
-            or User.objects.filter(pk=user.pk)
-            .filter(Q(taught_courses__isnull=False) | Q(memberships__role=OrganizationMembership.Role.ADMIN))
-            .exists()
-        )
-        user._kafaat_requires_2fa = cached
-    return cached
+    """Staff, superusers, instructors of any course and university admins must use two-factor
+    (the rule lives in accounts.privilege)."""
+    return privilege.user_requires_2fa(user)
 
 
 @transaction.atomic

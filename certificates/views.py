@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import AuditEntry
+from accounts.privilege import is_platform_staff
 from accounts.services import audit_reads
 from config.errors import ApplicationError
 
@@ -15,9 +16,9 @@ from .pdf import certificate_pdf as render_pdf
 
 
 def _may_see(user, certificate) -> bool:
-    """The one rule of this app: a certificate's owner and staff see its private pages; the
-    verification page is public."""
-    return user.is_authenticated and (user.pk == certificate.user_id or user.is_staff)
+    """The one rule of this app: a certificate's owner and staff (in a session that passed
+    two-factor) see its private pages; the verification page is public."""
+    return user.is_authenticated and (user.pk == certificate.user_id or is_platform_staff(user))
 
 
 def _own_or_404(request, certificate_id):

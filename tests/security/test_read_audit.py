@@ -26,8 +26,8 @@ from tests.grading.helpers import ESSAY_SPEC
 from tests.grading.helpers import make_assignment as make_graded_assignment
 from tests.twofactor import login_with_2fa
 
-from .test_url_matrix import _clients, _rule_for, _url, iter_urls, world  # noqa: F401, F811 - a fixture
 from .url_matrix import ROLES
+from .urlwalk import iter_urls, rule_for, url_for
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -197,15 +197,24 @@ def _mark(w):
     return learner_user
 
 
-def test_every_page_that_shows_a_learner_to_someone_else_audits_it(world):  # noqa: F811
+def _verified_clients(world) -> dict:
+    clients = {}
+    for role in ROLES[1:]:
+        clients[role] = Client()
+        login_with_2fa(clients[role], world.users[role])
+    return clients
+
+
+def test_every_page_that_shows_a_learner_to_someone_else_audits_it(url_world):
+    world = url_world
     subject = _mark(world)
-    clients = _clients(world)
+    clients = _verified_clients(world)
     shown, missing = [], []
     for name, pattern in iter_urls():
-        rule = _rule_for(name)
+        rule = rule_for(name)
         if name.split(":")[0] in {"admin", "api_v1"} or name in PUBLIC_BY_DESIGN:
             continue  # the admin: next test; the API: bearer tokens only
-        url = _url(name, pattern, rule, world)
+        url = url_for(name, pattern, rule, world)
         if url is None:
             continue
         for role in ROLES[1:]:
@@ -227,7 +236,8 @@ def test_every_page_that_shows_a_learner_to_someone_else_audits_it(world):  # no
             "accounts:organization", "certificates:detail"} <= set(shown)  # fmt: skip
 
 
-def test_every_admin_page_that_shows_a_learner_audits_it(world):  # noqa: F811
+def test_every_admin_page_that_shows_a_learner_audits_it(url_world):
+    world = url_world
     subject = _mark(world)
     from .url_matrix import _certificate
 

@@ -13,7 +13,7 @@ def rerender(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("courses", "0002_assignment_slug"),
+        ("courses", "0003_course_import_job"),
     ]
 
     operations = [
