@@ -31,9 +31,8 @@ so about 30 of them make every later run fail with `bwrap: Can't fork for pid 1`
   inherited across fork, so a cache would be wrong: a pool child that billiard forks to replace
   a killed one (after a SIGKILL, an OOM kill, a hard time limit) becomes a subreaper at its own
   first run, like any other process, and reaps its own orphans;
-- each run ends by killing the slot uid's processes and reaping, before it returns, every zombie
-  of that uid it adopted, until the uid has nothing left alive (`_reap_slot`). Nothing waits for
-  the next run;
+- each run ends by killing the slot uid's processes and reaping, before it returns, every process
+  of the run it adopted, until none is left (`_reap_run`). Nothing waits for the next run;
 - when the last run in a process ends, the process is put back as it was: the worker's main
   process, which runs the start-up self-test, is not left a subreaper that never reaps, so the
   orphans of a pool child killed mid-run go to init, which reaps them;
@@ -166,29 +165,76 @@ _SUBREAPER = _Subreaper()
 
 
 def _processes_of(uid: int) -> list[tuple[int, int, str]]:
-    """(pid, ppid, state) of every process whose real uid is `uid`."""
+    """(pid, ppid, state) of every process whose real uid is `uid`: a scan of /proc."""
     found = []
     for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/status", "rb") as f:
-                status = f.read()
-        except OSError:
-            continue
-        fields = dict(line.split(b":", 1) for line in status.splitlines() if b":" in line)
-        try:
-            if int(fields[b"Uid"].split()[0]) == uid:
-                found.append((int(name), int(fields[b"PPid"]), fields[b"State"].split()[0].decode()))
-        except (KeyError, ValueError, IndexError):
-            continue
+        if name.isdigit() and (status := _status(int(name))) is not None and status[0] == uid:
+            found.append((int(name), status[1], status[2]))
     return found
 
 
+def _status(pid: int) -> tuple[int, int, str] | None:
+    """(real uid, ppid, state) of a process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            status = f.read()
+        fields = dict(line.split(b":", 1) for line in status.splitlines() if b":" in line)
+        return int(fields[b"Uid"].split()[0]), int(fields[b"PPid"]), fields[b"State"].split()[0].decode()
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def _own_children() -> set[int] | None:
+    """This process's children, whichever of its threads is their parent (an orphan is adopted by
+    any live thread of its subreaper); None when the kernel does not list children."""
+    pids = set()
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/children") as f:
+                    pids.update(int(p) for p in f.read().split())
+            except ProcessLookupError:  # a thread that just ended
+                continue
+    except FileNotFoundError:  # no CONFIG_PROC_CHILDREN
+        return None
+    return pids
+
+
+def _reap_run(uid: int, deadline: float) -> bool:
+    """After a run's process was reaped and the slot uid killed: reap the run's processes this
+    process adopted as a subreaper. Every process of the run descends from the one we started,
+    so once that one is gone the rest are our children, or their descendants (a pid namespace's
+    processes die with its pid 1): when no child of ours has the slot uid, the run is gone.
+    Costs a few small reads, not a scan of /proc. True when nothing of the run is alive."""
+    while True:
+        children = _own_children()
+        if children is None:
+            return _reap_slot(uid, deadline)
+        alive = reaped = False
+        for pid in children:
+            status = _status(pid)
+            if status is None or status[0] != uid:
+                continue  # gone, or another thread's run (another slot uid), or not a sandbox's
+            if status[2] == "Z":
+                try:
+                    reaped |= os.waitpid(pid, os.WNOHANG)[0] == pid
+                except ChildProcessError:
+                    pass
+            else:
+                alive = True
+        if not alive and not reaped:
+            return True
+        if time.monotonic() > deadline:
+            return not alive
+        if alive:
+            time.sleep(0.002)
+
+
 def _reap_slot(uid: int, deadline: float) -> bool:
-    """After the slot uid was killed: reap its zombies that are our children (adopted as a
-    subreaper), until a pass finds nothing of that uid alive and nothing left to reap. Zombies of
-    other parents are not ours to reap. True when the uid has nothing alive any more."""
+    """After the slot uid was killed, whoever started its processes (a holder that died mid-run):
+    reap its zombies that are our children, until a scan of /proc finds nothing of that uid alive
+    and nothing left to reap. Zombies of other parents are not ours to reap. True when the uid
+    has nothing alive any more."""
     me = os.getpid()
     while True:
         alive = reaped = False
@@ -484,7 +530,7 @@ def _run(files: dict[str, str], *, script: str, wall_seconds: float, venv: Path,
                 proc.stderr.close()
                 # Reap what this run orphaned now, not at the next run; a slot left with live
                 # processes stays marked busy, so its next holder kills them first.
-                if _reap_slot(slot.uid, time.monotonic() + REAP_SECONDS):
+                if _reap_run(slot.uid, time.monotonic() + REAP_SECONDS) and returncode is not None:
                     slot.mark_clean()
             if (
                 not timed_out
