@@ -117,11 +117,14 @@ class PinnedTarget:
             try:
                 response = self._pool(address, timeout).urlopen(
                     "POST", self.path, body=body, headers={**headers, "Host": self.host_header},
-                    redirect=False, retries=False, assert_same_host=False, preload_content=True,
+                    redirect=False, retries=False, assert_same_host=False, preload_content=False,
                 )  # fmt: skip
             except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as exc:
                 last_error = exc  # nothing was sent: the next checked address may answer
                 continue
+            # Only the status matters: the body is read and dropped (never held in memory).
+            response.drain_conn()
+            response.release_conn()
             return response.status
         raise last_error
 
