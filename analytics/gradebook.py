@@ -24,7 +24,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -314,7 +314,8 @@ def export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> Ite
         "user__external_id",
         "user__organization__name",
         "user__full_name",
-        "user__email",
+        # A stand-in (a university's pending link) shows the address its roster gave.
+        Coalesce(NullIf("user__roster_email", Value("")), "user__email"),
         "source",
         "status",
         "completed_at",
