@@ -84,9 +84,7 @@ def test_sync_with_invalid_rows_names_each_row_and_field_and_writes_nothing(api,
     assert not OutboxEvent.objects.exists()
 
 
-def test_an_email_of_another_universitys_account_is_no_row_error_and_that_account_is_untouched(
-    api, org, other_org
-):
+def test_an_email_of_another_universitys_account_is_no_row_error_and_that_account_is_untouched(api, org, other_org):
     # Issue 12: refusing the row ("email_taken") told the university that the address has an
     # account, and failed its whole batch. tests/integrations/test_sync_accounts.py has the rest.
     course = CourseFactory()
