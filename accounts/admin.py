@@ -41,6 +41,12 @@ class KafaatUserChangeForm(UserChangeForm):
             raise forms.ValidationError(_("A stand-in's address is managed by its university's sync."))
         return email
 
+    def clean_is_active(self):
+        # The database refuses it too (accounts_user_stand_in_never_active); say so on the field.
+        if self.instance.pk and self.instance.is_stand_in and self.cleaned_data["is_active"]:
+            raise forms.ValidationError(_("A stand-in for a university's roster entry cannot be activated."))
+        return self.cleaned_data["is_active"]
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):

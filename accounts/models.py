@@ -82,9 +82,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # owner of that address confirms the link (integrations.services.links), and is never usable
     # (inactive, no password, an undeliverable `email`). This is the address the roster gives,
     # shown wherever the account's address is shown (`display_email`).
-    roster_email = models.EmailField(
-        _("address in the roster"), max_length=254, blank=True, default="", db_default=""
-    )
+    roster_email = models.EmailField(_("address in the roster"), max_length=254, blank=True, default="", db_default="")
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     # Self sign-ups can use their account at once; this says whether they proved the address.

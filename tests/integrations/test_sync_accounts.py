@@ -473,3 +473,31 @@ def test_a_oneroster_import_readdressing_an_activated_learner_waits_for_confirma
     assert User.objects.get(external_id="s1").email == "s1@u.ma"
     assert len(mail_to("s1-new@u.ma")) == 1
     assert any("s1-new@u.ma" in m.body for m in mail_to("s1@u.ma"))
+
+
+def test_a_stand_in_can_never_be_used_nor_activated_even_by_staff(api, org, django_capture_on_commit_callbacks):
+    from tests.accounts.test_email_change import admin_form_data
+    from tests.twofactor import login_with_2fa
+
+    course = CourseFactory()
+    UserFactory(email="known@univ-a.ma")
+    sync(api, [row("k1", course.code, email="known@univ-a.ma")])
+    stand_in = User.objects.get(organization=org, external_id="k1")
+    assert stand_in.display_email == "known@univ-a.ma" and stand_in.email != "known@univ-a.ma"
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    admin = Client()
+    login_with_2fa(admin, staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(reverse("admin:accounts_user_changelist"),
+                   {"action": "send_invitation", "_selected_action": [stand_in.pk]})  # fmt: skip
+    assert mail_to(stand_in.email) == []
+    url = reverse("admin:accounts_user_change", args=[stand_in.pk])
+    data = admin_form_data(admin.get(url).context["adminform"].form)
+    response = admin.post(url, {**data, "is_active": "on"})
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    response = admin.post(url, {**data, "email": "mine-now@evil.example"})
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    stand_in.refresh_from_db()
+    assert not stand_in.is_active and not stand_in.has_usable_password()
+    assert stand_in.email.endswith("@stand-in.invalid")
