@@ -8,6 +8,7 @@ from django.contrib.auth import login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -141,7 +142,6 @@ def verify_resend(request):
     form = ResendVerificationForm(request.POST)
     if form.is_valid():
         from django.contrib.auth import get_user_model
-        from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 
         user = (
             get_user_model()
