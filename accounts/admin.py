@@ -54,7 +54,7 @@ class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "organization", "is_staff", "is_active", "email_verified_at"]
     list_filter = ["is_staff", "is_active", "organization"]
-    search_fields = ["email", "full_name", "external_id"]
+    search_fields = ["email", "full_name", "external_id", "roster_email"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (
