@@ -6,12 +6,13 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from .models import AuditEntry, DataExport, DeletionRequest, Organization, OrganizationMembership, UserSession
+from .privilege import acts_privileged
 
 User = get_user_model()
 
 
 def organizations_administered(*, user) -> list[Organization]:
-    if not user.is_authenticated:
+    if not user.is_authenticated or not acts_privileged(user):
         return []
     return list(
         Organization.objects.filter(
@@ -21,7 +22,10 @@ def organizations_administered(*, user) -> list[Organization]:
 
 
 def admin_memberships(*, user):
-    """The user's university-admin memberships (a queryset): the one definition of that role."""
+    """The user's university-admin memberships (a queryset): the one definition of that role. None
+    while the session has not passed two-factor (accounts.privilege)."""
+    if not acts_privileged(user):
+        return OrganizationMembership.objects.none()
     return OrganizationMembership.objects.filter(user_id=user.pk, role=OrganizationMembership.Role.ADMIN)
 
 

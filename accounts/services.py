@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from config.errors import ApplicationError
 from config.sites import absolute_url
 
+from . import privilege
 from .models import (
     AuditEntry,
     Consent,
@@ -387,19 +388,9 @@ def email_changes_notify_pending(*, limit: int = 200) -> int:
 
 
 def user_requires_2fa(*, user) -> bool:
-    """Staff, instructors of any course and university admins must use two-factor."""
-    if not user.is_authenticated:
-        return False
-    cached = getattr(user, "_kafaat_requires_2fa", None)
-    if cached is None:
-        cached = (
-            user.is_staff
-            or User.objects.filter(pk=user.pk)
-            .filter(Q(taught_courses__isnull=False) | Q(memberships__role=OrganizationMembership.Role.ADMIN))
-            .exists()
-        )
-        user._kafaat_requires_2fa = cached
-    return cached
+    """Staff, superusers, instructors of any course and university admins must use two-factor
+    (the rule lives in accounts.privilege)."""
+    return privilege.user_requires_2fa(user)
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from config import converters  # noqa: F401 - registers <id:...>, the bounded id
+
 from . import views
 
 app_name = "accounts"
@@ -29,7 +31,7 @@ urlpatterns = [
     path("privacy/consent/", views.consent, name="consent"),
     path("privacy/", views.privacy, name="privacy"),
     path("privacy/export/", views.export_request, name="export-request"),
-    path("privacy/export/<int:pk>/download/", views.export_download, name="export-download"),
+    path("privacy/export/<id:pk>/download/", views.export_download, name="export-download"),
     path("privacy/delete/", views.deletion_request, name="deletion-request"),
     path("privacy/delete/cancel/", views.deletion_cancel, name="deletion-cancel"),
     path("organization/", views.organization_learners, name="organization"),

@@ -26,6 +26,7 @@ from .decorators import require_verified_2fa
 from .forms import ActivationForm, ConsentForm, EmailAuthenticationForm, ResendVerificationForm, SignupForm, TokenForm
 from .gate import privacy_state_refresh, two_factor_redirect
 from .models import AuditEntry
+from .privilege import session_is_verified
 
 
 def _next_url(request, default: str = "courses:catalogue") -> str:
@@ -236,12 +237,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def me(request):
+    requires_2fa = services.user_requires_2fa(user=request.user)
     return render(
         request,
         "accounts/me.html",
         {
             "is_university_admin": selectors.is_university_admin(user=request.user),
-            "requires_2fa": services.user_requires_2fa(user=request.user),
+            "requires_2fa": requires_2fa,
+            "needs_verification": requires_2fa and not session_is_verified(request.user),
             "has_totp": services.user_has_totp(user=request.user),
         },
     )

@@ -19,11 +19,13 @@ from grading.models import GradeRecord
 from . import charts, exports, gradebook, selectors, services
 from .forms import GradebookFilterForm, OverrideForm
 from .models import ExportJob, GradeOverride
-from .permissions import can_see_path, course_scope
+from .permissions import can_see_path, course_scope, course_visible
 
 
 def _course_and_scope(request, code: str):
     course = get_object_or_404(Course, code=code)
+    if not course_visible(user=request.user, course=course):
+        raise Http404
     scope = course_scope(user=request.user, course=course)
     if scope is None:
         raise PermissionDenied

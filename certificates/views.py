@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.privilege import is_platform_staff
 from config.errors import ApplicationError
 
 from . import selectors, services
@@ -13,9 +14,9 @@ from .pdf import certificate_pdf as render_pdf
 
 
 def _may_see(user, certificate) -> bool:
-    """The one rule of this app: a certificate's owner and staff see its private pages; the
-    verification page is public."""
-    return user.is_authenticated and (user.pk == certificate.user_id or user.is_staff)
+    """The one rule of this app: a certificate's owner and staff (in a session that passed
+    two-factor) see its private pages; the verification page is public."""
+    return user.is_authenticated and (user.pk == certificate.user_id or is_platform_staff(user))
 
 
 def _own_or_404(request, certificate_id):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from accounts.privilege import acts_privileged, is_platform_staff
 from courses import selectors as course_selectors
 from courses.models import Assignment
 
@@ -27,10 +28,10 @@ def submission_list_for_learner(*, user, assignment) -> list[Submission]:
 def review_queue(*, user) -> list[Submission]:
     """Essays waiting for review in the courses this user teaches (every course for staff).
     One query whatever the length of the queue."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or not acts_privileged(user):
         return []
     qs = Submission.objects.filter(status=Submission.Status.NEEDS_REVIEW, assignment__kind=Assignment.Kind.ESSAY)
-    if not user.is_staff:
+    if not is_platform_staff(user):
         qs = qs.filter(assignment__course__instructors=user)
     return list(qs.select_related("assignment__course", "user").order_by("submitted_at"))
 

@@ -44,6 +44,9 @@ class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     details = ErrorDetailSerializer(many=True)
+    errors_total = serializers.IntegerField(
+        required=False, help_text=_("How many errors there are in all; details lists the first ones")
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -211,7 +211,7 @@ def _refuse(errors: list[dict]) -> None:
     shown = errors[:MAX_ERRORS]
     raise SyncRefused(
         _("%(n)d row(s) are not valid; nothing was changed.") % {"n": len(errors)},
-        extra={"code": "invalid_rows", "details": shown},
+        extra={"code": "invalid_rows", "details": shown, "errors_total": len(errors)},
     )
 
 

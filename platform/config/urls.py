@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import views as oauth2_views
 
-from . import health
+from . import converters, health  # noqa: F401 - converters registers <id:...> before any app's URLs
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Right after OTPMiddleware: a session that has not passed two-factor acts as a learner's.
+    "accounts.privilege.PrivilegeMiddleware",
     "learning.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -158,6 +160,17 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 KAFAAT_UPLOAD_MAX_BYTES = env.int("KAFAAT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# Course archives (courses/archive.py): the upload, its number of files, each file and all of them
+# once inflated (counted while inflating), each YAML document in bytes and in nodes (PyYAML parses
+# about 0.2 MB or 30,000 nodes a second). Archives inflating past COURSE_IMPORT_SYNC_MAX_BYTES are
+# imported by a worker (task courses.course_import, queue events) while the page shows progress.
+COURSE_ARCHIVE_MAX_BYTES = env.int("COURSE_ARCHIVE_MAX_BYTES", default=10 * 1024 * 1024)
+COURSE_ARCHIVE_MAX_ENTRIES = env.int("COURSE_ARCHIVE_MAX_ENTRIES", default=2000)
+COURSE_ARCHIVE_MAX_ENTRY_BYTES = env.int("COURSE_ARCHIVE_MAX_ENTRY_BYTES", default=2 * 1024 * 1024)
+COURSE_ARCHIVE_MAX_TOTAL_BYTES = env.int("COURSE_ARCHIVE_MAX_TOTAL_BYTES", default=20 * 1024 * 1024)
+COURSE_ARCHIVE_MAX_YAML_BYTES = env.int("COURSE_ARCHIVE_MAX_YAML_BYTES", default=1024 * 1024)
+COURSE_ARCHIVE_MAX_YAML_NODES = env.int("COURSE_ARCHIVE_MAX_YAML_NODES", default=50_000)
+COURSE_IMPORT_SYNC_MAX_BYTES = env.int("COURSE_IMPORT_SYNC_MAX_BYTES", default=128 * 1024)
 
 # --- Security headers (all modes; production adds HTTPS-only settings) ---------------------
 # Content-Security-Policy (Django's own middleware): nothing from outside the server, no inline
@@ -237,6 +250,8 @@ CELERY_TASK_DEFAULT_QUEUE = "grading"
 CELERY_TASK_ROUTES = {
     "grading.submission_grade_code": {"queue": "sandbox"},
     "grading.*": {"queue": "grading"},
+    # A big course import can run for minutes: keep it off the learners' grading queue.
+    "courses.course_import": {"queue": "events"},
     "courses.*": {"queue": "grading"},
     "accounts.*": {"queue": "events"},
     "integrations.*": {"queue": "events"},
@@ -359,6 +374,8 @@ WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=Fa
 ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
 ONEROSTER_MAX_FIELD_CHARS = env.int("ONEROSTER_MAX_FIELD_CHARS", default=1024)
+# A refused package lists this many errors (file, line, column) and counts the rest.
+ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
 CELERY_BEAT_SCHEDULE["integrations-webhooks-tick"] = {"task": "integrations.webhooks_tick", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["integrations-invites-send"] = {"task": "integrations.invites_send", "schedule": 30.0}
 SPECTACULAR_SETTINGS = {
