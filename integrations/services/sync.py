@@ -485,7 +485,7 @@ def _plan_learners(*, organization, learners: dict[str, SyncRow]) -> LearnerPlan
     }  # fmt: skip
     taken = set(
         User.objects.annotate(address=Lower("email"))
-        .filter(**bulk.in_filter("address", {r.email for r in learners.values()}))
+        .filter(**bulk.in_unnested("address", {r.email for r in learners.values()}))
         .values_list("address", flat=True)
     )
     plan = LearnerPlan()
