@@ -24,7 +24,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -333,7 +333,8 @@ def _export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> It
         "user__external_id",
         "user__organization__name",
         "user__full_name",
-        "user__email",
+        # A stand-in (a university's pending link) shows the address its roster gave.
+        Coalesce(NullIf("user__roster_email", Value("")), "user__email"),
         "source",
         "status",
         "completed_at",

@@ -451,10 +451,10 @@ def map_package(pkg: Package, *, organization: Organization, course_codes: set[s
     # Learners not in a delta users file may already be known to us by their sourcedId.
     missing_users = {e.values["userSourcedId"] for e in enrollments.values()} - set(users)
     known = {
-        ext: email
-        for ext, email in get_user_model()
+        ext: roster or email  # a stand-in's address is the one its roster gave
+        for ext, email, roster in get_user_model()
         .objects.filter(organization=organization, external_id__in=missing_users)
-        .values_list("external_id", "email")
+        .values_list("external_id", "email", "roster_email")
     }
     for enr in sorted(enrollments.values(), key=lambda r: r.line):
         v = enr.values

@@ -14,6 +14,7 @@ urlpatterns = [
     path("learning/", include("learning.urls")),
     path("teach/", include("analytics.urls")),
     path("api/v1/", include("integrations.api.urls")),
+    path("links/", include("integrations.urls")),
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
     path("", include("grading.urls")),
     path("", include("courses.urls")),

@@ -77,6 +77,10 @@ MATRIX = {
     "accounts:verify": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
     "accounts:activate": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
     "accounts:activate-resend": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(405)},
+    # Changes of address and university links (issue 12): a forged token is refused for everyone.
+    "accounts:email-change-confirm": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
+    "accounts:email-change-cancel": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
+    "integrations:link-confirm": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
     "accounts:password-reset": {"expect": everyone(200)},
     "accounts:password-reset-done": {"expect": everyone(200)},
     "accounts:password-reset-confirm": {
