@@ -21,6 +21,8 @@ class SecurityGateMiddleware:
 
     def __call__(self, request):
         path = request.path_info
+        if path in settings.KAFAAT_PROBE_PATHS:
+            return self.get_response(request)
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             if any(path.startswith(p) for p in settings.KAFAAT_2FA_REQUIRED_PATHS):
                 response = two_factor_redirect(request)

@@ -20,6 +20,8 @@ class UserLanguageMiddleware:
                 self.set_language_path = reverse("set_language")
             except NoReverseMatch:  # a URLconf without Django's i18n views
                 self.set_language_path = ""
+        if request.path_info in settings.KAFAAT_PROBE_PATHS:
+            return self.get_response(request)
         user = getattr(request, "user", None)
         cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         # Only a browser without a language cookie needs the account's choice (and its user query).

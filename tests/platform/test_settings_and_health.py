@@ -71,6 +71,23 @@ def test_readyz_answers_503_naming_the_database_when_it_is_down():
     assert "OperationalError" not in json.dumps(result["body"])
 
 
+READYZ_WITH_COOKIES = (
+    "import django, json; django.setup(); from django.conf import settings; from django.test import Client; "
+    "c = Client(); c.cookies[settings.SESSION_COOKIE_NAME] = 'a' * 32; "
+    "r = c.get('/readyz'); h = c.get('/healthz'); "
+    "print(json.dumps({'status': r.status_code, 'body': r.json(), 'healthz': h.status_code}))"
+)
+
+
+def test_readyz_answers_503_not_500_to_a_browser_with_a_session_while_the_database_is_down():
+    """A session cookie makes the middlewares look the user up (language, two-factor): with the
+    database down the probes must still answer, not raise."""
+    result = _readyz_in_a_process_with(READYZ_WITH_COOKIES, DATABASE_URL="postgres://postgres@127.0.0.1:1/nope")
+    assert result["status"] == 503
+    assert result["body"]["checks"]["database"] == "failing"
+    assert result["healthz"] == 200
+
+
 @pytest.mark.django_db(transaction=True)
 def test_readyz_shows_verified_staff_why_the_broker_is_down():
     from tests.factories import UserFactory

@@ -66,6 +66,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Load-balancer probes (/healthz, /readyz) answer from the process alone: no middleware looks
+# their caller up, since a session cookie would then cost a query and fail while the database is down.
+KAFAAT_PROBE_PATHS = ("/healthz", "/readyz")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
