@@ -40,7 +40,9 @@ def base_env(**extra) -> dict:
 class Worker:
     """A `celery worker` subprocess sharing the test database and broker."""
 
-    def __init__(self, *, name: str, queues: str = "grading,sandbox,events", concurrency: int = 2, env=None):
+    def __init__(
+        self, *, name: str, queues: str = "grading,sandbox,events", concurrency: int = 2, env=None, beat=False
+    ):
         ARTIFACTS.mkdir(exist_ok=True)
         self.name = name
         self.log_path = ARTIFACTS / f"worker-{name}.log"
@@ -49,6 +51,12 @@ class Worker:
             str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h",
             "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", "--loglevel", "INFO",
         ]  # fmt: skip
+        if beat:
+            # The beat scheduler inside this worker (the sweeper, as `make run`'s beat process runs it).
+            schedule = ARTIFACTS / f"beat-{name}.schedule"
+            for old in ARTIFACTS.glob(f"beat-{name}.schedule*"):
+                old.unlink()
+            self.cmd += ["--beat", "--schedule", str(schedule)]
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 120) -> "Worker":
@@ -78,6 +86,104 @@ class Worker:
     def kill(self) -> None:
         """SIGKILL the whole worker: main process and pool children, as a crashed host would."""
         self.stop(sig=signal.SIGKILL)
+
+    def pool_children(self) -> list[int]:
+        """The pids of the prefork pool's children (and of the embedded beat, if any)."""
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    def kill_pool_child(self, pid: int) -> None:
+        """SIGKILL one pool child, as the kernel's OOM killer would; the main process lives on."""
+        os.kill(pid, signal.SIGKILL)
+
+
+class RedisServer:
+    """A Redis server of the test's own (no persistence), that a test can stop and start again on
+    the same port: a broker outage that no other test or engineer shares."""
+
+    def __init__(self, port: int | None = None):
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 20) -> "RedisServer":
+        import redis
+
+        cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log = open(ARTIFACTS / f"redis-{self.port}.log", "a")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        client = redis.Redis.from_url(self.url)
+        wait_for(lambda: _pings(client), timeout=timeout, message=f"redis on port {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+def rabbitmq_vhost(url: str, *, present: bool = True) -> None:
+    """Create (or delete) the RabbitMQ virtual host named in an amqp:// URL, with full rights for
+    its user, so a test run has a broker of its own on the shared RabbitMQ (rabbitmqctl)."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    vhost = unquote(parts.path.lstrip("/")) or "/"
+    user = unquote(parts.username or "guest")
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True)
+    exists = vhost in listed.stdout.split()
+    if present and not exists:
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True, check=True)
+    if present:
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+            capture_output=True,
+            check=True,
+        )
+    elif exists:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=True)
+
+
+class publishing_to:  # noqa: N801 - used as a context manager, like a function
+    """Point this process's Celery app (what services publish through) at another broker, then
+    back: the producer and connection pools are dropped so the next publish opens the new one."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def _switch(self, url: str) -> None:
+        from kombu import pools
+
+        from config.celery import app
+
+        try:
+            pools.reset()  # kombu's registry of connection and producer pools, keyed by broker
+        except Exception:  # a broker that is gone cannot be closed politely
+            pass
+        app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.broker_url = url
+
+    def __enter__(self):
+        from config.celery import app
+
+        self.previous = app.conf.broker_url
+        self._switch(self.url)
+        return self
+
+    def __exit__(self, *exc):
+        self._switch(self.previous)
 
 
 def purge_broker(url: str) -> None:
