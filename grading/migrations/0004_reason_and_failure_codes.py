@@ -6,25 +6,24 @@ takes them. Texts that match no language are kept and shown as written."""
 
 import re
 
-from django.conf import settings
 from django.db import migrations
-from django.utils import timezone, translation
+from django.utils import timezone
 
-
-def _translations(msgid: str) -> set[str]:
-    found = {msgid}
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            found.add(translation.gettext(msgid))
-    return found
+# The texts as the catalogs rendered them when these rows were written (the catalogs move on, so
+# they are written out here rather than looked up).
+LEGACY_REGRADE = ["Regrade #%(n)d", "Nouvelle notation n° %(n)d", "إعادة التقييم رقم %(n)d"]
+LEGACY_FAILED = [
+    "This submission could not be graded. Staff have been told.",
+    "Cette soumission n'a pas pu être notée. L'équipe a été prévenue.",
+    "تعذّر تقييم هذا الإرسال. تمّ إبلاغ الطاقم.",
+]
 
 
 def forwards(apps, schema_editor):
     GradeRecord = apps.get_model("grading", "GradeRecord")
     Submission = apps.get_model("grading", "Submission")
     patterns = [
-        re.compile("^" + re.escape(text).replace(re.escape("%(n)d"), r"(\d+)") + "$")
-        for text in _translations("Regrade #%(n)d")
+        re.compile("^" + re.escape(text).replace(re.escape("%(n)d"), r"(\d+)") + "$") for text in LEGACY_REGRADE
     ]
     for record in GradeRecord.objects.filter(source="regrade", reason_code="").exclude(reason="").iterator():
         for pattern in patterns:
@@ -33,7 +32,7 @@ def forwards(apps, schema_editor):
                 record.reason_code, record.reason_params, record.reason = "regrade", {"job": int(match[1])}, ""
                 record.save(update_fields=["reason_code", "reason_params", "reason"])
                 break
-    failed = _translations("This submission could not be graded. Staff have been told.")
+    failed = set(LEGACY_FAILED)
     for sub in Submission.objects.filter(status="failed", failure_code="").iterator():
         message = (sub.feedback or {}).get("message") if isinstance(sub.feedback, dict) else None
         if message in failed:
