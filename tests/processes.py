@@ -173,12 +173,15 @@ class publishing_to:  # noqa: N801 - used as a context manager, like a function
             pass
         app._pool = None
         app.amqp._producer_pool = None
-        app.conf.broker_url = url
+        # (Under the CELERY_ settings namespace, assigning broker_url does not reach the
+        # connection; the read and write URLs do.)
+        app.conf.broker_write_url = url
+        app.conf.broker_read_url = url
 
     def __enter__(self):
         from config.celery import app
 
-        self.previous = app.conf.broker_url
+        self.previous = app.connection_for_write().as_uri(include_password=True)
         self._switch(self.url)
         return self
 
