@@ -51,13 +51,21 @@ class Worker:
             str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h",
             "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", "--loglevel", "INFO",
         ]  # fmt: skip
-        if beat:
-            # The beat scheduler inside this worker (the sweeper, as `make run`'s beat process runs it).
-            schedule = ARTIFACTS / f"beat-{name}.schedule"
-            for old in ARTIFACTS.glob(f"beat-{name}.schedule*"):
-                old.unlink()
-            self.cmd += ["--beat", "--schedule", str(schedule)]
+        # Its own `celery beat` process beside it (the sweeper), as the Procfile runs one. Not the
+        # worker's embedded --beat: that one shuts down for good when the broker connection drops.
+        self.beat = beat
+        self.beat_proc: subprocess.Popen | None = None
         self.proc: subprocess.Popen | None = None
+
+    def _start_beat(self) -> None:
+        schedule = ARTIFACTS / f"beat-{self.name}.schedule"
+        for old in ARTIFACTS.glob(f"beat-{self.name}.schedule*"):
+            old.unlink()
+        log = open(ARTIFACTS / f"beat-{self.name}.log", "w")  # noqa: SIM115 - closed with the process
+        cmd = [str(VENV_BIN / "celery"), "-A", "config", "beat", "--schedule", str(schedule), "--loglevel", "INFO"]
+        self.beat_proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start(self, timeout: float = 120) -> "Worker":
         log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
@@ -69,11 +77,16 @@ class Worker:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker {self.name} exited early:\n{self.log_path.read_text()[-3000:]}")
             if " ready." in self.log_path.read_text():
+                if self.beat:
+                    self._start_beat()
                 return self
             time.sleep(0.2)
         raise RuntimeError(f"worker {self.name} not ready after {timeout}s:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 20) -> None:
+        if self.beat_proc is not None and self.beat_proc.poll() is None:
+            os.killpg(self.beat_proc.pid, signal.SIGKILL)
+            self.beat_proc.wait(10)
         if self.proc is None or self.proc.poll() is not None:
             return
         os.killpg(self.proc.pid, sig)

@@ -215,23 +215,22 @@ def test_a_pool_child_killed_mid_grade_the_submission_is_graded_once(spawn):
     sub = _queued(assignment, UserFactory(), slow_code(4))
     worker = spawn("child", beat=True, concurrency=1)
     tasks.submission_grade_code.delay(sub.pk)
-    wait_for(lambda: Submission.objects.get(pk=sub.pk).status == "running", timeout=60, message="running")
-    worker.kill_pool_child(_grading_child(worker, worker.pool_children()))
+    child = wait_for(lambda: _grading_child(worker), timeout=60, message="a pool child running the sandbox")
+    worker.kill_pool_child(child)
     wait_for(lambda: _graded([sub.pk]), timeout=120, message="graded after the child was killed")
     audit([sub.pk])
     assert Submission.objects.get(pk=sub.pk).score == 10
 
 
-def _grading_child(worker: Worker, pids: list[int]) -> int:
-    """The pool child that runs the sandbox (its process has bwrap/setpriv descendants)."""
-    for pid in pids:
+def _grading_child(worker: Worker) -> int | None:
+    """The pool child that runs the sandbox now (it has a bwrap/setpriv descendant), if any."""
+    for pid in worker.pool_children():
         try:
-            kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+            if open(f"/proc/{pid}/task/{pid}/children").read().split():
+                return pid
         except OSError:
             continue
-        if kids:
-            return pid
-    raise AssertionError(f"no pool child of {worker.name} is running the sandbox: {pids}")
+    return None
 
 
 def test_the_whole_worker_killed_mid_grade_another_grades_it_once(spawn):
@@ -349,8 +348,8 @@ def test_a_regrade_delivered_twice_while_it_runs_regrades_each_submission_once(s
     time.sleep(1)
     assert _regraded(job) == 40
     audit([s.pk for s in subs], [job])
-    for s in subs:
-        assert Notification.objects.filter(user=s.user).count() == 1
+    for s in subs:  # one "graded" per regrade (completing the course also tells of a certificate)
+        assert Notification.objects.filter(user=s.user, kind__in=["graded", "needs_revision"]).count() == 1
     from tests.twofactor import login_with_2fa
 
     login_with_2fa(client, teacher)
