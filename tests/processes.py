@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -139,6 +140,74 @@ class RedisServer:
             self.proc.wait(10)
 
 
+class TcpProxy:
+    """A TCP forwarder from a local port to a server (RabbitMQ, shared by everyone here): stopping
+    it closes every connection through it and refuses new ones, as a broker outage does, without
+    touching the server; starting it again listens on the same port."""
+
+    def __init__(self, upstream: tuple[str, int], port: int | None = None):
+        self.upstream = upstream
+        self.port = port or free_port()
+        self._server: socket.socket | None = None
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> "TcpProxy":
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        server.listen(64)
+        self._server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+        return self
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _addr = server.accept()
+            except OSError:
+                return  # stopped
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._conns |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+            with self._lock:
+                self._conns -= {src, dst}
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        with self._lock:
+            conns, self._conns = set(self._conns), set()
+        for sock in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
 def _pings(client) -> bool:
     try:
         return bool(client.ping())
@@ -146,26 +215,20 @@ def _pings(client) -> bool:
         return False
 
 
-def rabbitmq_vhost(url: str, *, present: bool = True) -> None:
-    """Create (or delete) the RabbitMQ virtual host named in an amqp:// URL, with full rights for
-    its user, so a test run has a broker of its own on the shared RabbitMQ (rabbitmqctl)."""
+def rabbitmq_vhost(url: str) -> None:
+    """Create the RabbitMQ virtual host named in an amqp:// URL, with full rights for its user, so
+    a test run has a broker of its own on the shared RabbitMQ (rabbitmqctl; idempotent)."""
     from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(url)
     vhost = unquote(parts.path.lstrip("/")) or "/"
     user = unquote(parts.username or "guest")
     listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True)
-    exists = vhost in listed.stdout.split()
-    if present and not exists:
+    if vhost not in listed.stdout.split():
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True, check=True)
-    if present:
-        subprocess.run(
-            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
-            capture_output=True,
-            check=True,
-        )
-    elif exists:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"], capture_output=True, check=True
+    )
 
 
 class publishing_to:  # noqa: N801 - used as a context manager, like a function
@@ -175,7 +238,7 @@ class publishing_to:  # noqa: N801 - used as a context manager, like a function
     def __init__(self, url: str):
         self.url = url
 
-    def _switch(self, url: str) -> None:
+    def _switch(self, url: str | None, transport: str | None, read_url: str | None = None) -> None:
         from kombu import pools
 
         from config.celery import app
@@ -189,17 +252,20 @@ class publishing_to:  # noqa: N801 - used as a context manager, like a function
         # (Under the CELERY_ settings namespace, assigning broker_url does not reach the
         # connection; the read and write URLs do.)
         app.conf.broker_write_url = url
-        app.conf.broker_read_url = url
+        app.conf.broker_read_url = read_url or url
+        app.conf.broker_transport = transport
 
     def __enter__(self):
         from config.celery import app
 
-        self.previous = app.connection_for_write().as_uri(include_password=True)
-        self._switch(self.url)
+        self.previous = (app.conf.broker_write_url, app.conf.broker_transport, app.conf.broker_read_url)
+        # The transport the settings choose for Redis URLs (config/broker.py), none for others.
+        redis_transport = getattr(settings, "CELERY_BROKER_TRANSPORT", None)
+        self._switch(self.url, redis_transport if self.url.startswith("redis") else None)
         return self
 
     def __exit__(self, *exc):
-        self._switch(self.previous)
+        self._switch(*self.previous)
 
 
 def purge_broker(url: str) -> None:

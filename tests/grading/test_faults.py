@@ -4,8 +4,8 @@ has exactly one automatic grade (or failed with a reason, after the attempt cap)
 regrade record per (regrade job, submission), with as many `submission.graded` events.
 
 Each broker is the test's own: a Redis server it starts (so it can stop it: a broker outage) and a
-RabbitMQ virtual host it creates (TEST_RABBITMQ_URL, default vhost `kafaat_test`; deleting it is
-the outage). The test settings shorten the lease (6 s), the sweep interval (1 s) and the attempt
+RabbitMQ virtual host it creates (TEST_RABBITMQ_URL, default vhost `kafaat_test`), reached through a
+TCP proxy that the outage stops. The test settings shorten the lease (6 s), the sweep interval (1 s) and the attempt
 cap (3); workers started here get them, or the values a scenario sets, from the environment.
 
 Recovery times are printed by `make bench ARGS=faults`, never asserted here."""
@@ -14,6 +14,7 @@ import os
 import signal
 import time
 from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -30,6 +31,7 @@ from tests.factories import UserFactory, enroll, make_quiz
 from tests.grading.helpers import make_assignment
 from tests.processes import (
     RedisServer,
+    TcpProxy,
     Worker,
     base_env,
     publishing_to,
@@ -57,33 +59,33 @@ RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1
 
 
 class Broker:
-    """A broker of this test module's own, with an outage switch."""
+    """A broker of this test module's own, with an outage switch: a Redis server it stops and
+    starts, or its RabbitMQ vhost reached through a TCP proxy it stops and starts (RabbitMQ itself
+    is shared)."""
 
     def __init__(self, kind: str):
         self.kind = kind
         self.redis = RedisServer().start() if kind == "redis" else None
-        self.url = self.redis.url if self.redis else RABBITMQ_URL
-        if kind == "rabbitmq":
-            rabbitmq_vhost(self.url)
+        self.proxy = None
+        if self.redis:
+            self.url = self.redis.url
+        else:
+            rabbitmq_vhost(RABBITMQ_URL)
+            parts = urlsplit(RABBITMQ_URL)
+            self.proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5672)).start()
+            self.url = urlunsplit(parts._replace(netloc=f"{parts.netloc.rsplit(':', 1)[0]}:{self.proxy.port}"))
 
     def down(self) -> None:
-        if self.redis:
-            self.redis.stop()
-        else:
-            rabbitmq_vhost(self.url, present=False)  # closes every connection to it, drops its queues
+        (self.redis or self.proxy).stop()
 
     def up(self) -> None:
-        if self.redis:
-            self.redis.start()
-        else:
-            rabbitmq_vhost(self.url)
+        (self.redis or self.proxy).start()
 
     def purge(self) -> None:
         purge_queues(self.url)
 
     def close(self) -> None:
-        if self.redis:
-            self.redis.stop()
+        (self.redis or self.proxy).stop()
 
 
 @pytest.fixture(scope="module", params=["redis", "rabbitmq"])
