@@ -432,3 +432,47 @@ def test_a_regrade_scores_from_the_grader_of_today(spawn):
     wait_for(lambda: RegradeJob.objects.get(pk=job.pk).status == "done", timeout=60, message="done")
     assert {Submission.objects.get(pk=s.pk).score for s in subs} == {Decimal("4.00")}
     audit([s.pk for s in subs], [job])
+
+
+# --- the sandbox itself failing ----------------------------------------------------------------
+
+
+def test_a_sandbox_that_breaks_while_the_worker_runs_leaves_code_queued_and_tells_staff_once(spawn, tmp_path):
+    """bwrap goes missing after the worker's start-up self-test passed: each code submission is
+    retried, then left queued (never a score), the worker tests its sandbox again, records why and
+    stops consuming the sandbox queue, and the course staff are told once."""
+    import shutil
+
+    from grading.models import SandboxHealth
+
+    bwrap = tmp_path / "bwrap"
+    bwrap.symlink_to(shutil.which("bwrap"))
+    assignment = make_assignment("code", SLOW_SPEC, points=10)
+    teacher = _teacher(assignment)
+    worker = spawn("breaks", concurrency=1, KAFAAT_SANDBOX_BWRAP=bwrap)
+    wait_for(lambda: SandboxHealth.objects.filter(hostname__startswith="breaks-", is_ok=True).exists(), timeout=60)
+    bwrap.unlink()  # the sandbox breaks under the running worker
+    subs = [_queued(assignment, _learner(assignment), slow_code(0)) for _ in range(2)]
+    for sub in subs:
+        tasks.submission_grade_code.delay(sub.pk)
+    wait_for(
+        lambda: SandboxHealth.objects.filter(hostname__startswith="breaks-", is_ok=False).exists(),
+        timeout=90,
+        message="the sandbox found broken again",
+    )
+    wait_for(lambda: "sandbox" not in _consumed(worker), timeout=60, message="the sandbox queue cancelled")
+    for sub in Submission.objects.filter(pk__in=[s.pk for s in subs]):
+        assert (sub.status, sub.score, sub.grading_attempts) == (Submission.Status.QUEUED, None, 0)
+        assert not sub.grades.exists() and "bubblewrap not found" in sub.staff_log
+    assert Notification.objects.filter(user=teacher, kind="grading_unavailable").count() == 1
+
+
+def _consumed(worker: Worker) -> set[str]:
+    """The queues the worker consumes now, as it answers (remote control over the broker)."""
+    import socket
+
+    from config.celery import app
+
+    node = f"{worker.name}@{socket.gethostname()}"
+    answer = app.control.inspect(destination=[node], timeout=2).active_queues() or {}
+    return {q["name"] for q in answer.get(node, [])} if node in answer else {"sandbox"}
