@@ -345,3 +345,13 @@ def test_try_grader_refuses_absurd_points_naming_the_file_and_field(tmp_path):
     with pytest.raises(CommandError) as exc:
         call_command("try_grader", str(assignment), str(answer))
     assert str(assignment) in str(exc.value) and "spec.questions[0].points" in str(exc.value)
+
+
+def test_only_course_staff_are_offered_the_staff_notification_kinds(db, client):
+    quiz = make_quiz()
+    learner, teacher = learner_for(quiz), UserFactory()
+    quiz.course.instructors.add(teacher)
+    login_with_2fa(client, learner)
+    assert "submission_failed-page" not in client.get("/learning/notifications/").content.decode()
+    login_with_2fa(client, teacher)
+    assert "submission_failed-page" in client.get("/learning/notifications/").content.decode()
