@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from config.errors import ApplicationError
 
 from . import selectors, services
-from .models import GradeRecord, RegradeJob, SandboxHealth, Submission
+from .models import GradeRecord, RegradeItem, RegradeJob, SandboxHealth, Submission
 
 
 class GradeRecordInline(admin.TabularInline):
@@ -83,6 +83,18 @@ class RegradeJobAdmin(admin.ModelAdmin):
     list_select_related = ["assignment", "version"]
     readonly_fields = ["status", "done", "failed", "total", "finished_at", "requested_by"]
     raw_id_fields = ["assignment", "version", "submission"]
+
+
+@admin.register(RegradeItem)
+class RegradeItemAdmin(admin.ModelAdmin):
+    """One submission of a regrade job: why an item failed, or who holds it now."""
+
+    list_display = ["pk", "job", "submission", "status", "attempts", "lease_expires_at", "finished_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["job", "submission"]
+    readonly_fields = [
+        "job", "submission", "status", "attempts", "claim_token", "lease_expires_at", "error", "finished_at",
+    ]  # fmt: skip
 
 
 @admin.register(SandboxHealth)

@@ -355,3 +355,18 @@ def test_only_course_staff_are_offered_the_staff_notification_kinds(db, client):
     assert "submission_failed-page" not in client.get("/learning/notifications/").content.decode()
     login_with_2fa(client, teacher)
     assert "submission_failed-page" in client.get("/learning/notifications/").content.decode()
+
+
+def test_the_admin_shows_failure_reasons_and_regrade_items(db, client, sent, django_capture_on_commit_callbacks):
+    quiz = make_quiz(points=4)
+    with django_capture_on_commit_callbacks(execute=False):
+        job, subs = _regrade_job(quiz, n=1)
+    Submission.objects.filter(pk=subs[0].pk).update(status="failed", failure_code="grader_error")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    login_with_2fa(client, staff)
+    listing = client.get("/admin/grading/submission/?failure_code__exact=grader_error")
+    assert listing.status_code == 200 and "grader_error" in listing.content.decode()
+    page = client.get(f"/admin/grading/submission/{subs[0].pk}/change/").content.decode()
+    assert "The grader could not grade this submission" in page
+    items = client.get("/admin/grading/regradeitem/")
+    assert items.status_code == 200 and f"regrade #{job.pk}" in items.content.decode()
