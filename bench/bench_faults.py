@@ -19,6 +19,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 import django
 
+# The production defaults (platform/config/settings/base.py), whatever the bench settings say;
+# each can be set in the environment (to measure other values, or the code before leases). This
+# process takes them too: it writes the submissions, with their first resend time.
+PRODUCTION = {
+    name: os.environ.setdefault(name, str(default))
+    for name, default in {
+        "GRADING_LEASE_SECONDS": 30,
+        "GRADING_SWEEP_INTERVAL_SECONDS": 10,
+        "GRADING_QUEUED_RESEND_SECONDS": 30,
+        "GRADING_MAX_ATTEMPTS": 5,
+        # What the code before leases read: the sweeper's single deadline.
+        "GRADING_STUCK_AFTER_SECONDS": 180,
+    }.items()
+}
 django.setup()
 
 from django.db import connection  # noqa: E402
@@ -40,19 +54,6 @@ from tests.processes import (  # noqa: E402
     test_database_url,
 )
 
-# The production defaults (platform/config/settings/base.py), whatever the bench settings say;
-# each can be set in the environment (to measure other values, or the code before leases).
-PRODUCTION = {
-    name: os.environ.get(name, default)
-    for name, default in {
-        "GRADING_LEASE_SECONDS": 30,
-        "GRADING_SWEEP_INTERVAL_SECONDS": 10,
-        "GRADING_QUEUED_RESEND_SECONDS": 30,
-        "GRADING_MAX_ATTEMPTS": 5,
-        # What the code before leases read: the sweeper's single deadline.
-        "GRADING_STUCK_AFTER_SECONDS": 180,
-    }.items()
-}
 GIVE_UP = float(os.environ.get("BENCH_FAULTS_GIVE_UP_SECONDS", 400))
 RUNS = int(os.environ.get("BENCH_FAULTS_RUNS", 2))
 SPEC = {
