@@ -16,10 +16,8 @@ class SignupForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this e-mail address already exists."))
-        return email
+        # Whether the address already has an account is never said here (services.user_signup).
+        return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         data = super().clean()

@@ -1,11 +1,15 @@
-"""One middleware for the account rules every page obeys:
+"""Account rules every page obeys:
 - two-factor before any page under settings.KAFAAT_2FA_REQUIRED_PATHS for staff, instructors
-  and university admins;
-- consent again when the privacy notice in force is newer than the one the user accepted."""
+  and university admins; consent again when the privacy notice in force is newer than the one
+  the user accepted (SecurityGateMiddleware);
+- admin pages that show people's records audit the read (AdminReadAuditMiddleware)."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from .gate import consent_redirect, two_factor_redirect
+from .models import AuditEntry
+from .services import audit_reads
 
 # Pages a user must still reach while asked to consent (or to verify).
 _EXEMPT_PREFIXES = ("/accounts/", "/static/", "/media/", "/i18n/", "/healthz", "/readyz", "/api/")
@@ -27,3 +31,57 @@ class SecurityGateMiddleware:
                 if response is not None:
                     return response
         return self.get_response(request)
+
+
+# Admin pages of these models record the read under their own action; any other model with an
+# owner field, as "a record about you".
+_ADMIN_ACTIONS = {
+    "accounts.user": AuditEntry.Action.PROFILE_VIEW,
+    "grading.submission": AuditEntry.Action.SUBMISSION_VIEW,
+    "certificates.certificate": AuditEntry.Action.CERTIFICATE_VIEW,
+}
+# The foreign keys to a user that say whose data a row is (not who acted on it: `actor`,
+# `requested_by`, `revoked_by`...).
+OWNER_FIELDS = ("user", "learner", "subject_user")
+
+
+def owner_ids(obj) -> list[int]:
+    """The users a row is about: the user itself, or its owner fields. No query (ids only)."""
+    user_model = get_user_model()
+    if isinstance(obj, user_model):
+        return [obj.pk]
+    return [
+        getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.name in OWNER_FIELDS and f.is_relation and f.related_model is user_model
+    ]
+
+
+class AdminReadAuditMiddleware:
+    """Django's admin generates a page per model: rather than each ModelAdmin remembering to
+    audit, every admin page rendered with a record (change, history and delete pages: `original`
+    or `object`) or a list of records (change lists: `cl`) records the read for the people those
+    rows are about, through accounts.services.audit_reads (one insert per page)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_template_response(self, request, response):
+        match = getattr(request, "resolver_match", None)
+        context = getattr(response, "context_data", None) or {}
+        if match is None or match.namespace != "admin" or not getattr(request, "user", None):
+            return response
+        record = context.get("original") or context.get("object")
+        if record is not None and hasattr(record, "_meta"):
+            action = _ADMIN_ACTIONS.get(record._meta.label_lower, AuditEntry.Action.RECORD_VIEW)
+            audit_reads(actor=request.user, action=action, subjects=owner_ids(record), obj=record)
+        changelist = context.get("cl")
+        if changelist is not None:
+            rows = list(changelist.result_list)  # the page's rows: evaluated once, reused by the template
+            changelist.result_list = rows
+            subjects = [uid for row in rows for uid in owner_ids(row)]
+            audit_reads(actor=request.user, action=AuditEntry.Action.LIST_VIEW, subjects=subjects)
+        return response

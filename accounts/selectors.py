@@ -2,16 +2,17 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from .models import AuditEntry, DataExport, DeletionRequest, Organization, OrganizationMembership, UserSession
+from .privilege import acts_privileged
 
 User = get_user_model()
 
 
 def organizations_administered(*, user) -> list[Organization]:
-    if not user.is_authenticated:
+    if not user.is_authenticated or not acts_privileged(user):
         return []
     return list(
         Organization.objects.filter(
@@ -21,8 +22,29 @@ def organizations_administered(*, user) -> list[Organization]:
 
 
 def admin_memberships(*, user):
-    """The user's university-admin memberships (a queryset): the one definition of that role."""
+    """The user's university-admin memberships (a queryset): the one definition of that role. None
+    while the session has not passed two-factor (accounts.privilege)."""
+    if not acts_privileged(user):
+        return OrganizationMembership.objects.none()
     return OrganizationMembership.objects.filter(user_id=user.pk, role=OrganizationMembership.Role.ADMIN)
+
+
+def privileged_condition():
+    """True for accounts holding any role beyond learner: staff, superusers, instructors of any
+    course, holders of any organization role, of any group or permission. A university's sync
+    never changes such an account, nor links it (integrations.services.sync and .links)."""
+    return (
+        Q(is_staff=True)
+        | Q(is_superuser=True)
+        | Exists(OrganizationMembership.objects.filter(user_id=OuterRef("pk")))
+        | Exists(User.objects.filter(pk=OuterRef("pk"), taught_courses__isnull=False))
+        | Exists(User.groups.through.objects.filter(user_id=OuterRef("pk")))
+        | Exists(User.user_permissions.through.objects.filter(user_id=OuterRef("pk")))
+    )
+
+
+def is_privileged(*, user) -> bool:
+    return User.objects.filter(pk=user.pk).filter(privileged_condition()).exists()
 
 
 def is_university_admin(*, user) -> bool:

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from config import converters  # noqa: F401 - registers <id:...>, the bounded id
+
 from . import views
 
 app_name = "accounts"
@@ -11,6 +13,8 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify, name="verify"),
     path("activate/<str:token>/", views.activate, name="activate"),
     path("activate/<str:token>/resend/", views.activate_resend, name="activate-resend"),
+    path("email/confirm/<str:token>/", views.email_change_confirm, name="email-change-confirm"),
+    path("email/cancel/<str:token>/", views.email_change_cancel, name="email-change-cancel"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
@@ -27,7 +31,7 @@ urlpatterns = [
     path("privacy/consent/", views.consent, name="consent"),
     path("privacy/", views.privacy, name="privacy"),
     path("privacy/export/", views.export_request, name="export-request"),
-    path("privacy/export/<int:pk>/download/", views.export_download, name="export-download"),
+    path("privacy/export/<id:pk>/download/", views.export_download, name="export-download"),
     path("privacy/delete/", views.deletion_request, name="deletion-request"),
     path("privacy/delete/cancel/", views.deletion_cancel, name="deletion-cancel"),
     path("organization/", views.organization_learners, name="organization"),

@@ -8,6 +8,8 @@ from django.contrib.auth import login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -22,8 +24,9 @@ from config.errors import ApplicationError
 from . import selectors, services
 from .decorators import require_verified_2fa
 from .forms import ActivationForm, ConsentForm, EmailAuthenticationForm, ResendVerificationForm, SignupForm, TokenForm
-from .gate import privacy_state_refresh
+from .gate import privacy_state_refresh, two_factor_redirect
 from .models import AuditEntry
+from .privilege import session_is_verified
 
 
 def _next_url(request, default: str = "courses:catalogue") -> str:
@@ -46,15 +49,14 @@ def signup(request):
         return redirect("courses:catalogue")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_signup(
+        # The same page whether or not the address already has an account; nobody is logged in.
+        services.user_signup(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
             full_name=form.cleaned_data["full_name"],
             language=_language(),
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.info(request, _("Welcome! We sent you an e-mail to confirm your address."))
-        return redirect("courses:catalogue")
+        return render(request, "accounts/signup_done.html", {"form": ResendVerificationForm()})
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -90,6 +92,51 @@ def verify(request, token: str):
     return redirect("accounts:me" if request.user.is_authenticated else "accounts:login")
 
 
+def _email_link_problem(request, exc: ApplicationError):
+    return render(request, "accounts/link_problem.html", {"problem": exc.message, "kind": "email"}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request, token: str):
+    """The link sent to a new address: its account's owner, logged in, confirms it (POST)."""
+    try:
+        change = services.email_change_check(token=token)
+    except ApplicationError as exc:
+        return _email_link_problem(request, exc)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    response = two_factor_redirect(request)  # privileged accounts confirm from a verified session
+    if response is not None:
+        return response
+    if change.user_id != request.user.pk:
+        return _email_link_problem(request, services.LinkWrongAccount(
+            _("This link is for another account. Log in to the account whose address is changing.")))  # fmt: skip
+    if request.method == "POST":
+        try:
+            services.email_change_confirm(token=token, user=request.user)
+        except ApplicationError as exc:
+            return _email_link_problem(request, exc)
+        messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": change.new_email})
+        return redirect("accounts:me")
+    return render(request, "accounts/email_change_confirm.html", {"change": change})
+
+
+@require_http_methods(["GET", "POST"])
+def email_change_cancel(request, token: str):
+    """The link sent to the old address: cancel the change (no login needed: this mailbox is the
+    account's until the change is confirmed)."""
+    try:
+        change = services.email_change_check(token=token, purpose="email_change_cancel")
+    except ApplicationError as exc:
+        return _email_link_problem(request, exc)
+    if request.method == "POST":
+        services.email_change_cancel(token=token)
+        messages.success(request, _("The change of address is cancelled. Your address stays %(email)s.")
+                         % {"email": change.old_email})  # fmt: skip
+        return redirect("accounts:me" if request.user.is_authenticated else "accounts:login")
+    return render(request, "accounts/email_change_cancel.html", {"change": change})
+
+
 @require_POST
 def verify_resend(request):
     """Send a new verification link. The answer is the same whether the address exists or not."""
@@ -102,6 +149,7 @@ def verify_resend(request):
             .objects.filter(
                 email__iexact=form.cleaned_data["email"], email_verified_at__isnull=True, erased_at__isnull=True
             )
+            .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)  # invitees activate by their invitation
             .first()
         )
         if user is not None:
@@ -189,12 +237,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def me(request):
+    requires_2fa = services.user_requires_2fa(user=request.user)
     return render(
         request,
         "accounts/me.html",
         {
             "is_university_admin": selectors.is_university_admin(user=request.user),
-            "requires_2fa": services.user_requires_2fa(user=request.user),
+            "requires_2fa": requires_2fa,
+            "needs_verification": requires_2fa and not session_is_verified(request.user),
             "has_totp": services.user_has_totp(user=request.user),
         },
     )

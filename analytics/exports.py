@@ -2,12 +2,13 @@
 constant whatever the number of learners. CSV streams straight to the client; XLSX is built
 with xlsxwriter's constant_memory mode (rows flushed to a temporary file) and then streamed."""
 
-import csv
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 import xlsxwriter
+
+from config.csvsafe import safe_writer
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -20,19 +21,13 @@ class _Echo:
         return value
 
 
-def _safe(value):
-    """Spreadsheet formula injection: a text cell starting with = + - @ is made inert."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def csv_chunks(rows: Iterable[list], *, per_chunk: int = 200) -> Iterator[str]:
-    """CSV text in chunks of `per_chunk` rows (with a BOM so spreadsheets read UTF-8)."""
-    writer = csv.writer(_Echo())
+    """CSV text in chunks of `per_chunk` rows (with a BOM so spreadsheets read UTF-8); formula-like
+    text cells are quoted (config.csvsafe)."""
+    writer = safe_writer(_Echo())
     buffer = ["\ufeff"]
     for row in rows:
-        buffer.append(writer.writerow([_safe(v) for v in row]))
+        buffer.append(writer.writerow(row))
         if len(buffer) >= per_chunk:
             yield "".join(buffer)
             buffer = []
@@ -41,11 +36,11 @@ def csv_chunks(rows: Iterable[list], *, per_chunk: int = 200) -> Iterator[str]:
 
 
 def write_csv(rows: Iterable[list], fileobj, progress: Callable[[int], None] | None = None) -> int:
-    writer = csv.writer(fileobj)
+    writer = safe_writer(fileobj)
     fileobj.write("\ufeff")
     n = -1
     for n, row in enumerate(rows):
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow(row)
         if progress and n and n % 500 == 0:
             progress(n)
     return max(n, 0)

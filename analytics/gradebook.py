@@ -3,7 +3,7 @@ LearnerScope (analytics.permissions) and runs a fixed number of queries whatever
 learners: the enrollments (with the at-risk rules computed in SQL), the latest submission per
 learner and assignment (a window function), and the latest overrides."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -24,7 +24,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -299,11 +299,30 @@ def export_header(assignments: list[Assignment]) -> list[str]:
     ]
 
 
-def export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> Iterator[list]:
+def export_rows(
+    *, course: Course, scope: LearnerScope, filters: Filters, on_learners: Callable[[list[int]], None] | None = None
+) -> Iterator[list]:
     """The header, then one list per learner, ordered by learner id. Four queries whatever the
-    number of learners (server-side cursors, CHUNK rows at a time): constant memory."""
+    number of learners (server-side cursors, CHUNK rows at a time): constant memory.
+    `on_learners` is called with the ids of the learners whose rows were taken, CHUNK at a time
+    and when the export ends or is abandoned (the read audit of an export)."""
+    taken: list[int] = []
+    try:
+        for uid, row in _export_rows(course=course, scope=scope, filters=filters):
+            yield row
+            if on_learners is not None and uid is not None:
+                taken.append(uid)
+                if len(taken) >= CHUNK:
+                    on_learners(taken)
+                    taken = []
+    finally:
+        if on_learners is not None and taken:
+            on_learners(taken)
+
+
+def _export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> Iterator[tuple[int | None, list]]:
     assignments = course_assignments(course=course)
-    yield export_header(assignments)
+    yield None, export_header(assignments)
     aids = [a.pk for a in assignments]
     position = {a.pk: i for i, a in enumerate(assignments)}
     labels = {k: str(v) for k, v in CELL_LABELS.items()}
@@ -314,7 +333,8 @@ def export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> Ite
         "user__external_id",
         "user__organization__name",
         "user__full_name",
-        "user__email",
+        # A stand-in (a university's pending link) shows the address its roster gave.
+        Coalesce(NullIf("user__roster_email", Value("")), "user__email"),
         "source",
         "status",
         "completed_at",
@@ -354,15 +374,18 @@ def export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> Ite
             seen.add(over[1])
             over = next(overs, None)
         total = sum(c for c in cells if not isinstance(c, str))
-        yield [
-            ext or "",
-            org or "",
-            name,
-            email,
-            source,
-            status,
-            completed_at.date().isoformat() if completed_at else "",
-            *cells,
-            total,
-            yes if at_risk else no,
-        ]
+        yield (
+            uid,
+            [
+                ext or "",
+                org or "",
+                name,
+                email,
+                source,
+                status,
+                completed_at.date().isoformat() if completed_at else "",
+                *cells,
+                total,
+                yes if at_risk else no,
+            ],
+        )

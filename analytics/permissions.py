@@ -1,16 +1,20 @@
 """Who may see and change what in the gradebook and analytics: the one place these rules live.
 
-- Course staff (the course's instructors, platform staff) see every learner of their course and
-  may override grades.
+- Course staff (the course's instructors, platform staff) see every learner of their course, may
+  override grades, and see the non-public part of its assignments (answer keys).
 - A university admin (`is_org_admin`) sees only their own organization's learners, in every
-  course, read-only.
+  published or archived course, read-only: results and item statistics, never answer keys.
+- A draft course's pages are for its authors (its instructors) and staff only: anyone else is
+  told it does not exist (`course_visible`).
 - Everyone else (anonymous, learners, instructors of other courses, other universities' admins)
   is refused."""
 
 from dataclasses import dataclass
 
+from accounts.privilege import acts_privileged, is_platform_staff
 from accounts.selectors import admin_memberships
-from courses.models import Course
+from courses.models import Course, PublicationStatus
+from courses.permissions import can_view_outline
 from courses.selectors import is_course_staff
 
 
@@ -36,6 +40,7 @@ class LearnerScope:
     all_learners: bool
     organization_ids: tuple[int, ...] = ()
     can_override: bool = False
+    can_see_answer_keys: bool = False
 
     def filter_enrollments(self, queryset):
         if self.all_learners:
@@ -48,11 +53,19 @@ def course_scope(*, user, course: Course) -> LearnerScope | None:
     if not user.is_authenticated:
         return None
     if is_course_staff(user=user, course=course):
-        return LearnerScope(all_learners=True, can_override=True)
+        return LearnerScope(all_learners=True, can_override=True, can_see_answer_keys=True)
+    if course.status == PublicationStatus.DRAFT:
+        return None
     org_ids = administered_organization_ids(user)
     if org_ids:
         return LearnerScope(all_learners=False, organization_ids=tuple(org_ids))
     return None
+
+
+def course_visible(*, user, course: Course) -> bool:
+    """Whether the acting user may know this course exists here: drafts are their authors' and
+    staff's only (courses.permissions)."""
+    return can_view_outline(user=user, course=course)
 
 
 def can_see_path(*, user, path) -> LearnerScope | None:
@@ -60,7 +73,7 @@ def can_see_path(*, user, path) -> LearnerScope | None:
     university admin (their learners)."""
     if not user.is_authenticated:
         return None
-    if user.is_staff or path.courses.filter(instructors=user).exists():
+    if is_platform_staff(user) or (acts_privileged(user) and path.courses.filter(instructors=user).exists()):
         return LearnerScope(all_learners=True)
     org_ids = administered_organization_ids(user)
     if org_ids:

@@ -12,7 +12,8 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber, TruncWeek
 from django.utils import timezone
 
-from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse
+from accounts.privilege import acts_privileged, is_platform_staff
+from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 from grading.models import Submission
 
 from . import gradebook
@@ -107,8 +108,9 @@ class QuestionStats:
 def item_analysis(*, assignment: Assignment, scope: LearnerScope) -> list[QuestionStats]:
     """Per question of a quiz, over each learner's latest graded attempt: difficulty, the
     discrimination index (upper vs lower 27% by score), and the answer distribution. Questions
-    are those of the current version; attempts on older versions count where ids match. Three
-    queries."""
+    are those of the current version; attempts on older versions count where ids match. Which
+    choices are the key is told only to a scope that may see answer keys (the course's staff).
+    Three queries."""
     if assignment.kind != Assignment.Kind.QUIZ or assignment.current_version_id is None:
         return []
     current = assignment.current_version.spec.get("questions", [])
@@ -147,7 +149,8 @@ def item_analysis(*, assignment: Assignment, scope: LearnerScope) -> list[Questi
             stats.discrimination = round(p_up - p_low, 3)
         picks = Counter(c for r in answered if isinstance(r[2].get(qid), list) for c in r[2][qid])
         stats.distribution = [
-            (c["id"], c.get("text", c["id"]), picks.get(c["id"], 0), c["id"] in key) for c in q.get("choices", [])
+            (c["id"], c.get("text", c["id"]), picks.get(c["id"], 0), scope.can_see_answer_keys and c["id"] in key)
+            for c in q.get("choices", [])
         ]
         result.append(stats)
     return result
@@ -298,23 +301,25 @@ def visible_courses(*, user):
     their learners are enrolled in. One query (plus the role lookup)."""
     from .permissions import administered_organization_ids
 
-    if not user.is_authenticated:
+    if not user.is_authenticated or not acts_privileged(user):
         return Course.objects.none()
-    if user.is_staff:
+    if is_platform_staff(user):
         return Course.objects.order_by("code")
     org_ids = administered_organization_ids(user)
     qs = Course.objects.filter(instructors=user)
-    if org_ids:
-        qs = qs | Course.objects.filter(enrollments__user__organization_id__in=org_ids)
+    if org_ids:  # drafts are their authors' only
+        qs = qs | Course.objects.filter(enrollments__user__organization_id__in=org_ids).exclude(
+            status=PublicationStatus.DRAFT
+        )
     return qs.distinct().order_by("code")
 
 
 def visible_paths(*, user):
     from .permissions import administered_organization_ids
 
-    if not user.is_authenticated:
+    if not user.is_authenticated or not acts_privileged(user):
         return LearningPath.objects.none()
-    if user.is_staff or administered_organization_ids(user):
+    if is_platform_staff(user) or administered_organization_ids(user):
         return LearningPath.objects.order_by("code")
     return LearningPath.objects.filter(courses__instructors=user).distinct().order_by("code")
 

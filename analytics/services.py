@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import AuditEntry
+from accounts.services import audit_reads
 from config.errors import ApplicationError, PermissionDenied
 from courses.models import Assignment, Course, Enrollment
 from courses.services import enrollment_refresh_completion
@@ -150,7 +152,11 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".part")
     try:
-        rows = gradebook.export_rows(course=job.course, scope=scope, filters=filters)
+        rows = gradebook.export_rows(
+            course=job.course, scope=scope, filters=filters,
+            on_learners=lambda ids: audit_reads(actor=job.requested_by, action=AuditEntry.Action.GRADES_EXPORT,
+                                                subjects=ids, obj=job.course),
+        )  # fmt: skip
         if job.format == ExportJob.Format.CSV:
             with open(partial, "w", newline="", encoding="utf-8") as f:
                 done = exports.write_csv(rows, f, progress)

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Organization
+from accounts.models import AuditEntry, Organization
+from accounts.services import audit_reads
 from config.errors import ApplicationError
 from courses.models import Assignment, Course, Enrollment, LearningPath
 from grading.models import GradeRecord
@@ -19,11 +20,13 @@ from grading.models import GradeRecord
 from . import charts, exports, gradebook, selectors, services
 from .forms import GradebookFilterForm, OverrideForm
 from .models import ExportJob, GradeOverride
-from .permissions import can_see_path, course_scope
+from .permissions import can_see_path, course_scope, course_visible
 
 
 def _course_and_scope(request, code: str):
     course = get_object_or_404(Course, code=code)
+    if not course_visible(user=request.user, course=course):
+        raise Http404
     scope = course_scope(user=request.user, course=course)
     if scope is None:
         raise PermissionDenied
@@ -58,6 +61,8 @@ def gradebook_view(request, code: str):
     form = _filter_form(request, scope)
     filters = form.filters()
     book = gradebook.gradebook_page(course=course, scope=scope, filters=filters, page_number=request.GET.get("page"))
+    shown = [r.enrollment.user_id for r in book.rows]
+    audit_reads(actor=request.user, action=AuditEntry.Action.GRADES_VIEW, subjects=shown, obj=course)
     from django.conf import settings
 
     return render(
@@ -84,6 +89,7 @@ def override_view(request, code: str, user_id: int, assignment_id: int):
     assignment = get_object_or_404(Assignment, pk=assignment_id, course=course)
     enrollment = get_object_or_404(Enrollment.objects.select_related("user"), course=course, user_id=user_id)
     learner = enrollment.user
+    audit_reads(actor=request.user, action=AuditEntry.Action.GRADES_VIEW, subjects=[learner], obj=assignment)
     form = OverrideForm(request.POST or None, max_score=assignment.points)
     if request.method == "POST" and form.is_valid():
         try:
@@ -129,7 +135,11 @@ def export_download(request, code: str, fmt: str):
         raise Http404
     course, scope = _course_and_scope(request, code)
     filters = _filter_form(request, scope).filters()
-    rows = gradebook.export_rows(course=course, scope=scope, filters=filters)
+    rows = gradebook.export_rows(
+        course=course, scope=scope, filters=filters,
+        on_learners=lambda ids: audit_reads(actor=request.user, action=AuditEntry.Action.GRADES_EXPORT, subjects=ids,
+                                            obj=course),
+    )  # fmt: skip
     chunks = exports.csv_chunks(rows) if fmt == "csv" else exports.xlsx_chunks(rows)
     response = StreamingHttpResponse(chunks, content_type=exports.CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="gradebook-{course.code}.{fmt}"'
@@ -190,6 +200,8 @@ def course_analytics(request, code: str):
     funnel = selectors.course_funnel(course=course, scope=scope)
     competencies = selectors.competency_progress(course=course, scope=scope)
     at_risk, at_risk_total = selectors.at_risk_list(course=course, scope=scope)
+    shown = [r.enrollment.user_id for r in at_risk]
+    audit_reads(actor=request.user, action=AuditEntry.Action.PROGRESS_VIEW, subjects=shown, obj=course)
     labels = [w for w, _e, _c in funnel.weeks]
     context = {
         "course": course,

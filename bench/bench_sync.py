@@ -96,7 +96,7 @@ def start_web(port: int) -> subprocess.Popen:
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                 return proc
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or accepted while the worker still boots (busy machine)
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.privilege import is_platform_staff
 from config.errors import ApplicationError, PermissionDenied
 from config.sites import absolute_url
 from courses.models import Course, Enrollment, LearningPath, PathCourse, PublicationStatus
@@ -231,7 +232,7 @@ def certificates_sweep_missing() -> int:
 @transaction.atomic
 def certificate_revoke(*, certificate: Certificate, by, reason: str) -> Certificate:
     """Revoke a certificate (staff only), with a reason shown on the public verification page."""
-    if not getattr(by, "is_staff", False):
+    if by is None or not is_platform_staff(by):
         raise PermissionDenied(_("Only staff may revoke a certificate."))
     reason = (reason or "").strip()
     if not reason:

@@ -6,6 +6,9 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.models import AuditEntry
+from accounts.privilege import is_platform_staff
+from accounts.services import audit_reads
 from config.errors import ApplicationError
 
 from . import selectors, services
@@ -13,15 +16,18 @@ from .pdf import certificate_pdf as render_pdf
 
 
 def _may_see(user, certificate) -> bool:
-    """The one rule of this app: a certificate's owner and staff see its private pages; the
-    verification page is public."""
-    return user.is_authenticated and (user.pk == certificate.user_id or user.is_staff)
+    """The one rule of this app: a certificate's owner and staff (in a session that passed
+    two-factor) see its private pages; the verification page is public."""
+    return user.is_authenticated and (user.pk == certificate.user_id or is_platform_staff(user))
 
 
 def _own_or_404(request, certificate_id):
+    """The certificate for its private pages; staff reading someone's certificate are audited."""
     certificate = selectors.certificate_get(certificate_id=certificate_id)
     if certificate is None or not _may_see(request.user, certificate):
         raise Http404
+    audit_reads(actor=request.user, action=AuditEntry.Action.CERTIFICATE_VIEW, subjects=[certificate.user_id],
+                obj=certificate)  # fmt: skip
     return certificate
 
 

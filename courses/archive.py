@@ -38,6 +38,12 @@ Guarantees:
   export -> import -> export gives the same bytes;
 - a broken archive is refused with an ArchiveError naming the entry and the line (YAML syntax)
   or the field;
+- sizes are bounded whatever the zip's headers say (settings COURSE_ARCHIVE_*): the upload, the
+  number of files, each file and all of them as they inflate, each YAML document in bytes before
+  it is parsed and in nodes while it is;
+- an import changes only what its course owns: a competency that other courses use (through their
+  assignments or their paths) is referenced as it is, not renamed, unless the importer is staff
+  or teaches every one of those courses;
 - an import is one transaction: it all lands or nothing does. Without `update`, an existing
   course code is refused; with it, the course is brought in line with the archive (modules and
   lessons matched by position, assignments by slug; a changed spec or prompt becomes a new
@@ -49,12 +55,17 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
+from django.conf import settings
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -62,6 +73,7 @@ from config.errors import ApplicationError, PermissionDenied
 from grading import graders
 
 from . import permissions, services
+from .markdown import render_markdown
 from .models import (
     MAX_ATTEMPTS_ALLOWED,
     MAX_LATE_CUTOFF_DAYS,
@@ -76,10 +88,11 @@ from .models import (
 
 COURSE_FORMAT = "kafaat-course/1"
 ASSIGNMENT_FORMAT = "kafaat-assignment/1"
-MAX_ARCHIVE_BYTES = 10 * 1024 * 1024  # compressed upload
-MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024  # all entries together (zip bombs)
-MAX_ENTRIES = 2000
+# Limits (settings COURSE_ARCHIVE_*, read at each import): the upload, the number of files, each
+# file and all of them once inflated (counted as they inflate: a zip's headers can lie), and each
+# YAML document in bytes and in nodes (PyYAML parses about 0.2 MB, or 30,000 nodes, a second).
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_READ_CHUNK = 64 * 1024
 
 
 class ArchiveError(ApplicationError):
@@ -116,18 +129,38 @@ def _dump(data) -> bytes:
 
 class _SafeLoader(yaml.SafeLoader):
     """SafeLoader without aliases: `*name` lets a few lines expand to gigabytes ("billion
-    laughs") once the value is copied to JSON, and our formats never need them."""
+    laughs") once the value is copied to JSON, and our formats never need them. It also counts
+    the nodes it composes and stops past COURSE_ARCHIVE_MAX_YAML_NODES: the pure-Python parser
+    spends seconds on a few hundred thousand, so a long document is refused early."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.nodes_left = settings.COURSE_ARCHIVE_MAX_YAML_NODES
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(None, None, _("aliases (*name) are not allowed"), mark)
+        self.nodes_left -= 1
+        if self.nodes_left < 0:
+            mark = self.peek_event().start_mark
+            limit = settings.COURSE_ARCHIVE_MAX_YAML_NODES
+            message = _("more than %(n)d values (the limit for one YAML document)") % {"n": limit}
+            raise yaml.composer.ComposerError(None, None, message, mark)
         return super().compose_node(parent, index)
 
 
+def _yaml_too_large() -> str:
+    limit = settings.COURSE_ARCHIVE_MAX_YAML_BYTES
+    return _("larger than %(limit)s (the limit for one YAML document)") % {"limit": filesizeformat(limit)}
+
+
 def safe_load(text: str):
-    """yaml.safe_load for untrusted text: no aliases, and nesting too deep for the parser is a
+    """yaml.safe_load for untrusted text: no aliases, at most COURSE_ARCHIVE_MAX_YAML_BYTES
+    characters and COURSE_ARCHIVE_MAX_YAML_NODES nodes, and nesting too deep for the parser is a
     YAMLError like any other syntax error (not a RecursionError)."""
+    if len(text) > settings.COURSE_ARCHIVE_MAX_YAML_BYTES:
+        raise yaml.YAMLError(_yaml_too_large())
     try:
         data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:
@@ -159,6 +192,8 @@ def _unstorable(data) -> str | None:
 
 
 def _load_yaml(entry: str, raw: bytes):
+    if len(raw) > settings.COURSE_ARCHIVE_MAX_YAML_BYTES:  # before decoding or parsing it
+        raise ArchiveError(entry, _yaml_too_large())
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -297,33 +332,87 @@ def load_assignment_file(path) -> dict:
     return _parse_assignment(path.name, _load_yaml(path.name, path.read_bytes()))
 
 
-def archive_read(data: bytes) -> dict:
-    """Parse and validate a whole archive without touching the database."""
-    if len(data) > MAX_ARCHIVE_BYTES:
-        raise ArchiveError(_("archive"), _("larger than %(mb)d MB") % {"mb": MAX_ARCHIVE_BYTES // 2**20})
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
-        raise ArchiveError(_("archive"), _("not a zip file")) from None
-    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_UNCOMPRESSED_BYTES:
-        raise ArchiveError(_("archive"), _("too many or too large entries"))
-    names = {i.filename for i in infos if not i.is_dir()}
+class _Zip:
+    """The archive's zip, read with limits its headers cannot talk past: each entry is inflated a
+    chunk at a time and what comes out of the decompressor is counted, per entry and in all."""
 
-    def read(entry: str) -> bytes:
-        if entry not in names:
-            raise ArchiveError(entry, _("missing from the archive"))
+    def __init__(self, data: bytes):
+        limit = settings.COURSE_ARCHIVE_MAX_BYTES
+        if len(data) > limit:
+            raise ArchiveError(_("archive"), _("larger than %(limit)s") % {"limit": filesizeformat(limit)})
         try:
-            return zf.read(entry)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-            raise ArchiveError(entry, _("unreadable: %(error)s") % {"error": exc}) from None
+            self.zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zf.infolist()
+        except (zipfile.BadZipFile, ValueError, EOFError):
+            raise ArchiveError(_("archive"), _("not a zip file")) from None
+        if len(infos) > settings.COURSE_ARCHIVE_MAX_ENTRIES:
+            message = _("more than %(n)d files") % {"n": settings.COURSE_ARCHIVE_MAX_ENTRIES}
+            raise ArchiveError(_("archive"), message)
+        self.infos = {i.filename: i for i in infos if not i.is_dir()}
+        self.names = set(self.infos)
+        self.inflated = 0  # bytes inflated so far, every entry and every read counted
 
+    def read(self, entry: str, *, keep: bool = True) -> bytes:
+        """The entry's bytes (or, without `keep`, nothing: a size check that holds no memory)."""
+        info = self.infos.get(entry)
+        if info is None:
+            raise ArchiveError(entry, _("missing from the archive"))
+        per_entry, total = settings.COURSE_ARCHIVE_MAX_ENTRY_BYTES, settings.COURSE_ARCHIVE_MAX_TOTAL_BYTES
+        entry_too_large = _("larger than %(limit)s once uncompressed (the limit for one file)")
+        if info.file_size > per_entry:  # what the header admits to is refused without inflating
+            raise ArchiveError(entry, entry_too_large % {"limit": filesizeformat(per_entry)})
+        chunks, size = [], 0
+        try:
+            with self.zf.open(info) as fh:
+                while chunk := fh.read(_READ_CHUNK):
+                    size += len(chunk)
+                    self.inflated += len(chunk)
+                    if size > per_entry:
+                        raise ArchiveError(entry, entry_too_large % {"limit": filesizeformat(per_entry)})
+                    if self.inflated > total:
+                        message = _("the archive is larger than %(limit)s once uncompressed (the limit for all files)")
+                        raise ArchiveError(entry, message % {"limit": filesizeformat(total)})
+                    if keep:
+                        chunks.append(chunk)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
+            raise ArchiveError(entry, _("unreadable: %(error)s") % {"error": exc}) from None
+        return b"".join(chunks)
+
+
+@dataclass
+class ArchiveSummary:
+    """What a quick pass over an archive found: it is within every size limit, and this big."""
+
+    inflated_bytes: int
+    files: int
+
+
+def archive_scan(data: bytes) -> ArchiveSummary:
+    """Check an archive's sizes without parsing anything: every entry is inflated (and thrown
+    away) against the per-file and total limits, and each YAML file against its own. Cheap (zlib
+    inflates hundreds of megabytes a second), so a web request can afford it to decide whether
+    the archive is small enough to import at once. Raises ArchiveError naming the entry."""
+    zf = _Zip(data)
+    for entry in sorted(zf.names):
+        before = zf.inflated
+        zf.read(entry, keep=False)
+        if entry.endswith(".yaml") and zf.inflated - before > settings.COURSE_ARCHIVE_MAX_YAML_BYTES:
+            raise ArchiveError(entry, _yaml_too_large())
+    return ArchiveSummary(inflated_bytes=zf.inflated, files=len(zf.names))
+
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
+
+
+def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
+    """Parse and validate a whole archive without touching the database (but to look up the
+    competencies it names), rendering its lessons. `progress` is told after each file."""
+    zf = _Zip(data)
+    read = zf.read
     f = _Fields("course.yaml", _load_yaml("course.yaml", read("course.yaml")))
     if f.get("format", str) != COURSE_FORMAT:
         f.fail("format", _("expected %(format)s") % {"format": COURSE_FORMAT})
     language = f.get("language", str)
-    from django.conf import settings
-
     if language not in dict(settings.LANGUAGES):
         f.fail("language", _("expected one of %(codes)s") % {"codes": ", ".join(dict(settings.LANGUAGES))})
     status = f.get("status", str, required=False, default=PublicationStatus.DRAFT)
@@ -339,7 +428,7 @@ def archive_read(data: bytes) -> dict:
                 "description": c.get("description", str, required=False, default=""),
             }
         )
-    modules = []
+    outline = []
     module_items = f.get("modules", list)
     if not module_items:
         f.fail("modules", _("a course needs at least one module"))
@@ -348,17 +437,33 @@ def archive_read(data: bytes) -> dict:
         lessons = []
         for j, litem in enumerate(m.get("lessons", list, required=False, default=[])):
             lf = _Fields("course.yaml", litem, f"modules[{i}].lessons[{j}].")
-            entry = lf.get("file", str)
+            lessons.append({"title": lf.get("title", str, max_length=200), "file": lf.get("file", str)})
+        outline.append({"title": m.get("title", str, max_length=200), "lessons": lessons})
+    assignment_entries = sorted(n for n in zf.names if n.startswith("assignments/"))
+    # Steps: course.yaml, each lesson, each assignment, and the writing (done by the caller).
+    total = 1 + sum(len(m["lessons"]) for m in outline) + len(assignment_entries) + 1
+    done = 1
+    if progress:
+        progress(done, total)
+
+    modules = []
+    for m in outline:
+        lessons = []
+        for lesson in m["lessons"]:
+            entry = lesson["file"]
             try:
                 body = read(entry).decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ArchiveError(entry, _("not UTF-8 text (byte %(pos)d)") % {"pos": exc.start}) from None
             if "\x00" in body:
                 raise ArchiveError(entry, _("holds a NUL byte (byte %(pos)d)") % {"pos": body.index("\x00")})
-            lessons.append({"title": lf.get("title", str, max_length=200), "body": body})
-        modules.append({"title": m.get("title", str, max_length=200), "lessons": lessons})
+            lessons.append({"title": lesson["title"], "body": body, "html": render_markdown(body)})
+            done += 1
+            if progress:
+                progress(done, total)
+        modules.append({"title": m["title"], "lessons": lessons})
     assignments = []
-    for entry in sorted(n for n in names if n.startswith("assignments/")):
+    for entry in assignment_entries:
         if not entry.endswith(".yaml"):
             raise ArchiveError(entry, _("assignment files end in .yaml"))
         parsed = _parse_assignment(entry, _load_yaml(entry, read(entry)))
@@ -368,6 +473,9 @@ def archive_read(data: bytes) -> dict:
             raise ArchiveError(entry, _("no module at this position in course.yaml"), field="module")
         parsed["entry"] = entry
         assignments.append(parsed)
+        done += 1
+        if progress:
+            progress(done, total)
     known = {c["code"] for c in competencies}
     wanted = {code for a in assignments for code in a["competencies"]} - known
     if wanted:
@@ -387,20 +495,46 @@ def archive_read(data: bytes) -> dict:
         "competencies": competencies,
         "modules": modules,
         "assignments": assignments,
+        "steps": total,
     }
 
 
 # --- Import -------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@dataclass
+class ImportOutcome:
+    """The imported course, and the existing competencies the import referenced as they are
+    instead of renaming them (each: code, the name kept, the name the archive gave, and whether
+    it was kept because other courses use it rather than because the import was no update)."""
+
+    course: Course
+    kept: list[dict] = field(default_factory=list)
+
+
 def course_import(*, data: bytes, user=None, update: bool = False) -> Course:
-    """Create (or with `update`, bring in line) a course from an archive, in one transaction.
-    `user` None is the command line (trusted); a user must be allowed to author, and to edit the
-    course when updating it, and becomes one of its instructors."""
-    parsed = archive_read(data)
+    """Import an archive (see archive_import) and return the course."""
+    return archive_import(data=data, user=user, update=update).course
+
+
+def archive_import(*, data: bytes, user=None, update: bool = False, progress: Progress | None = None) -> ImportOutcome:
+    """Create (or with `update`, bring in line) a course from an archive. The archive is read and
+    checked first (told to `progress`), then written in one transaction: it all lands or nothing
+    does. `user` None is the command line (trusted); a user must be allowed to author, and to edit
+    the course when updating it, and becomes one of its instructors. An import changes only what
+    its course owns: a competency other courses use keeps its name and description unless the
+    user is staff or teaches every course using it (ImportOutcome.kept lists those kept)."""
     if user is not None and not permissions.can_author(user=user):
         raise PermissionDenied(_("Only instructors and staff may import courses."))
+    parsed = archive_read(data, progress=progress)
+    outcome = _archive_apply(parsed=parsed, user=user, update=update)
+    if progress:
+        progress(parsed["steps"], parsed["steps"])
+    return outcome
+
+
+@transaction.atomic
+def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
     course = Course.objects.select_for_update().filter(code=parsed["code"]).first()
     if course is not None and not update:
         message = _("a course with this code already exists (import with update to replace it)")
@@ -416,18 +550,30 @@ def course_import(*, data: bytes, user=None, update: bool = False) -> Course:
         course.save()
     if user is not None:
         course.instructors.add(user)
+    outcome = ImportOutcome(course=course)
 
     competencies = {}
     for c in parsed["competencies"]:
         competency, created = Competency.objects.get_or_create(
             code=c["code"], defaults={"name": c["name"], "description": c["description"]}
         )
-        if not created and update and (competency.name, competency.description) != (c["name"], c["description"]):
-            competency.name, competency.description = c["name"], c["description"]
-            competency.save(update_fields=["name", "description"])
+        if not created and (competency.name, competency.description) != (c["name"], c["description"]):
+            allowed = user is None or permissions.can_change_competency(user=user, competency=competency)
+            if update and allowed:
+                competency.name, competency.description = c["name"], c["description"]
+                competency.save(update_fields=["name", "description"])
+            else:
+                outcome.kept.append(
+                    {"code": competency.code, "name": competency.name, "archive_name": c["name"], "shared": not allowed}
+                )
         competencies[c["code"]] = competency
     wanted = {code for a in parsed["assignments"] for code in a["competencies"]} - set(competencies)
     competencies.update({c.code: c for c in Competency.objects.filter(code__in=wanted)})
+    for a in parsed["assignments"]:
+        for i, code in enumerate(a["competencies"]):
+            if code not in competencies:  # deleted since the archive was read
+                message = _("unknown competency %(code)s") % {"code": code}
+                raise ArchiveError(a["entry"], message, field=f"competencies[{i}]")
 
     # Modules and lessons, matched by position. Constraints on positions are deferred.
     existing_modules = list(course.modules.order_by("position", "pk"))
@@ -446,7 +592,7 @@ def course_import(*, data: bytes, user=None, update: bool = False) -> Course:
             else:
                 lesson = Lesson(module=module)
             lesson.title, lesson.body_markdown, lesson.position = lesson_data["title"], lesson_data["body"], lindex
-            services.lesson_save(lesson=lesson)
+            services.lesson_save(lesson=lesson, body_html=lesson_data["html"])
         Lesson.objects.filter(pk__in=[x.pk for x in existing_lessons[len(m["lessons"]) :]]).delete()
         modules.append(module)
 
@@ -478,7 +624,7 @@ def course_import(*, data: bytes, user=None, update: bool = False) -> Course:
     stale.delete()
     for module in existing_modules[len(parsed["modules"]) :]:
         module.delete()
-    return course
+    return outcome
 
 
 # --- Export -------------------------------------------------------------------------------------

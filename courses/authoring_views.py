@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import ApplicationError
 
-from . import archive, permissions, selectors, services
+from . import archive, imports, permissions, selectors, services
 from .forms import AssignmentForm, CourseForm, ImportForm, LessonForm, ModuleForm, spec_to_text
-from .models import Assignment, Lesson, Module
+from .models import Assignment, CourseImportJob, Lesson, Module
 
 
 def _editable_course(request, code: str):
@@ -120,16 +120,56 @@ def course_import(request):
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            course = archive.course_import(
-                data=form.cleaned_data["archive"], user=request.user, update=form.cleaned_data["update"]
+            result = imports.course_import_start(
+                user=request.user,
+                data=form.cleaned_data["archive"],
+                file_name=form.file_name,
+                update=form.cleaned_data["update"],
             )
         except ApplicationError as exc:
             form.add_error("archive", exc.message)
         else:
-            messages.success(request, _("Imported %(code)s.") % {"code": course.code})
-            return redirect("courses:author-outline", code=course.code)
+            if isinstance(result, CourseImportJob):  # big: a worker imports it
+                return redirect("courses:author-import-job", pk=result.pk)
+            messages.success(request, _("Imported %(code)s.") % {"code": result.course.code})
+            for kept in result.kept:
+                messages.warning(request, kept_message(kept))
+            return redirect("courses:author-outline", code=result.course.code)
     context = {"courses": selectors.authoring_course_list(user=request.user), "import_form": form}
     return render(request, "courses/author/home.html", context, status=400)
+
+
+def kept_message(kept: dict) -> str:
+    """Why an import left an existing competency's name as it was."""
+    if kept.get("shared", True):
+        message = _(
+            "The competency %(code)s is used by other courses: it keeps its name “%(name)s” "
+            "(the archive called it “%(archive_name)s”)."
+        )
+    else:
+        message = _(
+            "The competency %(code)s already exists: it keeps its name “%(name)s” "
+            "(import with update to rename it “%(archive_name)s”)."
+        )
+    return message % kept
+
+
+@login_required
+def course_import_job(request, pk: int):
+    """A background import's progress (the htmx fragment polls itself), then its result. Only
+    its requester sees it, in a session that may author: anyone else gets 404."""
+    if not permissions.can_author(user=request.user):
+        raise Http404
+    job = CourseImportJob.objects.select_related("course").filter(pk=pk, requested_by=request.user).first()
+    if job is None:
+        raise Http404
+    template = (
+        "courses/author/_import_progress.html"
+        if request.headers.get("HX-Request")
+        else "courses/author/import_job.html"
+    )
+    context = {"job": job, "kept": [kept_message(k) for k in job.kept]}
+    return render(request, template, context)
 
 
 @login_required

@@ -8,6 +8,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from config.uploads import UploadValidator
+
 from . import archive
 from .models import MAX_ATTEMPTS_ALLOWED, MAX_LATE_CUTOFF_DAYS, Assignment, Competency
 
@@ -109,10 +111,15 @@ class ImportForm(forms.Form):
     archive = forms.FileField(label=_("Course archive (.zip)"))
     update = forms.BooleanField(label=_("Replace the course if its code exists"), required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A zip by its content, at most COURSE_ARCHIVE_MAX_BYTES (read now: tests may change it).
+        validator = UploadValidator(kinds={"zip"}, max_bytes=settings.COURSE_ARCHIVE_MAX_BYTES)
+        self.fields["archive"].validators = [validator]
+        self.file_name = ""
+
     def clean_archive(self):
         upload = self.cleaned_data["archive"]
-        if upload.size > archive.MAX_ARCHIVE_BYTES:
-            raise forms.ValidationError(
-                _("The archive is larger than %(mb)d MB."), params={"mb": archive.MAX_ARCHIVE_BYTES // 2**20}
-            )
+        self.file_name = upload.name or ""
+        upload.seek(0)
         return upload.read()

@@ -1,7 +1,10 @@
 """Learning paths, courses, modules, lessons, assignments (versioned), enrollments, progress."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -260,3 +263,68 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on lesson {self.lesson_id}"
+
+
+class CourseImportJob(models.Model):
+    """A course archive too big to import during a web request, imported by a worker
+    (courses.course_import). The page polls its progress; the archive is dropped once it ran.
+    A job still waiting or running STALE_AFTER after it was asked for lost its message or its
+    worker (the task's own time limit is shorter): it no longer counts as in progress."""
+
+    STALE_AFTER = timedelta(minutes=30)
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255, blank=True)
+    update = models.BooleanField(default=False)
+    # The uploaded zip (at most COURSE_ARCHIVE_MAX_BYTES), kept in the database so that any
+    # worker host can read it; emptied when the job ends.
+    archive = models.BinaryField(default=b"", blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Files read so far out of the archive's files plus one step for writing the course.
+    steps_total = models.PositiveIntegerField(default=0)
+    steps_done = models.PositiveIntegerField(default=0)
+    # Why the import was refused: messages naming the file inside the zip and the line or field.
+    errors = models.JSONField(default=list, blank=True)
+    # Existing competencies referenced as they are: [{"code", "name", "archive_name", "shared"}].
+    kept = models.JSONField(default=list, blank=True)
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(steps_done__lte=models.F("steps_total")),
+                                   name="courses_importjob_steps_in_range"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} {self.file_name} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING) and not self.is_stalled
+
+    @property
+    def is_stalled(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING) and (
+            self.created_at < timezone.now() - self.STALE_AFTER
+        )
+
+    @property
+    def is_writing(self) -> bool:
+        """Every file is read; the course is being written (one transaction: no finer progress)."""
+        return self.status == self.Status.RUNNING and 0 < self.steps_total <= self.steps_done + 1
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.steps_done / self.steps_total) if self.steps_total else 0

@@ -10,11 +10,22 @@ Roles:
   new courses and import archives, which makes them instructor of the result);
 - staff: edits every course.
 
+Competencies are shared: any course's assignments and any path may use one. Renaming or
+re-describing one changes every page that shows it, so only staff or someone who teaches every
+course using it may (can_change_competency).
+
+A privileged role counts only in a session that passed two-factor (accounts.privilege): before
+that, staff and instructors are learners here.
+
 Views call these functions and nothing else; services call them again for the data-dependent
 checks, so a caller that skips the view still cannot write what it may not.
 """
 
-from .models import Course, PublicationStatus
+from django.db.models import Q
+
+from accounts.privilege import acts_privileged, is_platform_staff
+
+from .models import Competency, Course, PublicationStatus
 
 
 def is_course_editor(*, user, course: Course) -> bool:
@@ -22,9 +33,9 @@ def is_course_editor(*, user, course: Course) -> bool:
     One query at most (none for anonymous users and staff)."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff:
+    if is_platform_staff(user):
         return True
-    return course.instructors.filter(pk=user.pk).exists()
+    return acts_privileged(user) and course.instructors.filter(pk=user.pk).exists()
 
 
 def can_author(*, user) -> bool:
@@ -32,11 +43,24 @@ def can_author(*, user) -> bool:
     `courses.add_course` permission (an "instructors" group), and anyone who already teaches."""
     if not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff or user.has_perm("courses.add_course"):
+    if is_platform_staff(user) or user.has_perm("courses.add_course"):
         return True
-    return user.taught_courses.exists()
+    return acts_privileged(user) and user.taught_courses.exists()
 
 
 def can_view_outline(*, user, course: Course) -> bool:
     """Published and archived outlines are public; drafts only for their editors."""
     return course.status != PublicationStatus.DRAFT or is_course_editor(user=user, course=course)
+
+
+def can_change_competency(*, user, competency: Competency) -> bool:
+    """Staff, or an instructor of every course that uses the competency: through an assignment,
+    or through a path that lists it. One query (none for staff)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_platform_staff(user):
+        return True
+    if not acts_privileged(user):
+        return False
+    users = Course.objects.filter(Q(assignments__competencies=competency) | Q(paths__competencies=competency))
+    return not users.exclude(instructors=user).exists()

@@ -65,9 +65,10 @@ def lesson_mark(*, user, lesson: Lesson, done: bool | None = None) -> LessonProg
 
 
 @transaction.atomic
-def lesson_save(*, lesson: Lesson) -> Lesson:
-    """Save a lesson, rendering its Markdown to sanitized HTML."""
-    lesson.body_html = render_markdown(lesson.body_markdown)
+def lesson_save(*, lesson: Lesson, body_html: str | None = None) -> Lesson:
+    """Save a lesson, rendering its Markdown to sanitized HTML (`body_html`: what
+    render_markdown gave for this Markdown already, so an import renders before its transaction)."""
+    lesson.body_html = render_markdown(lesson.body_markdown) if body_html is None else body_html
     lesson.save()
     return lesson
 

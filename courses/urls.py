@@ -1,5 +1,7 @@
 from django.urls import path
 
+from config import converters  # noqa: F401 - registers <id:...>, the bounded id
+
 from . import authoring_views as author
 from . import views
 
@@ -8,31 +10,32 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("courses/<slug:code>/", views.course_detail, name="detail"),
     path("courses/<slug:code>/enroll/", views.course_enroll, name="enroll"),
-    path("courses/<slug:code>/lessons/<int:pk>/", views.lesson_detail, name="lesson"),
-    path("courses/<slug:code>/assignments/<int:pk>/", views.assignment_detail, name="assignment"),
+    path("courses/<slug:code>/lessons/<id:pk>/", views.lesson_detail, name="lesson"),
+    path("courses/<slug:code>/assignments/<id:pk>/", views.assignment_detail, name="assignment"),
     # Instructor authoring.
     path("author/", author.author_home, name="author-home"),
     path("author/new/", author.course_new, name="author-course-new"),
     path("author/import/", author.course_import, name="author-import"),
+    path("author/import/<id:pk>/", author.course_import_job, name="author-import-job"),
     path("author/<slug:code>/", author.course_outline, name="author-outline"),
     path("author/<slug:code>/edit/", author.course_edit, name="author-course-edit"),
     path("author/<slug:code>/status/", author.course_status, name="author-status"),
     path("author/<slug:code>/export/", author.course_export, name="author-export"),
     path("author/<slug:code>/modules/new/", author.module_new, name="author-module-new"),
-    path("author/<slug:code>/modules/<int:pk>/edit/", author.module_edit, name="author-module-edit"),
-    path("author/<slug:code>/modules/<int:pk>/move/", author.module_move, name="author-module-move"),
-    path("author/<slug:code>/modules/<int:module_pk>/lessons/new/", author.lesson_new, name="author-lesson-new"),
-    path("author/<slug:code>/lessons/<int:pk>/edit/", author.lesson_edit, name="author-lesson-edit"),
-    path("author/<slug:code>/lessons/<int:pk>/move/", author.lesson_move, name="author-lesson-move"),
-    path("author/<slug:code>/lessons/<int:pk>/preview/", author.lesson_preview, name="author-lesson-preview"),
+    path("author/<slug:code>/modules/<id:pk>/edit/", author.module_edit, name="author-module-edit"),
+    path("author/<slug:code>/modules/<id:pk>/move/", author.module_move, name="author-module-move"),
+    path("author/<slug:code>/modules/<id:module_pk>/lessons/new/", author.lesson_new, name="author-lesson-new"),
+    path("author/<slug:code>/lessons/<id:pk>/edit/", author.lesson_edit, name="author-lesson-edit"),
+    path("author/<slug:code>/lessons/<id:pk>/move/", author.lesson_move, name="author-lesson-move"),
+    path("author/<slug:code>/lessons/<id:pk>/preview/", author.lesson_preview, name="author-lesson-preview"),
     path(
-        "author/<slug:code>/modules/<int:module_pk>/assignments/new/",
+        "author/<slug:code>/modules/<id:module_pk>/assignments/new/",
         author.assignment_new,
         name="author-assignment-new",
     ),
-    path("author/<slug:code>/assignments/<int:pk>/edit/", author.assignment_edit, name="author-assignment-edit"),
+    path("author/<slug:code>/assignments/<id:pk>/edit/", author.assignment_edit, name="author-assignment-edit"),
     path(
-        "author/<slug:code>/assignments/<int:pk>/preview/",
+        "author/<slug:code>/assignments/<id:pk>/preview/",
         author.assignment_preview,
         name="author-assignment-preview",
     ),

@@ -50,17 +50,9 @@ def assignment_submit_view(request, *, course, assignment):
 
 @login_required
 def submission_detail(request, pk: int):
-    submission = selectors.submission_get(user=request.user, pk=pk)
+    submission = selectors.submission_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
-    if submission.user_id != request.user.pk and not request.headers.get("HX-Request"):
-        # Staff and instructors reading a learner's work are audited (accounts, issue 6).
-        from accounts.models import AuditEntry
-        from accounts.services import audit_record
-
-        audit_record(
-            actor=request.user, action=AuditEntry.Action.SUBMISSION_VIEW, subject_user=submission.user, obj=submission
-        )
     is_staff = course_selectors.is_course_staff(user=request.user, course=submission.assignment.course)
     template = (
         "grading/_submission_status.html" if request.headers.get("HX-Request") else "grading/submission_detail.html"
@@ -70,7 +62,7 @@ def submission_detail(request, pk: int):
 
 @login_required
 def submission_status_fragment(request, pk: int):
-    submission = selectors.submission_get(user=request.user, pk=pk)
+    submission = selectors.submission_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
     return render(request, "grading/_submission_status.html", {"submission": submission})
@@ -134,12 +126,14 @@ def regrade_detail(request, pk: int):
 
 @login_required
 def review_queue(request):
-    return render(request, "grading/review_queue.html", {"submissions": selectors.review_queue(user=request.user)})
+    return render(
+        request, "grading/review_queue.html", {"submissions": selectors.review_queue_for_reader(user=request.user)}
+    )
 
 
 @login_required
 def review_detail(request, pk: int):
-    submission = selectors.review_get(user=request.user, pk=pk)
+    submission = selectors.review_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
     form = ReviewForm(request.POST or None, spec=submission.version.spec)

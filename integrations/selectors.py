@@ -172,6 +172,7 @@ def grade_page(*, client: ApiClient, updated_since=None, cursor=None, limit=DEFA
             "updated_at",
             "user__external_id",
             "user__email",
+            "user__roster_email",
             "assignment__id",
             "assignment__title",
             "assignment__course__code",

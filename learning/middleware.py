@@ -29,14 +29,12 @@ class UserLanguageMiddleware:
             translation.activate(preferred)
             request.LANGUAGE_CODE = preferred
         response = self.get_response(request)
-        if (
-            self.set_language_path
-            and request.path == self.set_language_path
-            and request.method == "POST"
-            and user
-            and user.is_authenticated
-        ):
-            services.user_language_remember(user=user, language=request.POST.get("language", ""))
+        if self.set_language_path and request.path == self.set_language_path:
+            # Remember only a switch Django's view accepted: it sets the cookie then. A refused one
+            # (a missing CSRF token, an unknown language) changes neither the cookie nor the account.
+            accepted = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+            if request.method == "POST" and accepted is not None and user is not None and user.is_authenticated:
+                services.user_language_remember(user=user, language=accepted.value)
         elif use_preferred:
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME, preferred, max_age=settings.LANGUAGE_COOKIE_AGE,

@@ -7,6 +7,9 @@ input, so whatever it prints, raises or returns can be shown to the learner; of 
 the learner only learns pass or fail per test. Spec: see shared SPECS.md ("code")."""
 
 import keyword
+import math
+
+from django.utils.translation import gettext as _
 
 from .. import sandbox
 from ..sandbox import checker
@@ -50,11 +53,30 @@ def validate_spec(spec: dict) -> None:
     if len(seen) > MAX_TESTS:
         raise SpecError("hidden_tests", f"at most {MAX_TESTS} tests")
     tol = spec.get("tolerance", DEFAULT_TOLERANCE)
-    if not isinstance(tol, dict) or not all(
-        isinstance(tol.get(k, 0), int | float) and not isinstance(tol.get(k, 0), bool) and tol.get(k, 0) >= 0
-        for k in ("rel", "abs")
-    ):
+    if not isinstance(tol, dict) or not all(_tolerance_ok(tol.get(k, 0)) for k in ("rel", "abs")):
         raise SpecError("tolerance", "tolerance is {rel: number, abs: number}, both 0 or more")
+
+
+def _tolerance_ok(value) -> bool:
+    """A finite number, 0 or more (the grader turns it into a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:  # an int beyond the float range
+        return False
+
+
+def _storable(value) -> bool:
+    """Whether every text in a JSON value can be stored (PostgreSQL jsonb: no NUL, no lone
+    surrogate): the expected outputs are stored with the assignment's version."""
+    if type(value) is str:
+        return checker.storable(value) == value
+    if type(value) is list:
+        return all(_storable(v) for v in value)
+    if type(value) is dict:
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    return True
 
 
 def prepare_spec(spec: dict) -> dict:
@@ -77,6 +99,15 @@ def prepare_spec(spec: dict) -> dict:
             raise SpecError("reference_solution", f"the reference solution gave no result for test {t['id']}: {why}")
         if not result["ok"]:
             raise SpecError("reference_solution", f"the reference solution fails test {t['id']}: {result['error']}")
+        if not _storable(result["value"]):
+            raise SpecError(
+                "reference_solution",
+                _(
+                    "the reference solution returns text that cannot be stored for test %(test)s"
+                    " (a NUL character or a lone surrogate)"
+                )
+                % {"test": t["id"]},
+            )
         expected[t["id"]] = result["value"]
     spec["expected"] = expected
     return spec

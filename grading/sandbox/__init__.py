@@ -2,6 +2,7 @@
 values it produced, parsed by the checker; `self_test` says whether the sandbox works here."""
 
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +32,18 @@ class TestRun:
 
 
 def run_tests(*, code: str, entrypoint: str, tests: list[dict]) -> TestRun:
-    """Run `code` on each test's inputs (never its expected output) in the sandbox."""
-    inputs = {"entrypoint": entrypoint, "tests": [{k: t[k] for k in ("id", "args", "kwargs") if k in t} for t in tests]}
+    """Run `code` on each test's inputs (never its expected output) in the sandbox. Raises
+    SandboxUnavailable when the sandbox failed before the harness could load `code`."""
+    started = secrets.token_hex(16)
+    inputs = {
+        "entrypoint": entrypoint,
+        "started": started,
+        "tests": [{k: t[k] for k in ("id", "args", "kwargs") if k in t} for t in tests],
+    }
     run = run_python(
-        {"submission.py": code, "harness.py": HARNESS, "inputs.json": json.dumps(inputs)}, script="harness.py"
+        {"submission.py": code, "harness.py": HARNESS, "inputs.json": json.dumps(inputs)},
+        script="harness.py",
+        started=started,
     )
     results, load_error = checker.parse_results(run.stdout, {t["id"] for t in tests})
     return TestRun(results=results, load_error=load_error, run=run)

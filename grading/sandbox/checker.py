@@ -1,8 +1,17 @@
 """The checker: runs in the worker, never imports learner code. It parses what the harness wrote
-(strictly: size, depth, no NaN, exact JSON types) and compares it with the expected outputs."""
+(strictly: size, depth, no NaN or infinity, exact JSON types) and compares it with the expected
+outputs.
+
+Everything on that output is data the learner controls (learner code can write lines to it
+itself), so nothing here raises on any of it: a line that does not parse (an integer too long to
+convert, a nesting deeper than the parser goes, a float beyond the float range) is ignored, and a
+value of the wrong shape (a DataFrame marker around a number, an integer beyond the float range
+where a float is expected) is simply not equal: that test is wrong. Text that reaches the
+learner's feedback or the staff log is made storable (`storable`)."""
 
 import json
 import math
+from fractions import Fraction
 
 MAX_LINE = 256 * 1024
 MAX_DEPTH = 24
@@ -12,8 +21,20 @@ class Malformed(ValueError):
     pass
 
 
+def storable(text: str) -> str:
+    """`text` as PostgreSQL text and jsonb accept it: lone surrogates escaped, NUL replaced."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\ufffd")
+
+
 def _reject_constant(name):
     raise Malformed(f"non-JSON number {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as infinity
+        raise Malformed("number out of range")
+    return value
 
 
 def _depth_ok(value, depth=0) -> bool:
@@ -30,9 +51,9 @@ def parse_line(line: str):
     if len(line) > MAX_LINE:
         raise Malformed("result too large")
     try:
-        value = json.loads(line, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise Malformed(f"not JSON: {exc}") from None
+        value = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:  # ValueError: JSON syntax, int digits limit, range
+        raise Malformed(f"not JSON: {str(exc)[:200]}") from None
     if not _depth_ok(value):
         raise Malformed("result nested too deeply")
     return value
@@ -55,7 +76,7 @@ def parse_results(stdout: str, test_ids: set[str]) -> tuple[dict[str, dict], str
         if type(record) is not dict:
             continue
         if "load_error" in record and type(record["load_error"]) is str and load_error is None:
-            load_error = record["load_error"][:500]
+            load_error = storable(record["load_error"][:500])
             continue
         tid = record.get("id")
         if type(tid) is not str or tid not in test_ids or tid in results or type(record.get("ok")) is not bool:
@@ -63,7 +84,7 @@ def parse_results(stdout: str, test_ids: set[str]) -> tuple[dict[str, dict], str
         if record["ok"] and "value" in record:
             results[tid] = {"ok": True, "value": record["value"]}
         elif not record["ok"] and type(record.get("error")) is str:
-            results[tid] = {"ok": False, "error": record["error"][:500]}
+            results[tid] = {"ok": False, "error": storable(record["error"][:500])}
     return results, load_error
 
 
@@ -74,7 +95,17 @@ def _num(x) -> bool:
 def _close(a, b, rel: float, abs_: float) -> bool:
     if type(a) is int and type(b) is int:
         return a == b
-    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+    try:
+        return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+    except OverflowError:
+        pass  # an int beyond the float range: compare exactly, as fractions
+    except ValueError:  # a negative tolerance
+        return False
+    try:
+        x, y = Fraction(a), Fraction(b)
+        return abs(x - y) <= max(Fraction(rel) * max(abs(x), abs(y)), Fraction(abs_))
+    except (OverflowError, ValueError):  # infinity or NaN on either side
+        return False
 
 
 def _special_float(x):
@@ -85,7 +116,14 @@ def _special_float(x):
 
 def equal(expected, got, *, rel: float = 1e-6, abs_: float = 1e-9) -> bool:
     """Compare two JSON values: exact types (bool is not a number), floats within tolerance,
-    DataFrames column names first, then cell by cell."""
+    DataFrames (`{"__dataframe__": {"columns": [...], "data": [[...]]}}`) column names first,
+    then cell by cell. Never raises; a value deeper than any parsed result is not equal."""
+    return _equal(expected, got, rel, abs_, 0)
+
+
+def _equal(expected, got, rel: float, abs_: float, depth: int) -> bool:
+    if depth > MAX_DEPTH + 1:
+        return False
     if expected is None or type(expected) in (bool, str):
         return type(got) is type(expected) and got == expected
     if _num(expected):
@@ -94,7 +132,7 @@ def equal(expected, got, *, rel: float = 1e-6, abs_: float = 1e-9) -> bool:
         return (
             type(got) is list
             and len(got) == len(expected)
-            and all(equal(e, g, rel=rel, abs_=abs_) for e, g in zip(expected, got, strict=True))
+            and all(_equal(e, g, rel, abs_, depth + 1) for e, g in zip(expected, got, strict=True))
         )
     if type(expected) is dict:
         special = _special_float(expected)
@@ -102,16 +140,17 @@ def equal(expected, got, *, rel: float = 1e-6, abs_: float = 1e-9) -> bool:
             return _special_float(got) == special
         if type(got) is not dict or set(got) != set(expected):
             return False
-        if set(expected) == {"__dataframe__"}:
-            e, g = expected["__dataframe__"], got["__dataframe__"]
-            if type(g) is not dict or set(g) != {"columns", "data"}:
-                return False
-            return equal(e["columns"], g["columns"]) and equal(e["data"], g["data"], rel=rel, abs_=abs_)
-        return all(equal(expected[k], got[k], rel=rel, abs_=abs_) for k in expected)
+        # A DataFrame is a dict like any other: the same keys ("columns" first, then "data"),
+        # each compared by its type, so a payload of any other shape is simply not equal.
+        return all(_equal(expected[k], got[k], rel, abs_, depth + 1) for k in expected)
     return False
 
 
 def preview(value, limit: int = 300) -> str:
-    """A short text of a value for a public test's feedback."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A short, storable text of a value for a public test's feedback."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):  # not a JSON value: never one the harness wrote
+        text = "…"
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return storable(text)

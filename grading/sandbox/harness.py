@@ -3,7 +3,10 @@ each input of /task/inputs.json, and writes one JSON line per test to the stdout
 
 Nothing here is trusted by the worker: the checker re-parses these lines strictly and compares
 them with expected outputs that never enter the sandbox. The learner's own prints go to stderr
-(staff only), so they cannot shape what the checker reads by accident."""
+(staff only), so they cannot shape what the checker reads by accident.
+
+The first line is the run's `started` token (inputs.json), written once the harness runs and
+before the submission is loaded: without it the worker knows the sandbox failed, not the learner."""
 
 import importlib.util
 import json
@@ -60,6 +63,15 @@ def from_plain(x):
     return x
 
 
+def describe(exc: BaseException) -> str:
+    """The error's type and text; an exception whose str() raises cannot stop the other tests."""
+    try:
+        text = str(exc)[:500]
+    except BaseException:  # noqa: BLE001 - the learner's __str__ may raise anything
+        text = "(the error could not be shown)"
+    return f"{type(exc).__name__}: {text}"
+
+
 def main():
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # the learner's print() goes to stderr from here on
@@ -71,20 +83,22 @@ def main():
         out.write(json.dumps(record, allow_nan=False) + "\n")
         out.flush()
 
+    out.write(task["started"] + "\n")  # the sandbox works: what follows is the learner's doing
+    out.flush()
     try:
         spec = importlib.util.spec_from_file_location("submission", "/task/submission.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         fn = getattr(module, task["entrypoint"])
     except BaseException as exc:  # noqa: BLE001 - any failure to load is reported, not raised
-        emit({"load_error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+        emit({"load_error": describe(exc)})
         return
     for test in task["tests"]:
         try:
             value = fn(*from_plain(test.get("args", [])), **from_plain(test.get("kwargs", {})))
             emit({"id": test["id"], "ok": True, "value": to_plain(value)})
         except BaseException as exc:  # noqa: BLE001 - SystemExit included: one test fails, not all
-            emit({"id": test["id"], "ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}"})
+            emit({"id": test["id"], "ok": False, "error": describe(exc)})
 
 
 main()

@@ -1,8 +1,9 @@
 """Run untrusted Python in the bubblewrap sandbox, as shaped in shared/SANDBOX.md.
 
 Layers, outermost first:
-- a worker *slot*: an flock on /tmp/kafaat-sandbox/slot-K.lock gives this run its own unprivileged
-  uid (64000 + K), so RLIMIT_NPROC and the final `kill -1` touch only this run;
+- a worker *slot*: an flock on /tmp/kafaat-sandbox/slot-<uid>.lock gives this run its own
+  unprivileged uid (KAFAAT_SANDBOX_UID_BASE + K), so RLIMIT_NPROC and the final `kill -1` touch
+  only this run;
 - `/bin/sh` puts the process in the slot's cgroup v1 (memory + pids) when the host has them;
 - `prlimit` sets CPU, address space, nproc, fsize, nofile and core rlimits;
 - `setpriv` drops to the slot uid with no groups and no_new_privs;
@@ -11,6 +12,32 @@ Layers, outermost first:
 - the whole thing is exec'd with env={} (bwrap's --clearenv alone leaves ours in /proc/1/environ).
 The runner kills the process group at the wall clock, caps what it reads from stdout and stderr,
 kills whatever the slot uid still runs, and reaps the zombies it adopted as a child subreaper.
+
+**Infrastructure or learner?** A caller that runs untrusted code passes `started`, a random token
+its script writes as the first line of stdout once it runs inside the sandbox, before it loads
+the untrusted code (the harness does). No token first on stdout means the sandbox never reached
+that code (bwrap, setpriv or prlimit failed, the slot uid could not fork, the interpreter did not
+start in time): SandboxUnavailable, whatever the exit status, so the run is retried, never
+scored. Learner code cannot hide the token (it is in the pipe before that code runs) nor fake
+a failure before it. Anything after the token (an exit, a kill, a flood, a fork bomb) is the
+learner's outcome.
+
+**Zombies.** Every normal run orphans a process: bwrap's outer process exits before it reaps one
+of its own bwrap children, which the kernel then hands to the nearest *subreaper* ancestor, or to
+init. A zombie whose parent never reaps it still counts against the slot uid's RLIMIT_NPROC (32),
+so about 30 of them make every later run fail with `bwrap: Can't fork for pid 1`. Hence:
+- the process that runs the sandbox is a subreaper for the duration of its runs, checked and set
+  with PR_GET/PR_SET_CHILD_SUBREAPER per process at each run (`_Subreaper`). The state is not
+  inherited across fork, so a cache would be wrong: a pool child that billiard forks to replace
+  a killed one (after a SIGKILL, an OOM kill, a hard time limit) becomes a subreaper at its own
+  first run, like any other process, and reaps its own orphans;
+- each run ends by killing the slot uid's processes and reaping, before it returns, every process
+  of the run it adopted, until none is left (`_reap_run`). Nothing waits for the next run;
+- when the last run in a process ends, the process is put back as it was: the worker's main
+  process, which runs the start-up self-test, is not left a subreaper that never reaps, so the
+  orphans of a pool child killed mid-run go to init, which reaps them;
+- a slot whose holder died mid-run (its lock file does not say `clean`) is cleaned up by the next
+  holder before it runs anything.
 
 Environment: KAFAAT_SANDBOX_BWRAP (default `bwrap`), KAFAAT_SANDBOX_VENV (default: this venv),
 KAFAAT_SANDBOX_SLOTS (default 8), KAFAAT_SANDBOX_UID_BASE (default 64000)."""
@@ -26,6 +53,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,11 +72,14 @@ TMP_SIZE = 64 << 20
 CGROUP_MEMORY = 1536 << 20
 CGROUP_PIDS = 64
 PR_SET_CHILD_SUBREAPER = 36
+PR_GET_CHILD_SUBREAPER = 37
+REAP_SECONDS = 5.0
 SANDBOX_TMP = "/tmp"  # noqa: S108 - inside the sandbox: its own private tmpfs
 
 
 class SandboxUnavailable(Exception):
-    """The sandbox cannot run here (no bwrap, no seccomp, broken venv): fail closed."""
+    """The sandbox itself failed (no bwrap, no seccomp, broken venv, no free slot, the slot uid
+    cannot fork, the code was never started): an infrastructure error, never the learner's."""
 
 
 @dataclass
@@ -90,37 +121,145 @@ def seccomp_program() -> bytes:
     return proc.stdout
 
 
-@functools.cache
-def _become_subreaper() -> None:
+def _prctl(option: int, arg) -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, arg, 0, 0, 0) != 0:
+        raise SandboxUnavailable(f"prctl({option}) failed: {os.strerror(ctypes.get_errno())}")
+    return 0
+
+
+class _Subreaper:
+    """Makes this process a child subreaper while any thread of it runs the sandbox, then puts it
+    back as it was. Asked of the kernel per process (PR_GET_CHILD_SUBREAPER), never cached: the
+    state is not inherited across fork, and the count is reset in a forked child."""
+
+    def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.restore = False
+
+    def __enter__(self):
+        with self.lock:
+            if self.users == 0:
+                state = ctypes.c_int(0)
+                _prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(state))
+                if not state.value:
+                    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+                self.restore = not state.value
+            self.users += 1
+        return self
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.users -= 1
+            if self.users == 0 and self.restore:
+                self.restore = False
+                _prctl(PR_SET_CHILD_SUBREAPER, 0)
+
+
+_SUBREAPER = _Subreaper()
+
+
+def _processes_of(uid: int) -> list[tuple[int, int, str]]:
+    """(pid, ppid, state) of every process whose real uid is `uid`: a scan of /proc."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (status := _status(int(name))) is not None and status[0] == uid:
+            found.append((int(name), status[1], status[2]))
+    return found
+
+
+def _status(pid: int) -> tuple[int, int, str] | None:
+    """(real uid, ppid, state) of a process, or None when it is gone."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+        with open(f"/proc/{pid}/status", "rb") as f:
+            status = f.read()
+        fields = dict(line.split(b":", 1) for line in status.splitlines() if b":" in line)
+        return int(fields[b"Uid"].split()[0]), int(fields[b"PPid"]), fields[b"State"].split()[0].decode()
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
 
 
-def _reap_adopted(uids: set[int]) -> None:
-    """Reap zombies we adopted (a sandbox's inner processes whose parent died first)."""
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() != me or not fields.get("State", "").strip().startswith("Z"):
-            continue
-        uid = int(fields.get("Uid", "0").split()[0])
-        if uid in uids or fields.get("Name", "").strip() in {"bwrap", "setpriv", "prlimit", "sh"}:
+def _own_children() -> set[int] | None:
+    """This process's children, whichever of its threads is their parent (an orphan is adopted by
+    any live thread of its subreaper); None when the kernel does not list children."""
+    pids = set()
+    try:
+        for tid in os.listdir("/proc/self/task"):
             try:
-                os.waitpid(int(entry.name), os.WNOHANG)
-            except ChildProcessError:
-                pass
+                with open(f"/proc/self/task/{tid}/children") as f:
+                    pids.update(int(p) for p in f.read().split())
+            except ProcessLookupError:  # a thread that just ended
+                continue
+    except FileNotFoundError:  # no CONFIG_PROC_CHILDREN
+        return None
+    return pids
+
+
+def _reap_run(uid: int, deadline: float) -> bool:
+    """After a run's process was reaped and the slot uid killed: reap the run's processes this
+    process adopted as a subreaper. Every process of the run descends from the one we started,
+    so once that one is gone the rest are our children, or their descendants (a pid namespace's
+    processes die with its pid 1): when no child of ours has the slot uid, the run is gone.
+    Costs a few small reads, not a scan of /proc. True when nothing of the run is alive."""
+    while True:
+        children = _own_children()
+        if children is None:
+            return _reap_slot(uid, deadline)
+        alive = reaped = False
+        for pid in children:
+            status = _status(pid)
+            if status is None or status[0] != uid:
+                continue  # gone, or another thread's run (another slot uid), or not a sandbox's
+            if status[2] == "Z":
+                try:
+                    reaped |= os.waitpid(pid, os.WNOHANG)[0] == pid
+                except ChildProcessError:
+                    pass
+            else:
+                alive = True
+        if not alive and not reaped:
+            return True
+        if time.monotonic() > deadline:
+            return not alive
+        if alive:
+            time.sleep(0.002)
+
+
+def _reap_slot(uid: int, deadline: float) -> bool:
+    """After the slot uid was killed, whoever started its processes (a holder that died mid-run):
+    reap its zombies that are our children, until a scan of /proc finds nothing of that uid alive
+    and nothing left to reap. Zombies of other parents are not ours to reap. True when the uid
+    has nothing alive any more."""
+    me = os.getpid()
+    while True:
+        alive = reaped = False
+        for pid, ppid, state in _processes_of(uid):
+            if state == "Z" and ppid == me:
+                try:
+                    reaped |= os.waitpid(pid, os.WNOHANG)[0] == pid
+                except ChildProcessError:
+                    pass
+            elif state != "Z":
+                alive = True
+        if not alive and not reaped:
+            return True
+        if time.monotonic() > deadline:
+            return not alive
+        if alive:
+            time.sleep(0.002)
 
 
 class _Slot:
-    """An exclusive uid for one run, held through an flock (works across processes)."""
+    """An exclusive uid for one run, held through an flock (works across processes). The lock file
+    says `clean` once a run's processes are all gone; any other content means its holder died
+    mid-run (a SIGKILLed or replaced worker child), so the next holder cleans up first."""
+
+    CLEAN = b"clean"
 
     def __init__(self):
         self.fd = None
@@ -128,21 +267,38 @@ class _Slot:
 
     def __enter__(self):
         slots = int(_env("KAFAAT_SANDBOX_SLOTS", "8"))
+        base = int(_env("KAFAAT_SANDBOX_UID_BASE", "64000"))
         ROOT_DIR.mkdir(mode=0o755, exist_ok=True)
         deadline = time.monotonic() + 60
         while True:
             for i in range(slots):
-                fd = os.open(ROOT_DIR / f"slot-{i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+                # Named after the uid: what the lock guards is the uid, whatever the uid base.
+                fd = os.open(ROOT_DIR / f"slot-{base + i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     os.close(fd)
                     continue
                 self.fd, self.index = fd, i
+                try:
+                    if os.pread(fd, 16, 0) != self.CLEAN:
+                        self.kill_leftovers()
+                        _reap_slot(self.uid, time.monotonic() + REAP_SECONDS)
+                    self._mark(b"busy")
+                except BaseException:
+                    self.__exit__()
+                    raise
                 return self
             if time.monotonic() > deadline:
                 raise SandboxUnavailable("no free sandbox slot after 60 s")
             time.sleep(0.05)
+
+    def _mark(self, state: bytes) -> None:
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, state, 0)
+
+    def mark_clean(self) -> None:
+        self._mark(self.CLEAN)
 
     @property
     def uid(self) -> int:
@@ -150,12 +306,15 @@ class _Slot:
 
     def kill_leftovers(self) -> None:
         # kill(-1) as the slot uid: every process that uid still has, nothing else.
-        subprocess.run(
-            ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "/bin/kill", "-KILL", "-1"],
-            env={},
-            capture_output=True,
-            timeout=10,
-        )
+        try:
+            subprocess.run(
+                ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "/bin/kill", "-KILL", "-1"],
+                env={},
+                capture_output=True,
+                timeout=10,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxUnavailable(f"could not kill what the slot uid {self.uid} runs: {exc}") from exc
 
     def __exit__(self, *exc):
         fcntl.flock(self.fd, fcntl.LOCK_UN)
@@ -284,17 +443,39 @@ def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
             continue
 
 
-def run_python(files: dict[str, str], *, script: str, wall_seconds: float = WALL_SECONDS) -> RunResult:
+def run_python(
+    files: dict[str, str], *, script: str, wall_seconds: float = WALL_SECONDS, started: str | None = None
+) -> RunResult:
     """Write `files` into a fresh read-only run directory (/task inside) and run
     `/opt/venv/bin/python -I -B /task/<script>` in the sandbox. Raises SandboxUnavailable when the
-    sandbox itself cannot start; anything the code inside does is only reflected in the result."""
+    sandbox itself fails; anything the code inside does is only reflected in the result.
+
+    `started`: a token the script writes as its first stdout line before it runs untrusted code
+    (see the module docstring). When given, a run whose stdout does not begin with it raises
+    SandboxUnavailable, and the token is not part of the result's stdout."""
     if shutil.which(bwrap_path()) is None:
         raise SandboxUnavailable(f"bubblewrap not found ({bwrap_path()!r}): install the Debian package bubblewrap")
     venv = venv_path()
     if not (venv / "bin" / "python").exists():
         raise SandboxUnavailable(f"grader venv not found at {venv}")
     program = seccomp_program()
-    _become_subreaper()
+    try:
+        with _SUBREAPER:
+            result = _run(files, script=script, wall_seconds=wall_seconds, venv=venv, program=program)
+    except OSError as exc:  # the worker's own side: cannot fork, write the run directory, lock a slot
+        raise SandboxUnavailable(f"the sandbox could not run: {exc}") from exc
+    if started is not None:
+        line = f"{started}\n"
+        if not result.stdout.startswith(line):
+            status = "time limit" if result.timed_out else f"exit status {result.returncode}"
+            raise SandboxUnavailable(
+                f"the sandbox did not reach the code ({status}): {result.stderr[-1000:].strip() or 'no output'}"
+            )
+        result.stdout = result.stdout[len(line) :]
+    return result
+
+
+def _run(files: dict[str, str], *, script: str, wall_seconds: float, venv: Path, program: bytes) -> RunResult:
     ROOT_DIR.mkdir(mode=0o755, exist_ok=True)
     _remove_abandoned_run_dirs()
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=ROOT_DIR))
@@ -347,7 +528,10 @@ def run_python(files: dict[str, str], *, script: str, wall_seconds: float = WALL
                     returncode = None
                 proc.stdout.close()
                 proc.stderr.close()
-                _reap_adopted({slot.uid})
+                # Reap what this run orphaned now, not at the next run; a slot left with live
+                # processes stays marked busy, so its next holder kills them first.
+                if _reap_run(slot.uid, time.monotonic() + REAP_SECONDS) and returncode is not None:
+                    slot.mark_clean()
             if (
                 not timed_out
                 and returncode is not None
@@ -357,7 +541,8 @@ def run_python(files: dict[str, str], *, script: str, wall_seconds: float = WALL
                 timed_out = True
             return RunResult(
                 stdout=out.decode("utf-8", errors="replace"),
-                stderr=err.decode("utf-8", errors="replace"),
+                # Staff read it from the database: PostgreSQL text cannot hold NUL.
+                stderr=err.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
                 returncode=returncode,
                 timed_out=timed_out,
                 stdout_truncated=truncated,

@@ -5,7 +5,8 @@
 
 `code` is machine-readable and stable; `message` is for humans (translated). Each detail names
 the field (a dotted path into the request), and for batch rows also `row` (0-based index), or for
-OneRoster files `file`, `line` and `column`."""
+OneRoster files `file`, `line` and `column`. A batch or package refused for its rows also says
+`errors_total`: how many errors there are in all, of which `details` lists the first ones."""
 
 import re
 
@@ -56,8 +57,13 @@ def flatten_detail(detail, prefix: str = "") -> list[dict]:
     return out
 
 
-def error_body(*, status: int, code: str, message: str, details: list[dict] | None = None) -> dict:
-    return {"error": {"status": status, "code": code, "message": message, "details": details or []}}
+def error_body(
+    *, status: int, code: str, message: str, details: list[dict] | None = None, errors_total: int | None = None
+) -> dict:
+    body = {"status": status, "code": code, "message": message, "details": details or []}
+    if errors_total is not None:  # the details are the first errors of a longer list
+        body["errors_total"] = errors_total
+    return {"error": body}
 
 
 def exception_handler(exc, context):
@@ -73,7 +79,13 @@ def exception_handler(exc, context):
         code = exc.extra.get("code") or _snake(type(exc).__name__).removesuffix("_error") or "invalid"
         set_rollback()
         return Response(
-            error_body(status=exc.status_code, code=code, message=exc.message, details=details),
+            error_body(
+                status=exc.status_code,
+                code=code,
+                message=exc.message,
+                details=details,
+                errors_total=exc.extra.get("errors_total"),
+            ),
             status=exc.status_code,
         )
 

@@ -1,9 +1,6 @@
 """Input and output shapes of API v1. Outputs are plain serializers (or dicts) for speed; the
 sync's rows are described here for the schema, but validated by the service in bulk."""
 
-import ipaddress
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -11,22 +8,9 @@ from rest_framework import serializers
 from courses.models import Enrollment
 
 from ..models import WebhookSubscription
+from ..services.targets import TargetRefused, target_resolve
 
 STATUS_CHOICES = Enrollment.Status.values
-
-
-def _is_private_host(host: str) -> bool:
-    """Loopback, private, link-local or reserved literal addresses, and localhost names: our
-    server must not be made to POST into its own network (a first line against SSRF; names are
-    not resolved here)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -44,6 +28,9 @@ class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     details = ErrorDetailSerializer(many=True)
+    errors_total = serializers.IntegerField(
+        required=False, help_text=_("How many errors there are in all; details lists the first ones")
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -213,10 +200,18 @@ class WebhookInSerializer(serializers.Serializer):
     def validate_url(self, url):
         if not url.lower().startswith(("https://", "http://")):
             raise serializers.ValidationError(_("Use an http or https URL."), code="invalid")
-        if not settings.WEBHOOK_ALLOW_PRIVATE_HOSTS and _is_private_host(urlsplit(url).hostname or ""):
-            raise serializers.ValidationError(
-                _("This address is on a private network; use your public receiver's address."), code="private_host"
-            )
+        if settings.WEBHOOK_ALLOW_PRIVATE_HOSTS:
+            return url
+        # Resolved now for a clear 400; resolved and checked again at every delivery round.
+        try:
+            target_resolve(url)
+        except TargetRefused as exc:
+            code = exc.extra["code"]
+            messages = {
+                "private_host": _("This address is on a private network; use your public receiver's address."),
+                "unresolvable_host": _("This host name does not resolve; check it or use your receiver's address."),
+            }
+            raise serializers.ValidationError(messages.get(code, _("Use an http or https URL.")), code=code) from exc
         return url
 
 

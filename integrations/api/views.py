@@ -163,7 +163,8 @@ class EnrollmentSyncView(ApiView):
 
 
 def _learner(user) -> dict:
-    return {"external_id": user.external_id, "email": user.email}
+    # A pending link's stand-in shows the address the university gave, like any invitee.
+    return {"external_id": user.external_id, "email": user.display_email}
 
 
 def _iso(value):
@@ -218,7 +219,7 @@ class LearnerDetailView(ApiView):
         return Response(
             {
                 "external_id": learner.external_id,
-                "email": learner.email,
+                "email": learner.display_email,
                 "full_name": learner.full_name,
                 "is_active": learner.is_active,
                 "enrollments": [

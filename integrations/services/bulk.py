@@ -9,6 +9,7 @@ Call them inside the caller's transaction."""
 from django.conf import settings
 from django.db import connection
 from django.db.models import Field, ForeignKey, Lookup
+from django.db.models.expressions import RawSQL
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
@@ -158,3 +159,14 @@ def in_filter(name: str, values) -> dict:
     """Keyword arguments for filter(): one array parameter on PostgreSQL, IN elsewhere."""
     values = list(values)
     return {f"{name}__in_array" if connection.vendor == "postgresql" else f"{name}__in": values}
+
+
+def in_unnested(name: str, values) -> dict:
+    """Like `in_filter`, for text matched through an expression index (`Lower("email")`): on
+    PostgreSQL `IN (SELECT unnest(array))` lets the planner probe the index once per value, where
+    `= ANY(array)` of 10,000 values made it scan the whole table (380 ms against 40 ms on 600,000
+    users)."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return {f"{name}__in": RawSQL("SELECT unnest(%s::text[])", [values])}
+    return {f"{name}__in": values}

@@ -1,9 +1,11 @@
 """OneRoster CSV import (1.2, and 1.1 tolerated), mapped onto the enrollment sync.
 
-The zip is read in memory, entry by entry: only files at its root with the expected names are
-read, never extracted, so an entry's path is never followed. Sizes are capped (the upload, each
-entry once inflated, each field). Every bad row is named by file, line and column, and nothing is
-written unless the whole package is valid.
+The zip is streamed, entry by entry: only files at its root with the expected names are read,
+never extracted, so an entry's path is never followed. Each entry is inflated, decoded and parsed
+a chunk at a time, so memory does not grow with its size. Sizes are capped (the upload, each entry
+as it inflates, each line, each field). Bad rows are named by file, line and column: the first
+ONEROSTER_MAX_ERRORS are kept and the rest counted. Nothing is written unless the whole package is
+valid. Records keep only the columns the mapping reads, users only when an enrollment names them.
 
 Mapping: users.sourcedId is the learner's external id; a class maps to our course whose code is
 its classCode, else its course's courseCode; enrollments with role=student become sync rows
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization
 from config.errors import ApplicationError
@@ -76,7 +79,25 @@ class PackageTooLarge(ApplicationError):
     status_code = 413
 
 
-@dataclass
+# The columns each file's records keep once checked: what the mapping reads, nothing more, so a
+# large valid package costs a few short strings per row.
+KEEP = {
+    "orgs": ("type",),
+    "academicSessions": (),
+    "courses": ("courseCode",),
+    "classes": ("classCode", "courseSourcedId", "schoolSourcedId"),
+    "users": ("email", "givenName", "familyName", "enabledUser", "status"),
+    "roles": (),
+    "enrollments": ("classSourcedId", "schoolSourcedId", "userSourcedId", "role", "status"),
+}
+# Read in this order: enrollments before users, so only the users enrollments name are kept.
+READ_ORDER = ["orgs", "academicSessions", "courses", "classes", "enrollments", "users", "roles"]
+# A CSV line (a record) longer than this is refused without being held whole in memory.
+MAX_LINE_CHARS = 64 * 1024
+_READ_CHUNK = 64 * 1024
+
+
+@dataclass(slots=True)
 class Record:
     line: int
     values: dict
@@ -84,46 +105,132 @@ class Record:
 
 @dataclass
 class Package:
+    """What read_package found. `errors` holds the first ONEROSTER_MAX_ERRORS errors and
+    `errors_total` counts them all, so a package of millions of bad lines costs a few kilobytes."""
+
     version: str = "1.2"
     modes: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)  # name -> {sourcedId: Record}
     errors: list = field(default_factory=list)
+    errors_total: int = 0
+    skipped: dict = field(default_factory=lambda: {"teachers": 0, "other_roles": 0})
+    max_errors: int = field(default_factory=lambda: max(1, settings.ONEROSTER_MAX_ERRORS))
 
-    def error(self, file: str, line: int, column: str | None, code: str, message: str) -> None:
-        self.errors.append(
-            {"file": f"{file}.csv" if file else None, "line": line, "column": column, "field": column, "code": code,
-             "message": message}
-        )  # fmt: skip
+    def error(self, file: str, line: int, column: str | None, code: str, message, params=None) -> None:
+        """Count an error, and keep it while fewer than max_errors are kept. `message` is a lazy
+        translation (or plain text) formatted with `params` only when kept: a package of millions
+        of bad lines costs neither their memory nor their translation."""
+        self.errors_total += 1
+        if len(self.errors) < self.max_errors:
+            message = str(message) % params if params else str(message)
+            self.errors.append(
+                {"file": f"{file}.csv" if file else None, "line": line, "column": column, "field": column,
+                 "code": code, "message": message}
+            )  # fmt: skip
 
 
-def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pkg: Package, name: str) -> str | None:
+class _EntryTooLarge(Exception):
+    pass
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+class _Capped(io.RawIOBase):
+    """An entry's inflated bytes, counted as they come out of the decompressor: past `limit`,
+    reading stops (the sizes in the zip's headers are not trusted)."""
+
+    def __init__(self, raw, limit: int):
+        self.raw, self.left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(min(len(buffer), _READ_CHUNK))
+        self.left -= len(data)
+        if self.left < 0:
+            raise _EntryTooLarge
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _lines(text: io.TextIOWrapper):
+    """The entry's lines (with their line ends, as csv expects), each at most MAX_LINE_CHARS."""
+    while line := text.readline(MAX_LINE_CHARS + 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise _LineTooLong
+        yield line
+
+
+def _records(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pkg: Package, name: str, columns: list[str]):
+    """Stream one CSV entry: yield a Record (the whole row) per well-formed line and record every
+    problem in pkg. Nothing is read whole: the entry is inflated, decoded and parsed a chunk at a
+    time, and what comes out of the decompressor is counted against ONEROSTER_MAX_ENTRY_BYTES."""
     limit = settings.ONEROSTER_MAX_ENTRY_BYTES
+    too_large = gettext_lazy("This file is larger than %(n)d bytes."), {"n": limit}
     if info.file_size > limit:
-        pkg.error(name, 0, None, "too_large", _("This file is larger than %(n)d bytes.") % {"n": limit})
-        return None
-    with zf.open(info) as fh:
-        data = fh.read(limit + 1)  # the header's size may lie: never inflate past the limit
-    if len(data) > limit:
-        pkg.error(name, 0, None, "too_large", _("This file is larger than %(n)d bytes.") % {"n": limit})
-        return None
+        pkg.error(name, 0, None, "too_large", *too_large)
+        return
+    max_chars = settings.ONEROSTER_MAX_FIELD_CHARS
+    reader = None
     try:
-        return data.decode("utf-8-sig")
+        with zf.open(info) as raw:
+            stream = io.BufferedReader(_Capped(raw, limit), _READ_CHUNK)
+            text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+            reader = csv.reader(_lines(text))
+            header = next(reader, None)
+            if header is None:
+                pkg.error(name, 1, None, "empty", gettext_lazy("The file is empty: a header line is expected."))
+                return
+            if not _header_ok(header, columns, pkg, name):
+                return
+            for values in reader:
+                line = reader.line_num
+                if not values or values == [""]:
+                    continue
+                if len(values) != len(header):
+                    pkg.error(
+                        name,
+                        line,
+                        None,
+                        "columns",
+                        gettext_lazy("This line has %(got)d fields; the header has %(n)d."),
+                        {"got": len(values), "n": len(header)},
+                    )
+                    continue
+                row = dict(zip(header, (v.strip() for v in values), strict=True))
+                bad = next((c for c, v in row.items() if len(v) > max_chars), None)
+                if bad:
+                    pkg.error(
+                        name, line, bad, "max_length", gettext_lazy("Longer than %(n)d characters."), {"n": max_chars}
+                    )
+                    continue
+                yield Record(line, row)
+    except _EntryTooLarge:
+        pkg.error(name, 0, None, "too_large", *too_large)
+    except _LineTooLong:
+        line = (reader.line_num if reader else 0) + 1
+        pkg.error(
+            name,
+            line,
+            None,
+            "max_length",
+            gettext_lazy("This line is longer than %(n)d characters."),
+            {"n": MAX_LINE_CHARS},
+        )
     except UnicodeDecodeError:
-        pkg.error(name, 0, None, "encoding", _("This file is not UTF-8."))
-        return None
-
-
-def _rows(text: str, name: str, pkg: Package, columns: list[str]) -> list[Record]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        pkg.error(name, 1, None, "empty", _("The file is empty: a header line is expected."))
-        return []
+        pkg.error(
+            name, (reader.line_num if reader else 0) + 1, None, "encoding", gettext_lazy("This file is not UTF-8.")
+        )
     except csv.Error as exc:
-        pkg.error(name, 1, None, "csv", str(exc))
-        return []
-    expected = columns
+        pkg.error(name, reader.line_num if reader else 1, None, "csv", str(exc))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        pkg.error(name, 0, None, "unreadable", gettext_lazy("This file cannot be read from the zip: %(e)s"), {"e": exc})
+
+
+def _header_ok(header: list[str], expected: list[str], pkg: Package, name: str) -> bool:
     if header[: len(expected)] != expected:
         for i, col in enumerate(expected):
             got = header[i] if i < len(header) else None
@@ -133,75 +240,65 @@ def _rows(text: str, name: str, pkg: Package, columns: list[str]) -> list[Record
                     1,
                     col,
                     "header",
-                    _("Column %(n)d of the header must be %(col)s, found %(got)s.")
-                    % {"n": i + 1, "col": col, "got": got if got is not None else _("nothing")},
+                    gettext_lazy("Column %(n)d of the header must be %(col)s, found %(got)s."),
+                    {"n": i + 1, "col": col, "got": got if got is not None else gettext_lazy("nothing")},
                 )
                 break
-        return []
+        return False
     for extra in header[len(expected) :]:
         if not extra.startswith("metadata."):
-            pkg.error(name, 1, extra, "header", _("Extra columns must be named metadata.*."))
-            return []
-    max_chars = settings.ONEROSTER_MAX_FIELD_CHARS
-    records = []
-    try:
-        for values in reader:
-            line = reader.line_num
-            if not values or values == [""]:
-                continue
-            if len(values) != len(header):
-                pkg.error(
-                    name,
-                    line,
-                    None,
-                    "columns",
-                    _("This line has %(got)d fields; the header has %(n)d.") % {"got": len(values), "n": len(header)},
-                )
-                continue
-            row = dict(zip(header, (v.strip() for v in values), strict=True))
-            bad = [c for c, v in row.items() if len(v) > max_chars]
-            if bad:
-                pkg.error(name, line, bad[0], "max_length", _("Longer than %(n)d characters.") % {"n": max_chars})
-                continue
-            records.append(Record(line, row))
-    except csv.Error as exc:
-        pkg.error(name, reader.line_num, None, "csv", str(exc))
-    return records
+            pkg.error(name, 1, extra, "header", gettext_lazy("Extra columns must be named metadata.*."))
+            return False
+    return True
 
 
 def _check_record(pkg: Package, name: str, rec: Record, mode: str) -> bool:
     ok = True
     for col in sorted(REQUIRED[name]):
         if not rec.values.get(col):
-            pkg.error(name, rec.line, col, "required", _("This field is required."))
+            pkg.error(name, rec.line, col, "required", gettext_lazy("This field is required."))
             ok = False
     for (fname, col), allowed in ENUMS.items():
         value = rec.values.get(col, "")
         if fname == name and value and value not in allowed:
             pkg.error(
-                name, rec.line, col, "invalid_choice", _("Must be one of: %(v)s.") % {"v": ", ".join(sorted(allowed))}
+                name,
+                rec.line,
+                col,
+                "invalid_choice",
+                gettext_lazy("Must be one of: %(v)s."),
+                {"v": ", ".join(sorted(allowed))},
             )
             ok = False
     status, stamp = rec.values.get("status", ""), rec.values.get("dateLastModified", "")
     if mode == "delta":
         if status not in ("active", "tobedeleted"):
             pkg.error(
-                name, rec.line, "status", "invalid_choice", _("In a delta file, status is active or tobedeleted.")
+                name,
+                rec.line,
+                "status",
+                "invalid_choice",
+                gettext_lazy("In a delta file, status is active or tobedeleted."),
             )
             ok = False
         if not stamp or (parse_datetime(stamp) is None and parse_date(stamp) is None):
             pkg.error(
-                name, rec.line, "dateLastModified", "invalid", _("In a delta file, an ISO 8601 date is required.")
+                name,
+                rec.line,
+                "dateLastModified",
+                "invalid",
+                gettext_lazy("In a delta file, an ISO 8601 date is required."),
             )
             ok = False
     elif status not in ("", "active"):
-        pkg.error(name, rec.line, "status", "invalid", _("In a bulk file, status is left blank."))
+        pkg.error(name, rec.line, "status", "invalid", gettext_lazy("In a bulk file, status is left blank."))
         ok = False
     return ok
 
 
 def read_package(fileobj, *, size: int | None = None) -> Package:
-    """Read and check a OneRoster zip. Errors are collected in Package.errors."""
+    """Read and check a OneRoster zip, streaming each entry. Errors are collected in
+    Package.errors (the first ONEROSTER_MAX_ERRORS; Package.errors_total counts them all)."""
     pkg = Package()
     if size is not None and size > settings.ONEROSTER_MAX_UPLOAD_BYTES:
         raise PackageTooLarge(
@@ -217,52 +314,87 @@ def read_package(fileobj, *, size: int | None = None) -> Package:
         # Only plain names at the root count; anything with a path is ignored, never followed.
         entries = {i.filename: i for i in zf.infolist() if "/" not in i.filename and "\\" not in i.filename}
         if "manifest.csv" not in entries:
-            pkg.error("manifest", 0, None, "missing", _("The package has no manifest.csv at its root."))
+            pkg.error("manifest", 0, None, "missing", gettext_lazy("The package has no manifest.csv at its root."))
             return pkg
-        text = _read_entry(zf, entries["manifest.csv"], pkg, "manifest")
-        if text is None:
-            return pkg
-        manifest = {r.values["propertyName"]: (r.values["value"], r.line) for r in _rows(
-            text, "manifest", pkg, ["propertyName", "value"])}  # fmt: skip
+        manifest = {}
+        for r in _records(zf, entries["manifest.csv"], pkg, "manifest", ["propertyName", "value"]):
+            manifest[r.values["propertyName"]] = (r.values["value"], r.line)
         if pkg.errors:
             return pkg
         manifest_version = manifest.get("manifest.version", ("", 0))
         if manifest_version[0] != "1.0":
-            pkg.error("manifest", manifest_version[1] or 0, "value", "version", _("manifest.version must be 1.0."))
+            pkg.error(
+                "manifest", manifest_version[1] or 0, "value", "version", gettext_lazy("manifest.version must be 1.0.")
+            )
         version = manifest.get("oneroster.version", ("", 0))
         if version[0] not in ("1.1", "1.2"):
-            pkg.error("manifest", version[1] or 0, "value", "version", _("oneroster.version must be 1.1 or 1.2."))
+            pkg.error(
+                "manifest", version[1] or 0, "value", "version", gettext_lazy("oneroster.version must be 1.1 or 1.2.")
+            )
             return pkg
         pkg.version = version[0]
         columns = COLUMNS_12 if pkg.version == "1.2" else COLUMNS_11
-        for name in FILES:
+        for name in READ_ORDER:
             if name == "roles" and pkg.version == "1.1":
                 continue
             mode, line = manifest.get(f"file.{name}", ("absent", 0))
             if mode not in MODES:
-                pkg.error("manifest", line, "value", "invalid_choice", _("Must be absent, bulk or delta."))
+                pkg.error("manifest", line, "value", "invalid_choice", gettext_lazy("Must be absent, bulk or delta."))
                 continue
             pkg.modes[name] = mode
             if mode == "absent":
                 continue
             info = entries.get(f"{name}.csv")
             if info is None:
-                pkg.error(name, 0, None, "missing", _("The manifest lists this file but the zip does not hold it."))
+                pkg.error(
+                    name, 0, None, "missing", gettext_lazy("The manifest lists this file but the zip does not hold it.")
+                )
                 continue
-            text = _read_entry(zf, info, pkg, name)
-            if text is None:
-                continue
-            records = {}
-            for rec in _rows(text, name, pkg, columns[name].split(",")):
-                if not _check_record(pkg, name, rec, mode):
-                    continue
-                sid = rec.values["sourcedId"]
-                if sid in records:
-                    pkg.error(name, rec.line, "sourcedId", "duplicate", _("This sourcedId appears twice."))
-                    continue
-                records[sid] = rec
-            pkg.files[name] = records
+            pkg.files[name] = _checked_records(zf, info, pkg, name, columns[name].split(","), mode)
     return pkg
+
+
+def _checked_records(zf, info, pkg: Package, name: str, columns: list[str], mode: str) -> dict:
+    """The file's valid records by sourcedId, keeping only what the mapping can use: users that
+    an enrollment names, student enrollments up to the sync's batch limit (teachers are counted).
+    Every record is still checked, and every sourcedId is checked for duplicates."""
+    records: dict[str, Record] = {}
+    seen: set[str] = set()  # sourcedIds of checked records not kept
+    wanted = None
+    if name == "users":
+        wanted = {e.values["userSourcedId"] for e in pkg.files.get("enrollments", {}).values()}
+    max_students, students = settings.INTEGRATIONS_SYNC_MAX_ROWS, 0
+    for rec in _records(zf, info, pkg, name, columns):
+        if not _check_record(pkg, name, rec, mode):
+            continue
+        sid = rec.values["sourcedId"]
+        if sid in records or sid in seen:
+            pkg.error(name, rec.line, "sourcedId", "duplicate", gettext_lazy("This sourcedId appears twice."))
+            continue
+        keep = bool(KEEP[name])
+        if name == "enrollments":
+            if rec.values["role"] != "student":
+                pkg.skipped["teachers" if rec.values["role"] == "teacher" else "other_roles"] += 1
+                keep = False
+            else:
+                students += 1
+                if students == max_students + 1:
+                    pkg.error(
+                        name,
+                        rec.line,
+                        None,
+                        "too_many_rows",
+                        gettext_lazy("More than %(n)d student enrollments: the sync takes at most %(n)d at once."),
+                        {"n": max_students},
+                    )
+                keep = students <= max_students
+        elif wanted is not None and sid not in wanted:
+            keep = False
+        if keep:
+            records[sid] = Record(rec.line, {c: rec.values[c] for c in ("sourcedId", *KEEP[name])})
+        else:
+            seen.add(sid)
+    return records
 
 
 @dataclass
@@ -278,12 +410,12 @@ def map_package(pkg: Package, *, organization: Organization, course_codes: set[s
     """Turn a checked package into sync rows; reference errors are added to pkg.errors."""
     from django.contrib.auth import get_user_model
 
-    out = Mapped()
+    out = Mapped(skipped=dict(pkg.skipped))
     users, classes = pkg.files.get("users", {}), pkg.files.get("classes", {})
     courses, orgs = pkg.files.get("courses", {}), pkg.files.get("orgs", {})
     enrollments = pkg.files.get("enrollments", {})
     if pkg.modes.get("enrollments", "absent") == "absent":
-        pkg.error("manifest", 0, "value", "missing", _("file.enrollments must be bulk or delta."))
+        pkg.error("manifest", 0, "value", "missing", gettext_lazy("file.enrollments must be bulk or delta."))
         return out
     out.mode = "full" if pkg.modes["enrollments"] == "bulk" else "upsert"
 
@@ -304,49 +436,74 @@ def map_package(pkg: Package, *, organization: Organization, course_codes: set[s
                 cls.line,
                 "classCode",
                 "unknown_course",
-                _("Neither this classCode nor its course's courseCode is the code of an open course."),
+                gettext_lazy("Neither this classCode nor its course's courseCode is the code of an open course."),
             )
         else:
             codes[sid] = code
         school = cls.values["schoolSourcedId"]
         if orgs and school in orgs and orgs[school].values["type"] != "school":
-            pkg.error("classes", cls.line, "schoolSourcedId", "invalid_reference", _("This org is not a school."))
+            pkg.error(
+                "classes", cls.line, "schoolSourcedId", "invalid_reference", gettext_lazy("This org is not a school.")
+            )
     if out.mode == "full":
         out.scope_codes = sorted(set(codes.values()))
 
     # Learners not in a delta users file may already be known to us by their sourcedId.
     missing_users = {e.values["userSourcedId"] for e in enrollments.values()} - set(users)
     known = {
-        ext: email
-        for ext, email in get_user_model()
+        ext: roster or email  # a stand-in's address is the one its roster gave
+        for ext, email, roster in get_user_model()
         .objects.filter(organization=organization, external_id__in=missing_users)
-        .values_list("external_id", "email")
+        .values_list("external_id", "email", "roster_email")
     }
     for enr in sorted(enrollments.values(), key=lambda r: r.line):
         v = enr.values
         if v["role"] != "student":
-            out.skipped["teachers" if v["role"] == "teacher" else "other_roles"] += 1
-            continue
+            continue  # read_package keeps only students (and counted the others)
         if orgs and v["schoolSourcedId"] not in orgs:
-            pkg.error("enrollments", enr.line, "schoolSourcedId", "invalid_reference", _("No org has this sourcedId."))
+            pkg.error(
+                "enrollments",
+                enr.line,
+                "schoolSourcedId",
+                "invalid_reference",
+                gettext_lazy("No org has this sourcedId."),
+            )
             continue
         if orgs and orgs[v["schoolSourcedId"]].values["type"] != "school":
-            pkg.error("enrollments", enr.line, "schoolSourcedId", "invalid_reference", _("This org is not a school."))
+            pkg.error(
+                "enrollments",
+                enr.line,
+                "schoolSourcedId",
+                "invalid_reference",
+                gettext_lazy("This org is not a school."),
+            )
             continue
         cls = classes.get(v["classSourcedId"])
         if cls is None:
-            pkg.error("enrollments", enr.line, "classSourcedId", "invalid_reference", _("No class has this sourcedId."))
+            pkg.error(
+                "enrollments",
+                enr.line,
+                "classSourcedId",
+                "invalid_reference",
+                gettext_lazy("No class has this sourcedId."),
+            )
             continue
         if v["classSourcedId"] not in codes:
             continue  # already reported on classes.csv
         user = users.get(v["userSourcedId"])
         if user is None and v["userSourcedId"] not in known:
-            pkg.error("enrollments", enr.line, "userSourcedId", "invalid_reference", _("No user has this sourcedId."))
+            pkg.error(
+                "enrollments",
+                enr.line,
+                "userSourcedId",
+                "invalid_reference",
+                gettext_lazy("No user has this sourcedId."),
+            )
             continue
         if user is not None:
             email = user.values.get("email", "")
             if not email:
-                pkg.error("users", user.line, "email", "required", _("A learner needs an e-mail address."))
+                pkg.error("users", user.line, "email", "required", gettext_lazy("A learner needs an e-mail address."))
                 continue
             given, family = user.values["givenName"], user.values["familyName"]
             enabled = user.values["enabledUser"] == "true" and user.values.get("status") != "tobedeleted"
@@ -401,10 +558,7 @@ def oneroster_import(
         codes = set(Course.objects.filter(status=PublicationStatus.PUBLISHED).values_list("code", flat=True))
         mapped = map_package(pkg, organization=organization, course_codes=codes)
     if pkg.errors:
-        raise OneRosterRefused(
-            _("The OneRoster package has %(n)d error(s); nothing was changed.") % {"n": len(pkg.errors)},
-            extra={"code": "invalid_package", "details": pkg.errors[: sync.MAX_ERRORS]},
-        )
+        raise _refused(pkg.errors, pkg.errors_total)
     try:
         outcome = sync.enrollment_sync(
             organization=organization,
@@ -419,8 +573,17 @@ def oneroster_import(
         )
     except sync.SyncRefused as exc:
         details = [_locate(d, mapped.origins) if d.get("row") is not None else d for d in exc.extra.get("details", [])]
-        raise OneRosterRefused(
-            _("The OneRoster package has %(n)d error(s); nothing was changed.") % {"n": len(details)},
-            extra={"code": "invalid_package", "details": details},
-        ) from None
+        total = exc.extra.get("errors_total", len(details))
+        raise _refused(details[: pkg.max_errors], total) from None
     return {**outcome.body, "oneroster": {"version": pkg.version, "files": pkg.modes, "skipped": mapped.skipped}}
+
+
+def _refused(details: list[dict], total: int) -> OneRosterRefused:
+    """The refusal of a package: its first errors, and how many there are in all."""
+    message = _("The OneRoster package has %(n)d error(s); nothing was changed.") % {"n": total}
+    if total > len(details):
+        message += " " + _("The first %(shown)d are listed, and %(more)d more.") % {
+            "shown": len(details),
+            "more": total - len(details),
+        }
+    return OneRosterRefused(message, extra={"code": "invalid_package", "details": details, "errors_total": total})

@@ -7,11 +7,25 @@ enrollment.changed events, the invitations of new learners, the audit entry and 
 record. Syncs of one university are serialized by a lock on its organization row.
 
 Rows are validated by hand, not by a ModelSerializer per row: that costs one query per row
-(DESIGN.md's floors); here the whole batch costs a constant number of queries."""
+(DESIGN.md's floors); here the whole batch costs a constant number of queries.
+
+Accounts (issue 12). A university's sync creates learners, and changes the address and name only
+of the learners it created (`User.created_by_organization`) that hold no role since. Any other
+account is never changed by a sync: a self sign-up, a member of this university without an
+external id, another university's member, an instructor, a university admin, staff. A row whose
+address already has an account gets a new *stand-in* learner (inactive, an undeliverable login
+address, the row's address as `roster_email`) that holds the external id and enrollments; the
+address's owner is then e-mailed a link offer (integrations.services.links) when their account
+may be linked (a plain learner, of no other university), or told that nothing changed. The
+answer, the cost in queries and the reads are the same as for an address with no account: the
+sync never tells whether an address has an account. Changes of address follow accounts' rules:
+an activated learner's new address waits for the owner's confirmation (queued EmailChange rows),
+a never-activated one's is corrected at once and the invitation goes out again."""
 
 import hashlib
 import json
 import secrets
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,10 +34,13 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organization
+from accounts.models import EmailChange, Organization
+from accounts.selectors import privileged_condition
 from config.errors import ApplicationError
 from courses.models import Course, Enrollment, PublicationStatus
 
@@ -194,7 +211,7 @@ def _refuse(errors: list[dict]) -> None:
     shown = errors[:MAX_ERRORS]
     raise SyncRefused(
         _("%(n)d row(s) are not valid; nothing was changed.") % {"n": len(errors)},
-        extra={"code": "invalid_rows", "details": shown},
+        extra={"code": "invalid_rows", "details": shown, "errors_total": len(errors)},
     )
 
 
@@ -283,65 +300,15 @@ def _sync_locked(
             return SyncOutcome(record.status_code, record.response, replayed=True)
 
     now = timezone.now()
-    errors: list[dict] = []
     learners: dict[str, SyncRow] = {}
     for row in rows:
         learners.setdefault(row.external_id, row)
 
-    existing = {
-        ext: (pk, email, name)
-        for pk, ext, email, name in User.objects.filter(
-            organization=organization, **bulk.in_filter("external_id", learners)
-        ).values_list("pk", "external_id", "email", "full_name")
-    }
-    by_email = {
-        email: (pk, org_id, ext)
-        for pk, email, org_id, ext in User.objects.filter(
-            **bulk.in_filter("email", [r.email for r in learners.values()])
-        ).values_list("pk", "email", "organization_id", "external_id")
-    }
-    to_create: list = []
-    to_update: list = []
-    user_ids: dict[str, int] = {}
-    for ext, row in learners.items():
-        owner = by_email.get(row.email)
-        if ext in existing:
-            pk, email, name = existing[ext]
-            user_ids[ext] = pk
-            if owner is not None and owner[0] != pk:
-                errors.append(_email_taken(row))
-            elif email != row.email or (row.full_name and name != row.full_name):
-                to_update.append(
-                    User(pk=pk, email=row.email, full_name=row.full_name or name, external_id=ext, updated_at=now)
-                )
-        elif owner is not None:
-            pk, org_id, owner_ext = owner
-            if org_id == organization.pk and owner_ext is None:
-                # A member of this university without an external id yet: adopt the account.
-                user_ids[ext] = pk
-                to_update.append(User(pk=pk, email=row.email, full_name=row.full_name, external_id=ext, updated_at=now))
-            else:
-                errors.append(_email_taken(row))
-        else:
-            # (external_id, email, full_name): plain tuples, no model instances for 10,000 rows.
-            to_create.append((ext, row.email, row.full_name))
-    if errors:
-        _refuse(sorted(errors, key=lambda e: e["row"]))
-
+    plan = _plan_learners(organization=organization, learners=learners)
+    user_ids = plan.user_ids
     created_user_ids: list[int] = []
     if not dry_run:
-        if to_create:
-            created_user_ids = _create_users(to_create, organization=organization, now=now)
-            for (ext, _email, _name), pk in zip(to_create, created_user_ids, strict=True):
-                user_ids[ext] = pk
-            bulk.insert(
-                LearnerInvite,
-                ["user_id", "organization_id"],
-                [(pk, organization.pk) for pk in created_user_ids],
-                now=now,
-            )
-        if to_update:
-            User.objects.bulk_update(to_update, ["email", "full_name", "external_id", "updated_at"], batch_size=1000)
+        created_user_ids = _write_learners(plan, organization=organization, now=now)
 
     # Enrollments: compare with what exists, then one upsert statement for the new and changed.
     course_ids = {courses[r.course_code] for r in rows}
@@ -456,14 +423,16 @@ def _sync_locked(
         "mode": mode,
         "dry_run": dry_run,
         "counts": counts,
-        "learners": {"created": len(to_create), "updated": len(to_update)},
+        "learners": {"created": len(plan.create), "updated": plan.updated},
     }
     AuditEntry.objects.create(
         organization=organization,
         client=client,
         endpoint=endpoint,
         action="enrollments.sync.dry_run" if dry_run else "enrollments.sync",
-        counts={**counts, "rows": len(rows), "learners_created": len(to_create)},
+        # Staff-only: how many new learners stand in for an address that has an account (pending
+        # links). Never in the answer, which must not tell.
+        counts={**counts, "rows": len(rows), "learners_created": len(plan.create), "stand_ins": plan.stand_ins},
         detail={"mode": mode, "force": force, "idempotency_key": idempotency_key or ""},
     )
     if idempotency_key and client is not None:
@@ -478,26 +447,179 @@ def _sync_locked(
     return SyncOutcome(200, body, created_user_ids=created_user_ids)
 
 
-def _create_users(learners: list[tuple[str, str, str]], *, organization, now) -> list[int]:
-    """Insert new learners, inactive with an unusable password (they activate by e-mail).
-    Returns their ids in order."""
+@dataclass
+class LearnerPlan:
+    """What a batch does to its learners, decided from two reads (see the module docstring)."""
+
+    user_ids: dict[str, int] = field(default_factory=dict)  # external id -> existing account
+    create: list[tuple[str, str, str, str]] = field(default_factory=list)  # (ext, email, roster_email, name)
+    rename: list[tuple[int, str]] = field(default_factory=list)  # (pk, full_name)
+    # Never-activated learners whose address is corrected now: (pk, email, roster_email, full_name).
+    readdress: list[tuple[int, str, str, str]] = field(default_factory=list)
+    changes: list[tuple[int, str, str, str]] = field(default_factory=list)  # EmailChange (user, old, new, status)
+    supersede: list[int] = field(default_factory=list)  # users whose pending change is replaced or withdrawn
+    reinvite: list[int] = field(default_factory=list)  # invitations (or link offers) to send again
+    updated: int = 0  # learners whose details, as the university sees them, changed
+    stand_ins: int = 0
+
+
+def _stand_in_email() -> str:
+    """The login address of a stand-in: unique, and undeliverable (RFC 2606 reserves .invalid)."""
+    return f"stand-in-{uuid.uuid4().hex}@stand-in.invalid"
+
+
+def _plan_learners(*, organization, learners: dict[str, SyncRow]) -> LearnerPlan:
+    """Two reads, whatever the batch's size: this university's learners with the batch's external
+    ids, and which of the batch's addresses already have an account (any account, anywhere)."""
+    pending = EmailChange.objects.filter(user_id=OuterRef("pk"), status=EmailChange.Status.PENDING)
+    existing = {
+        row[0]: row[1:]
+        for row in User.objects.filter(organization=organization, **bulk.in_filter("external_id", learners))
+        .annotate(
+            usable=ExpressionWrapper(~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()),
+            privileged=ExpressionWrapper(privileged_condition(), output_field=BooleanField()),
+            pending_email=Subquery(pending.values("new_email")[:1]),
+        )
+        .values_list("external_id", "pk", "email", "roster_email", "full_name", "created_by_organization_id",
+                     "usable", "privileged", "pending_email")
+    }  # fmt: skip
+    taken = set(
+        User.objects.annotate(address=Lower("email"))
+        .filter(**bulk.in_unnested("address", {r.email for r in learners.values()}))
+        .values_list("address", flat=True)
+    )
+    plan = LearnerPlan()
+    for ext, row in learners.items():
+        found = existing.get(ext)
+        if found is None:
+            # A new learner. When the address already has an account, a stand-in holds the row
+            # until that account's owner confirms the link; the answer is the same either way.
+            if row.email in taken:
+                plan.create.append((ext, _stand_in_email(), row.email, row.full_name))
+                plan.stand_ins += 1
+            else:
+                plan.create.append((ext, row.email, "", row.full_name))
+            continue
+        pk, email, roster, name, creator, usable, privileged, pending_email = found
+        plan.user_ids[ext] = pk
+        if creator != organization.pk or privileged:
+            # Linked by its owner, adopted by an older sync, or given a role since: the batch
+            # manages its enrollments in this university's courses, never the account.
+            continue
+        new_name = row.full_name or name
+        renamed = new_name != name
+        shown = (roster or email).lower()
+        if row.email == shown:
+            changed = renamed
+            if pending_email is not None:  # the university withdraws the change it asked for
+                plan.supersede.append(pk)
+                changed = True
+            if roster and row.email not in taken:
+                # The address of a pending link has no account any more: a plain invitation now.
+                # Nothing the university sees changes, so it is not counted.
+                plan.readdress.append((pk, row.email, "", new_name))
+                plan.reinvite.append(pk)
+            elif renamed:
+                plan.rename.append((pk, new_name))
+            plan.updated += changed
+            continue
+        if usable:
+            # Activated: the new address waits for its owner's confirmation; the old one is told.
+            if pending_email != row.email:
+                if pending_email is not None:
+                    plan.supersede.append(pk)
+                plan.changes.append((pk, email, row.email, EmailChange.Status.PENDING))
+            if renamed:
+                plan.rename.append((pk, new_name))
+            plan.updated += pending_email != row.email or renamed
+            continue
+        # Never activated (an invitee, or a stand-in): corrected now. The invitation, or the link
+        # offer when the new address has an account, goes to the new address.
+        if row.email in taken:
+            plan.readdress.append((pk, _stand_in_email(), row.email, new_name))
+        else:
+            plan.readdress.append((pk, row.email, "", new_name))
+        plan.reinvite.append(pk)
+        if not roster:  # the old address received an invitation: it is told it was withdrawn
+            plan.changes.append((pk, email, row.email, EmailChange.Status.CORRECTED))
+        plan.updated += 1
+    return plan
+
+
+def _write_learners(plan: LearnerPlan, *, organization, now) -> list[int]:
+    """Apply a plan with bulk statements. Returns the ids of the created learners."""
+    created: list[int] = []
+    if plan.create:
+        created = _create_users(plan.create, organization=organization, now=now)
+        for (ext, *_rest), pk in zip(plan.create, created, strict=True):
+            plan.user_ids[ext] = pk
+        bulk.insert(LearnerInvite, ["user_id", "organization_id"], [(pk, organization.pk) for pk in created], now=now)
+    if plan.rename:
+        User.objects.bulk_update(
+            [User(pk=pk, full_name=name, updated_at=now) for pk, name in plan.rename],
+            ["full_name", "updated_at"],
+            batch_size=1000,
+        )
+    if plan.readdress:
+        # A new unusable password: every invitation or link sent to the old address stops working.
+        User.objects.bulk_update(
+            [
+                User(
+                    pk=pk,
+                    email=email,
+                    roster_email=roster,
+                    full_name=name,
+                    email_verified_at=None,
+                    updated_at=now,
+                    password=UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
+                )
+                for pk, email, roster, name in plan.readdress
+            ],  # fmt: skip
+            ["email", "roster_email", "full_name", "email_verified_at", "password", "updated_at"],
+            batch_size=1000,
+        )
+    replaced = plan.supersede + [c[0] for c in plan.changes]
+    if replaced:
+        EmailChange.objects.filter(**bulk.in_filter("user_id", replaced), status=EmailChange.Status.PENDING).update(
+            status=EmailChange.Status.CANCELLED, decided_at=now
+        )
+    if plan.changes:
+        # Queued: beat sends the confirmations and notices (accounts.services.email_changes_notify_pending).
+        bulk.insert(
+            EmailChange,
+            ["user_id", "old_email", "new_email", "status", "requested_by", "decided_at"],
+            [
+                (pk, old, new, status, organization.name, None if status == EmailChange.Status.PENDING else now)
+                for pk, old, new, status in plan.changes
+            ],
+            now=now,
+        )
+    if plan.reinvite:
+        bulk.upsert(
+            LearnerInvite,
+            ["user_id", "organization_id", "sent_at"],
+            [(pk, organization.pk, None) for pk in plan.reinvite],
+            unique=["user"],
+            update=["sent_at"],
+            now=now,
+        )
+    return created
+
+
+def _create_users(learners: list[tuple[str, str, str, str]], *, organization, now) -> list[int]:
+    """Insert new learners, inactive with an unusable password (they activate by e-mail, or a
+    stand-in's address owner links their account), created by this university. Returns their ids
+    in order."""
     rows = [
-        (UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30), email, name, organization.pk, ext, False, now)
-        for ext, email, name in learners
-    ]
-    columns = ["password", "email", "full_name", "organization_id", "external_id", "is_active", "date_joined"]
+        (UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30), email, roster, name, organization.pk, organization.pk,
+         ext, False, now)
+        for ext, email, roster, name in learners
+    ]  # fmt: skip
+    columns = ["password", "email", "roster_email", "full_name", "organization_id", "created_by_organization_id",
+               "external_id", "is_active", "date_joined"]  # fmt: skip
     if bulk.use_copy():
         ids = bulk.allocate_ids(User, len(rows))
         bulk.insert(User, ["id", *columns], [(pk, *r) for pk, r in zip(ids, rows, strict=True)], now=now, with_pk=True)
         return ids
     users = User.objects.bulk_create([User(**dict(zip(columns, r, strict=True))) for r in rows], batch_size=1000)
     return [u.pk for u in users]
-
-
-def _email_taken(row: SyncRow) -> dict:
-    return {
-        "row": row.index,
-        "field": "email",
-        "code": "email_taken",
-        "message": _("This e-mail address belongs to another account."),
-    }

@@ -6,7 +6,10 @@ attempted when no earlier delivery of the same learner is still pending or being
 receiver that is down for an hour gets every event, in order, once it is back.
 
 Network I/O never happens inside a transaction: deliveries are claimed (status `sending`, with a
-lease) under the subscription's row lock, sent, then settled."""
+lease) under the subscription's row lock, sent, then settled.
+
+Each round resolves the receiver's name once, refuses it when any address is not public, and
+sends to the checked addresses only (`targets`: SSRF and DNS rebinding)."""
 
 import hashlib
 import hmac
@@ -16,7 +19,7 @@ import secrets
 import time
 from datetime import timedelta
 
-import requests
+import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +28,7 @@ from django.utils.translation import gettext as _
 from config.errors import ApplicationError, NotFound
 
 from ..models import ApiClient, AuditEntry, OutboxEvent, WebhookDelivery, WebhookSubscription
+from . import targets
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Kafaat-Signature"
@@ -223,7 +227,12 @@ def webhooks_deliver(*, subscription_id: int, limit: int = 100) -> dict:
     if sub is None or not claimed:
         return result
     events = {e.pk: e for e in OutboxEvent.objects.filter(pk__in=[d.event_id for d in claimed]).select_related("user")}
-    session = requests.Session()
+    try:
+        target, refused = targets.target_resolve(sub.url), ""
+    except targets.TargetRefused as exc:
+        # Logged on each delivery of the round and retried on the usual backoff: the university
+        # may fix its DNS; nothing is sent meanwhile.
+        target, refused = None, f"refused: {exc.message}"
     failed_keys: set = set()
     for d in claimed:
         event = events[d.event_id]
@@ -242,16 +251,16 @@ def webhooks_deliver(*, subscription_id: int, limit: int = 100) -> dict:
             "User-Agent": "Kafaat-Webhooks/1",
         }
         status_code, error = None, ""
-        try:
-            resp = session.post(
-                sub.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
-            )
-            status_code = resp.status_code
-            ok = 200 <= resp.status_code < 300
-            if not ok:
-                error = f"HTTP {resp.status_code}"
-        except requests.RequestException as exc:
-            ok, error = False, f"{exc.__class__.__name__}: {exc}"[:1000]
+        if target is None:
+            ok, error = False, refused[:1000]
+        else:
+            try:
+                status_code = target.post(body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+                ok = 200 <= status_code < 300
+                if not ok:
+                    error = f"HTTP {status_code}"
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                ok, error = False, f"{exc.__class__.__name__}: {exc}"[:1000]
         now = timezone.now()
         attempts = d.attempts + 1
         if ok:
@@ -276,6 +285,8 @@ def webhooks_deliver(*, subscription_id: int, limit: int = 100) -> dict:
                 updated_at=now,
             )
             result["failed"] += 1
+    if target is not None:
+        target.close()
     return result
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import views as oauth2_views
 
-from . import health
+from . import converters, health  # noqa: F401 - converters registers <id:...> before any app's URLs
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("learning/", include("learning.urls")),
     path("teach/", include("analytics.urls")),
     path("api/v1/", include("integrations.api.urls")),
+    path("links/", include("integrations.urls")),
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
     path("", include("grading.urls")),
     path("", include("courses.urls")),

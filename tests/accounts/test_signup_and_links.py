@@ -1,6 +1,7 @@
 """Sign-up with consent and e-mail verification, invitations, password reset: every e-mailed link
 works once, and a forged, expired or spent link says so and offers a new one."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -26,21 +27,69 @@ def _signup(client, **extra):
     return client.post(reverse("accounts:signup"), data, HTTP_ACCEPT_LANGUAGE="en")
 
 
-def test_signup_records_consent_to_the_notice_in_force_and_emails_a_verification_link(
+def test_signup_records_consent_and_the_account_is_usable_from_the_emailed_link(
     client, outbox, django_capture_on_commit_callbacks, settings
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = _signup(client)
-    assert response.status_code == 302
+    assert response.status_code == 200 and b"Check your mailbox" in response.content
+    assert "_auth_user_id" not in client.session  # nobody is logged in by a sign-up
     user = User.objects.get(email="amina@example.org")
-    assert user.email_verified_at is None  # usable at once, flagged unverified
+    assert user.email_verified_at is None and not user.is_active
     assert Consent.objects.filter(user=user, notice_version=settings.KAFAAT_PRIVACY_NOTICE_VERSION).exists()
     assert len(outbox) == 1 and outbox[0].to == ["amina@example.org"]
 
+    # Not usable before the address is confirmed.
+    login = client.post(reverse("accounts:login"), {"username": "amina@example.org", "password": PASSWORD})
+    assert login.status_code == 200 and "_auth_user_id" not in client.session
+
     response = client.get(link_in(outbox[0]))
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
     user.refresh_from_db()
-    assert user.email_verified_at is not None
+    assert user.email_verified_at is not None and user.is_active
+    login = client.post(reverse("accounts:login"), {"username": "amina@example.org", "password": PASSWORD})
+    assert login.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+
+
+def _page_text(response) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", response.content)
+
+
+def test_signup_with_an_existing_address_answers_exactly_like_a_new_one_and_emails_the_owner(
+    outbox, django_capture_on_commit_callbacks
+):
+    owner = UserFactory(email="taken@example.org", full_name="Owner")
+    before = (owner.password, owner.full_name, owner.is_active)
+    new_client, taken_client = Client(), Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = _signup(new_client, email="fresh@example.org")
+        taken = _signup(taken_client, email="Taken@Example.org", full_name="Someone Else")
+
+    assert new.status_code == taken.status_code == 200
+    assert _page_text(new) == _page_text(taken)
+    assert "_auth_user_id" not in new_client.session and "_auth_user_id" not in taken_client.session
+    assert User.objects.filter(email__iexact="taken@example.org").count() == 1
+    owner.refresh_from_db()
+    assert (owner.password, owner.full_name, owner.is_active) == before
+    assert not Consent.objects.filter(user=owner).exists()
+
+    (notice,) = [m for m in outbox if m.to == ["taken@example.org"]]
+    assert "someone tried to create a kafaat account" in notice.body.lower()
+    assert reverse("accounts:login") in notice.body and reverse("accounts:password-reset") in notice.body
+    assert "/accounts/verify/" not in notice.body
+
+
+def test_signing_up_again_before_confirming_sends_a_new_confirmation_link(
+    outbox, django_capture_on_commit_callbacks, client
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _signup(Client())
+        again = _signup(Client(), full_name="Amina Again")
+    assert again.status_code == 200
+    assert len(outbox) == 2 and outbox[1].to == ["amina@example.org"]
+    assert "/accounts/verify/" in outbox[1].body
+    assert client.get(link_in(outbox[1])).status_code == 302
+    assert User.objects.get(email="amina@example.org").is_active
 
 
 def test_signup_without_accepting_the_privacy_notice_is_refused_with_a_form_error(client):

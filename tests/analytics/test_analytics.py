@@ -17,6 +17,7 @@ from .helpers import course_with_instructor, learner, make_assignment, submit
 
 pytestmark = pytest.mark.django_db
 ALL = LearnerScope(all_learners=True)
+COURSE_STAFF = LearnerScope(all_learners=True, can_override=True, can_see_answer_keys=True)
 RIGHT = {"q1": ["a"], "q2": ["a", "c"]}
 
 
@@ -43,12 +44,17 @@ def test_item_analysis_flags_a_question_with_negative_discrimination(client):
         submit(learner(course), quiz, score=10, answer={"q1": ["a"], "q2": ["b"]})
     for _ in range(2):
         submit(learner(course), quiz, score=0, answer={"q1": ["b"], "q2": ["b"]})
-    questions = {q.id: q for q in selectors.item_analysis(assignment=quiz, scope=ALL)}
+    questions = {q.id: q for q in selectors.item_analysis(assignment=quiz, scope=COURSE_STAFF)}
     # 10 learners: upper 27% = 3 (all score 50), lower 27% = 3 (two 0s and one 10).
     assert questions["q1"].difficulty == 0.4 and questions["q1"].discrimination == -0.333
     assert questions["q1"].is_flagged
     assert questions["q2"].discrimination == 1.0 and not questions["q2"].is_flagged
     assert ("b", "5", 6, False) in questions["q1"].distribution and ("a", "4", 4, True) in questions["q1"].distribution
+    # A scope that may not see answer keys gets the same statistics, and no key.
+    keyless = {q.id: q for q in selectors.item_analysis(assignment=quiz, scope=ALL)}
+    assert keyless["q1"].difficulty == 0.4 and keyless["q1"].discrimination == -0.333
+    assert ("a", "4", 4, False) in keyless["q1"].distribution
+    assert not any(is_key for q in keyless.values() for *_rest, is_key in q.distribution)
     login_with_2fa(client, teacher)
     page = client.get(reverse("analytics:assignment", args=[course.code, quiz.pk])).content.decode()
     assert "negative discrimination" in page and 'role="alert"' in page

@@ -99,3 +99,75 @@ def test_path_analytics_refuses_a_learner(client, setup):
     assert client.get(reverse("analytics:path", args=[path.code])).status_code == 403
     login_with_2fa(client, setup["teacher"])
     assert client.get(reverse("analytics:path", args=[path.code])).status_code == 200
+
+
+def _quiz_world():
+    """A quiz in a course taught by one instructor, answered by a learner of university A."""
+    course, teacher = course_with_instructor()
+    quiz = make_assignment(course, kind="quiz", title="Quiz")
+    uni = OrganizationFactory(name="Uni A")
+    for answer, score in (({"q1": ["a"], "q2": ["a", "c"]}, 100), ({"q1": ["b"], "q2": ["b"]}, 0)):
+        submit(learner(course, org=uni), quiz, score=score, answer=answer)
+    return course, teacher, quiz, uni
+
+
+def _keys_shown(page) -> list:
+    return [(q.id, cid) for q in page.context["questions"] for cid, _t, _n, is_key in q.distribution if is_key]
+
+
+def test_a_university_admin_sees_item_statistics_but_never_the_answer_key(client):
+    course, teacher, quiz, uni = _quiz_world()
+    url = reverse("analytics:assignment", args=[course.code, quiz.pk])
+
+    login_with_2fa(client, org_admin(uni))
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Item analysis" in body and "2 + 2 ?" in body  # statistics of their own learners
+    assert [q.answered for q in page.context["questions"]] == [2, 2]
+    assert _keys_shown(page) == []
+    assert 'class="badge ok"' not in body and ">key<" not in body
+
+    # The course's staff see the key.
+    for user in (teacher, UserFactory(is_staff=True)):
+        login_with_2fa(client, user)
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert _keys_shown(page) == [("q1", "a"), ("q2", "a"), ("q2", "c")]
+        assert ">key<" in page.content.decode()
+
+
+DRAFT_PAGES = [
+    ("analytics:gradebook", lambda c, q, u: [c.code]),
+    ("analytics:course", lambda c, q, u: [c.code]),
+    ("analytics:assignment", lambda c, q, u: [c.code, q.pk]),
+    ("analytics:export", lambda c, q, u: [c.code, "csv"]),
+    ("analytics:override", lambda c, q, u: [c.code, u.pk, q.pk]),
+]
+
+
+def test_a_draft_courses_analytics_and_gradebook_are_for_its_authors_and_staff_only(client):
+    course, teacher, quiz, uni = _quiz_world()
+    course.status = "draft"
+    course.save(update_fields=["status"])
+    some_learner = course.enrollments.first().user
+    other_course, other_teacher = course_with_instructor()
+
+    for user in (org_admin(uni), other_teacher):
+        login_with_2fa(client, user)
+        for name, args in DRAFT_PAGES:
+            assert client.get(reverse(name, args=args(course, quiz, some_learner))).status_code == 404, name
+        assert client.post(reverse("analytics:export_start", args=[course.code]), {"format": "csv"}).status_code == 404
+        index = client.get(reverse("analytics:index")).content.decode()
+        assert reverse("analytics:gradebook", args=[course.code]) not in index
+
+    for user in (teacher, UserFactory(is_staff=True)):
+        login_with_2fa(client, user)
+        for name, args in DRAFT_PAGES:
+            assert client.get(reverse(name, args=args(course, quiz, some_learner))).status_code == 200, name
+
+
+def test_a_university_admin_still_reads_a_published_courses_pages(client):
+    course, _teacher, quiz, uni = _quiz_world()
+    login_with_2fa(client, org_admin(uni))
+    for name, args in DRAFT_PAGES[:4]:
+        assert client.get(reverse(name, args=args(course, quiz, None))).status_code == 200, name

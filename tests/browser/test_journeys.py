@@ -1,9 +1,9 @@
 """Journeys in a real browser (Debian chromium via Playwright) on a live server with the session's
 real Celery worker: grading, certificate issuing and e-mails all happen in the worker process.
 
-Journey 1 (and 3, the same in Arabic): sign up -> enroll in a path's course -> read a lesson ->
-submit a quiz and a code assignment (graded in the bubblewrap sandbox) -> see both graded -> the
-course completes -> download the certificate (PDF) -> verify it publicly.
+Journey 1 (and 3, the same in Arabic): sign up -> confirm the address from the e-mail -> log in ->
+enroll in a path's course -> read a lesson -> submit a quiz and a code assignment (graded in the
+bubblewrap sandbox) -> see both graded -> the course completes -> download the certificate (PDF) -> verify it publicly.
 Journey 2: an instructor creates a module, a quiz and an essay, publishes, and grades a learner's
 essay from the review queue."""
 
@@ -12,6 +12,7 @@ import time
 import uuid
 
 import pytest
+from django.core import mail
 
 from certificates.models import Certificate
 from courses import services as course_services
@@ -67,6 +68,18 @@ def learner_journey(pages, *, lang: str, texts: dict) -> dict:
     page.check("input[name=accept_privacy]")
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
+    # Nobody is logged in by a sign-up: the account is usable from the e-mailed link. The live
+    # server runs in this process, so its e-mail is in Django's locmem outbox.
+    assert page.locator("[data-signup=sent]").is_visible()
+    (message,) = [m for m in mail.outbox if m.to == [email]]
+    link = re.search(r"https?://\S+", message.body).group(0)
+    page.goto("/" + link.split("/", 3)[3])
+    page.wait_for_url("**/accounts/login/**")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", "a-long-and-unusual-passphrase")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/learning/")
+    page.goto("/")
 
     # Enroll in the path's first course from the catalogue.
     page.locator(f'main a[href="/courses/{course.code}/"]').first.click()

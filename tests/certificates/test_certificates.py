@@ -17,6 +17,7 @@ from config.errors import ApplicationError, PermissionDenied
 from learning.models import Notification
 from tests.factories import CourseFactory, PathFactory, UserFactory, add_to_path, enroll
 from tests.processes import ROOT
+from tests.twofactor import login_with_2fa
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,11 @@ def test_only_staff_may_revoke(client):
     assert cert.revoked_at is None
 
     staff = UserFactory(is_staff=True)
-    client.force_login(staff)
+    client.force_login(staff)  # a password alone: staff only once the session passed two-factor
+    client.post(reverse("certificates:revoke", args=[cert.id]), {"reason": "Issued by mistake"})
+    cert.refresh_from_db()
+    assert cert.revoked_at is None
+    login_with_2fa(client, staff)
     r = client.post(reverse("certificates:revoke", args=[cert.id]), {"reason": "Issued by mistake"})
     assert r.status_code == 302
     cert.refresh_from_db()
@@ -196,10 +201,15 @@ def test_certificate_pages_belong_to_their_learner_and_staff(client):
     client.force_login(other)
     for url in urls:
         assert client.get(url).status_code == 404
-    for who in (owner, staff):
-        client.force_login(who)
-        for url in urls:
-            assert client.get(url).status_code == 200
+    client.force_login(staff)  # a password alone: the certificate is not theirs
+    for url in urls:
+        assert client.get(url).status_code == 404
+    client.force_login(owner)
+    for url in urls:
+        assert client.get(url).status_code == 200
+    login_with_2fa(client, staff)
+    for url in urls:
+        assert client.get(url).status_code == 200
 
 
 def test_pdf_is_a_one_page_pdf_with_a_qr_code(client):

@@ -2,6 +2,7 @@
 sign up, see the catalogue, open a course and enroll, read a lesson, answer a quiz wrongly then
 rightly, and watch the submission go to graded with a score a Celery worker wrote."""
 
+import email as email_parser
 import re
 import time
 import uuid
@@ -23,21 +24,65 @@ def first(pattern: str, html: str) -> str:
     return match.group(1)
 
 
-def walk(base_url: str, *, course_code: str, answers: dict[str, list[str]], timeout: float = 60) -> dict:
+def wait_for_link(find, *, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        link = find()
+        if link:
+            return link
+        time.sleep(0.2)
+    raise AssertionError("the confirmation e-mail never came")
+
+
+def link_from_console_log(log_path, to: str, marker: str = "/accounts/verify/") -> str | None:
+    """The path of the first link containing `marker` in an e-mail to `to`, as Django's console
+    backend printed it in the embedded stack's log (honcho prefixes every line with its process)."""
+    prefix = re.compile(r"^\S+ web\.\d+\s+\| ?")
+    lines = [prefix.sub("", line) for line in open(log_path, encoding="utf-8", errors="replace") if prefix.match(line)]
+    for raw in "".join(lines).split("-" * 79):
+        start = raw.find("Content-Type:")  # what precedes it in a block is the web server's own log
+        if start < 0:
+            continue
+        message = email_parser.message_from_string(raw[start:])
+        if to not in (message.get("To") or ""):
+            continue
+        body = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+        match = re.search(r"https?://\S*" + re.escape(marker) + r"\S*", body)
+        if match:
+            return "/" + match.group(0).split("/", 3)[3]
+    return None
+
+
+def walk(
+    base_url: str, *, course_code: str, answers: dict[str, list[str]], confirmation_link, timeout: float = 60
+) -> dict:
+    """`confirmation_link(email)` returns the path of the link e-mailed to confirm a sign-up, or
+    None while it has not arrived."""
     s = requests.Session()
     s.headers["Accept-Language"] = "en"
     email = f"learner-{uuid.uuid4().hex[:8]}@example.org"
 
-    # 1. Sign up (and so log in).
+    # 1. Sign up, confirm the address from the e-mailed link, log in.
     page = s.get(f"{base_url}/accounts/signup/")
     assert page.status_code == 200
+    password = "a-long-and-unusual-passphrase"
     r = s.post(
         f"{base_url}/accounts/signup/",
         data={"csrfmiddlewaretoken": csrf(page.text), "full_name": "Amina Learner", "email": email,
-              "password": "a-long-and-unusual-passphrase", "accept_privacy": "on"},
+              "password": password, "accept_privacy": "on"},
         headers={"Referer": f"{base_url}/accounts/signup/"},
     )  # fmt: skip
-    assert r.status_code == 200 and r.url.rstrip("/") == base_url, r.text[:2000]
+    assert r.status_code == 200 and "Check your mailbox" in r.text, r.text[:2000]
+    link = wait_for_link(lambda: confirmation_link(email), timeout=timeout)
+    page = s.get(base_url + link)
+    assert page.status_code == 200 and "/accounts/login/" in page.url, page.url
+    r = s.post(
+        page.url,
+        data={"csrfmiddlewaretoken": csrf(page.text), "username": email, "password": password},
+        headers={"Referer": page.url},
+    )
+    assert r.status_code == 200 and "/accounts/login/" not in r.url, r.text[:2000]
+    r = s.get(f"{base_url}/")
     assert "Amina" in r.text
 
     # 2. The catalogue lists the learning path and the course.

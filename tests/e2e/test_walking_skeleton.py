@@ -2,18 +2,20 @@
 embedded defaults (SQLite + filesystem broker) with the Procfile's three processes."""
 
 import os
+import re
 import shutil
 import subprocess
 from decimal import Decimal
 
 import pytest
 import requests
+from django.core import mail
 
 from grading.models import GradeRecord, Submission
 from tests.factories import LessonFactory, ModuleFactory, PathFactory, add_to_path, make_quiz
 from tests.processes import ROOT, VENV_BIN, base_env, free_port, wait_for
 
-from .skeleton import walk
+from .skeleton import link_from_console_log, walk
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +30,15 @@ def test_learner_walks_the_skeleton_on_postgres_with_a_real_worker(live_server, 
     LessonFactory(module=module)
     quiz = make_quiz(module=module, points=10)
 
-    result = walk(live_server.url, course_code=module.course.code, answers=FACTORY_ANSWERS)
+    def confirmation_link(email):  # the live server runs in this process: Django's locmem outbox
+        for message in mail.outbox:
+            if message.to == [email]:
+                return "/" + re.search(r"https?://\S+", message.body).group(0).split("/", 3)[3]
+        return None
+
+    result = walk(
+        live_server.url, course_code=module.course.code, answers=FACTORY_ANSWERS, confirmation_link=confirmation_link
+    )
 
     submission = Submission.objects.get(assignment=quiz, user__email=result["email"])
     assert submission.status == Submission.Status.GRADED
@@ -65,7 +75,8 @@ def embedded_stack(tmp_path):
 
     try:
         wait_for(ready, timeout=120, interval=0.5, message="the embedded stack's /readyz")
-        yield {"url": base, "seed_output": seeded.stdout, "var": tmp_path / "var", "env": env}
+        yield {"url": base, "seed_output": seeded.stdout, "var": tmp_path / "var", "env": env,
+               "log": tmp_path / "stack.log"}  # fmt: skip
     finally:
         os.killpg(proc.pid, 15)
         try:
@@ -80,6 +91,10 @@ def test_learner_walks_the_skeleton_on_the_embedded_defaults(embedded_stack):
     assert (embedded_stack["var"] / "kafaat.sqlite3").exists()
     assert "learner@kafaat.local" in embedded_stack["seed_output"]
 
-    result = walk(embedded_stack["url"], course_code="ds-101", answers=DEMO_ANSWERS)
+    # The console e-mail backend prints the confirmation e-mail into the stack's log.
+    result = walk(
+        embedded_stack["url"], course_code="ds-101", answers=DEMO_ANSWERS,
+        confirmation_link=lambda email: link_from_console_log(embedded_stack["log"], email),
+    )  # fmt: skip
 
     assert result["score"] == "10.00"

@@ -11,6 +11,7 @@ import pytest
 from grading import graders
 from grading.graders import code
 from grading.sandbox.runner import ROOT_DIR
+from tests.grading.sandbox_helpers import slot_uids
 
 SPEC = {
     "entrypoint": "solve",
@@ -122,15 +123,15 @@ def _sandbox_processes_not_of_another_run() -> list[str]:
     """Processes under a sandbox uid that belong to this test: descendants of this process, or
     orphans. Sandboxes of other test runs on the same machine (their ancestry reaches another
     live process outside the sandbox uids) are not ours to count."""
-    me, found = os.getpid(), []
+    me, found, uids = os.getpid(), [], slot_uids()  # this run's slot uids (KAFAAT_SANDBOX_UID_BASE)
     for proc in Path("/proc").iterdir():
         status = _proc_status(int(proc.name)) if proc.name.isdigit() else None
-        if status is None or not 64000 <= status[0] < 64100:
+        if status is None or status[0] not in uids:
             continue
         pid, parent = int(proc.name), status[1]
         while parent not in (0, 1, me):
             up = _proc_status(parent)
-            if up is None or not 64000 <= up[0] < 64100:
+            if up is None or up[0] not in uids:
                 break  # the first ancestor outside the sandbox uids: ours only if it is `me`
             parent = up[1]
         if parent in (0, 1, me) or _descends_from(parent, me):

@@ -159,15 +159,16 @@ def test_every_bad_row_is_named_by_file_line_and_column_and_nothing_is_written(a
     ]
 
 
-def test_an_unknown_course_and_a_taken_email_point_at_their_rows(api, org, other_org, course):
+def test_an_unknown_course_points_at_its_row_and_a_taken_email_is_no_error(api, org, other_org, course):
     from tests.factories import UserFactory
 
-    UserFactory(email="taken@u.ma", organization=other_org)
+    # A taken address is not a row error (issue 12: that told the university the address has an
+    # account); the account is left alone (tests/integrations/test_sync_accounts.py).
+    theirs = UserFactory(email="taken@u.ma", organization=other_org)
     data = package(course_code="ds-101", students=[("s1", "s1@u.ma"), ("s2", "taken@u.ma")])
-    details = upload(api, data).json()["error"]["details"]
-    assert [(d["file"], d["line"], d["column"], d["code"]) for d in details] == [
-        ("users.csv", 3, "email", "email_taken")
-    ]
+    resp = upload(api, data)
+    assert resp.status_code == 200 and resp.json()["learners"]["created"] == 2
+    assert not Enrollment.objects.filter(user=theirs).exists()
     details = upload(api, package(course_code="nope", students=[("s1", "s1@u.ma")])).json()["error"]["details"]
     assert [(d["file"], d["line"], d["column"]) for d in details] == [("classes.csv", 2, "classCode")]
 
@@ -224,3 +225,92 @@ def test_import_oneroster_command_imports_and_names_bad_rows(org, course, tmp_pa
     with pytest.raises(CommandError):
         call_command("import_oneroster", str(bad), "--org", org.slug)
     assert "users.csv:2: column email:" in capsys.readouterr().err
+
+
+def test_only_the_first_errors_are_listed_and_every_error_is_counted(api, org, course, settings):
+    settings.ONEROSTER_MAX_ERRORS = 3
+    bad = [f"u{i},,,true,u{i},,A,B,,,u{i}@u.ma,,,,,,,,,,," for i in range(10)]  # 10 lines, 22 fields
+    bad = [line.replace(",true,", ",maybe,") for line in bad]  # enabledUser must be true or false
+    resp = upload(api, package(course_code="ds-101", students=[("s1", "s1@u.ma")], extra={"users": bad}))
+    assert resp.status_code == 400
+    err = resp.json()["error"]
+    assert err["errors_total"] == 10
+    assert [(d["file"], d["line"], d["column"]) for d in err["details"]] == [
+        ("users.csv", 4, "enabledUser"),
+        ("users.csv", 5, "enabledUser"),
+        ("users.csv", 6, "enabledUser"),
+    ]
+    assert "10 error(s)" in err["message"] and "7 more" in err["message"]
+    assert not User.objects.exists()
+
+
+def _lie_about_sizes(data: bytes, entry: str, size: int) -> bytes:
+    """Rewrite the zip's local and central headers of `entry` to claim `size` inflated bytes."""
+    import struct
+
+    out = bytearray(data)
+    name = entry.encode()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(entry)
+    struct.pack_into("<I", out, info.header_offset + 22, size)  # local file header
+    central = out.index(b"PK\x01\x02")
+    while True:  # the central directory record naming this entry
+        n = struct.unpack_from("<H", out, central + 28)[0]
+        if bytes(out[central + 46 : central + 46 + n]) == name:
+            break
+        central = out.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", out, central + 24, size)
+    return bytes(out)
+
+
+def test_an_entry_whose_headers_understate_its_size_is_refused_without_inflating_it(api, org, course, settings):
+    settings.ONEROSTER_MAX_ENTRY_BYTES = 4096
+    students = [(f"s{i}", f"s{i}@u.ma") for i in range(200)]  # users.csv: about 20 KB
+    lying = _lie_about_sizes(package(course_code="ds-101", students=students), "users.csv", 100)
+    resp = upload(api, lying)
+    assert resp.status_code == 400
+    codes = {(d["file"], d["code"]) for d in resp.json()["error"]["details"]}
+    assert ("users.csv", "unreadable") in codes or ("users.csv", "too_large") in codes
+    assert not User.objects.exists() and not Enrollment.objects.exists()
+
+
+def test_a_line_longer_than_any_record_is_refused_by_file_and_line(api, org, course):
+    long_line = "a," * 40_000  # 80 KB without an end of line
+    resp = upload(api, package(course_code="ds-101", students=[("s1", "s1@u.ma")], extra={"courses": [long_line]}))
+    assert resp.status_code == 400
+    details = resp.json()["error"]["details"]
+    assert [(d["file"], d["line"], d["code"]) for d in details] == [("courses.csv", 3, "max_length")]
+
+
+def test_users_no_enrollment_names_are_checked_but_not_kept(api, org, course):
+    extra_users = [f"x{i},,,true,x{i},,A,B,,,x{i}@u.ma,,,,,,,,,,," for i in range(50)]
+    resp = upload(api, package(course_code="ds-101", students=[("s1", "s1@u.ma")], extra={"users": extra_users}))
+    assert resp.status_code == 200, resp.json()
+    assert list(User.objects.values_list("external_id", flat=True)) == ["s1"]
+    # A duplicate sourcedId is still an error, even among users nobody enrolls.
+    resp = upload(
+        api, package(course_code="ds-101", students=[("s1", "s1@u.ma")], extra={"users": extra_users[:1] * 2})
+    )
+    details = resp.json()["error"]["details"]
+    assert [(d["file"], d["column"], d["code"]) for d in details] == [("users.csv", "sourcedId", "duplicate")]
+
+
+def test_more_student_enrollments_than_one_sync_takes_are_refused_while_reading(api, org, course, settings):
+    settings.INTEGRATIONS_SYNC_MAX_ROWS = 2
+    students = [(f"s{i}", f"s{i}@u.ma") for i in range(4)]
+    resp = upload(api, package(course_code="ds-101", students=students))
+    assert resp.status_code == 400
+    details = resp.json()["error"]["details"]
+    assert [(d["file"], d["line"], d["code"]) for d in details] == [("enrollments.csv", 4, "too_many_rows")]
+    assert not User.objects.exists()
+
+
+def test_the_command_says_how_many_errors_it_did_not_list(org, course, tmp_path, capsys, settings):
+    settings.ONEROSTER_MAX_ERRORS = 2
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(package(course_code="ds-101", students=[(f"s{i}", "") for i in range(5)]))
+    with pytest.raises(CommandError, match="bad.zip: The OneRoster package has 5 error"):
+        call_command("import_oneroster", str(bad), "--org", org.slug)
+    err = capsys.readouterr().err
+    assert err.count("column email:") == 2
+    assert "and 3 more errors" in err

@@ -253,3 +253,37 @@ def test_switched_language_is_remembered_on_the_user_for_their_next_browser(clie
     fresh.force_login(user)
     page = fresh.get(reverse("learning:dashboard"), HTTP_ACCEPT_LANGUAGE="en")
     assert '<html lang="ar" dir="rtl">' in page.text
+
+
+def test_a_language_switch_refused_for_a_missing_csrf_token_changes_nothing():
+    import re
+
+    from django.conf import settings
+    from django.test import Client
+
+    user = UserFactory(preferred_language="fr")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    page = browser.get(reverse("learning:dashboard"), HTTP_ACCEPT_LANGUAGE="fr")
+    browser.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)  # a browser that has no language cookie
+
+    refused = browser.post(reverse("set_language"), {"language": "ar", "next": "/"})
+    assert refused.status_code == 403
+    assert settings.LANGUAGE_COOKIE_NAME not in refused.cookies
+    user.refresh_from_db()
+    assert user.preferred_language == "fr"
+
+    # The same switch with the page's token is accepted, and then remembered on the account.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    accepted = browser.post(reverse("set_language"), {"language": "ar", "next": "/", "csrfmiddlewaretoken": token})
+    assert accepted.status_code == 302 and accepted.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ar"
+    user.refresh_from_db()
+    assert user.preferred_language == "ar"
+
+
+def test_a_language_switch_to_an_unknown_language_changes_nothing(client):
+    user = UserFactory(preferred_language="fr")
+    client.force_login(user)
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    user.refresh_from_db()
+    assert user.preferred_language == "fr"

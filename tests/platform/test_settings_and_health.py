@@ -36,26 +36,81 @@ READYZ = (
     "import django, json; django.setup(); from django.test import Client; "
     "r = Client().get('/readyz'); print(json.dumps({'status': r.status_code, 'body': r.json()}))"
 )
+# The same probe as verified staff, on the test database (the test commits the staff user first).
+READYZ_AS_STAFF = (
+    "import django, json, sys; django.setup(); from django.test import Client; "
+    "from accounts.models import User; from tests.twofactor import login_with_2fa; c = Client(); "
+    "login_with_2fa(c, User.objects.get(email=sys.argv[1])); "
+    "r = c.get('/readyz'); print(json.dumps({'status': r.status_code, 'body': r.json()}))"
+)
 
 
-def _readyz_in_a_process_with(**env) -> dict:
-    out = _run(READYZ, DJANGO_SETTINGS_MODULE="config.settings.test", **env)
+def _readyz_in_a_process_with(code=READYZ, args=(), **env) -> dict:
+    environ = base_env(DJANGO_SETTINGS_MODULE="config.settings.test", **env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_readyz_answers_503_naming_the_broker_when_it_is_down():
+def test_readyz_answers_503_naming_the_broker_when_it_is_down_and_nothing_more_to_anonymous_callers():
     result = _readyz_in_a_process_with(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     assert result["status"] == 503
-    assert result["body"]["checks"]["database"] == "ok"
-    assert "Connection refused" in result["body"]["checks"]["broker"]
+    checks = result["body"]["checks"]
+    assert result["body"]["status"] == "unavailable"
+    assert {k: checks[k] for k in ("database", "broker")} == {"database": "ok", "broker": "failing"}
+    assert set(checks) == {"database", "broker", "sandbox"} and checks["sandbox"] in {"ok", "failing"}
+    assert "Connection refused" not in json.dumps(result["body"])
 
 
 def test_readyz_answers_503_naming_the_database_when_it_is_down():
     result = _readyz_in_a_process_with(DATABASE_URL="postgres://postgres@127.0.0.1:1/nope")
     assert result["status"] == 503
-    assert result["body"]["checks"]["database"] != "ok"
-    assert result["body"]["checks"]["broker"] == "ok"
+    assert result["body"]["checks"] == {"database": "failing", "broker": "ok", "sandbox": "failing"}
+    assert "OperationalError" not in json.dumps(result["body"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_shows_verified_staff_why_the_broker_is_down():
+    from tests.factories import UserFactory
+    from tests.processes import test_database_url
+
+    staff = UserFactory(is_staff=True)
+    result = _readyz_in_a_process_with(
+        READYZ_AS_STAFF, args=[staff.email], DATABASE_URL=test_database_url(), CELERY_BROKER_URL="redis://127.0.0.1:1/0"
+    )
+    assert result["status"] == 503
+    assert result["body"]["checks"]["database"] == "ok"
+    assert "Connection refused" in result["body"]["checks"]["broker"]
+
+
+@pytest.mark.django_db
+def test_readyz_tells_only_verified_staff_about_the_sandbox_workers():
+    from django.test import Client
+    from django.utils import timezone
+
+    from grading.models import SandboxHealth
+    from tests.factories import UserFactory
+    from tests.twofactor import login_with_password_only
+
+    SandboxHealth.objects.create(
+        hostname="grader-7.internal.chu-rabat.ma", is_ok=False, detail="bwrap: setting up uid map: Permission denied",
+        checked_at=timezone.now(),
+    )  # fmt: skip
+    staff = UserFactory(is_staff=True)
+    anonymous, learner, password_only, verified = Client(), Client(), Client(), Client()
+    learner.force_login(UserFactory())
+    login_with_password_only(password_only, staff)
+    login_with_2fa(verified, staff)
+
+    for caller in (anonymous, learner, password_only):
+        response = caller.get("/readyz")
+        assert response.status_code == 200
+        assert response.json()["checks"]["sandbox"] == "failing"
+        assert b"grader-7" not in response.content and b"uid map" not in response.content
+    detail = verified.get("/readyz").json()["checks"]["sandbox"]
+    assert "grader-7.internal.chu-rabat.ma" in detail and "uid map" in detail
 
 
 def test_with_nothing_set_the_platform_uses_sqlite_in_var_and_a_serverless_broker(tmp_path):

@@ -1,108 +1,37 @@
 """Walk every URL of the project as every role: the status must be the one url_matrix.py says, and
-every HTML page must load nothing from outside the server and carry no inline script."""
+every HTML page must load nothing from outside the server and carry no inline script. The
+privileged roles are walked with a two-factor-verified session and with a password-only one
+(which must act as a learner's), and their state-changing POSTs are refused without two-factor."""
 
+import hashlib
 import re
-from types import SimpleNamespace
 
 import pytest
-from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.apps import apps
+from django.conf import settings
+from django.test import Client, override_settings
+from django.urls import reverse
 
-from accounts import services
-from accounts.models import DataExport
-from analytics.models import ExportJob
-from grading.models import RegradeJob, Submission
-from tests.factories import (
-    CourseFactory,
-    LessonFactory,
-    ModuleFactory,
-    OrganizationFactory,
-    PathFactory,
-    UserFactory,
-    add_to_path,
-    enroll,
-    make_quiz,
-)
-from tests.grading.helpers import ESSAY_SPEC, make_assignment
-from tests.twofactor import login_with_2fa
+from tests.twofactor import login_with_2fa, login_with_password_only
 
-from .url_matrix import MATRIX, NAMESPACE_RULES, ROLES
+from .url_matrix import MATRIX, PRIVILEGED_POSTS, PRIVILEGED_ROLES, ROLES
+from .urlwalk import iter_urls, rule_for, url_for
 
 pytestmark = pytest.mark.django_db
-
-
-def iter_urls(resolver=None, namespace=None):
-    """(full name, URLPattern) for every pattern, however deeply included."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            ns = entry.namespace
-            full = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
-            yield from iter_urls(entry, full)
-        elif isinstance(entry, URLPattern):
-            label = entry.name or f"<unnamed {entry.pattern}>"
-            yield (f"{namespace}:{label}" if namespace else label), entry
-
-
-def _params(pattern: URLPattern) -> list[str]:
-    regex = pattern.pattern.regex
-    return list(regex.groupindex)
-
-
-def _rule_for(name: str):
-    if name in MATRIX:
-        return MATRIX[name]
-    return NAMESPACE_RULES.get(name.split(":")[0]) if ":" in name else None
+VERIFY = "/accounts/2fa/verify/"
+ADMIN_LOGIN = "/admin/login/"  # Django's admin refuses a session that is not staff's by sending it there
 
 
 def test_every_url_of_the_project_has_an_entry_in_the_matrix():
-    missing = sorted(name for name, _p in iter_urls() if _rule_for(name) is None)
+    missing = sorted(name for name, _p in iter_urls() if rule_for(name) is None)
     assert not missing, f"add these URLs to tests/security/url_matrix.py: {missing}"
     stale = sorted(set(MATRIX) - {name for name, _p in iter_urls()})
     assert not stale, f"these matrix entries name no URL any more: {stale}"
+    named = {name for name, _p in iter_urls()}
+    assert not set(PRIVILEGED_POSTS) - named, "PRIVILEGED_POSTS names URLs that do not exist"
 
 
-@pytest.fixture
-def world():
-    org = OrganizationFactory()
-    course = CourseFactory()
-    module = ModuleFactory(course=course)
-    lesson = LessonFactory(module=module)
-    quiz = make_quiz(module=module)
-    users = {
-        "learner": UserFactory(organization=org),
-        "instructor": UserFactory(),
-        "other_instructor": UserFactory(),
-        "university_admin": UserFactory(),
-        "staff": UserFactory(is_staff=True, is_superuser=True),
-    }
-    course.instructors.add(users["instructor"])
-    CourseFactory().instructors.add(users["other_instructor"])
-    services.membership_grant(user=users["university_admin"], organization=org)
-    enroll(users["learner"], course)
-    submission = Submission.objects.create(
-        user=users["learner"], assignment=quiz, version=quiz.current_version, attempt=1, answer={}, status="graded"
-    )
-    export = DataExport.objects.create(user=users["learner"])
-    services.export_build(export_id=export.pk)
-    path = PathFactory()
-    add_to_path(path, course, 1)
-    export_job = ExportJob.objects.create(course=course, requested_by=users["instructor"], format="csv")
-    essay = make_assignment("essay", ESSAY_SPEC, course=course)
-    essay_submission = Submission.objects.create(
-        user=users["learner"], assignment=essay, version=essay.current_version, attempt=1, answer={"text": "x"},
-        status="needs_review",
-    )  # fmt: skip
-    regrade_job = RegradeJob.objects.create(
-        assignment=quiz, version=quiz.current_version, requested_by=users["instructor"]
-    )
-    return SimpleNamespace(
-        course=course, lesson=lesson, quiz=quiz, submission=submission, export=export, users=users, path=path,
-        export_job=export_job, essay_submission=essay_submission, regrade_job=regrade_job,
-    )  # fmt: skip
-
-
-def _clients(world):
+def _verified_clients(world):
     clients = {"anonymous": Client()}
     for role in ROLES[1:]:
         clients[role] = Client()
@@ -110,14 +39,12 @@ def _clients(world):
     return clients
 
 
-def _url(name, pattern, rule, world):
-    if "<unnamed" in name:
-        return None
-    if "kwargs" in rule:
-        return reverse(name, kwargs=rule["kwargs"](world))
-    params = _params(pattern)
-    kwargs = {p: ("accounts" if p == "app_label" else "1") for p in params}
-    return reverse(name, kwargs=kwargs or None)
+def _password_only_clients(world):
+    clients = {}
+    for role in PRIVILEGED_ROLES:
+        clients[role] = Client()
+        login_with_password_only(clients[role], world.users[role])
+    return clients
 
 
 LOADING = re.compile(
@@ -141,17 +68,25 @@ def page_problems(html: str) -> list[str]:
     return problems
 
 
-def test_every_role_gets_the_expected_status_on_every_url_and_pages_load_nothing_from_outside(world):
-    clients = _clients(world)
-    failures, pages = [], 0
+def _as_set(expected):
+    return expected if isinstance(expected, set) else {expected}
+
+
+def _walk(world):
+    """(name, url, rule, pattern) for every URL the walk requests."""
     for name, pattern in iter_urls():
-        rule = _rule_for(name)
-        url = _url(name, pattern, rule, world)
-        if url is None:  # an unnamed pattern inside a namespace rule (admin's catch-all)
-            continue
+        rule = rule_for(name)
+        url = url_for(name, pattern, rule, world)
+        if url is not None:  # an unnamed pattern inside a namespace rule (admin's catch-all)
+            yield name, url, rule, pattern
+
+
+def test_every_role_gets_the_expected_status_on_every_url_and_pages_load_nothing_from_outside(url_world):
+    clients = _verified_clients(url_world)
+    failures, pages = [], 0
+    for name, url, rule, _pattern in _walk(url_world):
         for role in ROLES:
-            expected = rule["expect"][role]
-            expected = expected if isinstance(expected, set) else {expected}
+            expected = _as_set(rule["expect"][role])
             response = clients[role].get(url, HTTP_ACCEPT_LANGUAGE="en")
             if response.status_code not in expected:
                 failures.append(f"{name} {url} as {role}: {response.status_code}, expected {sorted(expected)}")
@@ -164,10 +99,87 @@ def test_every_role_gets_the_expected_status_on_every_url_and_pages_load_nothing
     assert pages > 50
 
 
-def test_the_page_checker_catches_outside_loads_and_inline_script():
-    html = (
-        '<script src="https://cdn.example.com/x.js"></script><link rel="stylesheet" href="//fonts.example.com/f.css">'
-        '<img src="http://tracker.example/p.gif"><script>alert(1)</script><a href="/" onclick="x()">a</a>'
+def _gated(url: str, pattern) -> bool:
+    """Whether a privileged user's password-only session is sent to verify on this URL."""
+    return url.startswith(tuple(settings.KAFAAT_2FA_REQUIRED_PATHS)) or getattr(
+        pattern.callback, "kafaat_requires_2fa", False
     )
-    assert len(page_problems(html)) == 5
-    assert page_problems('<script src="/static/x.js"></script><img src="/media/a.png"><a href="https://ok.org">') == []
+
+
+def _walk_password_only(world) -> list[str]:
+    clients = _password_only_clients(world)
+    failures = []
+    for name, url, rule, pattern in _walk(world):
+        for role in PRIVILEGED_ROLES:
+            response = clients[role].get(url, HTTP_ACCEPT_LANGUAGE="en")
+            where = f"{name} {url} as {role} (password only): {response.status_code}"
+            if "password_only" in rule:
+                if response.status_code not in _as_set(rule["password_only"]):
+                    failures.append(f"{where}, expected {rule['password_only']}")
+            elif _gated(url, pattern):
+                if response.status_code != 302 or not response["Location"].startswith(VERIFY):
+                    failures.append(f"{where} {response.get('Location')}, expected the redirect to {VERIFY}")
+            elif response.status_code not in _as_set(rule["expect"]["newcomer"]):
+                failures.append(f"{where}, expected what a newcomer gets: {rule['expect']['newcomer']}")
+    return failures
+
+
+def test_a_password_only_session_of_a_privileged_role_gets_what_a_learner_gets_on_every_url(url_world):
+    failures = _walk_password_only(url_world)
+    assert not failures, "\n".join(failures)
+
+
+@override_settings(KAFAAT_2FA_REQUIRED_PATHS=[])
+def test_without_gated_prefixes_a_password_only_session_still_gets_what_a_learner_gets(url_world):
+    failures = _walk_password_only(url_world)
+    assert not failures, "\n".join(failures)
+
+
+# Rows a refused request may write: its session, and the throttle's log of the login.
+UNCHANGED_EXCEPT = {"django_session", "axes_accesslog", "axes_accessattempt", "axes_accessfailurelog"}
+
+
+def _database_digest() -> dict[str, str]:
+    """A digest of every row of every table (but the session and throttle tables)."""
+    digest = {}
+    for model in apps.get_models(include_auto_created=True):
+        table = model._meta.db_table
+        if table in UNCHANGED_EXCEPT or model._meta.proxy or not model._meta.managed:
+            continue
+        rows = list(model._base_manager.order_by("pk").values_list())
+        digest[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digest
+
+
+def _post(client, url, case, world):
+    return client.post(url, case["data"](world), HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.mark.parametrize("gated_paths", ["default", "none"])
+def test_privileged_posts_with_a_password_only_session_are_refused_and_change_nothing(url_world, gated_paths):
+    overrides = {} if gated_paths == "default" else {"KAFAAT_2FA_REQUIRED_PATHS": []}
+    with override_settings(**overrides):
+        password_only = _password_only_clients(url_world)
+        verified = {role: Client() for role in {case["by"] for case in PRIVILEGED_POSTS.values()}}
+        for role, client in verified.items():
+            login_with_2fa(client, url_world.users[role])
+        failures = []
+        for name, case in PRIVILEGED_POSTS.items():
+            url = reverse(name, kwargs=case["kwargs"](url_world)) if "kwargs" in case else reverse(name)
+            before = _database_digest()
+            for role in PRIVILEGED_ROLES:
+                response = _post(password_only[role], url, case, url_world)
+                refused = response.status_code in {403, 404} or (
+                    response.status_code == 302 and response["Location"].startswith((VERIFY, ADMIN_LOGIN))
+                )
+                if not refused:
+                    failures.append(f"POST {url} as {role} (password only): {response.status_code} "
+                                    f"{response.get('Location', '')}")  # fmt: skip
+            changed = sorted(t for t, d in _database_digest().items() if before.get(t) != d)
+            if changed:
+                failures.append(f"POST {name} with a password-only session changed {changed}")
+            # The same POST from a verified session of the role it is for does change the database.
+            response = _post(verified[case["by"]], url, case, url_world)
+            if response.status_code >= 400 or _database_digest() == before:
+                failures.append(f"POST {url} as verified {case['by']}: {response.status_code}, changed nothing")
+        assert not failures, "\n".join(failures)

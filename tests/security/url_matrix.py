@@ -5,12 +5,27 @@ new page cannot ship without saying who may see it.
 To add a URL: one entry, keyed by its namespaced name.
     "courses:lesson": {"kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
                        "expect": only(200, learner=..., ...)}
-`w` is the world built by the test (w.course, w.lesson, w.quiz, w.submission, w.export, w.users).
-Each expected value is a status or a set of statuses. Privileged roles (instructors, university
-admins, staff) are logged in with a two-factor-verified session.
+`w` is the world built by the test (tests/security/urlwalk.py: w.course, w.lesson, w.quiz,
+w.submission, w.export, w.users...). Each expected value is a status or a set of statuses.
+
+Every URL is walked twice for the privileged roles (instructors, university admins, staff):
+- with a two-factor-verified session: `expect`, as written here;
+- with a password-only session (one that has not passed two-factor): such a session is a learner's.
+  Its expectation is derived, not written: on the two-factor prefixes
+  (settings.KAFAAT_2FA_REQUIRED_PATHS) and on views marked @require_verified_2fa, the redirect to
+  the verification page; elsewhere exactly what the `newcomer` gets (a learner with no enrolment
+  and no role, as the privileged users of the world have none). An entry may say otherwise with
+  "password_only" (a status for every privileged role), with a comment saying why.
+The walk runs a third time with no gated prefix at all: the rule is the role's, not the path's.
+
+PRIVILEGED_POSTS lists the state-changing privileged URLs, each with data that succeeds for a
+verified user of role `by`: with a password-only session they are refused and change nothing.
 """
 
-ROLES = ("anonymous", "learner", "instructor", "other_instructor", "university_admin", "staff")
+import json
+
+ROLES = ("anonymous", "learner", "newcomer", "instructor", "other_instructor", "university_admin", "staff")
+PRIVILEGED_ROLES = ("instructor", "other_instructor", "university_admin", "staff")
 
 
 def everyone(status):
@@ -23,10 +38,10 @@ def logged_in(status, anonymous=302, **overrides):
 
 
 POST_ONLY = logged_in(405)  # login_required first: anonymous is sent to log in
-COURSE_CONTENT = logged_in(200, other_instructor=302, university_admin=302)  # enrolled learner, course staff
+COURSE_CONTENT = logged_in(302, learner=200, instructor=200, staff=200)  # enrolled learner, course staff
 AUTHORING = logged_in(403, instructor=200, staff=200)
 AUTHORING_POST = logged_in(405)  # POST-only: the method is refused before the role is checked
-OWN_SUBMISSION = logged_in(200, other_instructor=404, university_admin=404)
+OWN_SUBMISSION = logged_in(404, learner=200, instructor=200, staff=200)
 # Gradebook and analytics: course staff change, a university admin reads its own learners (export
 # jobs are their requester's only: 404 for anyone else).
 TEACH = logged_in(403, instructor=200, staff=200)
@@ -62,6 +77,10 @@ MATRIX = {
     "accounts:verify": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
     "accounts:activate": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
     "accounts:activate-resend": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(405)},
+    # Changes of address and university links (issue 12): a forged token is refused for everyone.
+    "accounts:email-change-confirm": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
+    "accounts:email-change-cancel": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
+    "integrations:link-confirm": {"kwargs": lambda w: {"token": "forged"}, "expect": everyone(400)},
     "accounts:password-reset": {"expect": everyone(200)},
     "accounts:password-reset-done": {"expect": everyone(200)},
     "accounts:password-reset-confirm": {
@@ -74,7 +93,8 @@ MATRIX = {
     "accounts:sessions": {"expect": logged_in(200)},
     "accounts:session-end": {"expect": POST_ONLY},
     "accounts:sessions-end-others": {"expect": POST_ONLY},
-    "accounts:otp-setup": {"expect": logged_in(200)},
+    # A password-only session of a user who has a device must verify before replacing it.
+    "accounts:otp-setup": {"expect": logged_in(200), "password_only": 302},
     "accounts:otp-verify": {"expect": logged_in(200)},
     "accounts:otp-recovery-codes": {"expect": POST_ONLY},
     "accounts:privacy-notice": {"expect": everyone(200)},
@@ -104,6 +124,11 @@ MATRIX = {
     "courses:author-home": {"expect": AUTHORING | {"other_instructor": 200}},
     "courses:author-course-new": {"expect": AUTHORING | {"other_instructor": 200}},  # any instructor
     "courses:author-import": {"expect": AUTHORING_POST},
+    # a background import's page is its requester's only (404 for anyone else, staff included)
+    "courses:author-import-job": {
+        "kwargs": lambda w: {"pk": w.import_job.pk},
+        "expect": logged_in(404, instructor=200),
+    },
     "courses:author-outline": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
     "courses:author-course-edit": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
     "courses:author-status": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
@@ -202,3 +227,85 @@ NAMESPACE_RULES = {
     # every role here; tests/integrations/test_isolation.py covers clients of each university.
     "api_v1": {"expect": everyone(401)},
 }
+
+
+def _quiz_spec_with_another_key():
+    from tests.factories import QUIZ_SPEC
+
+    spec = json.loads(json.dumps(QUIZ_SPEC))
+    spec["questions"][0]["answer"] = ["b"]
+    return json.dumps(spec)
+
+
+def _archive(w):
+    """The world's course exported, under another code: importing it creates a course."""
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from courses.archive import course_export
+
+    source, copy = zipfile.ZipFile(io.BytesIO(course_export(course=w.course))), io.BytesIO()
+    with zipfile.ZipFile(copy, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "course.yaml":
+                data = data.replace(f"code: {w.course.code}".encode(), b"code: imported-copy", 1)
+            target.writestr(info, data)
+    return {"archive": SimpleUploadedFile("imported-copy.zip", copy.getvalue(), content_type="application/zip")}
+
+
+_CODE = {"kwargs": lambda w: {"code": w.course.code}}
+PRIVILEGED_POSTS = {
+    "certificates:revoke": {
+        "kwargs": lambda w: {"certificate_id": _certificate(w).id}, "data": lambda w: {"reason": "Issued by mistake"},
+        "by": "staff",
+    },
+    "grading:submission-retry": {
+        "kwargs": lambda w: {"pk": w.failed_submission.pk}, "data": lambda w: {}, "by": "instructor",
+    },
+    "analytics:override": {
+        "kwargs": lambda w: {"code": w.course.code, "user_id": w.users["learner"].pk, "assignment_id": w.quiz.pk},
+        "data": lambda w: {"score": "7", "reason": "Oral exam"}, "by": "instructor",
+    },
+    "analytics:export_start": {**_CODE, "data": lambda w: {"format": "csv"}, "by": "instructor"},
+    "grading:regrade-start": {"data": lambda w: {"submission": w.submission.pk}, "by": "instructor"},
+    "grading:review": {
+        "kwargs": lambda w: {"pk": w.essay_submission.pk},
+        "data": lambda w: {"c_c1": "l2", "c_c2": "l1", "feedback": "Clear."}, "by": "instructor",
+    },
+    "courses:author-course-new": {
+        "data": lambda w: {"code": "brand-new", "title": "New", "summary": "", "language": "en"}, "by": "instructor",
+    },
+    "courses:author-course-edit": {
+        **_CODE, "data": lambda w: {"title": "Renamed", "summary": "", "language": "en"}, "by": "instructor",
+    },
+    "courses:author-module-new": {**_CODE, "data": lambda w: {"title": "Module two"}, "by": "instructor"},
+    "courses:author-module-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.module.pk}, "data": lambda w: {"title": "Renamed"},
+        "by": "instructor",
+    },
+    "courses:author-lesson-new": {
+        "kwargs": lambda w: {"code": w.course.code, "module_pk": w.module.pk},
+        "data": lambda w: {"title": "Lesson two", "body_markdown": "Text"}, "by": "instructor",
+    },
+    "courses:author-lesson-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.pk},
+        "data": lambda w: {"title": "Renamed", "body_markdown": "New text"}, "by": "instructor",
+    },
+    "courses:author-assignment-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk},
+        "data": lambda w: {
+            "title": "Quiz", "points": "10", "pass_threshold": "0.5", "is_required": "on",
+            "late_penalty_per_day": "0", "prompt_markdown": "", "spec_text": _quiz_spec_with_another_key(),
+        },
+        "by": "instructor",
+    },
+    "admin:courses_competency_add": {
+        "data": lambda w: {"code": "triage", "name": "Triage", "description": ""}, "by": "staff",
+    },
+    # Last: they change the course the others use.
+    "courses:author-status": {**_CODE, "data": lambda w: {"status": "archived"}, "by": "instructor"},
+    "courses:author-import": {"data": _archive, "by": "instructor"},
+}  # fmt: skip

@@ -1,5 +1,6 @@
 """Create a course from a zip archive, or with --update bring an existing one in line with it.
-One transaction: a broken archive changes nothing and the message names the file and line."""
+One transaction: a broken archive changes nothing and the message names the file and line. The
+command line is trusted like staff: with --update it may rename competencies other courses use."""
 
 from pathlib import Path
 
@@ -21,7 +22,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{file}: {exc.strerror}") from None
         try:
-            course = archive.course_import(data=data, update=update)
+            outcome = archive.archive_import(data=data, update=update)
         except archive.ArchiveError as exc:
             raise CommandError(f"{file}: {exc.message}") from None
+        course = outcome.course
         self.stdout.write(f"{file} -> {course.code} ({course.status})")
+        for kept in outcome.kept:
+            self.stdout.write(f"{file}: competency {kept['code']} kept its name {kept['name']!r} (without --update)")

@@ -34,11 +34,15 @@ class Command(BaseCommand):
                     endpoint="cli/import_oneroster",
                 )
         except ApplicationError as exc:
-            for d in exc.extra.get("details", []):
+            details = exc.extra.get("details", [])
+            for d in details:
                 where = ":".join(str(x) for x in (d.get("file") or file, d.get("line")) if x not in (None, ""))
                 column = f" column {d['column']}:" if d.get("column") else ""
                 self.stderr.write(f"{where}:{column} {d['message']}")
-            raise CommandError(exc.message) from exc
+            more = exc.extra.get("errors_total", len(details)) - len(details)
+            if more > 0:
+                self.stderr.write(f"{file}: ... and {more} more errors (only the first {len(details)} are listed).")
+            raise CommandError(f"{file}: {exc.message}") from exc
         counts = body["counts"]
         self.stdout.write(
             ("DRY RUN: " if dry_run else "")

@@ -56,10 +56,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Right after OTPMiddleware: a session that has not passed two-factor acts as a learner's.
+    "accounts.privilege.PrivilegeMiddleware",
     "learning.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.SecurityGateMiddleware",
+    "accounts.middleware.AdminReadAuditMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -151,6 +154,9 @@ KAFAAT_PRIVACY_NOTICE_VERSION = 1
 KAFAAT_EXPORT_TTL_HOURS = env.int("KAFAAT_EXPORT_TTL_HOURS", default=72)
 KAFAAT_DELETION_GRACE_DAYS = env.int("KAFAAT_DELETION_GRACE_DAYS", default=14)
 KAFAAT_INACTIVE_ACCOUNT_DAYS = env.int("KAFAAT_INACTIVE_ACCOUNT_DAYS", default=3 * 365)
+# Audit of reads of another person's data: one entry per reader, action, learner and object per
+# this many seconds (a page polled every second writes one). 0: an entry for every read.
+KAFAAT_AUDIT_DEDUPE_SECONDS = env.int("KAFAAT_AUDIT_DEDUPE_SECONDS", default=600)
 # Links sent by e-mail: e-mail verification and invitations expire after this long.
 KAFAAT_EMAIL_LINK_MAX_AGE = env.int("KAFAAT_EMAIL_LINK_MAX_AGE", default=3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
@@ -158,6 +164,17 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 KAFAAT_UPLOAD_MAX_BYTES = env.int("KAFAAT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# Course archives (courses/archive.py): the upload, its number of files, each file and all of them
+# once inflated (counted while inflating), each YAML document in bytes and in nodes (PyYAML parses
+# about 0.2 MB or 30,000 nodes a second). Archives inflating past COURSE_IMPORT_SYNC_MAX_BYTES are
+# imported by a worker (task courses.course_import, queue events) while the page shows progress.
+COURSE_ARCHIVE_MAX_BYTES = env.int("COURSE_ARCHIVE_MAX_BYTES", default=10 * 1024 * 1024)
+COURSE_ARCHIVE_MAX_ENTRIES = env.int("COURSE_ARCHIVE_MAX_ENTRIES", default=2000)
+COURSE_ARCHIVE_MAX_ENTRY_BYTES = env.int("COURSE_ARCHIVE_MAX_ENTRY_BYTES", default=2 * 1024 * 1024)
+COURSE_ARCHIVE_MAX_TOTAL_BYTES = env.int("COURSE_ARCHIVE_MAX_TOTAL_BYTES", default=20 * 1024 * 1024)
+COURSE_ARCHIVE_MAX_YAML_BYTES = env.int("COURSE_ARCHIVE_MAX_YAML_BYTES", default=1024 * 1024)
+COURSE_ARCHIVE_MAX_YAML_NODES = env.int("COURSE_ARCHIVE_MAX_YAML_NODES", default=50_000)
+COURSE_IMPORT_SYNC_MAX_BYTES = env.int("COURSE_IMPORT_SYNC_MAX_BYTES", default=128 * 1024)
 
 # --- Security headers (all modes; production adds HTTPS-only settings) ---------------------
 # Content-Security-Policy (Django's own middleware): nothing from outside the server, no inline
@@ -248,6 +265,8 @@ CELERY_TASK_DEFAULT_QUEUE = "grading"
 CELERY_TASK_ROUTES = {
     "grading.submission_grade_code": {"queue": "sandbox"},
     "grading.*": {"queue": "grading"},
+    # A big course import can run for minutes: keep it off the learners' grading queue.
+    "courses.course_import": {"queue": "events"},
     "courses.*": {"queue": "grading"},
     "accounts.*": {"queue": "events"},
     "integrations.*": {"queue": "events"},
@@ -379,12 +398,19 @@ WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=10)
 WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=16)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
-# Subscriptions to loopback/private addresses are refused (SSRF) unless this is set (tests, labs).
+# Webhook targets whose name resolves to any non-public address (loopback, private, link-local,
+# multicast, reserved, or one hidden in IPv6) are refused at subscription and at delivery (SSRF),
+# unless this is set (tests, labs).
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# CA certificates webhook receivers' TLS certificates are checked against (a PEM file); empty:
+# certifi's bundle. For a lab whose receiver has a certificate from an internal CA.
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 # OneRoster zip limits (the spec sets none): whole upload, one entry, one field.
 ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
 ONEROSTER_MAX_FIELD_CHARS = env.int("ONEROSTER_MAX_FIELD_CHARS", default=1024)
+# A refused package lists this many errors (file, line, column) and counts the rest.
+ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
 CELERY_BEAT_SCHEDULE["integrations-webhooks-tick"] = {"task": "integrations.webhooks_tick", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["integrations-invites-send"] = {"task": "integrations.invites_send", "schedule": 30.0}
 SPECTACULAR_SETTINGS = {

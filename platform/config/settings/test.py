@@ -28,3 +28,6 @@ if "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:
 # Tests read English unless they ask for another language (Accept-Language, cookie, override):
 # the platform's default stays French, whose catalog would otherwise translate every assertion.
 LANGUAGE_CODE = "en"
+# The suite's webhook receivers are real servers on 127.0.0.1, which production refuses; tests of
+# the refusal turn this off. Worker subprocesses read the same settings.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=True)
