@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from accounts.privilege import is_platform_staff
 from courses.models import Assignment, Competency, Enrollment, LearningPath, Lesson, LessonProgress, PathCourse
 
 from .messages import notification_text
@@ -146,7 +147,7 @@ STAFF_KINDS = {NotificationKind.SUBMISSION_FAILED, NotificationKind.GRADING_UNAV
 
 def notification_kinds(*, user) -> list[NotificationKind]:
     """The kinds this user can receive: course staff's kinds only for staff and instructors."""
-    teaches = user.is_staff or user.taught_courses.exists()
+    teaches = is_platform_staff(user) or user.taught_courses.exists()
     return [kind for kind in NotificationKind if teaches or kind not in STAFF_KINDS]
 
 
