@@ -11,6 +11,7 @@ def export_build_task(export_id: int) -> None:
     services.export_build(export_id=export_id)
 
 
-@shared_task(name="accounts.retention_enforce", acks_late=True, time_limit=1800, soft_time_limit=1700)
+# Below the brokers' redelivery deadline (settings: CELERY_VISIBILITY_TIMEOUT).
+@shared_task(name="accounts.retention_enforce", acks_late=True, time_limit=1700, soft_time_limit=1600)
 def retention_enforce_task() -> dict:
     return services.retention_enforce()

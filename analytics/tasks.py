@@ -7,8 +7,8 @@ from . import services
     name="analytics.export_build",
     acks_late=True,
     reject_on_worker_lost=True,
-    time_limit=1800,
-    soft_time_limit=1700,
+    time_limit=1700,  # below the broker deadline (settings: CELERY_VISIBILITY_TIMEOUT)
+    soft_time_limit=1600,
 )
 def export_build(job_id: int) -> None:
     """Build a large gradebook export in the background."""

@@ -1,6 +1,8 @@
 """Courses: the content of learning paths and who follows it. Every write to courses, lessons,
 assignments, enrollments and progress lives here, each owning its transaction."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -132,6 +134,26 @@ ASSIGNMENT_SETTINGS = (
     "late_penalty_per_day",
     "late_cutoff_days",
 )
+
+
+# Assignment.points is Decimal(7, 2).
+MAX_ASSIGNMENT_POINTS = Decimal("99999.99")
+
+
+def _checked_settings(settings: dict) -> dict:
+    """Refuse points the column cannot hold (NaN, infinity, negative, too large) as a field error,
+    for every caller (pages, importer, scripts), before the database refuses them."""
+    if "points" in settings:
+        try:
+            points = Decimal(str(settings["points"]))
+        except (InvalidOperation, ValueError, TypeError):
+            points = None
+        if points is None or not points.is_finite() or not 0 <= points <= MAX_ASSIGNMENT_POINTS:
+            raise ApplicationError(
+                _("Points must be a number from 0 to %(max)s.") % {"max": MAX_ASSIGNMENT_POINTS}, field="points"
+            )
+        settings = {**settings, "points": points}
+    return settings
 
 
 def _require_editor(*, user, course: Course) -> None:
@@ -278,6 +300,7 @@ def assignment_create(
     the fields of ASSIGNMENT_SETTINGS (title required)."""
     course = module.course
     _require_editor(user=user, course=course)
+    settings = _checked_settings(settings)
     if kind not in Assignment.Kind.values:
         raise ApplicationError(_("Unknown assignment kind."), field="kind")
     if slug and Assignment.objects.filter(course=course, slug=slug).exists():
@@ -313,6 +336,7 @@ def assignment_update(
     with no submissions the current version is corrected in place. Nothing changes otherwise."""
     course = assignment.course
     _require_editor(user=user, course=course)
+    settings = _checked_settings(settings)
     assignment = (
         Assignment.objects.select_for_update(of=("self",))
         .select_related("current_version", "course")

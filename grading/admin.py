@@ -5,26 +5,48 @@ from django.utils.translation import ngettext
 from config.errors import ApplicationError
 
 from . import selectors, services
-from .models import GradeRecord, RegradeJob, SandboxHealth, Submission
+from .models import GradeRecord, RegradeItem, RegradeJob, SandboxHealth, Submission
 
 
 class GradeRecordInline(admin.TabularInline):
     model = GradeRecord
     extra = 0
-    readonly_fields = ["score", "max_score", "source", "reason", "graded_by", "created_at"]
+    readonly_fields = ["score", "max_score", "source", "reason_text", "graded_by", "created_at"]
     fields = readonly_fields
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, obj) -> str:
+        return obj.reason_text
+
     can_delete = False
 
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ["pk", "user", "assignment", "attempt", "status", "score", "submitted_at", "graded_at"]
-    list_filter = ["status", "assignment__kind"]
+    list_display = [
+        "pk",
+        "user",
+        "assignment",
+        "attempt",
+        "status",
+        "failure_code",
+        "score",
+        "submitted_at",
+        "graded_at",
+    ]
+    list_filter = ["status", "failure_code", "assignment__kind"]
     list_select_related = ["user", "assignment"]
     raw_id_fields = ["user", "assignment", "version"]
-    readonly_fields = ["answer", "feedback", "staff_log", "grading_attempts", "started_at", "graded_at"]
+    readonly_fields = [
+        "answer", "feedback", "failure", "staff_log", "grading_attempts", "claim_token", "lease_expires_at",
+        "started_at", "graded_at",
+    ]  # fmt: skip
     inlines = [GradeRecordInline]
     actions = ["retry_failed", "regrade"]
+
+    @admin.display(description=_("failure"))
+    def failure(self, obj) -> str:
+        return obj.failure_text if obj.failure_code else "—"
 
     def changelist_view(self, request, extra_context=None):
         problem = selectors.sandbox_status()
@@ -61,6 +83,18 @@ class RegradeJobAdmin(admin.ModelAdmin):
     list_select_related = ["assignment", "version"]
     readonly_fields = ["status", "done", "failed", "total", "finished_at", "requested_by"]
     raw_id_fields = ["assignment", "version", "submission"]
+
+
+@admin.register(RegradeItem)
+class RegradeItemAdmin(admin.ModelAdmin):
+    """One submission of a regrade job: why an item failed, or who holds it now."""
+
+    list_display = ["pk", "job", "submission", "status", "attempts", "lease_expires_at", "finished_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["job", "submission"]
+    readonly_fields = [
+        "job", "submission", "status", "attempts", "claim_token", "lease_expires_at", "error", "finished_at",
+    ]  # fmt: skip
 
 
 @admin.register(SandboxHealth)

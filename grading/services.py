@@ -13,8 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Max, Q, Value
+from django.db.models.functions import Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,12 +25,17 @@ from courses import selectors as course_selectors
 from courses.models import Assignment, AssignmentVersion
 from courses.services import enrollment_refresh_completion
 from integrations.services import event_record
-from learning.services import notification_for_submission
+from learning.services import (
+    notification_for_failed_submission,
+    notification_for_grading_unavailable,
+    notification_for_submission,
+)
 
+from . import leases, messages
 from .graders import GraderError, GradeResult, GraderUnavailable, get_grader
 from .graders import essay as essay_grader
 from .graders import flag as flag_grader
-from .models import GradeRecord, RegradeJob, SandboxHealth, Submission
+from .models import GradeRecord, RegradeItem, RegradeJob, SandboxHealth, Submission
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +147,8 @@ def submission_create(*, user, assignment: Assignment, answer) -> Submission:
             answer=answer,
             max_score=assignment.points,
             is_late=bool(late),
+            # Sent on commit; sent again by the sweeper if no worker took it by then.
+            lease_expires_at=leases.resend_at(now=now, since=now),
         )
         transaction.on_commit(lambda: enqueue_grading(submission_id=submission.pk, kind=assignment.kind))
     return submission
@@ -162,26 +170,81 @@ def enqueue_grading(*, submission_id: int, kind: str) -> bool:
 
 # --- grading ---------------------------------------------------------------------------------
 
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
+MAX_STAFF_LOG = 20000
 
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.GRADING_STUCK_AFTER_SECONDS)
+
+class GradeNotWritable(ValueError):
+    """The grade computed for a submission cannot be stored (not finite, or too large for the
+    column): counted as a failed attempt, never written."""
 
 
-def submission_claim(*, submission_id: int) -> Submission | None:
-    """Take a submission for grading under a row lock: only a queued one, or a running one whose
-    worker is presumed dead. Returns None when someone else has it or it is done (redelivery)."""
+def _staff_log(entry: str, log_text: str) -> str:
+    return f"{entry}\n{log_text}"[:MAX_STAFF_LOG] if log_text else entry[:MAX_STAFF_LOG]
+
+
+def submission_claim(*, submission_id: int, token: str = "") -> Submission | None:
+    """Take a submission for grading under a row lock: a queued one, a running one whose lease
+    expired (its worker is presumed dead), or one that this task's earlier try holds (`token`,
+    see grading.leases). Returns None when someone else holds it or it is done (redelivery).
+    Past GRADING_MAX_ATTEMPTS takes, it fails instead, with a reason staff see."""
+    token = token or leases.new_token()
     with transaction.atomic():
-        sub = Submission.objects.select_for_update().filter(pk=submission_id).first()
+        sub = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("assignment__course", "user")
+            .filter(pk=submission_id)
+            .first()
+        )
         if sub is None:
             return None
-        stale = sub.status == Submission.Status.RUNNING and sub.started_at and sub.started_at < _stale_before()
-        if sub.status != Submission.Status.QUEUED and not stale:
+        now = timezone.now()
+        expired = sub.lease_expires_at is None or sub.lease_expires_at <= now
+        if sub.status == Submission.Status.QUEUED:
+            pass
+        elif sub.status == Submission.Status.RUNNING and (expired or leases.may_reclaim(sub.claim_token, token)):
+            pass
+        else:
+            return None
+        if sub.grading_attempts >= settings.GRADING_MAX_ATTEMPTS:
+            _fail(sub, code=Submission.Failure.ATTEMPTS_EXHAUSTED, log_entry=f"attempt cap reached at {now:%c}")
             return None
         sub.status = Submission.Status.RUNNING
-        sub.started_at = timezone.now()
+        sub.started_at = now
+        sub.claim_token = token
+        sub.lease_expires_at = leases.lease_until(now)
         sub.grading_attempts += 1
-        sub.save(update_fields=["status", "started_at", "grading_attempts", "updated_at"])
+        sub.save(
+            update_fields=["status", "started_at", "claim_token", "lease_expires_at", "grading_attempts", "updated_at"]
+        )
         return sub
+
+
+def _holds(sub: Submission, token: str) -> bool:
+    return sub.status == Submission.Status.RUNNING and sub.claim_token == token
+
+
+def _fail(sub: Submission, *, code: str, log_entry: str) -> None:
+    """Mark a locked submission failed with a reason code, tell the learner (in their language,
+    at display time) and the course staff (notification). Call inside the transaction."""
+    sub.status = Submission.Status.FAILED
+    sub.failure_code = code
+    sub.staff_log = _staff_log(log_entry, sub.staff_log)
+    sub.feedback = {"code": messages.GRADING_FAILED}
+    sub.graded_at = timezone.now()
+    sub.claim_token = ""
+    sub.lease_expires_at = None
+    sub.save(
+        update_fields=[
+            "status", "failure_code", "staff_log", "feedback", "graded_at", "claim_token", "lease_expires_at",
+            "updated_at",
+        ]
+    )  # fmt: skip
+    notification_for_failed_submission(submission=sub)
+
+
+# Submission.score and GradeRecord.score are Decimal(7, 2).
+MAX_SCORE = Decimal("99999.99")
 
 
 def _scaled(result: GradeResult, points: Decimal) -> Decimal:
@@ -210,21 +273,39 @@ def _apply_late_policy(sub: Submission, score: Decimal, feedback: dict) -> Decim
 
 
 def _record_grade(
-    sub: Submission, *, result: GradeResult, source: str, graded_by=None, reason: str = "", score=None
+    sub: Submission,
+    *,
+    result: GradeResult,
+    source: str,
+    graded_by=None,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict | None = None,
+    score=None,
 ) -> None:
-    """Write a final grade on a locked submission: score, feedback, history, event, completion."""
+    """Write a final grade on a locked submission: score, feedback, history, event, completion.
+    Raises GradeNotWritable (before writing anything) for a score the column cannot hold."""
     assignment = sub.assignment
     now = timezone.now()
     feedback = dict(result.feedback)
     raw = _scaled(result, assignment.points) if score is None else score
-    sub.score = _apply_late_policy(sub, raw, feedback)
+    final = _apply_late_policy(sub, raw, feedback)
+    if not final.is_finite() or not Decimal(0) <= final <= MAX_SCORE or not assignment.points <= MAX_SCORE:
+        raise GradeNotWritable(f"score {final} out of {assignment.points} does not fit the grade column")
+    sub.score = final
     sub.max_score = assignment.points
     sub.feedback = feedback
     if result.staff_log:
         sub.staff_log = result.staff_log
     sub.status = Submission.Status.GRADED
     sub.graded_at = now
-    sub.save(update_fields=["score", "max_score", "feedback", "staff_log", "status", "graded_at", "updated_at"])
+    sub.claim_token, sub.lease_expires_at = "", None
+    sub.save(
+        update_fields=[
+            "score", "max_score", "feedback", "staff_log", "status", "graded_at", "claim_token", "lease_expires_at",
+            "updated_at",
+        ]
+    )  # fmt: skip
     GradeRecord.objects.create(
         submission=sub,
         score=sub.score,
@@ -232,6 +313,8 @@ def _record_grade(
         source=source,
         feedback=sub.feedback,
         reason=reason,
+        reason_code=reason_code,
+        reason_params=reason_params or {},
         graded_by=graded_by,
     )
     user = sub.user
@@ -271,65 +354,134 @@ def _run_grader(kind: str, spec: dict, answer) -> tuple[GradeResult | None, str 
         return None, f"grader crashed: {exc.__class__.__name__}: {exc}"
 
 
-def submission_grade(*, submission_id: int) -> Submission | None:
+def submission_grade(*, submission_id: int, token: str = "") -> Submission | None:
     """Grade one submission exactly once; safe to call any number of times for the same id.
-    When the grader is unavailable here (broken sandbox), the submission goes back to queued."""
-    sub = submission_claim(submission_id=submission_id)
+    The grader runs outside any transaction while a heartbeat keeps the lease; the result is
+    written only if the claim still holds. The sandbox itself failing (GraderUnavailable) puts the
+    submission back in the queue, untouched and with its attempt given back, and is raised for
+    the task to retry. Any other error while writing the grade counts as an attempt: the
+    submission is queued again for the sweeper, or fails at the cap. Database errors propagate
+    (the task retries, and its retry may re-claim the row)."""
+    sub = submission_claim(submission_id=submission_id, token=token)
     if sub is None:
         return None
-    claimed_at = sub.started_at
-    assignment = sub.assignment
+    token = sub.claim_token
+    version = sub.version
     try:
-        result, error = _run_grader(assignment.kind, sub.version.spec, sub.answer)
+        with leases.heartbeat(Submission, sub.pk, token):
+            result, error = _run_grader(sub.assignment.kind, version.spec, sub.answer)
     except GraderUnavailable as exc:
         log.warning("grader unavailable for submission %s: %s", submission_id, exc)
-        Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING, started_at=claimed_at).update(
-            status=Submission.Status.QUEUED, started_at=None, staff_log=f"waiting: {exc}", updated_at=timezone.now()
-        )
-        return None
-
-    with transaction.atomic():
-        sub = Submission.objects.select_for_update().select_related("assignment__course", "user").get(pk=submission_id)
-        if sub.status != Submission.Status.RUNNING or sub.started_at != claimed_at:
-            return None  # the sweeper gave it to another worker, which owns the result now
-        if error is not None:
-            sub.status = Submission.Status.FAILED
-            sub.staff_log = error
-            sub.feedback = {"message": _("This submission could not be graded. Staff have been told.")}
-            sub.graded_at = timezone.now()
-            sub.save(update_fields=["status", "staff_log", "feedback", "graded_at", "updated_at"])
-            return sub
-        if result.needs_review:
-            sub.status = Submission.Status.NEEDS_REVIEW
-            sub.feedback = result.feedback
-            sub.staff_log = result.staff_log
-            sub.save(update_fields=["status", "feedback", "staff_log", "updated_at"])
-            return sub
-        _record_grade(sub, result=result, source=GradeRecord.Source.AUTO)
+        submission_release(submission_id=submission_id, token=token, why=f"waiting: {exc}")
+        raise
+    try:
+        with transaction.atomic():
+            sub = (
+                Submission.objects.select_for_update(of=("self",))
+                .select_related("assignment__course", "user")
+                .get(pk=submission_id)
+            )
+            if not _holds(sub, token):
+                return None  # the sweeper gave it to another worker, which owns the result now
+            if error is not None:
+                _fail(sub, code=Submission.Failure.GRADER_ERROR, log_entry=error)
+                return sub
+            if result.needs_review:
+                sub.status = Submission.Status.NEEDS_REVIEW
+                sub.feedback = result.feedback
+                sub.staff_log = result.staff_log
+                sub.claim_token, sub.lease_expires_at = "", None
+                sub.save(
+                    update_fields=["status", "feedback", "staff_log", "claim_token", "lease_expires_at", "updated_at"]
+                )
+                return sub
+            _record_grade(sub, result=result, source=GradeRecord.Source.AUTO)
+    except TRANSIENT_DB_ERRORS:
+        raise
+    except Exception as exc:  # decimal.InvalidOperation, DataError...: never leave it running
+        log.exception("recording the grade of submission %s failed", submission_id)
+        return _grade_not_recorded(submission_id=submission_id, token=token, exc=exc)
     return sub
 
 
-def submissions_sweep_stuck() -> int:
-    """Enqueue again every submission left queued or running past the deadline. Returns how many."""
-    cutoff = _stale_before()
-    stuck = list(
-        Submission.objects.filter(
-            Q(status=Submission.Status.QUEUED, updated_at__lt=cutoff)
-            | Q(status=Submission.Status.RUNNING, started_at__lt=cutoff)
+def _grade_not_recorded(*, submission_id: int, token: str, exc: Exception) -> Submission | None:
+    """Count a failed write as an attempt: queue the submission again (the sweeper sends it after
+    a delay), or fail it once it reached GRADING_MAX_ATTEMPTS."""
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update(of=("self",)).select_related("assignment__course", "user")
+        sub = sub.filter(pk=submission_id).first()
+        if sub is None or not _holds(sub, token):
+            return None
+        entry = f"attempt {sub.grading_attempts}: the grade could not be recorded: {exc.__class__.__name__}: {exc}"
+        if sub.grading_attempts >= settings.GRADING_MAX_ATTEMPTS:
+            _fail(sub, code=Submission.Failure.ATTEMPTS_EXHAUSTED, log_entry=entry)
+            return sub
+        now = timezone.now()
+        sub.status = Submission.Status.QUEUED
+        sub.staff_log = _staff_log(entry, sub.staff_log)
+        sub.claim_token = ""
+        sub.lease_expires_at = leases.resend_at(now=now, since=sub.submitted_at)
+        sub.save(update_fields=["status", "staff_log", "claim_token", "lease_expires_at", "updated_at"])
+        return sub
+
+
+def submission_release(*, submission_id: int, token: str, why: str) -> bool:
+    """Give a submission back to the queue, untouched, when this worker cannot grade it (the
+    sandbox itself failed): its attempt is given back too, since no grader ran. Returns whether
+    the claim still held."""
+    now = timezone.now()
+    sub = Submission.objects.filter(pk=submission_id).values("submitted_at").first()
+    if sub is None:
+        return False
+    return bool(
+        Submission.objects.filter(pk=submission_id, status=Submission.Status.RUNNING, claim_token=token).update(
+            status=Submission.Status.QUEUED,
+            started_at=None,
+            claim_token="",
+            lease_expires_at=leases.resend_at(now=now, since=sub["submitted_at"]),
+            grading_attempts=Greatest(F("grading_attempts") - 1, Value(0)),
+            staff_log=Substr(Concat(Value(f"{why}\n"), F("staff_log")), 1, MAX_STAFF_LOG),
+            updated_at=now,
         )
-        .values_list("pk", "assignment__kind")
-        .order_by("pk")[:1000]
     )
+
+
+def _sweep_due(model, *, waiting: str, running: str, now, related=(), waiting_q=None, limit: int = 1000) -> list:
+    """Take back the rows of `model` whose lease passed: running ones (their worker is dead or
+    cut off) become waiting again, and every one gets a new resend time. Rows a live worker has
+    locked this instant are skipped (it is claiming or writing them). Returns the rows taken."""
+    waiting_q = Q(status=waiting) & (waiting_q or Q())
+    rows = model.objects.select_for_update(skip_locked=True, of=("self",))
+    due = list(
+        (rows.select_related(*related) if related else rows)
+        .filter(waiting_q | Q(status=running))
+        .filter(Q(lease_expires_at__lte=now) | Q(lease_expires_at__isnull=True))
+        .order_by("lease_expires_at")[:limit]
+    )
+    for row in due:
+        row.status = waiting
+        row.claim_token = ""
+        row.lease_expires_at = leases.resend_at(now=now, since=_since(row))
+    model.objects.bulk_update(due, ["status", "claim_token", "lease_expires_at"])
+    return due
+
+
+def _since(row):
+    return row.submitted_at if isinstance(row, Submission) else row.job.created_at
+
+
+def submissions_sweep_stuck() -> int:
+    """Send again every submission whose lease passed: queued and never taken (a lost message, a
+    broker outage) or running with no heartbeat (a dead worker). Returns how many it sent.
+    Cheap (a partial index on the lease) and harmless when it races a live worker."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = _sweep_due(Submission, waiting=Submission.Status.QUEUED, running=Submission.Status.RUNNING, now=now)
+        kinds = dict(Assignment.objects.filter(pk__in={s.assignment_id for s in due}).values_list("pk", "kind"))
     sent = 0
-    for pk, kind in stuck:
-        if enqueue_grading(submission_id=pk, kind=kind):
-            sent += 1
-    if stuck:
-        # Touch queued rows so the next sweep waits a full deadline before sending them again.
-        Submission.objects.filter(pk__in=[pk for pk, _k in stuck], status=Submission.Status.QUEUED).update(
-            updated_at=timezone.now()
-        )
-    return sent
+    for sub in due:
+        sent += enqueue_grading(submission_id=sub.pk, kind=kinds[sub.assignment_id])
+    return sent + regrade_sweep()
 
 
 # --- staff actions ---------------------------------------------------------------------------
@@ -347,12 +499,21 @@ def submission_retry(*, user, submission: Submission) -> Submission:
         sub = Submission.objects.select_for_update().get(pk=submission.pk)
         if sub.status != Submission.Status.FAILED:
             raise SubmissionRefused(_("Only a submission that failed to grade can be retried."))
+        now = timezone.now()
         sub.status = Submission.Status.QUEUED
-        sub.staff_log = f"retried by {user}\n{sub.staff_log}"[:20000]
+        sub.staff_log = _staff_log(f"retried by {user}", sub.staff_log)
         sub.feedback = {}
+        sub.failure_code = ""
+        sub.grading_attempts = 0  # a fresh start: the cap counts again from here
         sub.started_at = None
         sub.graded_at = None
-        sub.save(update_fields=["status", "staff_log", "feedback", "started_at", "graded_at", "updated_at"])
+        sub.lease_expires_at = leases.resend_at(now=now, since=now)
+        sub.save(
+            update_fields=[
+                "status", "staff_log", "feedback", "failure_code", "grading_attempts", "started_at", "graded_at",
+                "lease_expires_at", "updated_at",
+            ]
+        )  # fmt: skip
         kind = sub.assignment.kind
         transaction.on_commit(lambda: enqueue_grading(submission_id=sub.pk, kind=kind))
     return sub
@@ -385,10 +546,21 @@ def submission_review(*, reviewer, submission: Submission, levels: dict, feedbac
     return sub
 
 
+# --- regrades --------------------------------------------------------------------------------
+# A regrade is a set of per-submission items (RegradeItem, unique per job and submission), made
+# when the job starts. `regrade_run` (a short task) sends one `regrade_item` task per pending
+# item; each item is claimed under its row lock with a lease, regraded, and marked done in the
+# transaction that writes its GradeRecord, event and notification. So any number of deliveries
+# regrade each submission once; a warm shutdown stops between items (each is its own task); after
+# a kill, what was never started is still queued, and the sweeper takes back the item the dead
+# worker held once its lease expires. Progress is counted from the items.
+
+
 def regrade_start(
     *, user, assignment: Assignment, version: AssignmentVersion | None = None, submission: Submission | None = None
 ) -> RegradeJob:
-    """Regrade one submission, or every graded/failed submission to a version, in the background."""
+    """Regrade one submission, or every graded/failed submission to a version, in the background:
+    one item per target, and the job's task sent after commit."""
     _require_course_staff(user=user, assignment=assignment)
     if assignment.kind == Assignment.Kind.ESSAY:
         raise SubmissionRefused(_("Essays are regraded by review, not automatically."))
@@ -398,20 +570,46 @@ def regrade_start(
         job = RegradeJob.objects.create(
             assignment=assignment, version=version, submission=submission, requested_by=user
         )
-        job.total = len(_regrade_targets(job))
+        job.total = _regrade_items_create(job)
         job.save(update_fields=["total"])
-        queue = "sandbox" if assignment.kind == Assignment.Kind.CODE else "grading"
-        transaction.on_commit(lambda: _enqueue_regrade(job_id=job.pk, queue=queue))
+        transaction.on_commit(lambda: _enqueue_regrade(job_id=job.pk))
     return job
 
 
-def _enqueue_regrade(*, job_id: int, queue: str) -> None:
+def _regrade_items_create(job: RegradeJob) -> int:
+    now = timezone.now()
+    resend = leases.resend_at(now=now, since=now)
+    RegradeItem.objects.bulk_create(
+        [RegradeItem(job=job, submission_id=pk, lease_expires_at=resend) for pk in _regrade_targets(job)],
+        ignore_conflicts=True,
+    )
+    return job.items.count()
+
+
+def _regrade_queue(kind: str) -> str:
+    return "sandbox" if kind == Assignment.Kind.CODE else "grading"
+
+
+def _enqueue_regrade(*, job_id: int) -> bool:
     from . import tasks
 
     try:
-        tasks.regrade_run.apply_async((job_id,), queue=queue)
+        tasks.regrade_run.delay(job_id)
+        return True
     except Exception:
-        log.warning("broker unavailable: regrade %s not enqueued", job_id, exc_info=True)
+        log.warning("broker unavailable: regrade %s waits for the sweeper", job_id, exc_info=True)
+        return False
+
+
+def _enqueue_regrade_item(*, item_id: int, kind: str) -> bool:
+    from . import tasks
+
+    try:
+        tasks.regrade_item.apply_async((item_id,), queue=_regrade_queue(kind))
+        return True
+    except Exception:
+        log.warning("broker unavailable: regrade item %s waits for the sweeper", item_id, exc_info=True)
+        return False
 
 
 def _regrade_targets(job: RegradeJob) -> list[int]:
@@ -425,38 +623,164 @@ def _regrade_targets(job: RegradeJob) -> list[int]:
     )
 
 
-def regrade_run(*, job_id: int) -> RegradeJob | None:
-    """Regrade each target submission with the grader of today, keeping the earlier grades."""
+def regrade_run(*, job_id: int) -> int:
+    """Send the task of every pending item of a job (a job started before items existed gets them
+    now). Safe to run any number of times: an item is regraded once however often it is sent.
+    Returns how many it sent."""
     with transaction.atomic():
-        job = RegradeJob.objects.select_for_update().filter(pk=job_id).first()
+        job = RegradeJob.objects.select_for_update().select_related("assignment").filter(pk=job_id).first()
         if job is None or job.status == RegradeJob.Status.DONE:
-            return None
+            return 0
+        if not job.items.exists():
+            job.total = _regrade_items_create(job)
+            job.save(update_fields=["total"])
+        now = timezone.now()
+        pending = job.items.filter(status=RegradeItem.Status.PENDING)
+        ids = list(pending.values_list("pk", flat=True))
+        pending.update(lease_expires_at=leases.resend_at(now=now, since=job.created_at))
+        _regrade_job_refresh(job)
+        kind = job.assignment.kind
+    return sum(_enqueue_regrade_item(item_id=pk, kind=kind) for pk in ids)
+
+
+def _regrade_job_refresh(job: RegradeJob) -> None:
+    """Count a locked job's items; the job is done when none is pending or running."""
+    progress = job.progress()
+    if (progress.done, progress.failed) != (job.done, job.failed):
+        job.progressed_at = timezone.now()
+    job.done, job.failed, job.total = progress.done, progress.failed, progress.total
+    fields = ["done", "failed", "total", "progressed_at"]
+    if progress.done + progress.failed >= progress.total:
+        job.status, job.finished_at = RegradeJob.Status.DONE, job.finished_at or timezone.now()
+        fields += ["status", "finished_at"]
+    elif job.status == RegradeJob.Status.PENDING and (progress.done or progress.failed):
         job.status = RegradeJob.Status.RUNNING
-        job.save(update_fields=["status"])
-    targets = _regrade_targets(job)
-    already = job.done + job.failed  # a redelivered job resumes where it stopped
-    for pk in targets[already:]:
-        sub = Submission.objects.select_related("version", "assignment").get(pk=pk)
-        try:
+        fields.append("status")
+    job.save(update_fields=fields)
+
+
+def regrade_item_claim(*, item_id: int, token: str = "") -> RegradeItem | None:
+    """Take one regrade item under its row lock (as submission_claim takes a submission)."""
+    token = token or leases.new_token()
+    with transaction.atomic():
+        item = RegradeItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None:
+            return None
+        now = timezone.now()
+        expired = item.lease_expires_at is None or item.lease_expires_at <= now
+        if item.status == RegradeItem.Status.PENDING:
+            pass
+        elif item.status == RegradeItem.Status.RUNNING and (expired or leases.may_reclaim(item.claim_token, token)):
+            pass
+        else:
+            return None
+        if item.attempts >= settings.GRADING_MAX_ATTEMPTS:
+            _regrade_item_finish(item, status=RegradeItem.Status.FAILED, error="taken too many times without a result")
+            return None
+        item.status = RegradeItem.Status.RUNNING
+        item.claim_token = token
+        item.lease_expires_at = leases.lease_until(now)
+        item.attempts += 1
+        item.save(update_fields=["status", "claim_token", "lease_expires_at", "attempts"])
+    RegradeJob.objects.filter(pk=item.job_id, status=RegradeJob.Status.PENDING).update(status=RegradeJob.Status.RUNNING)
+    return item
+
+
+def _regrade_item_finish(item: RegradeItem, *, status: str, error: str = "") -> None:
+    """Close a locked item and recount its job (locked here first: item completions of one job
+    are serialized, so the counts are exact)."""
+    job = RegradeJob.objects.select_for_update().get(pk=item.job_id)
+    item.status, item.error, item.finished_at = status, error[:MAX_STAFF_LOG], timezone.now()
+    item.claim_token, item.lease_expires_at = "", None
+    item.save(update_fields=["status", "error", "finished_at", "claim_token", "lease_expires_at"])
+    _regrade_job_refresh(job)
+
+
+def regrade_item_run(*, item_id: int, token: str = "") -> RegradeItem | None:
+    """Regrade one submission of a job, once: grade it with the grader of today outside any
+    transaction (heartbeat on the item's lease), then, if the claim still holds, write the
+    GradeRecord (source regrade, reason code "regrade"), event and notification and mark the item
+    done in one transaction. The sandbox failing (GraderUnavailable) puts the item back, untouched,
+    and is raised for the task to retry; a submission never gets a regrade from it."""
+    item = regrade_item_claim(item_id=item_id, token=token)
+    if item is None:
+        return None
+    token = item.claim_token
+    sub = Submission.objects.select_related("version", "assignment").get(pk=item.submission_id)
+    try:
+        with leases.heartbeat(RegradeItem, item.pk, token):
             result, error = _run_grader(sub.assignment.kind, sub.version.spec, sub.answer)
-        except GraderUnavailable as exc:
-            result, error = None, str(exc)
+    except GraderUnavailable as exc:
+        RegradeItem.objects.filter(pk=item.pk, status=RegradeItem.Status.RUNNING, claim_token=token).update(
+            status=RegradeItem.Status.PENDING,
+            claim_token="",
+            attempts=Greatest(F("attempts") - 1, Value(0)),
+            lease_expires_at=leases.resend_at(now=timezone.now(), since=item.job.created_at),
+            error=f"waiting: {exc}"[:MAX_STAFF_LOG],
+        )
+        raise
+    try:
         with transaction.atomic():
-            locked = Submission.objects.select_for_update().select_related("assignment__course", "user").get(pk=pk)
+            job = RegradeJob.objects.select_for_update(of=("self",)).select_related("requested_by").get(pk=item.job_id)
+            item = RegradeItem.objects.select_for_update().get(pk=item_id)
+            if item.status != RegradeItem.Status.RUNNING or item.claim_token != token:
+                return None  # the sweeper handed it to another worker
+            locked = (
+                Submission.objects.select_for_update(of=("self",))
+                .select_related("assignment__course", "user")
+                .get(pk=item.submission_id)
+            )
             if error is None and locked.status in {Submission.Status.GRADED, Submission.Status.FAILED}:
-                reason = _("Regrade #%(n)d") % {"n": job.pk}
                 _record_grade(
-                    locked, result=result, source=GradeRecord.Source.REGRADE, graded_by=job.requested_by, reason=reason
+                    locked,
+                    result=result,
+                    source=GradeRecord.Source.REGRADE,
+                    graded_by=job.requested_by,
+                    reason_code=messages.REGRADE,
+                    reason_params={"job": job.pk},
                 )
-                RegradeJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+                _regrade_item_finish(item, status=RegradeItem.Status.DONE)
             else:
+                why = error or f"not regraded: the submission is {locked.status}"
                 if error:
-                    locked.staff_log = f"regrade #{job.pk} failed: {error}\n{locked.staff_log}"[:20000]
+                    locked.staff_log = _staff_log(f"regrade #{job.pk} failed: {error}", locked.staff_log)
                     locked.save(update_fields=["staff_log", "updated_at"])
-                RegradeJob.objects.filter(pk=job.pk).update(failed=F("failed") + 1)
-    RegradeJob.objects.filter(pk=job.pk).update(status=RegradeJob.Status.DONE, finished_at=timezone.now())
-    job.refresh_from_db()
-    return job
+                _regrade_item_finish(item, status=RegradeItem.Status.FAILED, error=why)
+    except TRANSIENT_DB_ERRORS:
+        raise
+    except Exception as exc:
+        log.exception("recording regrade item %s failed", item_id)
+        with transaction.atomic():
+            item = RegradeItem.objects.select_for_update().select_related("job").get(pk=item_id)
+            if item.status != RegradeItem.Status.RUNNING or item.claim_token != token:
+                return None
+            entry = f"attempt {item.attempts}: {exc.__class__.__name__}: {exc}"
+            if item.attempts >= settings.GRADING_MAX_ATTEMPTS:
+                _regrade_item_finish(item, status=RegradeItem.Status.FAILED, error=entry)
+            else:
+                item.status, item.claim_token, item.error = RegradeItem.Status.PENDING, "", entry
+                item.lease_expires_at = leases.resend_at(now=timezone.now(), since=item.job.created_at)
+                item.save(update_fields=["status", "claim_token", "error", "lease_expires_at"])
+    item.refresh_from_db()
+    return item
+
+
+def regrade_sweep() -> int:
+    """Send again the regrade items whose lease passed: running with no heartbeat (a dead
+    worker), or pending and not taken in time (a lost message). Returns how many it sent."""
+    now = timezone.now()
+    # A pending item of a job whose items keep finishing is only waiting its turn in the queue.
+    stalled = now - timedelta(seconds=settings.GRADING_QUEUED_RESEND_SECONDS)
+    with transaction.atomic():
+        due = _sweep_due(
+            RegradeItem,
+            waiting=RegradeItem.Status.PENDING,
+            running=RegradeItem.Status.RUNNING,
+            now=now,
+            related=("job__assignment",),
+            waiting_q=Q(job__progressed_at__isnull=True) | Q(job__progressed_at__lt=stalled),
+        )
+    return sum(_enqueue_regrade_item(item_id=item.pk, kind=item.job.assignment.kind) for item in due)
 
 
 # --- sandbox health --------------------------------------------------------------------------
@@ -469,3 +793,25 @@ def sandbox_health_record(*, hostname: str | None = None, problem: str | None) -
         defaults={"is_ok": problem is None, "detail": problem or "", "checked_at": timezone.now()},
     )
     return health
+
+
+def grading_unavailable_report(*, submission_id: int, problem: str, hostname: str | None) -> str | None:
+    """The sandbox failed on this worker for a submission, retries included: the submission
+    stays queued (fail closed, never a score), the worker tests its sandbox again and records the
+    outcome, and the course staff are told (once a day per course). Returns the self-test's
+    problem (None when the sandbox passes again: a passing failure, such as an exhausted slot)."""
+    found = sandbox_self_test_record(hostname=hostname)
+    sub = Submission.objects.select_related("assignment__course").filter(pk=submission_id).first()
+    if sub is not None:
+        with transaction.atomic():
+            notification_for_grading_unavailable(course=sub.assignment.course, worker=hostname or "", problem=problem)
+    return found
+
+
+def sandbox_self_test_record(*, hostname: str | None) -> str | None:
+    """Test this worker's sandbox again and record the outcome. Returns the problem, or None."""
+    from .sandbox import self_test
+
+    found = self_test()
+    sandbox_health_record(hostname=hostname, problem=found)
+    return found

@@ -11,6 +11,9 @@ class NotificationKind(models.TextChoices):
     NEEDS_REVISION = "needs_revision", _("An assignment needs another attempt")
     DEADLINE = "deadline", _("A deadline is less than 48 hours away")
     CERTIFICATE = "certificate", _("A certificate was issued")
+    # For the course's instructors (staff when a course has none).
+    SUBMISSION_FAILED = "submission_failed", _("A learner's submission could not be graded (course staff)")
+    GRADING_UNAVAILABLE = "grading_unavailable", _("Code grading is unavailable on a worker (course staff)")
 
 
 class NotificationSetting(models.Model):

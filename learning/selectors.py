@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from accounts.privilege import is_platform_staff
 from courses.models import Assignment, Competency, Enrollment, LearningPath, Lesson, LessonProgress, PathCourse
 
 from .messages import notification_text
@@ -141,11 +142,20 @@ def notification_list(*, user, unread_only: bool = False, limit: int = 50) -> li
     return items
 
 
+STAFF_KINDS = {NotificationKind.SUBMISSION_FAILED, NotificationKind.GRADING_UNAVAILABLE}
+
+
+def notification_kinds(*, user) -> list[NotificationKind]:
+    """The kinds this user can receive: course staff's kinds only for staff and instructors."""
+    teaches = is_platform_staff(user) or user.taught_courses.exists()
+    return [kind for kind in NotificationKind if teaches or kind not in STAFF_KINDS]
+
+
 def notification_settings(*, user) -> list[dict]:
     """One row per kind with the learner's channels (both on when never changed)."""
     saved = {s.kind: s for s in NotificationSetting.objects.filter(user=user)}
     rows = []
-    for kind in NotificationKind:
+    for kind in notification_kinds(user=user):
         s = saved.get(kind.value)
         rows.append(
             {

@@ -106,6 +106,58 @@ def notification_for_submission(*, submission) -> Notification | None:
     )
 
 
+def _course_staff_ids(course) -> list[int]:
+    """Who is told about a course's grading troubles: its instructors, else the staff users."""
+    ids = list(course.instructors.filter(is_active=True).values_list("pk", flat=True))
+    if not ids:
+        ids = list(get_user_model().objects.filter(is_staff=True, is_active=True).values_list("pk", flat=True))
+    return ids
+
+
+def notification_for_failed_submission(*, submission) -> int:
+    """Tell the course staff that a submission failed to grade, once per submission (its reason
+    code is rendered in each reader's language). Call inside the grading transaction. Returns how
+    many were told."""
+    assignment = submission.assignment
+    told = 0
+    for user_id in _course_staff_ids(assignment.course):
+        told += (
+            notification_create(
+                user=user_id,
+                kind=NotificationKind.SUBMISSION_FAILED,
+                params={
+                    "assignment": assignment.title,
+                    "course": assignment.course.title,
+                    "learner": submission.user.get_full_name() or submission.user.email,
+                    "reason": submission.failure_code,
+                    "attempts": submission.grading_attempts,
+                },
+                url=reverse("grading:submission", args=[submission.pk]),
+                dedupe_key=f"submission-failed:{submission.pk}",
+            )
+            is not None
+        )
+    return told
+
+
+def notification_for_grading_unavailable(*, course, worker: str, problem: str) -> int:
+    """Tell the course staff that code grading failed on a worker (submissions wait queued), at
+    most once a day per course. Returns how many were told."""
+    today = timezone.localdate().isoformat()
+    told = 0
+    for user_id in _course_staff_ids(course):
+        told += (
+            notification_create(
+                user=user_id,
+                kind=NotificationKind.GRADING_UNAVAILABLE,
+                params={"course": course.title, "worker": worker, "problem": problem[:500]},
+                dedupe_key=f"grading-unavailable:{course.pk}:{today}",
+            )
+            is not None
+        )
+    return told
+
+
 def deadline_reminders_send(*, now=None) -> int:
     """Remind every active learner of each published assignment due within 48 hours that they have
     not passed yet. Once per learner and assignment. Returns how many notifications it created."""

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from courses.models import LearningPath, PublicationStatus
 
 from . import selectors, services
-from .models import NotificationKind
 
 # Every page of this app is the signed-in learner's own: login_required is its whole access rule,
 # and every selector is scoped to request.user.
@@ -44,7 +43,7 @@ def notifications(request):
                 request.POST.get(f"{kind.value}-page") == "on",
                 request.POST.get(f"{kind.value}-email") == "on",
             )
-            for kind in NotificationKind
+            for kind in selectors.notification_kinds(user=request.user)
         }
         services.notification_settings_update(user=request.user, choices=choices)
         messages.success(request, _("Your notification choices are saved."))

@@ -8,7 +8,15 @@ The spec contract (AssignmentVersion.spec), shared with the course archive forma
 - `public_spec(kind, spec)` is what a learner may see (no answers, hashes, hidden tests or
   expected outputs)."""
 
+import math
 from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+# Points of one question, rubric level...: a weight, so anything this large is a typo. It keeps
+# every kind's total finite, and the score scaled to the assignment's points (at most 99,999.99)
+# computable.
+MAX_POINTS = 10_000
 
 
 class GraderError(Exception):
@@ -53,9 +61,36 @@ def get_grader(kind: str):
     return _module(kind).grade
 
 
+def _non_finite(value, path: str = "") -> str | None:
+    """The path of the first NaN or infinite number in a spec (the database refuses to store
+    them, and they make no grade), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        items = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for sub_path, sub_value in items:
+        found = _non_finite(sub_value, sub_path)
+        if found is not None:
+            return found
+    return None
+
+
+def check_points(value, path: str) -> None:
+    """A weight in a spec: a number from 0 to MAX_POINTS (SpecError naming `path` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_POINTS:
+        raise SpecError(path, _("points must be a number from 0 to %(max)s") % {"max": f"{MAX_POINTS:,}"})
+
+
 def validate_spec(kind: str, spec) -> None:
     if not isinstance(spec, dict):
         raise SpecError("", "the spec must be a mapping")
+    bad = _non_finite(spec)
+    if bad is not None:
+        raise SpecError(bad, _("must be a finite number (not NaN or infinity)"))
     validate = getattr(_module(kind), "validate_spec", None)
     if validate:
         validate(spec)

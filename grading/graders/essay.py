@@ -3,7 +3,7 @@ one level per rubric criterion (grading.services.submission_review).
 Spec: {"rubric": {"criteria": [{"id", "title", "description", "levels": [{"id", "title",
 "points"}]}]}, "min_words": 0, "max_words": 1500}. Answer: {"text": "..."}."""
 
-from . import GradeResult, SpecError
+from . import GradeResult, SpecError, check_points
 
 
 def word_count(text: str) -> int:
@@ -69,9 +69,7 @@ def validate_spec(spec: dict) -> None:
             level_ids.add(level["id"])
             if not isinstance(level.get("title"), str):
                 raise SpecError(f"{lw}.title", "each level needs a title")
-            pts = level.get("points")
-            if isinstance(pts, bool) or not isinstance(pts, int | float) or pts < 0:
-                raise SpecError(f"{lw}.points", "points must be a number of 0 or more")
+            check_points(level.get("points"), f"{lw}.points")
     if max_points(spec) <= 0:
         raise SpecError("rubric.criteria", "the rubric's best levels must be worth more than 0 points")
     lo, hi = spec.get("min_words", 0), spec.get("max_words")

@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 
-from . import GraderError, GradeResult, SpecError
+from . import GraderError, GradeResult, SpecError, check_points
 
 TYPES = {"single", "multiple", "numeric", "text"}
 
@@ -106,9 +106,7 @@ def validate_spec(spec: dict) -> None:
         kind = q.get("type", "single")
         if kind not in TYPES:
             raise SpecError(f"{where}.type", f"the type must be one of {', '.join(sorted(TYPES))}")
-        points = q.get("points", 1)
-        if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
-            raise SpecError(f"{where}.points", "points must be a number of 0 or more")
+        check_points(q.get("points", 1), f"{where}.points")
         if not isinstance(q.get("prompt", ""), str):
             raise SpecError(f"{where}.prompt", "the prompt must be text")
         if "feedback" in q and not isinstance(q["feedback"], dict):

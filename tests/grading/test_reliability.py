@@ -68,7 +68,7 @@ def test_broker_down_at_submit_time_the_submission_is_saved_then_graded_once(wor
     time.sleep(1)
     assert Submission.objects.get(pk=sub.pk).status == Submission.Status.QUEUED  # nobody got the message
 
-    Submission.objects.filter(pk=sub.pk).update(updated_at=timezone.now() - timezone.timedelta(minutes=10))
+    Submission.objects.filter(pk=sub.pk).update(lease_expires_at=timezone.now() - timezone.timedelta(minutes=10))
     assert services.submissions_sweep_stuck() >= 1  # the broker is back: the sweeper enqueues it
     wait_for(lambda: Submission.objects.get(pk=sub.pk).status == "graded", timeout=90, message="grading")
     assert GradeRecord.objects.filter(submission=sub).count() == 1
@@ -99,11 +99,11 @@ def test_worker_killed_mid_grade_the_submission_is_graded_exactly_once(transacti
 
     rescuer = Worker(name="rescuer", queues="sandbox", concurrency=1, env=_env()).start()
     try:
-        # Past GRADING_STUCK_AFTER_SECONDS (5 s in tests) the sweeper hands it to a live worker.
+        # Once its lease expires (no heartbeat renews it: 6 s in tests) the sweeper hands it over.
         wait_for(
-            lambda: Submission.objects.get(pk=sub.pk).started_at < timezone.now() - timezone.timedelta(seconds=6),
+            lambda: Submission.objects.get(pk=sub.pk).lease_expires_at < timezone.now(),
             timeout=30,
-            message="the claim to go stale",
+            message="the lease to expire",
         )
         assert services.submissions_sweep_stuck() >= 1
         wait_for(lambda: Submission.objects.get(pk=sub.pk).status == "graded", timeout=120, message="regrading")

@@ -22,8 +22,17 @@ def learner_and_quiz(db):
 
 
 def test_task_names_are_pinned_so_queued_messages_never_orphan():
+    import grading.tasks  # noqa: F401 - registers them when this test runs alone
+
     names = set(celery_app.tasks)
-    assert {"grading.submission_grade", "grading.submission_grade_code", "grading.sweep_stuck_submissions"} <= names
+    pinned = {
+        "grading.submission_grade",
+        "grading.submission_grade_code",
+        "grading.sweep_stuck_submissions",
+        "grading.regrade_run",
+        "grading.regrade_item",
+    }
+    assert pinned <= names
 
 
 def test_submission_is_stored_queued_and_enqueued_only_after_commit(
@@ -87,7 +96,7 @@ def test_attempt_limit_refuses_the_extra_attempt(db):
 def test_sweeper_enqueues_submissions_left_queued_past_the_deadline(learner_and_quiz, settings, monkeypatch):
     learner, quiz = learner_and_quiz
     submission = services.submission_create(user=learner, assignment=quiz, answer=RIGHT)
-    Submission.objects.filter(pk=submission.pk).update(updated_at="2000-01-01T00:00Z")
+    Submission.objects.filter(pk=submission.pk).update(lease_expires_at="2000-01-01T00:00Z")
     sent = []
     monkeypatch.setattr(services, "enqueue_grading", lambda *, submission_id, kind: sent.append(submission_id) or True)
     assert services.submissions_sweep_stuck() == 1

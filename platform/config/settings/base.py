@@ -241,10 +241,21 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
     }
-elif CELERY_BROKER_URL.startswith("redis"):
-    # An unacknowledged task comes back after this long if its worker vanished; the sweeper
-    # covers the rest.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# THE RULE (README, Operations): every task's hard time limit is below the broker's redelivery
+# deadline, so a running task is never handed to a second worker:
+# - Redis gives an unacknowledged message to another consumer after `visibility_timeout`, running
+#   or not; set deliberately to an hour, above every task's time_limit (the longest, exports and
+#   retention, 1700 s). tests/platform/test_celery_rules.py fails on a task that breaks the rule.
+# - RabbitMQ closes the channel of a consumer that holds a message longer than its
+#   `consumer_timeout` (30 min by default, RABBITMQ_CONSUMER_TIMEOUT_SECONDS says what the broker
+#   is configured with): the same rule holds against it.
+# A dead worker's grading is not waiting for either: leases and the sweeper take it back.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+RABBITMQ_CONSUMER_TIMEOUT_SECONDS = env.int("RABBITMQ_CONSUMER_TIMEOUT_SECONDS", default=1800)
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    # kombu's Redis transport with a repair: a worker survives a Redis outage (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -274,10 +285,29 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
+# --- Grading --------------------------------------------------------------------------------
+# A worker that takes a submission (or a regrade item) holds it for a lease, which its heartbeat
+# renews every third of the lease while the grader runs. The sweeper (beat, every
+# GRADING_SWEEP_INTERVAL_SECONDS) sends again what is running with an expired lease (its worker
+# died) and what was queued but not taken after GRADING_QUEUED_RESEND_SECONDS (a lost message, a
+# broker outage), backing off as the row ages. A submission taken GRADING_MAX_ATTEMPTS times
+# without a grade fails, with a reason staff see. Recovery from a dead worker or a broker outage
+# is about lease + interval (under a minute with the defaults).
+GRADING_LEASE_SECONDS = env.int("GRADING_LEASE_SECONDS", default=30)
+GRADING_SWEEP_INTERVAL_SECONDS = env.int("GRADING_SWEEP_INTERVAL_SECONDS", default=10)
+GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=30)
+GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=5)
+# The sandbox itself failing (GraderUnavailable) is no attempt: the task retries this many times,
+# BACKOFF seconds apart and doubling, then leaves the submission queued and tells staff.
+GRADING_UNAVAILABLE_RETRIES = env.int("GRADING_UNAVAILABLE_RETRIES", default=3)
+GRADING_UNAVAILABLE_BACKOFF_SECONDS = env.int("GRADING_UNAVAILABLE_BACKOFF_SECONDS", default=5)
+
 CELERY_BEAT_SCHEDULE = {
     "grading-sweep-stuck-submissions": {
         "task": "grading.sweep_stuck_submissions",
-        "schedule": 30.0,
+        "schedule": float(GRADING_SWEEP_INTERVAL_SECONDS),
+        # A sweep that waited longer than one interval is superseded by the next one.
+        "options": {"expires": float(GRADING_SWEEP_INTERVAL_SECONDS)},
     },
     "learning-deadline-reminders": {"task": "learning.deadline_reminders", "schedule": 600.0},
     "certificates-sweep-missing": {"task": "certificates.sweep_missing", "schedule": 300.0},
@@ -288,10 +318,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
-
-# --- Grading --------------------------------------------------------------------------------
-# A submission queued or running longer than this is enqueued again by the sweeper.
-GRADING_STUCK_AFTER_SECONDS = env.int("GRADING_STUCK_AFTER_SECONDS", default=180)
 
 # --- Gradebook and analytics (analytics/) --------------------------------------------------
 # At-risk rules (README "Gradebook and analytics"): an active, not yet complete learner is at

@@ -1,7 +1,7 @@
 """Test settings: PostgreSQL (DATABASE_URL) and a real broker (CELERY_BROKER_URL), never eager."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import CELERY_BEAT_SCHEDULE, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, env
 
 SECRET_KEY = env.str("SECRET_KEY", default="test-only-secret-key-not-for-production-" + "x" * 20)
 DEBUG = False
@@ -11,7 +11,20 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 # Tests share one database with worker subprocesses: no persistent connections in the test process.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 ALLOWED_HOSTS = ["*"]
-GRADING_STUCK_AFTER_SECONDS = 5
+# Grading faults play out in seconds: a short lease, a sweep every second, a low attempt cap.
+# Worker subprocesses of a test may be given other values through the same variables.
+GRADING_LEASE_SECONDS = env.int("GRADING_LEASE_SECONDS", default=6)
+GRADING_SWEEP_INTERVAL_SECONDS = env.int("GRADING_SWEEP_INTERVAL_SECONDS", default=1)
+GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=3)
+GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=3)
+GRADING_UNAVAILABLE_RETRIES = env.int("GRADING_UNAVAILABLE_RETRIES", default=2)
+GRADING_UNAVAILABLE_BACKOFF_SECONDS = env.int("GRADING_UNAVAILABLE_BACKOFF_SECONDS", default=1)
+CELERY_BEAT_SCHEDULE["grading-sweep-stuck-submissions"]["schedule"] = float(GRADING_SWEEP_INTERVAL_SECONDS)
+CELERY_BEAT_SCHEDULE["grading-sweep-stuck-submissions"]["options"] = {"expires": float(GRADING_SWEEP_INTERVAL_SECONDS)}
+if "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:
+    # Look for messages past their visibility timeout every 2 s (kombu's default is ~100 s), so a
+    # test with a short CELERY_VISIBILITY_TIMEOUT sees a redelivery when there is one.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"unacked_restore_interval": 2, "unacked_restore_throttle": 1}
 # Tests read English unless they ask for another language (Accept-Language, cookie, override):
 # the platform's default stays French, whose catalog would otherwise translate every assertion.
 LANGUAGE_CODE = "en"
