@@ -9,7 +9,8 @@ message on the dead channel. Measured in tests/grading/test_faults.py (broker ou
 restore or acknowledgement leaves the message in Redis's unacked index, from which Redis gives it
 back after the visibility timeout (grading does not wait for that: leases and the sweeper take the
 rows back, and a redelivered task finds its work done), and the worker reconnects. Settings
-select it for redis:// URLs (CELERY_BROKER_TRANSPORT)."""
+select it for redis:// URLs (CELERY_BROKER_TRANSPORT). The same family of failures is reported
+upstream (celery/kombu#582, #970; celery/celery#10205): drop this module once kombu handles it."""
 
 import logging
 
