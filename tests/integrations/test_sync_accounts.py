@@ -193,6 +193,41 @@ def test_the_answer_and_its_cost_are_the_same_for_known_and_unknown_addresses(ap
     assert dry_unknown.json() == dry_known.json()
 
 
+def test_a_grade_override_webhook_carries_the_roster_address_not_the_stand_ins(api, org):
+    """An instructor overriding a pending link's grade sends submission.graded to the university:
+    the learner in it must read like an invitee's (the row's address), not the stand-in's
+    undeliverable login address, which would tell that the address has an account."""
+    from analytics import services as analytics_services
+    from integrations.services import webhooks
+    from tests.factories import make_quiz
+
+    from .receiver import Receiver
+
+    course = CourseFactory()
+    quiz = make_quiz(course=course)
+    teacher = UserFactory()
+    course.instructors.add(teacher)
+    UserFactory(email="known@univ-a.ma")
+    sync(api, [row("u1", course.code, email="unknown@univ-a.ma"), row("k1", course.code, email="known@univ-a.ma")])
+    receiver = Receiver().start()
+    try:
+        sub = api.post("webhooks", {"url": receiver.url, "event_types": ["submission.graded"]}).json()
+        for ext in ("u1", "k1"):
+            analytics_services.grade_override(
+                actor=teacher, course=course, learner=User.objects.get(organization=org, external_id=ext),
+                assignment=quiz, score=1, reason="oral exam",
+            )  # fmt: skip
+        webhooks.events_dispatch()
+        webhooks.webhooks_deliver(subscription_id=sub["id"])
+    finally:
+        receiver.stop()
+    learners = {r["json"]["data"]["learner"]["external_id"]: r["json"]["data"]["learner"] for r in receiver.received}
+    assert learners == {
+        "u1": {"external_id": "u1", "email": "unknown@univ-a.ma"},
+        "k1": {"external_id": "k1", "email": "known@univ-a.ma"},
+    }
+
+
 def _strip(learner: dict) -> dict:
     return {**learner, "external_id": "-", "email": "-"}
 
