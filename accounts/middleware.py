@@ -4,8 +4,12 @@
   the user accepted (SecurityGateMiddleware);
 - admin pages that show people's records audit the read (AdminReadAuditMiddleware)."""
 
+import json
+
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 from .gate import consent_redirect, two_factor_redirect
 from .models import AuditEntry
@@ -62,14 +66,20 @@ def owner_ids(obj) -> list[int]:
 class AdminReadAuditMiddleware:
     """Django's admin generates a page per model: rather than each ModelAdmin remembering to
     audit, every admin page rendered with a record (change, history and delete pages: `original`
-    or `object`) or a list of records (change lists: `cl`) records the read for the people those
-    rows are about, through accounts.services.audit_reads (one insert per page)."""
+    or `object`), a list of records (change lists: `cl`) or the rows an action is about to act on
+    (its confirmation page, as delete selected: `queryset`) records the read for the people those
+    rows are about, through accounts.services.audit_reads (one insert per page). So does the
+    admin's autocomplete search (JSON), which names the records it finds."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name == "admin:autocomplete" and response.status_code == 200:
+            _audit_autocomplete(request, response)
+        return response
 
     def process_template_response(self, request, response):
         match = getattr(request, "resolver_match", None)
@@ -86,4 +96,19 @@ class AdminReadAuditMiddleware:
             changelist.result_list = rows
             subjects = [uid for row in rows for uid in owner_ids(row)]
             audit_reads(actor=request.user, action=AuditEntry.Action.LIST_VIEW, subjects=subjects)
+        selected = context.get("queryset")
+        if changelist is None and isinstance(selected, QuerySet):
+            subjects = [uid for row in selected for uid in owner_ids(row)]
+            audit_reads(actor=request.user, action=AuditEntry.Action.LIST_VIEW, subjects=subjects)
         return response
+
+
+def _audit_autocomplete(request, response) -> None:
+    """The records an autocomplete answer names (Django checked the parameters and the
+    permission before answering 200): `results` holds their `to_field` values."""
+    source = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+    relation = source._meta.get_field(request.GET["field_name"]).remote_field
+    values = [r["id"] for r in json.loads(response.content)["results"]]
+    rows = relation.model._default_manager.filter(**{f"{relation.field_name}__in": values})
+    subjects = [uid for row in rows for uid in owner_ids(row)]
+    audit_reads(actor=request.user, action=AuditEntry.Action.LIST_VIEW, subjects=subjects)

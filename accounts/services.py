@@ -253,15 +253,21 @@ def email_change_token(*, change: EmailChange, purpose: str = "email_change") ->
     return signing.dumps({"c": change.pk, "f": _change_fingerprint(change, purpose)}, salt=f"accounts.link.{purpose}")
 
 
-def email_change_check(*, token: str, purpose: str = "email_change") -> EmailChange:
-    """The pending change a link was made for, or LinkInvalid / LinkExpired / LinkUsed."""
+def email_change_check(*, token: str, purpose: str = "email_change", for_update: bool = False) -> EmailChange:
+    """The pending change a link was made for, or LinkInvalid / LinkExpired / LinkUsed. With
+    `for_update` (inside a transaction that already locked the account's row: every change of
+    address locks the user first, then its changes) the change's row is locked too, so what it
+    says cannot change before the caller decides it."""
     try:
         data = signing.loads(token, salt=f"accounts.link.{purpose}", max_age=settings.KAFAAT_EMAIL_LINK_MAX_AGE)
     except signing.SignatureExpired as exc:
         raise LinkExpired(_("This link has expired.")) from exc
     except signing.BadSignature as exc:
         raise LinkInvalid(_("This link is not valid: it may have been altered or copied incompletely.")) from exc
-    change = EmailChange.objects.select_related("user").filter(pk=data.get("c"), user__erased_at__isnull=True).first()
+    changes = EmailChange.objects.select_related("user")
+    if for_update:
+        changes = changes.select_for_update(of=("self",))
+    change = changes.filter(pk=data.get("c"), user__erased_at__isnull=True).first()
     if change is None:
         raise LinkInvalid(_("This link is not valid: it may have been altered or copied incompletely."))
     if data.get("f") != _change_fingerprint(change, purpose) or change.status != EmailChange.Status.PENDING:
@@ -331,12 +337,14 @@ def email_change_request(*, user, new_email: str, requested_by: str) -> EmailCha
 def email_change_confirm(*, token: str, user) -> EmailChange:
     """The owner, logged in, confirms the new address: it becomes the one to log in with."""
     with transaction.atomic():
-        change = email_change_check(token=token)
+        # The account first, then the change (the order of every change of address): a cancel
+        # or a newer request running meanwhile is seen, not overwritten.
+        account = User.objects.select_for_update().get(pk=user.pk)
+        change = email_change_check(token=token, for_update=True)
         if change.user_id != user.pk:
             raise LinkWrongAccount(
                 _("This link is for another account. Log in to the account whose address is changing.")
             )
-        account = User.objects.select_for_update().get(pk=user.pk)
         if _address_taken(change.new_email, exclude_pk=account.pk):
             raise ApplicationError(_("This address is already used by another account."))
         now = timezone.now()
@@ -355,8 +363,11 @@ def email_change_confirm(*, token: str, user) -> EmailChange:
 
 @transaction.atomic
 def email_change_cancel(*, token: str) -> EmailChange:
-    """Cancel a pending change from the link sent to the old address."""
+    """Cancel a pending change from the link sent to the old address. Raises LinkUsed when the
+    owner confirmed it (or a newer request replaced it) first."""
     change = email_change_check(token=token, purpose="email_change_cancel")
+    User.objects.select_for_update().filter(pk=change.user_id).first()  # as email_change_confirm
+    change = email_change_check(token=token, purpose="email_change_cancel", for_update=True)
     change.status = EmailChange.Status.CANCELLED
     change.decided_at = timezone.now()
     change.save(update_fields=["status", "decided_at"])

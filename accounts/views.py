@@ -130,7 +130,10 @@ def email_change_cancel(request, token: str):
     except ApplicationError as exc:
         return _email_link_problem(request, exc)
     if request.method == "POST":
-        services.email_change_cancel(token=token)
+        try:
+            services.email_change_cancel(token=token)
+        except ApplicationError as exc:  # confirmed or replaced since the page was shown
+            return _email_link_problem(request, exc)
         messages.success(request, _("The change of address is cancelled. Your address stays %(email)s.")
                          % {"email": change.old_email})  # fmt: skip
         return redirect("accounts:me" if request.user.is_authenticated else "accounts:login")

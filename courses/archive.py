@@ -374,7 +374,16 @@ class _Zip:
                         raise ArchiveError(entry, message % {"limit": filesizeformat(total)})
                     if keep:
                         chunks.append(chunk)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
+        # RuntimeError: an encrypted entry; NotImplementedError: a compression zipfile lacks.
+        except (
+            zipfile.BadZipFile,
+            ValueError,
+            OSError,
+            EOFError,
+            zlib.error,
+            RuntimeError,
+            NotImplementedError,
+        ) as exc:
             raise ArchiveError(entry, _("unreadable: %(error)s") % {"error": exc}) from None
         return b"".join(chunks)
 

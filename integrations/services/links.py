@@ -14,15 +14,18 @@ address gets, in their language:
   or instructor account should know that a university's system sent their address).
 The university's answer and reads are the same in every case."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from accounts.models import AuditEntry as ReadEntry
 from accounts.selectors import is_privileged
 from accounts.services import LinkExpired, LinkInvalid, LinkUsed, LinkWrongAccount, invitation_send, send_email
 from config.errors import ApplicationError
@@ -111,10 +114,26 @@ def link_offer_send(*, stand_in) -> None:
         send_email(user=account, template="link_refused", context=context)
 
 
+def _records_move(*, stand_in, account) -> None:
+    """What was recorded about the roster entry is the learner's, and would go with the stand-in
+    (its foreign keys cascade): an instructor's grade overrides, and the reads of it that the
+    learner sees on their privacy page. A read recorded for both in the same slot (the gradebook
+    showed both rows) is kept once."""
+    if apps.is_installed("analytics"):  # a sibling app: its model by name, not by import
+        apps.get_model("analytics", "GradeOverride").objects.filter(user=stand_in).update(user=account)
+    twin = ReadEntry.objects.filter(
+        subject_user=account, actor=OuterRef("actor"), action=OuterRef("action"), object_type=OuterRef("object_type"),
+        object_id=OuterRef("object_id"), dedupe_slot=OuterRef("dedupe_slot"),
+    )  # fmt: skip
+    ReadEntry.objects.filter(subject_user=stand_in).filter(Exists(twin)).delete()
+    ReadEntry.objects.filter(subject_user=stand_in).update(subject_user=account)
+
+
 def link_confirm(*, token: str, user):
     """The owner, logged in, confirms a link offer: the stand-in's enrollments move to their
-    account, which gets the university's organization and external id; the stand-in goes.
-    Nothing else of the account changes. Returns the account."""
+    account, which gets the university's organization and external id, with what was recorded
+    about the stand-in (grade overrides, reads); the stand-in goes. Nothing else of the account
+    changes. Returns the account."""
     with transaction.atomic():
         stand_in, account = link_token_check(token=token, for_update=True)
         if account.pk != user.pk:
@@ -135,6 +154,7 @@ def link_confirm(*, token: str, user):
                 Enrollment.objects.filter(pk=mine.pk).update(status=enrollment.status, updated_at=now)
                 enrollment.delete()
             moved += 1
+        _records_move(stand_in=stand_in, account=account)
         external_id = stand_in.external_id
         stand_in.delete()
         account.organization = organization

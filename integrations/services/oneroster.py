@@ -226,7 +226,8 @@ def _records(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pkg: Package, name: str
         )
     except csv.Error as exc:
         pkg.error(name, reader.line_num if reader else 1, None, "csv", str(exc))
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    # RuntimeError: an encrypted entry; NotImplementedError: a compression zipfile lacks.
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
         pkg.error(name, 0, None, "unreadable", gettext_lazy("This file cannot be read from the zip: %(e)s"), {"e": exc})
 
 

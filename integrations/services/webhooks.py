@@ -204,7 +204,9 @@ def _body(event: OutboxEvent) -> bytes:
     user = event.user
     data = dict(event.payload)
     if user is not None and "learner" not in data:
-        data["learner"] = {"external_id": user.external_id, "email": user.email}
+        # A stand-in reads as the invitee its roster row describes: its login address is
+        # undeliverable and would tell that the row's address has an account (sync.py).
+        data["learner"] = {"external_id": user.external_id, "email": user.display_email}
     envelope = {
         "id": event.pk,
         "type": event.event_type,

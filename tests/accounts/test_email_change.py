@@ -187,3 +187,73 @@ def test_staff_correcting_a_never_activated_invitee_moves_the_invitation(outbox,
     assert "right@univ.ma" not in notice.body  # a mistaken recipient does not learn the address
     assert Client().get(old_link).status_code == 400  # the first invitation no longer works
     assert Client().get(link_in(invitation)).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_and_a_confirmation_at_once_leave_one_outcome_that_both_sides_are_told():
+    """The owner confirms while the old address cancels: whichever wins, the other is refused. A
+    cancel that read the change as pending while the confirmation waited must not be told
+    "cancelled" while the address changes anyway (nor the reverse). Another change of the same
+    account (staff in the admin, say) holds its row meanwhile, so both really run at once."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from accounts import services
+    from accounts.models import EmailChange
+    from tests.processes import wait_for
+
+    learner = UserFactory(email="old@example.org")
+    change = services.email_change_request(user=learner, new_email="new@example.org", requested_by="Staff")
+    confirm_token = services.email_change_token(change=change)
+    cancel_token = services.email_change_token(change=change, purpose="email_change_cancel")
+    release, held = threading.Event(), threading.Event()
+    outcomes = {}
+
+    def hold_the_account():
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=learner.pk)
+            held.set()
+            release.wait(timeout=60)
+        connection.close()
+
+    def run(name, call):
+        try:
+            call()
+            outcomes[name] = "done"
+        except services.ApplicationError as exc:
+            outcomes[name] = f"refused: {exc.message}"
+        except Exception as exc:  # reported by the assertion below
+            outcomes[name] = f"error: {exc!r}"
+        finally:
+            connection.close()
+
+    def waiting_on_locks() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0]
+
+    holder = threading.Thread(target=hold_the_account)
+    holder.start()
+    held.wait(timeout=30)
+    confirming = threading.Thread(
+        target=run, args=("confirm", lambda: services.email_change_confirm(token=confirm_token, user=learner))
+    )
+    confirming.start()
+    wait_for(lambda: waiting_on_locks() >= 1, message="the confirmation waiting for the account's row")
+    cancelling = threading.Thread(target=run, args=("cancel", lambda: services.email_change_cancel(token=cancel_token)))
+    cancelling.start()
+    wait_for(lambda: "cancel" in outcomes or waiting_on_locks() >= 2, message="the cancel done or waiting")
+    release.set()
+    for thread in (holder, confirming, cancelling):
+        thread.join(60)
+
+    change.refresh_from_db()
+    learner.refresh_from_db()
+    assert sorted(o.split(":")[0] for o in outcomes.values()) == ["done", "refused"], outcomes
+    if outcomes["confirm"] == "done":
+        assert (change.status, learner.email) == (EmailChange.Status.CONFIRMED, "new@example.org")
+    else:
+        assert (change.status, learner.email) == (EmailChange.Status.CANCELLED, "old@example.org")

@@ -122,6 +122,16 @@ def test_headers_that_understate_an_entry_do_not_let_it_inflate(author):
     assert _counts() == before
 
 
+@pytest.mark.parametrize("headers", [{"flags": 1}, {"method": 99}], ids=["encrypted", "unknown-compression"])
+def test_an_entry_zipfile_cannot_open_is_named_not_a_500(author, headers):
+    from tests.integrations.test_oneroster import _entry_headers
+
+    data = _entry_headers(_zip({"course.yaml": COURSE_HEAD}), "course.yaml", **headers)
+    before = _counts()
+    assert "course.yaml" in _archive_error(_post(author, data))
+    assert _counts() == before
+
+
 def test_an_upload_that_is_not_a_zip_is_refused_by_its_content(author):
     error = _archive_error(_post(author, b"%PDF-1.4 not an archive", name="c.zip"))
     assert "c.zip" in error

@@ -263,6 +263,35 @@ def _lie_about_sizes(data: bytes, entry: str, size: int) -> bytes:
     return bytes(out)
 
 
+def _entry_headers(data: bytes, entry: str, *, flags: int = 0, method: int | None = None) -> bytes:
+    """Rewrite `entry`'s local and central headers: add general-purpose `flags` (1: encrypted),
+    set the compression `method` (99: AES, which zipfile cannot read)."""
+    import struct
+
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(entry)
+    offsets = [(info.header_offset + 6, info.header_offset + 8)]  # local header: flags, method
+    central = out.index(b"PK\x01\x02")
+    while bytes(out[central + 46 : central + 46 + len(entry)]) != entry.encode():
+        central = out.index(b"PK\x01\x02", central + 4)
+    offsets.append((central + 8, central + 10))
+    for flag_at, method_at in offsets:
+        struct.pack_into("<H", out, flag_at, struct.unpack_from("<H", out, flag_at)[0] | flags)
+        if method is not None:
+            struct.pack_into("<H", out, method_at, method)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("headers", [{"flags": 1}, {"method": 99}], ids=["encrypted", "unknown-compression"])
+def test_an_entry_zipfile_cannot_open_is_named_not_a_500(api, org, course, headers):
+    data = _entry_headers(package(course_code="ds-101", students=[("s1", "s1@u.ma")]), "users.csv", **headers)
+    resp = upload(api, data)
+    assert resp.status_code == 400, resp.content[:300]
+    assert ("users.csv", "unreadable") in {(d["file"], d["code"]) for d in resp.json()["error"]["details"]}
+    assert not User.objects.exists() and not Enrollment.objects.exists()
+
+
 def test_an_entry_whose_headers_understate_its_size_is_refused_without_inflating_it(api, org, course, settings):
     settings.ONEROSTER_MAX_ENTRY_BYTES = 4096
     students = [(f"s{i}", f"s{i}@u.ma") for i in range(200)]  # users.csv: about 20 KB

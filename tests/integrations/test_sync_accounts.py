@@ -193,6 +193,41 @@ def test_the_answer_and_its_cost_are_the_same_for_known_and_unknown_addresses(ap
     assert dry_unknown.json() == dry_known.json()
 
 
+def test_a_grade_override_webhook_carries_the_roster_address_not_the_stand_ins(api, org):
+    """An instructor overriding a pending link's grade sends submission.graded to the university:
+    the learner in it must read like an invitee's (the row's address), not the stand-in's
+    undeliverable login address, which would tell that the address has an account."""
+    from analytics import services as analytics_services
+    from integrations.services import webhooks
+    from tests.factories import make_quiz
+
+    from .receiver import Receiver
+
+    course = CourseFactory()
+    quiz = make_quiz(course=course)
+    teacher = UserFactory()
+    course.instructors.add(teacher)
+    UserFactory(email="known@univ-a.ma")
+    sync(api, [row("u1", course.code, email="unknown@univ-a.ma"), row("k1", course.code, email="known@univ-a.ma")])
+    receiver = Receiver().start()
+    try:
+        sub = api.post("webhooks", {"url": receiver.url, "event_types": ["submission.graded"]}).json()
+        for ext in ("u1", "k1"):
+            analytics_services.grade_override(
+                actor=teacher, course=course, learner=User.objects.get(organization=org, external_id=ext),
+                assignment=quiz, score=1, reason="oral exam",
+            )  # fmt: skip
+        webhooks.events_dispatch()
+        webhooks.webhooks_deliver(subscription_id=sub["id"])
+    finally:
+        receiver.stop()
+    learners = {r["json"]["data"]["learner"]["external_id"]: r["json"]["data"]["learner"] for r in receiver.received}
+    assert learners == {
+        "u1": {"external_id": "u1", "email": "unknown@univ-a.ma"},
+        "k1": {"external_id": "k1", "email": "known@univ-a.ma"},
+    }
+
+
 def _strip(learner: dict) -> dict:
     return {**learner, "external_id": "-", "email": "-"}
 
@@ -346,6 +381,47 @@ def test_an_account_that_became_privileged_can_no_longer_be_linked(pending_link)
     browser.force_login(pending_link["user"])
     assert browser.post(pending_link["path"]).status_code == 400
     _not_linked(pending_link["user"])
+
+
+def test_linking_keeps_what_was_recorded_about_the_stand_in(pending_link, org):
+    """An instructor's grade override and the reads of the roster entry are the learner's record:
+    confirming the link moves them to the account instead of deleting them with the stand-in."""
+    from accounts.models import AuditEntry
+    from analytics import services as analytics_services
+    from analytics.models import GradeOverride
+    from tests.factories import make_quiz
+    from tests.twofactor import login_with_2fa
+
+    amina, course = pending_link["user"], pending_link["course"]
+    quiz = make_quiz(course=course)
+    teacher = UserFactory(full_name="Prof Lecteur")
+    course.instructors.add(teacher)
+    # She enrolled herself too: the gradebook read of her own row twins the stand-in's entry.
+    Enrollment.objects.create(user=amina, course=course)
+    stand_in = User.objects.get(organization=org, external_id="s1")
+    analytics_services.grade_override(
+        actor=teacher, course=course, learner=stand_in, assignment=quiz, score=7, reason="oral exam"
+    )
+    teaching = Client()
+    login_with_2fa(teaching, teacher)
+    assert teaching.get(reverse("analytics:gradebook", args=[course.code])).status_code == 200
+    assert teaching.get(reverse("analytics:override", args=[course.code, stand_in.pk, quiz.pk])).status_code == 200
+    assert AuditEntry.objects.filter(subject_user=stand_in).count() == 2
+
+    browser = Client()
+    browser.force_login(amina)
+    assert browser.post(pending_link["path"]).status_code == 302
+    assert not User.objects.filter(pk=stand_in.pk).exists()
+
+    (override,) = GradeOverride.objects.filter(assignment=quiz)
+    assert (override.user_id, override.score, override.reason) == (amina.pk, 7, "oral exam")
+    book = teaching.get(reverse("analytics:gradebook", args=[course.code])).content.decode()
+    assert "overridden by an instructor" in book
+    reads = AuditEntry.objects.filter(subject_user=amina, actor=teacher)
+    assert {(e.action, e.object_type) for e in reads} >= {("grades.view", "courses.course"),
+                                                         ("grades.view", "courses.assignment")}  # fmt: skip
+    privacy = browser.get(reverse("accounts:privacy"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Prof Lecteur" in privacy
 
 
 def test_a_full_sync_drops_a_pending_links_enrollment_like_any_other(api, org):

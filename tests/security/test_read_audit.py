@@ -110,6 +110,31 @@ def test_staff_opening_a_submission_in_the_admin_is_audited(client, essay_world)
     assert _entries(staff, owner, "submission.view").count() == 1
 
 
+def test_the_admins_other_views_of_people_are_audited_too(client, essay_world):
+    """Beyond change pages and lists: the confirmation of an action on selected rows (delete
+    selected lists each record and what goes with it) and the autocomplete search that any
+    foreign key to a user offers (its JSON names the people found)."""
+    submission, owner, _teacher = essay_world
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    login_with_2fa(client, staff)
+    confirm = client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "delete_selected", "_selected_action": [owner.pk]}
+    )
+    assert confirm.status_code == 200 and "Salma Essayiste" in confirm.content.decode()
+    assert _entries(staff, owner, "list.view").count() == 1
+
+    AuditEntry.objects.all().delete()
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "accounts", "model_name": "organizationmembership", "field_name": "user", "term": "Salma"},
+    )
+    assert found.status_code == 200 and found.json()["results"] == [{"id": str(owner.pk), "text": "Salma Essayiste"}]
+    assert _entries(staff, owner, "list.view").count() == 1
+
+    for bad in ({"app_label": "nope"}, {"app_label": "accounts", "model_name": "user", "field_name": "nope"}):
+        assert client.get(reverse("admin:autocomplete"), bad).status_code in (403, 404)
+
+
 def _university_gradebook():
     uni, other_uni = OrganizationFactory(), OrganizationFactory()
     course, teacher = course_with_instructor()
