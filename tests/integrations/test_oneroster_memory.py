@@ -10,7 +10,6 @@ child) against the same command on a one-line package."""
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import zipfile
@@ -28,7 +27,6 @@ from .test_oneroster import MANIFEST_12, H
 
 BAD_LINES = 2_000_000
 GROWTH_LIMIT_KB = 200 * 1024  # generous: the unbounded reader needed about 1 GB for these lines
-PORTS = range(18500, 18600)  # this worktree's port range
 
 
 def bad_package(lines: int) -> bytes:
@@ -39,17 +37,6 @@ def bad_package(lines: int) -> bytes:
         zf.writestr("users.csv", H["users"] + "\r\n" + "x\r\n" * lines)
         zf.writestr("enrollments.csv", H["enrollments"] + "\r\n")
     return buf.getvalue()
-
-
-def _port() -> int:
-    for port in PORTS:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in this worktree's range")
 
 
 def _children(pid: int) -> list[int]:
@@ -67,7 +54,7 @@ def _peak_kb(pid: int) -> int:
 @pytest.fixture
 def gunicorn(transactional_db):
     """The web process as the Procfile starts it, with one sync worker, on the test database."""
-    port = _port()
+    port = processes.free_port()  # any free port: two checkouts may run this at once
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "gunicorn-oneroster.log", "w")  # noqa: SIM115 - closed below
     env = base_env(DATABASE_URL=processes.test_database_url(), DJANGO_SETTINGS_MODULE="config.settings.test")
