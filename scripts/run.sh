@@ -14,9 +14,12 @@ ensure_venv requirements.txt
 ensure_system_packages bubblewrap python3-seccomp || log "code grading stays off until bubblewrap is installed"
 
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
+# Every process writes links on the address it is served at: honcho gives the worker and beat
+# ports of their own (PORT+100, +200), so the site's address is fixed here for all three.
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 mkdir -p var
 "$PY" manage.py migrate --noinput >/dev/null
-"$PY" manage.py seed_demo --base-url "http://127.0.0.1:$PORT"
+"$PY" manage.py seed_demo --base-url "$SITE_URL"
 
 export PATH="$VENV/bin:$PATH"
 exec "$VENV/bin/honcho" start --no-prefix -p "$PORT" 2>&1

@@ -35,29 +35,31 @@ def wait_for_link(find, *, timeout: float) -> str:
 
 
 def link_from_console_log(log_path, to: str, marker: str = "/accounts/verify/") -> str | None:
-    """The path of the first link containing `marker` in an e-mail to `to`, as Django's console
-    backend printed it in the embedded stack's log (honcho prefixes every line with its process)."""
-    prefix = re.compile(r"^\S+ web\.\d+\s+\| ?")
-    lines = [prefix.sub("", line) for line in open(log_path, encoding="utf-8", errors="replace") if prefix.match(line)]
+    """The first link (whole URL) containing `marker` in an e-mail to `to`, as the console mail
+    backend printed it in the embedded stack's log."""
+    prefix = re.compile(r"^\S+ web\.\d+\s+\| ?")  # `honcho start` without --no-prefix
+    lines = [prefix.sub("", line) for line in open(log_path, encoding="utf-8", errors="replace")]
     for raw in "".join(lines).split("-" * 79):
-        start = raw.find("Content-Type:")  # what precedes it in a block is the web server's own log
-        if start < 0:
+        match = re.search(r"^From: ", raw, re.M)  # what precedes it in a block is the server's own log
+        if match is None:
             continue
+        start = match.start()
         message = email_parser.message_from_string(raw[start:])
         if to not in (message.get("To") or ""):
             continue
-        body = message.get_payload(decode=True).decode(message.get_content_charset() or "utf-8")
+        body = message.get_payload()  # printed as readable text: no transfer encoding to undo
         match = re.search(r"https?://\S*" + re.escape(marker) + r"\S*", body)
         if match:
-            return "/" + match.group(0).split("/", 3)[3]
+            return match.group(0)
     return None
 
 
 def walk(
     base_url: str, *, course_code: str, answers: dict[str, list[str]], confirmation_link, timeout: float = 60
 ) -> dict:
-    """`confirmation_link(email)` returns the path of the link e-mailed to confirm a sign-up, or
-    None while it has not arrived."""
+    """`confirmation_link(email)` returns the link e-mailed to confirm a sign-up (a path, or a whole
+    URL, which must then be on `base_url`: the site's address follows its port), or None while it
+    has not arrived."""
     s = requests.Session()
     s.headers["Accept-Language"] = "en"
     email = f"learner-{uuid.uuid4().hex[:8]}@example.org"
@@ -74,7 +76,11 @@ def walk(
     )  # fmt: skip
     assert r.status_code == 200 and "Check your mailbox" in r.text, r.text[:2000]
     link = wait_for_link(lambda: confirmation_link(email), timeout=timeout)
-    page = s.get(base_url + link)
+    if link.startswith("http"):
+        assert link.startswith(base_url + "/"), f"the e-mailed link {link} is not on the site's address {base_url}"
+    else:
+        link = base_url + link
+    page = s.get(link)
     assert page.status_code == 200 and "/accounts/login/" in page.url, page.url
     r = s.post(
         page.url,

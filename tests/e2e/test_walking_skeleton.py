@@ -50,21 +50,17 @@ def test_learner_walks_the_skeleton_on_postgres_with_a_real_worker(live_server, 
 
 @pytest.fixture
 def embedded_stack(tmp_path):
-    """`make run`'s stack in a scratch var/: migrate, seed_demo, then honcho with the Procfile."""
+    """`make run`'s own script (scripts/run.sh: migrate, seed_demo, then honcho with the Procfile) in
+    a scratch var/, on a port of its own (PORT), as a newcomer starts it."""
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
     port = free_port()
-    env = base_env(KAFAAT_VAR_DIR=tmp_path / "var", DJANGO_SETTINGS_MODULE="config.settings.local", DEBUG="false",
+    env = base_env(KAFAAT_VAR_DIR=tmp_path / "var", DEBUG="false", PORT=port, KAFAAT_VENV=VENV_BIN.parent,
                    PATH=f"{VENV_BIN}:{os.environ['PATH']}", WEB_CONCURRENCY=1, WORKER_CONCURRENCY=1)  # fmt: skip
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL"):
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL"):
         env.pop(key, None)
-    python = str(VENV_BIN / "python")
-    subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True)
-    seeded = subprocess.run(
-        [python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
     log = open(tmp_path / "stack.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([str(VENV_BIN / "honcho"), "start", "-p", str(port)], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
 
     def ready():
@@ -75,7 +71,7 @@ def embedded_stack(tmp_path):
 
     try:
         wait_for(ready, timeout=120, interval=0.5, message="the embedded stack's /readyz")
-        yield {"url": base, "seed_output": seeded.stdout, "var": tmp_path / "var", "env": env,
+        yield {"url": base, "seed_output": (tmp_path / "stack.log").read_text(), "var": tmp_path / "var", "env": env,
                "log": tmp_path / "stack.log"}  # fmt: skip
     finally:
         os.killpg(proc.pid, 15)

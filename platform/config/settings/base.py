@@ -17,7 +17,9 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The public base URL, written into e-mails, certificates and signed credentials. Unset, it is
+# this machine on PORT (the port `make run` serves), so links work on any port.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -223,7 +225,7 @@ STORAGES = {
 }
 
 # --- E-mail: console in embedded mode ---------------------------------------------------------
-MAILERS = {"default": {"BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
+MAILERS = {"default": {"BACKEND": env.str("EMAIL_BACKEND", default="config.mail.ReadableConsoleBackend")}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kafaat <no-reply@kafaat.local>")
 
 # --- Celery ---------------------------------------------------------------------------------
