@@ -1,6 +1,7 @@
 """The learner's pages: dashboard, path progress per competency, grade history, notifications
 and their preferences, and the interface language."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -287,3 +288,13 @@ def test_a_language_switch_to_an_unknown_language_changes_nothing(client):
     client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     user.refresh_from_db()
     assert user.preferred_language == "fr"
+
+
+def test_every_page_names_its_own_icon_so_browsers_never_ask_for_a_missing_favicon(client):
+    """Without a declared icon, browsers request /favicon.ico, a 404 that shows as a console error
+    on every page."""
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("courses:catalogue")).content.decode()
+    href = re.search(r'<link rel="icon" href="/static/([^"]+)"', page)
+    assert href and finders.find(href.group(1))
