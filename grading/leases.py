@@ -54,6 +54,18 @@ def may_reclaim(held: str, token: str) -> bool:
         return False
 
 
+def claimable(row, *, token: str, pending: str, running: str = "running", now=None) -> bool:
+    """Whether a locked submission or regrade item may be taken with `token`: it waits
+    (`pending`), or it runs under a lease that expired (its worker is dead or cut off), or under an
+    earlier try of this same task (`may_reclaim`)."""
+    if row.status == pending:
+        return True
+    if row.status != running:
+        return False
+    expired = row.lease_expires_at is None or row.lease_expires_at <= (now or timezone.now())
+    return expired or may_reclaim(row.claim_token, token)
+
+
 @contextmanager
 def heartbeat(model, pk: int, token: str, *, running: str = "running"):
     """Renew the lease on `model` row `pk` every third of GRADING_LEASE_SECONDS while the body

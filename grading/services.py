@@ -199,12 +199,7 @@ def submission_claim(*, submission_id: int, token: str = "") -> Submission | Non
         if sub is None:
             return None
         now = timezone.now()
-        expired = sub.lease_expires_at is None or sub.lease_expires_at <= now
-        if sub.status == Submission.Status.QUEUED:
-            pass
-        elif sub.status == Submission.Status.RUNNING and (expired or leases.may_reclaim(sub.claim_token, token)):
-            pass
-        else:
+        if not leases.claimable(sub, token=token, pending=Submission.Status.QUEUED, now=now):
             return None
         if sub.grading_attempts >= settings.GRADING_MAX_ATTEMPTS:
             _fail(sub, code=Submission.Failure.ATTEMPTS_EXHAUSTED, log_entry=f"attempt cap reached at {now:%c}")
@@ -667,12 +662,7 @@ def regrade_item_claim(*, item_id: int, token: str = "") -> RegradeItem | None:
         if item is None:
             return None
         now = timezone.now()
-        expired = item.lease_expires_at is None or item.lease_expires_at <= now
-        if item.status == RegradeItem.Status.PENDING:
-            pass
-        elif item.status == RegradeItem.Status.RUNNING and (expired or leases.may_reclaim(item.claim_token, token)):
-            pass
-        else:
+        if not leases.claimable(item, token=token, pending=RegradeItem.Status.PENDING, now=now):
             return None
         if item.attempts >= settings.GRADING_MAX_ATTEMPTS:
             _regrade_item_finish(item, status=RegradeItem.Status.FAILED, error="taken too many times without a result")
