@@ -9,7 +9,7 @@ test:
 bench:
 	@bash scripts/bench.sh $(ARGS)
 lint:
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && PYTHONPATH=platform .venv/bin/lint-imports --no-cache --no-logo
 format:
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 # Translation catalogs (fr, ar, en): extract every marked string, compile the .mo files (committed),

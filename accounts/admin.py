@@ -5,14 +5,12 @@ from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import services
 from .models import (
     AuditEntry,
     Consent,
-    DataExport,
-    DeletionRequest,
     EmailChange,
     Organization,
     OrganizationMembership,
@@ -156,9 +154,6 @@ class EmailChangeAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Consent, list_display=["user", "notice_version", "language", "accepted_at"], raw_id_fields=["user"])
-admin.site.register(DataExport, list_display=["user", "status", "requested_at", "expires_at"], raw_id_fields=["user"])
-admin.site.register(DeletionRequest, list_display=["user", "status", "requested_at", "effective_at"],
-                    raw_id_fields=["user"])  # fmt: skip
 
 
 # django-otp's own device admin shows any user's TOTP secret and QR code to staff: a staff member

@@ -1,7 +1,5 @@
 from django.urls import path
 
-from config import converters  # noqa: F401 - registers <id:...>, the bounded id
-
 from . import views
 
 app_name = "accounts"
@@ -29,10 +27,4 @@ urlpatterns = [
     path("2fa/recovery-codes/", views.recovery_codes_regenerate, name="otp-recovery-codes"),
     path("privacy/notice/", views.privacy_notice, name="privacy-notice"),
     path("privacy/consent/", views.consent, name="consent"),
-    path("privacy/", views.privacy, name="privacy"),
-    path("privacy/export/", views.export_request, name="export-request"),
-    path("privacy/export/<id:pk>/download/", views.export_download, name="export-download"),
-    path("privacy/delete/", views.deletion_request, name="deletion-request"),
-    path("privacy/delete/cancel/", views.deletion_cancel, name="deletion-cancel"),
-    path("organization/", views.organization_learners, name="organization"),
 ]

@@ -10,7 +10,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,13 +18,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import selectors, services
 from .decorators import require_verified_2fa
 from .forms import ActivationForm, ConsentForm, EmailAuthenticationForm, ResendVerificationForm, SignupForm, TokenForm
 from .gate import privacy_state_refresh, two_factor_redirect
-from .models import AuditEntry
 from .privilege import session_is_verified
 
 
@@ -345,7 +343,7 @@ def recovery_codes_regenerate(request):
     return render(request, "accounts/otp_recovery_codes.html", {"codes": codes, "next": reverse("accounts:me")})
 
 
-# --- Privacy --------------------------------------------------------------------------------
+# --- Consent and the privacy notice (export and erasure: the privacy app) --------------------
 
 
 def privacy_notice(request):
@@ -367,62 +365,3 @@ def consent(request):
         return redirect(_next_url(request))
     return render(request, "accounts/consent.html", {"form": form, "next": request.GET.get("next", ""),
                                                      **_notice_context()})  # fmt: skip
-
-
-@login_required
-def privacy(request):
-    context = selectors.privacy_overview(user=request.user)
-    context["audit"] = selectors.audit_list_for_subject(user=request.user)
-    context["grace_days"] = settings.KAFAAT_DELETION_GRACE_DAYS
-    context["export_hours"] = settings.KAFAAT_EXPORT_TTL_HOURS
-    return render(request, "accounts/privacy.html", context)
-
-
-@login_required
-@require_POST
-def export_request(request):
-    services.export_request(user=request.user)
-    messages.info(request, _("Your export is being prepared. We will e-mail you when it is ready."))
-    return redirect("accounts:privacy")
-
-
-@login_required
-def export_download(request, pk: int):
-    export = selectors.export_get(user=request.user, pk=pk)
-    path = services.export_file(export=export) if export is not None else None
-    if path is None:
-        raise Http404
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=f"kafaat-export-{export.pk}.zip")  # noqa: SIM115
-
-
-@login_required
-@require_POST
-def deletion_request(request):
-    req = services.deletion_request(user=request.user)
-    messages.warning(
-        request,
-        _("Your account will be erased on %(date)s. You can cancel until then.") % {"date": req.effective_at.date()},
-    )
-    return redirect("accounts:privacy")
-
-
-@login_required
-@require_POST
-def deletion_cancel(request):
-    if services.deletion_cancel(user=request.user):
-        messages.success(request, _("The erasure of your account is cancelled."))
-    return redirect("accounts:privacy")
-
-
-# --- University admins ----------------------------------------------------------------------
-
-
-@require_verified_2fa
-def organization_learners(request):
-    organizations = selectors.organizations_administered(user=request.user)
-    if not organizations:
-        raise Http404
-    learners = selectors.organization_learner_progress(user=request.user, organizations=organizations)
-    services.audit_record_many(actor=request.user, action=AuditEntry.Action.PROGRESS_VIEW, subject_users=learners)
-    return render(request, "accounts/organization_learners.html", {"organizations": organizations,
-                                                                   "learners": learners})  # fmt: skip

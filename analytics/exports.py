@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import xlsxwriter
 
-from config.csvsafe import safe_writer
+from kernel.csvsafe import safe_writer
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -23,7 +23,7 @@ class _Echo:
 
 def csv_chunks(rows: Iterable[list], *, per_chunk: int = 200) -> Iterator[str]:
     """CSV text in chunks of `per_chunk` rows (with a BOM so spreadsheets read UTF-8); formula-like
-    text cells are quoted (config.csvsafe)."""
+    text cells are quoted (kernel.csvsafe)."""
     writer = safe_writer(_Echo())
     buffer = ["\ufeff"]
     for row in rows:

@@ -1,7 +1,7 @@
 """The gradebook: one row per enrolled learner, one cell per assignment. Every read here takes a
 LearnerScope (analytics.permissions) and runs a fixed number of queries whatever the number of
 learners: the enrollments (with the at-risk rules computed in SQL), the latest submission per
-learner and assignment (a window function), and the latest overrides."""
+learner and assignment (grading's `latest_per_learner`), and the latest overrides."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,15 +22,15 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    Window,
 )
-from django.db.models.functions import Coalesce, NullIf, RowNumber
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from courses.models import Assignment, Course, Enrollment
 from grading.models import Submission
+from grading.selectors import latest_per_learner, passed_q, passing_score_q, score_passes
 
 from .models import GradeOverride
 from .permissions import LearnerScope
@@ -78,12 +78,12 @@ def _count(queryset) -> Coalesce:
 def _at_risk_annotations(course: Course, now) -> dict:
     rules = at_risk_rules()
     learner = OuterRef(OuterRef("user_id"))
-    graded = Submission.objects.filter(user_id=learner, assignment_id=OuterRef("pk"), status=Submission.Status.GRADED)
-    passing = graded.filter(score__gte=F("max_score") * OuterRef("pass_threshold"))
-    override_passing = GradeOverride.objects.filter(
-        user_id=learner, assignment_id=OuterRef("pk"), score__gte=F("max_score") * OuterRef("pass_threshold")
-    )
     submitted = Submission.objects.filter(user_id=learner, assignment_id=OuterRef("pk"))
+    graded = submitted.filter(status=Submission.Status.GRADED)
+    passing = submitted.filter(passed_q(pass_threshold=OuterRef("pass_threshold")))
+    override_passing = GradeOverride.objects.filter(
+        passing_score_q(pass_threshold=OuterRef("pass_threshold")), user_id=learner, assignment_id=OuterRef("pk")
+    )
     last_submission = (
         Submission.objects.filter(user_id=OuterRef("user_id"), assignment__course_id=course.pk)
         .order_by("-submitted_at")
@@ -141,9 +141,7 @@ def latest_submissions(*, assignment_ids: list[int], user_ids) -> QuerySet:
     """(user_id, assignment_id, status, score, max_score, is_late, submitted_at, attempt) of the
     latest attempt per learner and assignment, ordered by learner. `user_ids`: list or subquery."""
     return (
-        Submission.objects.filter(assignment_id__in=assignment_ids, user_id__in=user_ids)
-        .annotate(rn=Window(RowNumber(), partition_by=[F("user_id"), F("assignment_id")], order_by=F("attempt").desc()))
-        .filter(rn=1)
+        latest_per_learner(Submission.objects.filter(assignment_id__in=assignment_ids, user_id__in=user_ids))
         .order_by("user_id")
         .values_list("user_id", "assignment_id", "status", "score", "max_score", "is_late", "submitted_at", "attempt")
     )
@@ -181,7 +179,7 @@ class Cell:
 
     @property
     def passed(self) -> bool:
-        return self.score is not None and self.score >= (self.max_score or 0) * self.assignment.pass_threshold
+        return score_passes(score=self.score, max_score=self.max_score, pass_threshold=self.assignment.pass_threshold)
 
     @property
     def label(self) -> str:

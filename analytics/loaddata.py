@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
+from django.db.models import Count, F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -29,6 +30,7 @@ from courses.models import (
     PathCourse,
 )
 from grading.models import Submission
+from grading.selectors import passed_q, score_passes
 
 FIRST_NAMES = (
     "Youssef Fatima Mohamed Khadija Amine Salma Omar Imane Hamza Meryem Mehdi Aya Ayoub Hajar Anas Zineb Reda "
@@ -327,31 +329,42 @@ def generate(*, learners: int, submissions: int, prefix: str = "load", seed: int
                         )  # fmt: skip
                         budget -= 1
                         remaining[0] -= 1
-                        if graded and share >= float(a.pass_threshold) or rng.random() < 0.5:
+                        threshold = Decimal(str(a.pass_threshold))  # a float on the rows built here
+                        passed = score_passes(score=score, max_score=a.points, pass_threshold=threshold)
+                        if passed or rng.random() < 0.5:
                             break
 
         n_submissions = writer.write(submission_rows())
     log(f"submissions: {n_submissions}")
 
-    # Completion: every required assignment passed; completed when the last one was.
+    # Completion: every required assignment passed (grading's rule, `passed_q`); completed when the
+    # last one was. The ORM writes the SELECT of who completed when; one UPDATE ... FROM applies it.
+    course_ids = [c.pk for c in courses]
+    required = (
+        Assignment.objects.filter(course_id=OuterRef("assignment__course_id"), is_required=True)
+        .order_by()
+        .values("course_id")
+        .annotate(n=Count("*"))
+        .values("n")[:1]
+    )
+    done = (
+        Submission.objects.filter(passed_q(), assignment__is_required=True, assignment__course_id__in=course_ids)
+        .order_by()
+        .values("user_id", course=F("assignment__course_id"))
+        .annotate(t=Max("graded_at"), n=Count("assignment_id", distinct=True))
+        .filter(n=Subquery(required))
+        .values_list("user_id", "course", "t")
+    )
+    select, params = done.query.sql_with_params()
     with connection.cursor() as cursor:
-        placeholders = ", ".join(["%s"] * len(courses))
         cursor.execute(
             f"""
             UPDATE courses_enrollment SET completed_at = done.t
-            FROM (
-                SELECT s.user_id, a.course_id, MAX(s.graded_at) AS t
-                FROM grading_submission s JOIN courses_assignment a ON a.id = s.assignment_id
-                WHERE a.is_required AND s.status = 'graded' AND s.score >= s.max_score * a.pass_threshold
-                  AND a.course_id IN ({placeholders})
-                GROUP BY s.user_id, a.course_id
-                HAVING COUNT(DISTINCT a.id) = (
-                    SELECT COUNT(*) FROM courses_assignment r WHERE r.course_id = a.course_id AND r.is_required)
-            ) AS done
-            WHERE courses_enrollment.user_id = done.user_id AND courses_enrollment.course_id = done.course_id
+            FROM ({select}) AS done
+            WHERE courses_enrollment.user_id = done.user_id AND courses_enrollment.course_id = done.course
               AND courses_enrollment.status = 'active'
-            """,  # noqa: S608 - placeholders only
-            [c.pk for c in courses],
+            """,  # noqa: S608 - the ORM's SQL, its values as parameters
+            params,
         )
         completed = cursor.rowcount
         if connection.vendor == "postgresql":

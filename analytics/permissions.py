@@ -2,8 +2,9 @@
 
 - Course staff (the course's instructors, platform staff) see every learner of their course, may
   override grades, and see the non-public part of its assignments (answer keys).
-- A university admin (`is_org_admin`) sees only their own organization's learners, in every
-  published or archived course, read-only: results and item statistics, never answer keys.
+- A university admin (`administered_organization_ids`) sees only their own organization's
+  learners, in every published or archived course, read-only: results and item statistics,
+  never answer keys.
 - A draft course's pages are for its authors (its instructors) and staff only: anyone else is
   told it does not exist (`course_visible`).
 - Everyone else (anonymous, learners, instructors of other courses, other universities' admins)
@@ -18,15 +19,8 @@ from courses.permissions import can_view_outline
 from courses.selectors import is_course_staff
 
 
-def is_org_admin(user, organization) -> bool:
-    """Whether `user` administers `organization` (a university): accounts' university-admin role."""
-    if not user.is_authenticated or organization is None:
-        return False
-    org_id = getattr(organization, "pk", organization)
-    return admin_memberships(user=user).filter(organization_id=org_id).exists()
-
-
 def administered_organization_ids(user) -> list[int]:
+    """The organizations (universities) `user` administers: accounts' university-admin role."""
     if not user.is_authenticated:
         return []
     return list(admin_memberships(user=user).values_list("organization_id", flat=True))

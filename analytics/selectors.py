@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Window
-from django.db.models.functions import RowNumber, TruncWeek
+from django.db.models import Count
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from accounts.privilege import acts_privileged, is_platform_staff
 from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 from grading.models import Submission
+from grading.selectors import latest_graded_per_learner, passed_q, score_passes
 
 from . import gradebook
 from .permissions import LearnerScope
@@ -49,12 +50,8 @@ class AssignmentStats:
 
 
 def _latest_graded(*, assignment_ids, user_ids):
-    """(assignment_id, user_id, score, max_score, answer?) of each learner's latest graded attempt."""
-    return (
-        Submission.objects.filter(assignment_id__in=assignment_ids, user_id__in=user_ids, status="graded")
-        .annotate(rn=Window(RowNumber(), partition_by=[F("user_id"), F("assignment_id")], order_by=F("attempt").desc()))
-        .filter(rn=1)
-    )
+    """Each learner's latest graded attempt at these assignments (grading's definition)."""
+    return latest_graded_per_learner(Submission.objects.filter(assignment_id__in=assignment_ids, user_id__in=user_ids))
 
 
 def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -> list[AssignmentStats]:
@@ -74,18 +71,20 @@ def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -
         s.submissions, s.learners = row["n"], row["learners"]
         s.attempts_per_learner = round(s.submissions / s.learners, 2) if s.learners else None
     shares: dict[int, list[float]] = defaultdict(list)
+    passes: Counter[int] = Counter()
     latest = _latest_graded(assignment_ids=list(stats), user_ids=user_ids).values_list(
         "assignment_id", "score", "max_score"
     )
     for aid, score, max_score in latest.iterator(chunk_size=5000):
         shares[aid].append(float(score / max_score * 100) if max_score else 0.0)
+        threshold = stats[aid].assignment.pass_threshold
+        passes[aid] += score_passes(score=score, max_score=max_score, pass_threshold=threshold)
     for aid, values in shares.items():
         s = stats[aid]
-        threshold = float(s.assignment.pass_threshold) * 100
         s.graded_learners = len(values)
         s.mean = round(statistics.fmean(values), 1)
         s.median = round(_median(values), 1)
-        s.pass_rate = round(100 * sum(1 for v in values if v >= threshold - 1e-9) / len(values), 1)
+        s.pass_rate = round(100 * passes[aid] / len(values), 1)
         for v in values:
             s.histogram[min(int(v // (100 / HISTOGRAM_BINS)), HISTOGRAM_BINS - 1)] += 1
     return [stats[a.pk] for a in assignments]
@@ -213,12 +212,7 @@ def competency_progress(*, course: Course, scope: LearnerScope) -> list[tuple[st
         )
     )
     passed = dict(
-        Submission.objects.filter(
-            assignment__course=course,
-            user_id__in=qs.values("user_id"),
-            status="graded",
-            score__gte=F("max_score") * F("assignment__pass_threshold"),
-        )
+        Submission.objects.filter(passed_q(), assignment__course=course, user_id__in=qs.values("user_id"))
         .values("assignment_id")
         .annotate(n=Count("user_id", distinct=True))
         .order_by()

@@ -2,6 +2,7 @@
 here: grade overrides (audited, kept in the grade history, sent to universities) and exports
 built in the background."""
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -12,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AuditEntry
 from accounts.services import audit_reads
-from config.errors import ApplicationError, PermissionDenied
 from courses.models import Assignment, Course, Enrollment
-from courses.services import enrollment_refresh_completion
 from grading.models import GradeRecord, Submission
-from integrations.services import event_record
+from grading.services import grade_record
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.events import event_record
+from kernel.tasks import enqueue, enqueue_on_commit
 
 from . import exports, gradebook
 from .models import ExportJob, GradeOverride
@@ -33,9 +35,10 @@ class ExportRefused(ApplicationError):
 
 def grade_override(*, actor, course: Course, learner, assignment: Assignment, score, reason: str) -> GradeOverride:
     """Set a learner's grade on an assignment by hand, with a reason. Stores a GradeOverride
-    (the audit record); when the learner has a submission, also adds a GradeRecord(source=
-    override) to its history and mirrors the score on it; writes a submission.graded outbox event
-    (source "override") for the learner's university; refreshes course completion."""
+    (the audit record); when the learner has a submission (the latest attempt), records the
+    grade on it through grading's one grade writer (GradeRecord(source=override), the
+    submission.graded event with source "override", the learner's notification, completion and
+    its certificate); without one, writes the submission.graded outbox event alone."""
     scope = course_scope(user=actor, course=course)
     if scope is None or not scope.can_override:
         raise PermissionDenied(_("Only the course's instructors may change grades."))
@@ -55,10 +58,10 @@ def grade_override(*, actor, course: Course, learner, assignment: Assignment, sc
     if not reason:
         raise OverrideRefused(_("Say why you are changing this grade."), field="reason")
 
-    now = timezone.now()
     with transaction.atomic():
         sub = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("assignment__course", "user")
             .filter(user=learner, assignment=assignment)
             .order_by("-attempt")
             .first()
@@ -72,47 +75,34 @@ def grade_override(*, actor, course: Course, learner, assignment: Assignment, sc
             reason=reason,
             actor=actor,
         )
+        extra = {"source": "override", "override_id": override.pk}
         if sub is not None:
-            GradeRecord.objects.create(
-                submission=sub,
-                score=score,
-                max_score=assignment.points,
-                source=GradeRecord.Source.OVERRIDE,
-                reason=reason,
-                graded_by=actor,
+            # A grade like any other: history, event, the learner told, completion, certificate.
+            grade_record(
+                sub, source=GradeRecord.Source.OVERRIDE, score=score, graded_by=actor, reason=reason, outbox_extra=extra
             )
-            sub.score, sub.max_score, sub.graded_at = score, assignment.points, now
-            fields = ["score", "max_score", "graded_at", "updated_at"]
-            if sub.status in (Submission.Status.NEEDS_REVIEW, Submission.Status.FAILED):
-                sub.status = Submission.Status.GRADED
-                fields.append("status")
-            sub.save(update_fields=fields)
-        event_record(
-            event_type="submission.graded",
-            user=learner,
-            payload={
-                "submission_id": sub.pk if sub else None,
-                "assignment_id": assignment.pk,
-                "course_code": course.code,
-                "score": str(score),
-                "max_score": str(assignment.points),
-                "graded_at": now.isoformat(),
-                "source": "override",
-                "override_id": override.pk,
-            },
-        )
-        if sub is not None and enrollment_refresh_completion(user_id=learner.pk, course_id=course.pk):
+        else:
+            # Nothing was submitted: the university still hears of the grade (no completion: the
+            # course is completed by submissions).
             event_record(
-                event_type="course.completed",
+                event_type="submission.graded",
                 user=learner,
-                payload={"course_code": course.code, "completed_at": now.isoformat()},
+                payload={
+                    "submission_id": None,
+                    "assignment_id": assignment.pk,
+                    "course_code": course.code,
+                    "score": str(score),
+                    "max_score": str(assignment.points),
+                    "graded_at": timezone.now().isoformat(),
+                    **extra,
+                },
             )
     return override
 
 
 def export_job_create(*, user, course: Course, fmt: str, filters: gradebook.Filters) -> ExportJob:
     """Queue a gradebook export for a worker (analytics.export_build) after commit."""
-    from . import tasks
+    from . import tasks  # analytics.tasks imports these services
 
     if course_scope(user=user, course=course) is None:
         raise PermissionDenied(_("You may not export this gradebook."))
@@ -120,8 +110,23 @@ def export_job_create(*, user, course: Course, fmt: str, filters: gradebook.Filt
         raise ExportRefused(_("Choose CSV or XLSX."), field="format")
     with transaction.atomic():
         job = ExportJob.objects.create(course=course, requested_by=user, format=fmt, filters=filters.as_dict())
-        tasks.export_build.delay_on_commit(job.pk)
+        enqueue_on_commit(tasks.export_build, job.pk)
     return job
+
+
+def export_jobs_resend() -> int:
+    """Send again the exports still pending KERNEL_RESEND_AFTER_SECONDS after they were asked
+    for (their message was lost: the broker was down). A job runs once however often it is sent
+    (export_job_run). Registered with kernel's re-send sweep in AnalyticsConfig.ready()."""
+    from . import tasks  # analytics.tasks imports these services
+
+    now = timezone.now()
+    ids = ExportJob.objects.filter(
+        status=ExportJob.Status.PENDING,
+        created_at__lte=now - timedelta(seconds=settings.KERNEL_RESEND_AFTER_SECONDS),
+        created_at__gte=now - timedelta(days=1),
+    ).values_list("pk", flat=True)[:500]
+    return sum(enqueue(tasks.export_build, pk) for pk in ids)
 
 
 def export_path(job: ExportJob) -> Path:

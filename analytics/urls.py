@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config import converters  # noqa: F401 - registers <id:...>, the bounded id
+from kernel import converters  # noqa: F401 - registers <id:...>, the bounded id
 
 from . import views
 

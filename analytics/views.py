@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import AuditEntry, Organization
 from accounts.services import audit_reads
-from config.errors import ApplicationError
 from courses.models import Assignment, Course, Enrollment, LearningPath
 from grading.models import GradeRecord
+from kernel.errors import ApplicationError
 
 from . import charts, exports, gradebook, selectors, services
 from .forms import GradebookFilterForm, OverrideForm

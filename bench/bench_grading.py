@@ -11,11 +11,11 @@ import django
 
 django.setup()
 
+from assessment.sandbox.runner import run_python  # noqa: E402
 from bench.common import figure, start_worker, stop, summary, wait_ready  # noqa: E402
 from courses.models import Course  # noqa: E402
 from grading import services  # noqa: E402
 from grading.models import Submission  # noqa: E402
-from grading.sandbox.runner import run_python  # noqa: E402
 from tests.factories import UserFactory, enroll, make_quiz  # noqa: E402
 from tests.grading.helpers import PANDAS_SPEC, make_assignment  # noqa: E402
 

@@ -18,9 +18,11 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import Organization  # noqa: E402
 from bench.common import ROOT, VENV_BIN, figure  # noqa: E402
+from courses.enrollments import open_course_ids  # noqa: E402
 from courses.models import Course  # noqa: E402
 from integrations.services.clients import api_client_create  # noqa: E402
-from integrations.services.sync import _course_map, enrollment_sync, parse_rows  # noqa: E402
+from integrations.services.sync import enrollment_sync  # noqa: E402
+from integrations.services.sync_rows import parse_rows  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 
 N = 10_000
@@ -155,7 +157,7 @@ def main():
             json.loads(json.dumps({"rows": api_rows}))
             runs["json"].append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            parse_rows(api_rows, courses=_course_map())
+            parse_rows(api_rows, courses=open_course_ids())
             runs["validate"].append(time.perf_counter() - t0)
             dry, _ = timed_post(url, token, {"rows": api_rows, "dry_run": True})
             create, body = timed_post(url, token, {"rows": api_rows})

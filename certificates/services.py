@@ -16,9 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.privilege import is_platform_staff
-from config.errors import ApplicationError, PermissionDenied
-from config.sites import absolute_url
 from courses.models import Course, Enrollment, LearningPath, PathCourse, PublicationStatus
+from courses.selectors import completed_course_ids
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.events import announce
+from kernel.sites import absolute_url
+from kernel.tasks import enqueue_on_commit
 
 from . import signing
 from .models import Certificate, IssuerKey
@@ -133,9 +136,6 @@ def _sign(credential: dict, key: IssuerKey) -> dict:
 def certificate_issue(*, user_id: int, course_id: int | None = None, path_id: int | None = None) -> Certificate:
     """Issue (once) the certificate of a completed course or path, sign it, and notify the learner.
     Returns the existing certificate when there is one. Refuses what is not complete."""
-    from courses.selectors import completed_course_ids
-    from learning.services import notification_create
-
     if (course_id is None) == (path_id is None):
         raise ApplicationError("Name exactly one of a course or a path.")
     user = get_user_model().objects.get(pk=user_id)
@@ -169,13 +169,8 @@ def certificate_issue(*, user_id: int, course_id: int | None = None, path_id: in
     try:
         with transaction.atomic():
             certificate.save(force_insert=True)
-            notification_create(
-                user=user,
-                kind="certificate",
-                params={"name": name},
-                url=reverse("certificates:detail", args=[certificate.id]),
-                dedupe_key=f"certificate:{certificate.id}",
-            )
+            # Learning tells the learner.
+            announce("certificate.issued", certificate=certificate, user=user, name=name)
     except IntegrityError:  # issued concurrently by another worker: one certificate, not two
         return Certificate.objects.get(user_id=user_id, course_id=course_id, path_id=path_id)
     return certificate
@@ -184,8 +179,6 @@ def certificate_issue(*, user_id: int, course_id: int | None = None, path_id: in
 def certificates_issue_for_course(*, user_id: int, course_id: int) -> list[Certificate]:
     """After a course is completed: its certificate, then the certificate of every published path
     that this completion finishes."""
-    from courses.selectors import completed_course_ids
-
     issued = [certificate_issue(user_id=user_id, course_id=course_id)]
     done = completed_course_ids(user=get_user_model().objects.get(pk=user_id))
     steps: dict[int, set[int]] = {}
@@ -201,17 +194,11 @@ def certificates_issue_for_course(*, user_id: int, course_id: int) -> list[Certi
 
 
 def certificate_issue_on_commit(*, user_id: int, course_id: int) -> None:
-    """Enqueue certificate issuing after the current transaction commits (grading calls this when
-    a course becomes complete). A broker that is down is logged; the sweep issues it later."""
-    from . import tasks
+    """Enqueue certificate issuing after the current transaction commits (on `course.completed`,
+    see certificates.handlers). A broker that is down is logged; the sweep issues it later."""
+    from . import tasks  # certificates.tasks imports these services
 
-    def send():
-        try:
-            tasks.issue.delay(user_id=user_id, course_id=course_id)
-        except Exception:
-            log.warning("broker unavailable: certificate for user %s course %s left to the sweep", user_id, course_id)
-
-    transaction.on_commit(send)
+    enqueue_on_commit(tasks.issue, user_id=user_id, course_id=course_id)
 
 
 def certificates_sweep_missing() -> int:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import AuditEntry
 from accounts.privilege import is_platform_staff
 from accounts.services import audit_reads
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import selectors, services
 from .pdf import certificate_pdf as render_pdf

@@ -5,3 +5,5 @@ from django.utils.translation import gettext_lazy as _
 class CoursesConfig(AppConfig):
     name = "courses"
     verbose_name = _("Courses")
+    # This app's part of a learner's export, collected by the privacy app.
+    privacy_export = "courses.privacy.export"

@@ -25,11 +25,11 @@ course.yaml:
       - title: Qu'est-ce qu'une donnée de santé ?
         file: modules/01-les-donnees-de-sante/01-quest-ce-quune-donnee-de-sante.md
 
-assignments/<slug>.yaml is the file described in the assignment contract (SPECS.md):
-`format: kafaat-assignment/1`, slug (= the file name), title, kind (quiz, code, flag, essay),
-module (1-based position of its module), position, points, pass_threshold, required,
-attempts_allowed (or null), due_at (ISO 8601 with offset, or null), late_policy
-{penalty_per_day, cutoff_days}, competencies (codes), prompt (Markdown) and spec. The spec is
+assignments/<slug>.yaml is one assignment: `format: kafaat-assignment/1`, slug (= the file
+name), title, kind (quiz, code, flag, essay), module (1-based position of its module), position,
+points, pass_threshold, required, attempts_allowed (or null), due_at (ISO 8601 with offset, or
+null), late_policy {penalty_per_day, cutoff_days}, competencies (codes), prompt (Markdown) and
+spec. The spec is
 checked by the grader of its kind; derived keys (a code assignment's `expected`) are never
 written and are recomputed on import; a flag is exported as its `flag_hash`.
 
@@ -69,8 +69,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.errors import ApplicationError, PermissionDenied
-from grading import graders
+from assessment import kinds
+from kernel.errors import ApplicationError, PermissionDenied
 
 from . import permissions, services
 from .markdown import render_markdown
@@ -290,10 +290,10 @@ def _parse_assignment(entry: str, data) -> dict:
             f.fail(f"competencies[{i}]", _("expected a competency code"))
     spec = f.get("spec", dict)
     try:
-        graders.validate_spec(kind, spec)
-    except graders.SpecError as exc:
+        kinds.validate_spec(kind, spec)
+    except kinds.SpecError as exc:
         raise ArchiveError(entry, exc.message, field=f"spec.{exc.path}" if exc.path else "spec") from None
-    except graders.GraderError as exc:
+    except kinds.GraderError as exc:
         raise ArchiveError(entry, str(exc), field="kind") from None
     attempts = f.get("attempts_allowed", int, required=False)
     if attempts is not None and not 1 <= attempts <= MAX_ATTEMPTS_ALLOWED:

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import ApplicationError
+from assessment import kinds
+from kernel.errors import ApplicationError
 
 from . import archive, imports, permissions, selectors, services
 from .forms import AssignmentForm, CourseForm, ImportForm, LessonForm, ModuleForm, spec_to_text
@@ -315,10 +316,10 @@ def assignment_preview(request, code: str, pk: int):
     assignment = get_object_or_404(Assignment.objects.select_related("current_version"), pk=pk, course=course)
     if assignment.current_version is None:
         raise Http404
-    from grading.forms import QuizForm
-
     version = assignment.current_version
-    form = QuizForm(spec=version.spec) if assignment.kind == Assignment.Kind.QUIZ else None
+    # A quiz's questions, as its learner sees them (the other kinds' forms show nothing to preview).
+    is_quiz = assignment.kind == Assignment.Kind.QUIZ
+    form = kinds.get(assignment.kind).learner_form(spec=version.spec) if is_quiz else None
     context = {"course": course, "assignment": assignment, "version": version, "form": form, "attempts": [],
                "preview": True}  # fmt: skip
     return render(request, "courses/author/assignment_preview.html", context)

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from config.uploads import UploadValidator
+from kernel.uploads import UploadValidator
 
 from . import archive
 from .models import MAX_ATTEMPTS_ALLOWED, MAX_LATE_CUTOFF_DAYS, Assignment, Competency

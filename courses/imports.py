@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config.errors import ApplicationError, PermissionDenied
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.tasks import enqueue_on_commit
 
 from . import archive, permissions
 from .models import CourseImportJob
@@ -34,7 +35,7 @@ def course_import_start(
     summary = archive.archive_scan(data)
     if summary.inflated_bytes <= settings.COURSE_IMPORT_SYNC_MAX_BYTES:
         return archive.archive_import(data=data, user=user, update=update)
-    from . import tasks
+    from . import tasks  # courses.tasks imports this module
 
     with transaction.atomic():
         # One at a time per person: the lock makes two simultaneous uploads queue one job.
@@ -47,7 +48,7 @@ def course_import_start(
         if active.exists():
             raise ImportRefused(_("You already have an import in progress; wait until it ends."), field="archive")
         job = CourseImportJob.objects.create(requested_by=user, file_name=file_name[:255], update=update, archive=data)
-        tasks.course_import.delay_on_commit(job.pk)
+        enqueue_on_commit(tasks.course_import, job.pk)
     return job
 
 

@@ -1,6 +1,7 @@
 """Courses: the content of learning paths and who follows it. Every write to courses, lessons,
 assignments, enrollments and progress lives here, each owning its transaction."""
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -9,8 +10,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.errors import ApplicationError, PermissionDenied
-from grading import graders
+from assessment import kinds
+from kernel.errors import ApplicationError, PermissionDenied
 
 from . import permissions, selectors
 from .markdown import render_markdown
@@ -27,7 +28,6 @@ from .models import (
 )
 
 # Spec keys computed by prepare_spec (never typed by an instructor, never in an archive).
-DERIVED_SPEC_KEYS = {"code": ("expected",)}
 
 
 class EnrollmentRefused(ApplicationError):
@@ -75,18 +75,17 @@ def lesson_save(*, lesson: Lesson, body_html: str | None = None) -> Lesson:
 
 def editable_spec(*, kind: str, spec: dict) -> dict:
     """The spec as an instructor edits it and an archive carries it: without derived keys."""
-    derived = DERIVED_SPEC_KEYS.get(kind, ())
-    return {k: v for k, v in (spec or {}).items() if k not in derived}
+    return kinds.editable_spec(kind, spec)
 
 
 def _checked_spec(*, kind: str, spec) -> dict:
     """Validate then prepare a spec; SpecError and a missing grader become field errors."""
     try:
-        graders.validate_spec(kind, spec)
-        return graders.prepare_spec(kind, spec)
-    except graders.SpecError as exc:
+        kinds.validate_spec(kind, spec)
+        return kinds.prepare_spec(kind, spec)
+    except kinds.SpecError as exc:
         raise ApplicationError(exc.message, field=f"spec.{exc.path}" if exc.path else "spec") from exc
-    except graders.GraderError as exc:
+    except kinds.GraderError as exc:
         raise ApplicationError(str(exc), field="kind") from exc
 
 
@@ -108,13 +107,15 @@ def assignment_version_create(*, assignment: Assignment, spec: dict, prompt_mark
     return version
 
 
-def enrollment_refresh_completion(*, user_id: int, course_id: int) -> bool:
-    """Mark the enrollment complete when every required assignment is passed. Returns whether
-    the course became complete just now. Call inside the grading transaction."""
+def enrollment_complete(*, user_id: int, course_id: int, is_complete: Callable[[], bool]) -> bool:
+    """Mark the learner's enrollment complete if it is not yet and `is_complete()` says the course
+    is. The enrollment row is locked before asking, so two grades that finish a course at once
+    complete it once. Returns whether it became complete just now. What completes a course is the
+    caller's rule (grading's: every required assignment passed; grading stands above courses)."""
     enrollment = Enrollment.objects.select_for_update().filter(user_id=user_id, course_id=course_id).first()
     if enrollment is None or enrollment.completed_at is not None:
         return False
-    if selectors.course_is_complete(user_id=user_id, course_id=course_id):
+    if is_complete():
         enrollment.completed_at = timezone.now()
         enrollment.save(update_fields=["completed_at", "updated_at"])
         return True

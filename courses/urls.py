@@ -1,17 +1,19 @@
 from django.urls import path
 
-from config import converters  # noqa: F401 - registers <id:...>, the bounded id
+from kernel import converters  # noqa: F401 - registers <id:...>, the bounded id
 
 from . import authoring_views as author
-from . import views
+from . import organization_views, views
 
 app_name = "courses"
+# Two pages in this namespace are other apps': the course page with the learner's progress
+# (courses:detail) is learning's, and the assignment page (courses:assignment) is grading's, as
+# each reads what the app above courses owns (passes, submissions). config.urls joins
+# learning.urls.course_urlpatterns and grading.urls.course_urlpatterns to this namespace.
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
-    path("courses/<slug:code>/", views.course_detail, name="detail"),
     path("courses/<slug:code>/enroll/", views.course_enroll, name="enroll"),
     path("courses/<slug:code>/lessons/<id:pk>/", views.lesson_detail, name="lesson"),
-    path("courses/<slug:code>/assignments/<id:pk>/", views.assignment_detail, name="assignment"),
     # Instructor authoring.
     path("author/", author.author_home, name="author-home"),
     path("author/new/", author.course_new, name="author-course-new"),
@@ -39,4 +41,10 @@ urlpatterns = [
         author.assignment_preview,
         name="author-assignment-preview",
     ),
+]
+
+# Mounted by config.urls under /accounts/, in the `accounts` namespace, where the page was before
+# it moved here: its address and name stay `accounts:organization`.
+accounts_urlpatterns = [
+    path("organization/", organization_views.organization_learners, name="organization"),
 ]

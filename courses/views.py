@@ -2,12 +2,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
-from . import permissions, selectors, services
-from .models import Assignment, Lesson
+from . import selectors, services
+from .models import Lesson
 
 
 def _course_or_404(code: str):
@@ -20,24 +21,6 @@ def _course_or_404(code: str):
 def catalogue(request):
     paths = selectors.catalogue(user=request.user)
     return render(request, "courses/catalogue.html", {"paths": paths})
-
-
-def course_detail(request, code: str):
-    course = _course_or_404(code)
-    is_editor = permissions.is_course_editor(user=request.user, course=course)
-    if course.status == "draft" and not is_editor:
-        raise Http404
-    modules = selectors.course_outline(course=course)
-    context = {
-        "course": course,
-        "is_editor": is_editor,
-        "modules": modules,
-        "progress": selectors.course_progress(user=request.user, course=course, modules=modules),
-        "enrollment": selectors.enrollment_get(user=request.user, course=course),
-        "missing": selectors.missing_prerequisites(user=request.user, course=course),
-        "can_access": selectors.can_access_course(user=request.user, course=course),
-    }
-    return render(request, "courses/course_detail.html", context)
 
 
 @login_required
@@ -66,19 +49,5 @@ def lesson_detail(request, code: str, pk: int):
     return render(request, "courses/lesson_detail.html", {"course": course, "lesson": lesson, "progress": progress})
 
 
-@login_required
-def assignment_detail(request, code: str, pk: int):
-    course = _course_or_404(code)
-    assignment = get_object_or_404(Assignment.objects.select_related("current_version"), pk=pk, course=course)
-    if not selectors.can_access_course(user=request.user, course=course):
-        messages.error(request, _enroll_first_message())
-        return redirect("courses:detail", code=course.code)
-    from grading.views import assignment_submit_view
-
-    return assignment_submit_view(request, course=course, assignment=assignment)
-
-
 def _enroll_first_message():
-    from django.utils.translation import gettext as _
-
     return _("Enroll in this course, and complete its required prerequisites, to open it.")

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from . import selectors, services
 from .models import GradeRecord, RegradeItem, RegradeJob, SandboxHealth, Submission

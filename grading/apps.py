@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class GradingConfig(AppConfig):
     name = "grading"
     verbose_name = _("Grading")
+    # This app's part of a learner's export and erasure, collected by the privacy app.
+    privacy_export = "grading.privacy.export"
+    privacy_erase = "grading.privacy.erase"

@@ -3,10 +3,15 @@
 Pages that show a submission to someone call the `*_for_reader` selectors: they record the read
 in the learner's audit trail when the reader is not the learner (accounts.services.audit_reads),
 whatever the page or its headers. `submission_get`, `review_get` and `review_queue` stay pure,
-for the writes that only need the permission check (retry, regrade, the review's own save)."""
+for the writes that only need the permission check (retry, regrade, the review's own save).
+
+"This submission passed" and "each learner's latest graded attempt" are defined here once
+(`passed_q`, `submission_passed`, `latest_graded_per_learner`); every app that asks either
+question (courses' progress, learning, analytics, the university API, grading itself) uses them."""
 
 from datetime import timedelta
 
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditEntry
@@ -16,6 +21,86 @@ from courses import selectors as course_selectors
 from courses.models import Assignment
 
 from .models import RegradeJob, SandboxHealth, Submission
+
+# --- the pass mark ------------------------------------------------------------------------------
+
+
+def passing_score_q(*, pass_threshold=None) -> Q:
+    """The row's score reaches the pass mark: score >= max_score x the assignment's pass threshold.
+    For any row with `score` and `max_score` (a submission, a gradebook override). The threshold is
+    the row's assignment's (`assignment__pass_threshold`) unless given, e.g. `OuterRef("pass_threshold")`
+    in a subquery correlated with an Assignment."""
+    threshold = F("assignment__pass_threshold") if pass_threshold is None else pass_threshold
+    return Q(score__gte=F("max_score") * threshold)
+
+
+def passed_q(*, pass_threshold=None) -> Q:
+    """A submission that passed: graded, its score at or above the pass mark (`passing_score_q`)."""
+    return Q(status=Submission.Status.GRADED) & passing_score_q(pass_threshold=pass_threshold)
+
+
+def score_passes(*, score, max_score, pass_threshold) -> bool:
+    """`passing_score_q` for values in hand (a cell, a value row). No score, or no maximum, is no pass
+    (as in SQL, where the comparison with a NULL is not true)."""
+    return score is not None and max_score is not None and score >= max_score * pass_threshold
+
+
+def submission_passed(submission: Submission) -> bool:
+    """`passed_q` for one submission in hand (its assignment is read for the threshold)."""
+    return submission.status == Submission.Status.GRADED and score_passes(
+        score=submission.score, max_score=submission.max_score, pass_threshold=submission.assignment.pass_threshold
+    )
+
+
+def passed_assignment_ids(*, user, assignment_ids=None, course=None) -> set[int]:
+    """The assignments (among `assignment_ids`, or of `course`) this learner has passed. One query."""
+    qs = Submission.objects.filter(passed_q(), user=user)
+    if assignment_ids is not None:
+        qs = qs.filter(assignment_id__in=assignment_ids)
+    if course is not None:
+        qs = qs.filter(assignment__course=course)
+    return set(qs.values_list("assignment_id", flat=True))
+
+
+def course_is_complete(*, user_id: int, course_id: int) -> bool:
+    """A course is complete when every required assignment has a submission that passed."""
+    required = Assignment.objects.filter(course_id=course_id, is_required=True)
+    if not required.exists():
+        return False
+    passed = (
+        Submission.objects.filter(passed_q(), user_id=user_id, assignment__in=required)
+        .values("assignment_id")
+        .distinct()
+        .count()
+    )
+    return passed == required.count()
+
+
+# --- the latest attempt -------------------------------------------------------------------------
+
+
+def _latest(submissions: QuerySet | None, *, graded: bool) -> QuerySet:
+    later = Submission.objects.filter(
+        user_id=OuterRef("user_id"), assignment_id=OuterRef("assignment_id"), attempt__gt=OuterRef("attempt")
+    )
+    qs = Submission.objects.all() if submissions is None else submissions
+    if graded:
+        later = later.filter(status=Submission.Status.GRADED)
+        qs = qs.filter(status=Submission.Status.GRADED)
+    # NOT EXISTS rather than a window function: it composes with whatever the caller filters,
+    # orders or pages on afterwards, and a later filter never changes which attempt is the latest.
+    return qs.exclude(Exists(later))
+
+
+def latest_graded_per_learner(submissions: QuerySet | None = None) -> QuerySet:
+    """Of `submissions` (every submission by default), each learner's latest graded attempt at each
+    assignment: the graded one with no later graded attempt (one per learner and assignment)."""
+    return _latest(submissions, graded=True)
+
+
+def latest_per_learner(submissions: QuerySet | None = None) -> QuerySet:
+    """Of `submissions`, each learner's latest attempt at each assignment, whatever its status."""
+    return _latest(submissions, graded=False)
 
 
 def submission_get(*, user, pk: int) -> Submission | None:

@@ -19,71 +19,49 @@ from django.db.models.functions import Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certificates.services import certificate_issue_on_commit
-from config.errors import ApplicationError, PermissionDenied
+from assessment import kinds, sandbox
+from assessment.kinds import GraderError, GradeResult, GraderUnavailable, get_grader
+from assessment.kinds.essay import grader as essay_grader
+from assessment.kinds.flag import grader as flag_grader
 from courses import selectors as course_selectors
 from courses.models import Assignment, AssignmentVersion
-from courses.services import enrollment_refresh_completion
-from integrations.services import event_record
-from learning.services import (
-    notification_for_failed_submission,
-    notification_for_grading_unavailable,
-    notification_for_submission,
-)
+from courses.services import enrollment_complete
+from kernel.errors import ApplicationError, PermissionDenied
+from kernel.events import announce
+from kernel.tasks import enqueue
 
-from . import leases, messages
-from .graders import GraderError, GradeResult, GraderUnavailable, get_grader
-from .graders import essay as essay_grader
-from .graders import flag as flag_grader
+from . import leases, messages, selectors
 from .models import GradeRecord, RegradeItem, RegradeJob, SandboxHealth, Submission
 
 log = logging.getLogger(__name__)
-
-MAX_CODE_CHARS = 64 * 1024
-MAX_ESSAY_CHARS = 100 * 1024
 
 
 class SubmissionRefused(ApplicationError):
     pass
 
 
+# --- course completion -------------------------------------------------------------------------
+
+
+def enrollment_refresh_completion(*, user_id: int, course_id: int) -> bool:
+    """Mark the enrollment complete when every required assignment is passed. Returns whether
+    the course became complete just now. Call inside the grading transaction."""
+    return enrollment_complete(
+        user_id=user_id,
+        course_id=course_id,
+        is_complete=lambda: selectors.course_is_complete(user_id=user_id, course_id=course_id),
+    )
+
+
 # --- submitting ------------------------------------------------------------------------------
 
 
 def _validate_answer(*, assignment: Assignment, spec: dict, answer) -> None:
-    if not isinstance(answer, dict):
-        raise SubmissionRefused(_("The answer is not in the expected form."), field="answer")
-    kind = assignment.kind
-    if kind == Assignment.Kind.QUIZ:
-        ids = [q["id"] for q in spec.get("questions", [])]
-        if any(answer.get(qid) in (None, "", []) for qid in ids):
-            raise SubmissionRefused(_("Answer every question before submitting."), field="answer")
-    elif kind == Assignment.Kind.FLAG:
-        flag = answer.get("flag")
-        if not isinstance(flag, str) or not flag.strip():
-            raise SubmissionRefused(_("Enter the flag."), field="flag")
-        if len(flag) > 500:
-            raise SubmissionRefused(_("A flag is at most 500 characters."), field="flag")
-    elif kind == Assignment.Kind.CODE:
-        code = answer.get("code")
-        if not isinstance(code, str) or not code.strip():
-            raise SubmissionRefused(_("Write your code before submitting."), field="code")
-        if len(code) > MAX_CODE_CHARS:
-            raise SubmissionRefused(_("Your code is too long (64 KB at most)."), field="code")
-    elif kind == Assignment.Kind.ESSAY:
-        text = answer.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise SubmissionRefused(_("Write your essay before submitting."), field="text")
-        words = essay_grader.word_count(text)
-        lo, hi = spec.get("min_words", 0) or 0, spec.get("max_words")
-        if len(text) > MAX_ESSAY_CHARS or (hi and words > hi):
-            raise SubmissionRefused(
-                _("Your essay has %(n)d words; the limit is %(max)d.") % {"n": words, "max": hi or 0}, field="text"
-            )
-        if words < lo:
-            raise SubmissionRefused(
-                _("Your essay has %(n)d words; write at least %(min)d.") % {"n": words, "min": lo}, field="text"
-            )
+    """The answer's shape, by the rules of the assignment's kind."""
+    try:
+        kinds.validate_answer(assignment.kind, spec, answer)
+    except kinds.AnswerRefused as exc:
+        raise SubmissionRefused(exc.message, field=exc.field) from exc
 
 
 def days_late(*, assignment: Assignment, at) -> int:
@@ -157,15 +135,10 @@ def submission_create(*, user, assignment: Assignment, answer) -> Submission:
 def enqueue_grading(*, submission_id: int, kind: str) -> bool:
     """Publish the grading task. A broker that is down is logged, not raised: the submission is
     already saved, and the sweeper enqueues it again later."""
-    from . import tasks
+    from . import tasks  # grading.tasks imports these services
 
     task = tasks.submission_grade_code if kind == Assignment.Kind.CODE else tasks.submission_grade
-    try:
-        task.delay(submission_id)
-        return True
-    except Exception:  # kombu raises OperationalError, redis ConnectionError, OSError...
-        log.warning("broker unavailable: submission %s stays queued for the sweeper", submission_id, exc_info=True)
-        return False
+    return enqueue(task, submission_id)
 
 
 # --- grading ---------------------------------------------------------------------------------
@@ -235,7 +208,8 @@ def _fail(sub: Submission, *, code: str, log_entry: str) -> None:
             "updated_at",
         ]
     )  # fmt: skip
-    notification_for_failed_submission(submission=sub)
+    # Learning tells the course staff.
+    announce("submission.failed", submission=sub)
 
 
 # Submission.score and GradeRecord.score are Decimal(7, 2).
@@ -267,73 +241,88 @@ def _apply_late_policy(sub: Submission, score: Decimal, feedback: dict) -> Decim
     return max(Decimal(0), score - deduction)
 
 
-def _record_grade(
+def grade_record(
     sub: Submission,
     *,
-    result: GradeResult,
     source: str,
+    result: GradeResult | None = None,
+    score: Decimal | None = None,
     graded_by=None,
     reason: str = "",
     reason_code: str = "",
     reason_params: dict | None = None,
-    score=None,
+    outbox_extra: dict | None = None,
 ) -> None:
-    """Write a final grade on a locked submission: score, feedback, history, event, completion.
-    Raises GradeNotWritable (before writing anything) for a score the column cannot hold."""
+    """The one writer of a grade, for every path (grader, regrade, review, override): on a locked
+    submission, inside the caller's transaction, write the score, the GradeRecord history row and
+    the `submission.graded` event (outbox payload for universities; learning tells the learner),
+    then refresh course completion (`course.completed`: its outbox row; certificates issue).
+
+    With a grader's `result`, the score is scaled to the assignment's points (or `score`, when
+    given), the late policy applies, and the result's feedback and log are stored. Without one (a
+    score given by hand: an override), `score` is taken as it is, the feedback and log stay, and
+    a submission still queued or running keeps its status (its grader's result is a later grade).
+    `outbox_extra` adds keys to the event's payload. Raises GradeNotWritable (before writing
+    anything) for a score the column cannot hold."""
     assignment = sub.assignment
     now = timezone.now()
-    feedback = dict(result.feedback)
-    raw = _scaled(result, assignment.points) if score is None else score
-    final = _apply_late_policy(sub, raw, feedback)
+    fields = ["score", "max_score", "graded_at", "updated_at"]
+    if result is not None:
+        feedback = dict(result.feedback)
+        raw = _scaled(result, assignment.points) if score is None else score
+        final = _apply_late_policy(sub, raw, feedback)
+    else:
+        final, feedback = score, None
     if not final.is_finite() or not Decimal(0) <= final <= MAX_SCORE or not assignment.points <= MAX_SCORE:
         raise GradeNotWritable(f"score {final} out of {assignment.points} does not fit the grade column")
     sub.score = final
     sub.max_score = assignment.points
-    sub.feedback = feedback
-    if result.staff_log:
-        sub.staff_log = result.staff_log
-    sub.status = Submission.Status.GRADED
     sub.graded_at = now
-    sub.claim_token, sub.lease_expires_at = "", None
-    sub.save(
-        update_fields=[
-            "score", "max_score", "feedback", "staff_log", "status", "graded_at", "claim_token", "lease_expires_at",
-            "updated_at",
-        ]
-    )  # fmt: skip
+    if result is not None:
+        sub.feedback = feedback
+        if result.staff_log:
+            sub.staff_log = result.staff_log
+        sub.status = Submission.Status.GRADED
+        sub.claim_token, sub.lease_expires_at = "", None
+        fields += ["feedback", "staff_log", "status", "claim_token", "lease_expires_at"]
+    elif sub.status in (Submission.Status.NEEDS_REVIEW, Submission.Status.FAILED):
+        sub.status = Submission.Status.GRADED
+        fields.append("status")
+    sub.save(update_fields=fields)
     GradeRecord.objects.create(
         submission=sub,
         score=sub.score,
         max_score=sub.max_score,
         source=source,
-        feedback=sub.feedback,
+        feedback=sub.feedback if result is not None else {},
         reason=reason,
         reason_code=reason_code,
         reason_params=reason_params or {},
         graded_by=graded_by,
     )
     user = sub.user
-    event_record(
-        event_type="submission.graded",
+    course = assignment.course
+    announce(
+        "submission.graded",
         user=user,
-        payload={
+        submission=sub,
+        outbox={
             "submission_id": sub.pk,
             "assignment_id": assignment.pk,
-            "course_code": assignment.course.code,
+            "course_code": course.code,
             "score": str(sub.score),
             "max_score": str(sub.max_score),
             "graded_at": now.isoformat(),
+            **(outbox_extra or {}),
         },
     )
-    # Tell the learner (issue 7: learning notifications, certificates).
-    notification_for_submission(submission=sub)
     if enrollment_refresh_completion(user_id=sub.user_id, course_id=assignment.course_id):
-        event_record(
-            event_type="course.completed",
+        announce(
+            "course.completed",
             user=user,
-            payload={"course_code": assignment.course.code, "completed_at": now.isoformat()},
+            course=course,
+            outbox={"course_code": course.code, "completed_at": now.isoformat()},
         )
-        certificate_issue_on_commit(user_id=sub.user_id, course_id=assignment.course_id)
 
 
 def _run_grader(kind: str, spec: dict, answer) -> tuple[GradeResult | None, str | None]:
@@ -390,7 +379,7 @@ def submission_grade(*, submission_id: int, token: str = "") -> Submission | Non
                     update_fields=["status", "feedback", "staff_log", "claim_token", "lease_expires_at", "updated_at"]
                 )
                 return sub
-            _record_grade(sub, result=result, source=GradeRecord.Source.AUTO)
+            grade_record(sub, result=result, source=GradeRecord.Source.AUTO)
     except TRANSIENT_DB_ERRORS:
         raise
     except Exception as exc:  # decimal.InvalidOperation, DataError...: never leave it running
@@ -537,7 +526,7 @@ def submission_review(*, reviewer, submission: Submission, levels: dict, feedbac
             max_score=essay_grader.max_points(spec),
             feedback={"rubric": detail, "comment": feedback.strip()[:10000], "reviewer": reviewer.get_short_name()},
         )
-        _record_grade(sub, result=result, source=GradeRecord.Source.REVIEW, graded_by=reviewer)
+        grade_record(sub, result=result, source=GradeRecord.Source.REVIEW, graded_by=reviewer)
     return sub
 
 
@@ -586,25 +575,15 @@ def _regrade_queue(kind: str) -> str:
 
 
 def _enqueue_regrade(*, job_id: int) -> bool:
-    from . import tasks
+    from . import tasks  # grading.tasks imports these services
 
-    try:
-        tasks.regrade_run.delay(job_id)
-        return True
-    except Exception:
-        log.warning("broker unavailable: regrade %s waits for the sweeper", job_id, exc_info=True)
-        return False
+    return enqueue(tasks.regrade_run, job_id)
 
 
 def _enqueue_regrade_item(*, item_id: int, kind: str) -> bool:
-    from . import tasks
+    from . import tasks  # grading.tasks imports these services
 
-    try:
-        tasks.regrade_item.apply_async((item_id,), queue=_regrade_queue(kind))
-        return True
-    except Exception:
-        log.warning("broker unavailable: regrade item %s waits for the sweeper", item_id, exc_info=True)
-        return False
+    return enqueue(tasks.regrade_item, item_id, queue=_regrade_queue(kind))
 
 
 def _regrade_targets(job: RegradeJob) -> list[int]:
@@ -721,7 +700,7 @@ def regrade_item_run(*, item_id: int, token: str = "") -> RegradeItem | None:
                 .get(pk=item.submission_id)
             )
             if error is None and locked.status in {Submission.Status.GRADED, Submission.Status.FAILED}:
-                _record_grade(
+                grade_record(
                     locked,
                     result=result,
                     source=GradeRecord.Source.REGRADE,
@@ -794,14 +773,13 @@ def grading_unavailable_report(*, submission_id: int, problem: str, hostname: st
     sub = Submission.objects.select_related("assignment__course").filter(pk=submission_id).first()
     if sub is not None:
         with transaction.atomic():
-            notification_for_grading_unavailable(course=sub.assignment.course, worker=hostname or "", problem=problem)
+            # Learning tells the course staff (once a day per course).
+            announce("grading.unavailable", course=sub.assignment.course, worker=hostname or "", problem=problem)
     return found
 
 
 def sandbox_self_test_record(*, hostname: str | None) -> str | None:
     """Test this worker's sandbox again and record the outcome. Returns the problem, or None."""
-    from .sandbox import self_test
-
-    found = self_test()
+    found = sandbox.self_test()
     sandbox_health_record(hostname=hostname, problem=found)
     return found

@@ -13,8 +13,10 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
+from assessment import sandbox
+from assessment.kinds import GraderUnavailable
+
 from . import leases, services
-from .graders import GraderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +133,7 @@ def sandbox_self_test_at_start(sender=None, **kwargs) -> None:
         return
     if "sandbox" not in queues:
         return
-    from .sandbox import self_test
-
-    problem = self_test()
+    problem = sandbox.self_test()
     hostname = getattr(sender, "hostname", None)
     try:
         close_old_connections()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config import converters  # noqa: F401 - registers <id:...>, the bounded id
+from kernel import converters  # noqa: F401 - registers <id:...>, the bounded id
 
 from . import views
 
@@ -13,4 +13,10 @@ urlpatterns = [
     path("grading/regrades/<id:pk>/", views.regrade_detail, name="regrade"),
     path("grading/review/", views.review_queue, name="review-queue"),
     path("grading/review/<id:pk>/", views.review_detail, name="review"),
+]
+
+# Grading's pages that sit among a course's pages, under the courses namespace: config.urls adds
+# them to courses' patterns, so their names and paths stay the course's (courses:assignment).
+course_urlpatterns = [
+    path("courses/<slug:code>/assignments/<id:pk>/", views.assignment_detail, name="assignment"),
 ]

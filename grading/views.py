@@ -6,13 +6,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import require_verified_2fa
-from config.errors import ApplicationError
+from assessment import kinds
 from courses import selectors as course_selectors
 from courses.models import Assignment
+from kernel.errors import ApplicationError
 
 from . import selectors, services
-from .forms import FORMS, ReviewForm
-from .graders import public_spec
+from .forms import ReviewForm
 
 
 def _form_error(form, exc: ApplicationError) -> None:
@@ -20,13 +20,22 @@ def _form_error(form, exc: ApplicationError) -> None:
     form.add_error(field, exc.message)
 
 
-def assignment_submit_view(request, *, course, assignment):
-    """The assignment page: its prompt, the answer form for its kind, and this learner's attempts."""
+@login_required
+def assignment_detail(request, code: str, pk: int):
+    """The assignment page (courses:assignment): its prompt, the answer form for its kind, and this
+    learner's attempts. A learner without access to the course is sent to the course's page."""
+    course = course_selectors.course_get_by_code(code=code)
+    if course is None:
+        raise Http404
+    assignment = get_object_or_404(Assignment.objects.select_related("current_version"), pk=pk, course=course)
+    if not course_selectors.can_access_course(user=request.user, course=course):
+        messages.error(request, _("Enroll in this course, and complete its required prerequisites, to open it."))
+        return redirect("courses:detail", code=course.code)
     version = assignment.current_version
     if version is None:
         raise Http404
-    form_class = FORMS.get(assignment.kind)
-    form = form_class(request.POST or None, spec=version.spec) if form_class else None
+    kind = kinds.find(assignment.kind)
+    form = kind.learner_form(request.POST or None, spec=version.spec) if kind else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
             submission = services.submission_create(user=request.user, assignment=assignment, answer=form.answer())
@@ -38,7 +47,7 @@ def assignment_submit_view(request, *, course, assignment):
         "course": course,
         "assignment": assignment,
         "version": version,
-        "public": public_spec(assignment.kind, version.spec),
+        "public": kinds.public_spec(assignment.kind, version.spec),
         "form": form,
         "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
         "attempts": selectors.submission_list_for_learner(user=request.user, assignment=assignment),

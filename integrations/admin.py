@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiClient, AuditEntry, OutboxEvent, WebhookDelivery, WebhookSubscription
+from kernel.models import OutboxEvent
+
+from .models import ApiClient, AuditEntry, WebhookDelivery, WebhookSubscription
 from .services import clients
 
 

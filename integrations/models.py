@@ -1,34 +1,10 @@
 """Integrations: what universities see of us. API clients (OAuth 2 applications tied to an
-organization), the event outbox and its webhook deliveries, sync idempotency and the audit log,
-and the invitation state of learners created by a sync."""
+organization), the webhook deliveries of the event outbox (kernel.OutboxEvent), sync idempotency
+and the audit log, and the invitation state of learners created by a sync."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-
-class OutboxEvent(models.Model):
-    event_type = models.CharField(max_length=64)  # e.g. submission.graded
-    organization = models.ForeignKey(
-        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
-    )
-    # Events for one learner are delivered in order of id.
-    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    payload = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    # Set once the event has been fanned out into webhook deliveries.
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            models.Index(
-                fields=["id"], name="integ_outbox_undispatched_idx", condition=models.Q(dispatched_at__isnull=True)
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} #{self.pk}"
 
 
 class Scope(models.TextChoices):
@@ -106,7 +82,7 @@ class WebhookDelivery(models.Model):
         DEAD = "dead", _("Given up")
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("kernel.OutboxEvent", on_delete=models.CASCADE, related_name="deliveries")
     # Ordering key: deliveries of one learner go out in event order.
     user_id_key = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

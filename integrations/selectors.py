@@ -10,13 +10,14 @@ import binascii
 import json
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from config.errors import ApplicationError, NotFound
 from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 from grading.models import Submission
+from grading.selectors import latest_graded_per_learner
+from kernel.errors import ApplicationError, NotFound
 
 from .models import ApiClient, WebhookDelivery, WebhookSubscription
 
@@ -149,19 +150,10 @@ def completion_page(*, client: ApiClient, updated_since=None, cursor=None, limit
 
 def grade_page(*, client: ApiClient, updated_since=None, cursor=None, limit=DEFAULT_LIMIT):
     """One row per (learner, assignment): the latest graded attempt."""
-    later = Submission.objects.filter(
-        user_id=OuterRef("user_id"),
-        assignment_id=OuterRef("assignment_id"),
-        status=Submission.Status.GRADED,
-        attempt__gt=OuterRef("attempt"),
-    )
     qs = (
-        Submission.objects.filter(
-            user__organization_id=client.organization_id,
-            user__external_id__isnull=False,
-            status=Submission.Status.GRADED,
+        latest_graded_per_learner(
+            Submission.objects.filter(user__organization_id=client.organization_id, user__external_id__isnull=False)
         )
-        .exclude(Exists(later))
         .select_related("user", "assignment__course")
         .only(
             "pk",

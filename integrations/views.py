@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from .services import links
 

@@ -9,6 +9,8 @@ class LearningConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from . import handlers  # noqa: F401 - subscribes to grading's and certificates' events
+
         user_logged_in.connect(_remember_language_at_login, dispatch_uid="learning.remember_language")
 
 

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext as _
 
+from grading.messages import failure_text
+
 from .models import NotificationKind
 
 
@@ -17,8 +19,6 @@ def notification_text(kind: str, params: dict) -> str:
     if kind == NotificationKind.CERTIFICATE:
         return _("Your certificate for %(name)s has been issued.") % p
     if kind == NotificationKind.SUBMISSION_FAILED:
-        from grading.messages import failure_text
-
         p["reason"] = failure_text(params.get("reason", ""), attempts=params.get("attempts", 0))
         return _("A submission by %(learner)s to %(assignment)s (%(course)s) could not be graded. %(reason)s") % p
     if kind == NotificationKind.GRADING_UNAVAILABLE:

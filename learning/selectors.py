@@ -8,20 +8,15 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.privilege import is_platform_staff
+from certificates.models import Certificate
 from courses.models import Assignment, Competency, Enrollment, LearningPath, Lesson, LessonProgress, PathCourse
+from grading.models import GradeRecord, Submission
+from grading.selectors import passed_assignment_ids
 
 from .messages import notification_text
 from .models import Notification, NotificationKind, NotificationSetting
 
 DEADLINE_HORIZON = timedelta(days=14)
-
-
-def _passed(submission) -> bool:
-    return (
-        submission.status == "graded"
-        and submission.score is not None
-        and submission.score >= submission.max_score * submission.assignment.pass_threshold
-    )
 
 
 @dataclass
@@ -52,21 +47,9 @@ class Dashboard:
     certificates: list = field(default_factory=list)
 
 
-def _passed_assignment_ids(*, user, assignment_ids) -> set[int]:
-    from grading.models import Submission
-
-    subs = Submission.objects.filter(user=user, assignment_id__in=assignment_ids, status="graded").select_related(
-        "assignment"
-    )
-    return {s.assignment_id for s in subs if _passed(s)}
-
-
 def dashboard(*, user) -> Dashboard:
     """The learner's courses with progress and next step, their paths, deadlines in the next two
     weeks, recent grades with feedback, unread notifications and certificates."""
-    from certificates.models import Certificate
-    from grading.models import Submission
-
     now = timezone.now()
     enrollments = list(
         Enrollment.objects.filter(user=user, status=Enrollment.Status.ACTIVE)
@@ -79,7 +62,7 @@ def dashboard(*, user) -> Dashboard:
         .select_related("course", "module")
         .order_by("module__position", "position", "id")
     )
-    passed = _passed_assignment_ids(user=user, assignment_ids=[a.pk for a in assignments])
+    passed = passed_assignment_ids(user=user, assignment_ids=[a.pk for a in assignments])
     lessons = list(
         Lesson.objects.filter(module__course_id__in=course_ids)
         .select_related("module")
@@ -171,8 +154,6 @@ def notification_settings(*, user) -> list[dict]:
 def grade_history(*, user, course=None) -> list[dict]:
     """Every attempt of the learner, grouped by assignment, newest first within each, with feedback
     and the grade records (regrades, reviews). Three queries."""
-    from grading.models import GradeRecord, Submission
-
     subs = (
         Submission.objects.filter(user=user)
         .select_related("assignment__course", "assignment__module")
@@ -202,6 +183,29 @@ class CompetencyProgress:
         return round(100 * self.passed / self.total) if self.total else 0
 
 
+def course_progress(*, user, course, modules: list) -> dict | None:
+    """This learner's progress in a course whose outline is `modules` (courses.selectors.course_outline):
+    lessons done, required assignments passed (grading's rule). Two queries; None for anonymous users."""
+    if not user.is_authenticated:
+        return None
+    lesson_ids = [lesson.pk for m in modules for lesson in m.lessons.all()]
+    required = [a for m in modules for a in m.assignments.all() if a.is_required]
+    done_lessons = set(
+        LessonProgress.objects.filter(user=user, lesson_id__in=lesson_ids, completed_at__isnull=False).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    passed = passed_assignment_ids(user=user, course=course)
+    return {
+        "lessons_done": len(done_lessons),
+        "lessons_total": len(lesson_ids),
+        "assignments_passed": sum(1 for a in required if a.pk in passed),
+        "assignments_total": len(required),
+        "done_lesson_ids": done_lessons,
+        "passed_assignment_ids": passed,
+    }
+
+
 def path_progress(*, user, path: LearningPath) -> list[CompetencyProgress]:
     """How far the learner has got in each competency of the path: the share of the assignments
     (of the path's courses) that assess it which the learner has passed. Four queries."""
@@ -214,7 +218,7 @@ def path_progress(*, user, path: LearningPath) -> list[CompetencyProgress]:
             assignment__current_version__isnull=False,
         ).values_list("competency_id", "assignment_id")
     )
-    passed = _passed_assignment_ids(user=user, assignment_ids={a for _c, a in links})
+    passed = passed_assignment_ids(user=user, assignment_ids={a for _c, a in links})
     per: dict[int, list[int]] = {}
     for competency_id, assignment_id in links:
         per.setdefault(competency_id, []).append(assignment_id)

@@ -8,13 +8,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from config.sites import absolute_url
 from courses.models import Assignment, Enrollment, PublicationStatus
+from grading.models import Submission
+from grading.selectors import passed_q, submission_passed
+from kernel.sites import absolute_url
+from kernel.tasks import enqueue_on_commit
 
 from .messages import notification_subject, notification_text
 from .models import Notification, NotificationKind, NotificationSetting
@@ -43,17 +45,10 @@ def notification_create(*, user, kind: str, params: dict, url: str = "", dedupe_
     except IntegrityError:
         return None
     if by_email:
-        transaction.on_commit(lambda: _enqueue_email(notification.pk))
+        from . import tasks  # learning.tasks imports these services
+
+        enqueue_on_commit(tasks.notification_email, notification.pk)
     return notification
-
-
-def _enqueue_email(notification_id: int) -> None:
-    from . import tasks
-
-    try:
-        tasks.notification_email.delay(notification_id)
-    except Exception:
-        log.warning("broker unavailable: e-mail of notification %s not sent", notification_id)
 
 
 def notification_email_send(*, notification_id: int) -> bool:
@@ -89,7 +84,7 @@ def notification_for_submission(*, submission) -> Notification | None:
     """Tell the learner their submission was graded, or that it needs another attempt (below the
     pass mark with attempts left). Call inside the grading transaction."""
     assignment = submission.assignment
-    passed = submission.score is not None and submission.score >= submission.max_score * assignment.pass_threshold
+    passed = submission_passed(submission)
     attempts_left = assignment.attempts_allowed is None or submission.attempt < assignment.attempts_allowed
     kind = NotificationKind.GRADED if passed or not attempts_left else NotificationKind.NEEDS_REVISION
     return notification_create(
@@ -161,8 +156,6 @@ def notification_for_grading_unavailable(*, course, worker: str, problem: str) -
 def deadline_reminders_send(*, now=None) -> int:
     """Remind every active learner of each published assignment due within 48 hours that they have
     not passed yet. Once per learner and assignment. Returns how many notifications it created."""
-    from grading.models import Submission
-
     now = now or timezone.now()
     assignments = Assignment.objects.select_related("course").in_bulk(
         Assignment.objects.filter(
@@ -179,11 +172,7 @@ def deadline_reminders_send(*, now=None) -> int:
         status=Enrollment.Status.ACTIVE, completed_at__isnull=True, course_id__in=by_course
     ).values_list("user_id", "course_id")
     passed = set(
-        Submission.objects.filter(
-            assignment_id__in=assignments,
-            status=Submission.Status.GRADED,
-            score__gte=F("max_score") * F("assignment__pass_threshold"),
-        ).values_list("user_id", "assignment_id")
+        Submission.objects.filter(passed_q(), assignment_id__in=assignments).values_list("user_id", "assignment_id")
     )
     pairs = [(u, a) for u, c in learners for a in by_course[c] if (u, a) not in passed]
     created = 0

@@ -10,3 +10,8 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
 ]
+
+# Mounted by config.urls in the `courses` namespace, at the address the page always had.
+course_urlpatterns = [
+    path("courses/<slug:code>/", views.course_detail, name="detail"),
+]

@@ -6,6 +6,8 @@ from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from courses import permissions as course_permissions
+from courses import selectors as course_selectors
 from courses.models import LearningPath, PublicationStatus
 
 from . import selectors, services
@@ -60,3 +62,26 @@ def notifications(request):
 def notifications_read(request):
     services.notifications_mark_read(user=request.user)
     return redirect("learning:dashboard" if request.POST.get("next") == "dashboard" else "learning:notifications")
+
+
+def course_detail(request, code: str):
+    """A course's page: its outline for everyone, and for a learner their progress in it (lessons
+    done, required assignments passed) and what stands before enrolling. Learning's page because the
+    progress reads grading's passes; its name stays `courses:detail` (config.urls)."""
+    course = course_selectors.course_get_by_code(code=code)
+    if course is None:
+        raise Http404
+    is_editor = course_permissions.is_course_editor(user=request.user, course=course)
+    if course.status == PublicationStatus.DRAFT and not is_editor:
+        raise Http404
+    modules = course_selectors.course_outline(course=course)
+    context = {
+        "course": course,
+        "is_editor": is_editor,
+        "modules": modules,
+        "progress": selectors.course_progress(user=request.user, course=course, modules=modules),
+        "enrollment": course_selectors.enrollment_get(user=request.user, course=course),
+        "missing": course_selectors.missing_prerequisites(user=request.user, course=course),
+        "can_access": course_selectors.can_access_course(user=request.user, course=course),
+    }
+    return render(request, "learning/course_detail.html", context)

@@ -56,3 +56,37 @@ ensure_system_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
+
+# take_test_slot [PREFERRED]: hold one of the machine's test slots (1..KAFAAT_TEST_SLOTS, 15) for
+# the rest of the calling script, so that two checkouts running the suite (or the benchmarks) at
+# once never share a database, a Redis index, a RabbitMQ vhost or sandbox uids: each is derived
+# from the slot (test_slot_env). The slot is an flock on /tmp/kafaat-test-slot-N.lock through the
+# descriptor TEST_SLOT_FD; long-lived children get it closed (`cmd {TEST_SLOT_FD}>&-`), so a
+# process a run leaves behind cannot keep the slot. PREFERRED is tried first. Sets TEST_SLOT.
+take_test_slot() {
+  local preferred="${1:-}" slots="${KAFAAT_TEST_SLOTS:-15}" n waited="" lock
+  [[ "$preferred" =~ ^[0-9]+$ ]] && [ "$preferred" -ge 1 ] && [ "$preferred" -le "$slots" ] || preferred=""
+  local deadline=$(( $(date +%s) + ${KAFAAT_TEST_SLOT_WAIT:-900} ))
+  while :; do
+    for n in $preferred $(seq 1 "$slots"); do
+      lock="/tmp/kafaat-test-slot-$n.lock"
+      exec {TEST_SLOT_FD}>>"$lock"
+      if flock -n "$TEST_SLOT_FD"; then
+        TEST_SLOT=$n
+        printf 'pid %s, %s\n' "$$" "$ROOT" > "$lock"  # who holds it, for whoever waits
+        return 0
+      fi
+      exec {TEST_SLOT_FD}>&-
+    done
+    [ -n "$waited" ] || log "all $slots test slots are held by other runs (/tmp/kafaat-test-slot-*.lock): waiting"
+    waited=1
+    [ "$(date +%s)" -lt "$deadline" ] || die "no test slot came free in ${KAFAAT_TEST_SLOT_WAIT:-900} s"
+    sleep 2
+  done
+}
+
+# redis_index URL: the database index of a redis:// URL on this machine's default Redis, or nothing.
+redis_index() {
+  [[ "$1" =~ ^redis://([^@/]*@)?(127\.0\.0\.1|localhost)(:6379)?/([0-9]+)$ ]] && echo "${BASH_REMATCH[4]}"
+  return 0
+}

@@ -1,6 +1,7 @@
 """Real processes for integration tests: Celery workers and the whole Procfile stack, started as
 subprocesses the way production starts them (PYTHONPATH=platform), never in eager mode."""
 
+import functools
 import os
 import signal
 import socket
@@ -36,6 +37,21 @@ def base_env(**extra) -> dict:
     env.update({"PYTHONPATH": "platform", "PYTHONUNBUFFERED": "1"})
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+@functools.cache  # one fresh process per session
+def worker_task_names() -> frozenset[str]:
+    """The task names a worker registers when it starts (the app's autodiscovery imports every
+    app's tasks.py), read in a fresh process: whatever this test process has imported so far, or
+    not, does not count."""
+    code = (
+        "from config.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "print('\\n'.join(name for name in app.tasks if not name.startswith('celery.')))"
+    )
+    env = base_env(DJANGO_SETTINGS_MODULE="config.settings.test")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return frozenset(out.stdout.split())
 
 
 class Worker:

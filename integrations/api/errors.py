@@ -17,7 +17,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 _DRF_CODES = {
     exceptions.ValidationError: "invalid",

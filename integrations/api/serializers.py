@@ -4,13 +4,13 @@ sync's rows are described here for the schema, but validated by the service in b
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-
-from courses.models import Enrollment
+from rest_framework.settings import api_settings
 
 from ..models import WebhookSubscription
+from ..services.sync_rows import MAX_LENGTH, STATUSES, row_check
 from ..services.targets import TargetRefused, target_resolve
 
-STATUS_CHOICES = Enrollment.Status.values
+STATUS_CHOICES = list(STATUSES)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -37,13 +37,29 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 
 
+# One row of a sync batch, as the schema shows it (a comment, not a docstring: that would enter the
+# schema). Its checks are the service's (sync_rows.row_check, the one place that checks a row): the
+# limits come from there, and validating through this serializer runs them, with the same messages.
 class SyncRowSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=128, help_text=_("The university's id for the learner"))
-    email = serializers.EmailField(max_length=254)
-    given_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    family_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    course_code = serializers.CharField(max_length=64)
+    external_id = serializers.CharField(
+        max_length=MAX_LENGTH["external_id"], help_text=_("The university's id for the learner")
+    )
+    email = serializers.EmailField(max_length=MAX_LENGTH["email"])
+    given_name = serializers.CharField(max_length=MAX_LENGTH["given_name"], required=False, allow_blank=True)
+    family_name = serializers.CharField(max_length=MAX_LENGTH["family_name"], required=False, allow_blank=True)
+    course_code = serializers.CharField(max_length=MAX_LENGTH["course_code"])
     status = serializers.ChoiceField(choices=STATUS_CHOICES, default="active")
+
+    def to_internal_value(self, data):
+        errors: list[dict] = []
+        row = row_check(data, index=0, errors=errors)
+        if row is None:
+            by_field: dict[str, list] = {}
+            for e in errors:
+                name = e["field"] or api_settings.NON_FIELD_ERRORS_KEY
+                by_field.setdefault(name, []).append(serializers.ErrorDetail(e["message"], code=e["code"]))
+            raise serializers.ValidationError(by_field)
+        return row
 
 
 class SyncRequestSerializer(serializers.Serializer):

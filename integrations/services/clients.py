@@ -10,7 +10,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from accounts.models import Organization
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 from ..models import ApiClient, Scope
 

@@ -14,23 +14,23 @@ address gets, in their language:
   or instructor account should know that a university's system sent their address).
 The university's answer and reads are the same in every case."""
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from accounts.models import AuditEntry as ReadEntry
 from accounts.selectors import is_privileged
 from accounts.services import LinkExpired, LinkInvalid, LinkUsed, LinkWrongAccount, invitation_send, send_email
-from config.errors import ApplicationError
-from config.sites import absolute_url
+from accounts.services.learners import stand_in_replace, stand_in_to_invitee
+from courses.enrollments import enrollments_move
 from courses.models import Enrollment
+from kernel.errors import ApplicationError
+from kernel.events import announce
+from kernel.sites import absolute_url
 
 from ..models import AuditEntry
 
@@ -92,14 +92,8 @@ def link_offer_send(*, stand_in) -> None:
     )
     organization = stand_in.organization
     if account is None:
-        try:
-            with transaction.atomic():
-                stand_in.email, stand_in.roster_email = stand_in.roster_email, ""
-                stand_in.set_unusable_password()
-                stand_in.save(update_fields=["email", "roster_email", "password", "updated_at"])
-        except IntegrityError:  # taken again meanwhile: it stays a stand-in, no offer this time
-            return
-        invitation_send(user=stand_in)
+        if stand_in_to_invitee(stand_in=stand_in):
+            invitation_send(user=stand_in)
         return
     context = {
         "organization": organization,
@@ -112,21 +106,6 @@ def link_offer_send(*, stand_in) -> None:
         send_email(user=account, template="link_offer", context=context)
     else:
         send_email(user=account, template="link_refused", context=context)
-
-
-def _records_move(*, stand_in, account) -> None:
-    """What was recorded about the roster entry is the learner's, and would go with the stand-in
-    (its foreign keys cascade): an instructor's grade overrides, and the reads of it that the
-    learner sees on their privacy page. A read recorded for both in the same slot (the gradebook
-    showed both rows) is kept once."""
-    if apps.is_installed("analytics"):  # a sibling app: its model by name, not by import
-        apps.get_model("analytics", "GradeOverride").objects.filter(user=stand_in).update(user=account)
-    twin = ReadEntry.objects.filter(
-        subject_user=account, actor=OuterRef("actor"), action=OuterRef("action"), object_type=OuterRef("object_type"),
-        object_id=OuterRef("object_id"), dedupe_slot=OuterRef("dedupe_slot"),
-    )  # fmt: skip
-    ReadEntry.objects.filter(subject_user=stand_in).filter(Exists(twin)).delete()
-    ReadEntry.objects.filter(subject_user=stand_in).update(subject_user=account)
 
 
 def link_confirm(*, token: str, user):
@@ -144,22 +123,12 @@ def link_confirm(*, token: str, user):
         if not link_eligible(account=account, organization=organization):
             raise LinkRefused(_("This account can no longer be linked to a university's records."))
         now = timezone.now()
-        theirs = {e.course_id: e for e in Enrollment.objects.select_for_update().filter(user=account)}
-        moved = 0
-        for enrollment in Enrollment.objects.select_for_update().filter(user=stand_in):
-            mine = theirs.get(enrollment.course_id)
-            if mine is None:
-                Enrollment.objects.filter(pk=enrollment.pk).update(user=account, updated_at=now)
-            else:  # already enrolled on their own: the university's status applies
-                Enrollment.objects.filter(pk=mine.pk).update(status=enrollment.status, updated_at=now)
-                enrollment.delete()
-            moved += 1
-        _records_move(stand_in=stand_in, account=account)
         external_id = stand_in.external_id
-        stand_in.delete()
-        account.organization = organization
-        account.external_id = external_id
-        account.save(update_fields=["organization", "external_id", "updated_at"])
+        moved = enrollments_move(from_user=stand_in, to_user=account, now=now)
+        # What other apps recorded about the roster entry is the learner's, and would go with the
+        # stand-in (its foreign keys cascade): analytics moves its grade overrides.
+        announce("learner.linked", stand_in=stand_in, account=account, organization=organization)
+        stand_in_replace(stand_in=stand_in, account=account)
         AuditEntry.objects.create(
             organization=organization,
             endpoint="links/confirm",

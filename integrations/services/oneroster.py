@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization
-from config.errors import ApplicationError
+from courses.enrollments import open_course_ids
 from courses.models import Enrollment
+from kernel.errors import ApplicationError
 
 from ..models import ApiClient
 from . import sync
@@ -554,10 +555,7 @@ def oneroster_import(
     pkg = read_package(fileobj, size=size)
     mapped = Mapped()
     if not pkg.errors:
-        from courses.models import Course, PublicationStatus
-
-        codes = set(Course.objects.filter(status=PublicationStatus.PUBLISHED).values_list("code", flat=True))
-        mapped = map_package(pkg, organization=organization, course_codes=codes)
+        mapped = map_package(pkg, organization=organization, course_codes=set(open_course_ids()))
     if pkg.errors:
         raise _refused(pkg.errors, pkg.errors_total)
     try:

@@ -1,56 +1,53 @@
 """The enrollment sync: a university's batch of (learner, course, status) rows upserted in bulk.
 
-Policy: a batch is all or nothing. Every row is validated first; if any row is wrong, the answer
-lists every error (row index, field, message) and nothing is written. Otherwise learners and
-enrollments are written with a handful of bulk statements in one transaction, together with the
-enrollment.changed events, the invitations of new learners, the audit entry and the idempotency
-record. Syncs of one university are serialized by a lock on its organization row.
-
-Rows are validated by hand, not by a ModelSerializer per row: that costs one query per row
-(DESIGN.md's floors); here the whole batch costs a constant number of queries.
+Policy: a batch is all or nothing. Every row is validated first (sync_rows.py); if any row is
+wrong, the answer lists every error (row index, field, message) and nothing is written. Otherwise
+learners and enrollments are written with a handful of bulk statements in one transaction,
+together with the enrollment.changed events, the invitations of new learners, the audit entry
+and the idempotency record. Syncs of one university are serialized by a lock on its organization
+row. Each subject's writes belong to its app: the learners to accounts (accounts.services.learners), the
+enrollments to courses (courses.enrollments); this module plans the batch, and writes what is
+the integration's own: invitations, events, audit, idempotency.
 
 Accounts (issue 12). A university's sync creates learners, and changes the address and name only
-of the learners it created (`User.created_by_organization`) that hold no role since. Any other
-account is never changed by a sync: a self sign-up, a member of this university without an
-external id, another university's member, an instructor, a university admin, staff. A row whose
-address already has an account gets a new *stand-in* learner (inactive, an undeliverable login
-address, the row's address as `roster_email`) that holds the external id and enrollments; the
-address's owner is then e-mailed a link offer (integrations.services.links) when their account
-may be linked (a plain learner, of no other university), or told that nothing changed. The
-answer, the cost in queries and the reads are the same as for an address with no account: the
-sync never tells whether an address has an account. Changes of address follow accounts' rules:
-an activated learner's new address waits for the owner's confirmation (queued EmailChange rows),
-a never-activated one's is corrected at once and the invitation goes out again."""
+of the learners it created that hold no role since (accounts.services.learners says which). A row whose
+address already has an account gets a new *stand-in* learner that holds the external id and
+enrollments; the address's owner is then e-mailed a link offer (integrations.services.links) when
+their account may be linked (a plain learner, of no other university), or told that nothing
+changed. The answer, the cost in queries and the reads are the same as for an address with no
+account: the sync never tells whether an address has an account. Changes of address follow
+accounts' rules: an activated learner's new address waits for the owner's confirmation (queued
+EmailChange rows), a never-activated one's is corrected at once and the invitation goes out
+again."""
 
 import hashlib
 import json
-import secrets
-import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import EmailChange, Organization
-from accounts.selectors import privileged_condition
-from config.errors import ApplicationError
-from courses.models import Course, Enrollment, PublicationStatus
+from accounts.models import Organization
+from accounts.services.learners import LearnerPlan, learners_plan, learners_write
+from courses.enrollments import (
+    enrollments_drop_bulk,
+    enrollments_status_map,
+    enrollments_upsert_bulk,
+    open_course_ids,
+    organization_enrollments_open,
+)
+from courses.models import Enrollment
+from kernel import bulk
+from kernel.errors import ApplicationError
+from kernel.models import OutboxEvent
 
-from ..models import ApiClient, AuditEntry, IdempotencyRecord, LearnerInvite, OutboxEvent
-from . import bulk
-
-User = get_user_model()
+from ..models import ApiClient, AuditEntry, IdempotencyRecord, LearnerInvite
+from .events import kick_dispatch
+from .sync_rows import SyncRow, parse_rows
 
 MODES = ("upsert", "full")
-STATUSES = tuple(Enrollment.Status.values)
 MAX_ERRORS = 1000
 
 
@@ -71,16 +68,6 @@ class SyncConflict(ApplicationError):
 
 
 @dataclass
-class SyncRow:
-    index: int
-    external_id: str
-    email: str
-    full_name: str
-    course_code: str
-    status: str
-
-
-@dataclass
 class SyncOutcome:
     status_code: int
     body: dict
@@ -88,123 +75,20 @@ class SyncOutcome:
     created_user_ids: list[int] = field(default_factory=list)
 
 
+@dataclass
+class EnrollmentPlan:
+    """What a batch does to its enrollments: the answer's counts, and the writes behind them."""
+
+    counts: dict = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "dropped": 0})
+    upserts: list[SyncRow] = field(default_factory=list)  # new and changed
+    changes: list[tuple[SyncRow, str | None]] = field(default_factory=list)  # row, previous status
+    batch_keys: set[tuple[int, int]] = field(default_factory=set)  # (user, course) of known learners
+    drops: list[tuple[int, int, int, str, str]] = field(default_factory=list)  # (pk, user, course, status, ext)
+
+
 def request_fingerprint(payload) -> str:
     """A stable hash of a request body, for Idempotency-Key comparisons."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _text(row: dict, name: str, *, required: bool, max_length: int, errors: list, index: int) -> str:
-    value = row.get(name)
-    if value is None or value == "":
-        if required:
-            errors.append({"row": index, "field": name, "code": "required", "message": _("This field is required.")})
-        return ""
-    if not isinstance(value, str):
-        errors.append({"row": index, "field": name, "code": "invalid", "message": _("Must be a string.")})
-        return ""
-    value = value.strip()
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL: a row error, not a database error
-        errors.append(
-            {"row": index, "field": name, "code": "invalid", "message": _("Must not contain NUL characters.")}
-        )
-        return ""
-    if required and not value:
-        errors.append({"row": index, "field": name, "code": "required", "message": _("This field is required.")})
-    if len(value) > max_length:
-        errors.append(
-            {
-                "row": index,
-                "field": name,
-                "code": "max_length",
-                "message": _("Ensure this field has no more than %(n)d characters.") % {"n": max_length},
-            }
-        )
-    return value
-
-
-def parse_rows(raw_rows: list, *, courses: dict[str, int]) -> tuple[list[SyncRow], list[dict]]:
-    """Check every row's shape and values, and their consistency within the batch."""
-    rows: list[SyncRow] = []
-    errors: list[dict] = []
-    email_of: dict[str, str] = {}
-    external_of: dict[str, str] = {}
-    seen: set[tuple[str, str]] = set()
-    for index, raw in enumerate(raw_rows):
-        if not isinstance(raw, dict):
-            errors.append({"row": index, "field": None, "code": "invalid", "message": _("Each row must be an object.")})
-            continue
-        before = len(errors)
-        external_id = _text(raw, "external_id", required=True, max_length=128, errors=errors, index=index)
-        email = _text(raw, "email", required=True, max_length=254, errors=errors, index=index).lower()
-        given = _text(raw, "given_name", required=False, max_length=100, errors=errors, index=index)
-        family = _text(raw, "family_name", required=False, max_length=100, errors=errors, index=index)
-        code = _text(raw, "course_code", required=True, max_length=64, errors=errors, index=index)
-        status = raw.get("status", Enrollment.Status.ACTIVE)
-        if email:
-            try:
-                validate_email(email)
-            except DjangoValidationError:
-                errors.append(
-                    {"row": index, "field": "email", "code": "invalid", "message": _("Enter a valid e-mail address.")}
-                )
-        if code and code not in courses:
-            errors.append(
-                {
-                    "row": index,
-                    "field": "course_code",
-                    "code": "unknown_course",
-                    "message": _("No open course has the code %(code)s.") % {"code": code},
-                }
-            )
-        if status not in STATUSES:
-            errors.append(
-                {
-                    "row": index,
-                    "field": "status",
-                    "code": "invalid_choice",
-                    "message": _("Must be one of: %(choices)s.") % {"choices": ", ".join(STATUSES)},
-                }
-            )
-        if len(errors) > before:
-            continue
-        if (external_id, code) in seen:
-            errors.append(
-                {
-                    "row": index,
-                    "field": "course_code",
-                    "code": "duplicate",
-                    "message": _("This learner already has a row for this course in the batch."),
-                }
-            )
-            continue
-        seen.add((external_id, code))
-        if email_of.setdefault(external_id, email) != email:
-            errors.append(
-                {
-                    "row": index,
-                    "field": "email",
-                    "code": "conflict",
-                    "message": _("Another row gives this learner a different e-mail address."),
-                }
-            )
-            continue
-        if external_of.setdefault(email, external_id) != external_id:
-            errors.append(
-                {
-                    "row": index,
-                    "field": "email",
-                    "code": "conflict",
-                    "message": _("Another row gives this e-mail address to a different learner."),
-                }
-            )
-            continue
-        full_name = " ".join(p for p in (given, family) if p)[:200]
-        rows.append(SyncRow(index, external_id, email, full_name, code, status))
-    return rows, errors
-
-
-def _course_map() -> dict[str, int]:
-    return dict(Course.objects.filter(status=PublicationStatus.PUBLISHED).values_list("code", "id"))
 
 
 def _refuse(errors: list[dict]) -> None:
@@ -243,7 +127,7 @@ def enrollment_sync(
             field="rows",
             extra={"code": "too_many_rows"},
         )
-    courses = _course_map()
+    courses = open_course_ids()
     rows, errors = parse_rows(raw_rows, courses=courses)
     if errors:
         _refuse(errors)
@@ -289,151 +173,57 @@ def _sync_locked(
 ) -> SyncOutcome:
     # Serialize syncs of one university: a replayed key sees the first request's record.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
-    if idempotency_key and client is not None:
-        record = IdempotencyRecord.objects.filter(client=client, key=idempotency_key).first()
-        if record is not None:
-            if record.request_hash != request_hash or record.endpoint != endpoint:
-                raise IdempotencyKeyReused(
-                    _("This Idempotency-Key was already used with a different request."),
-                    extra={"code": "idempotency_key_reused"},
-                )
-            return SyncOutcome(record.status_code, record.response, replayed=True)
+    replayed = _replayed(client=client, idempotency_key=idempotency_key, request_hash=request_hash, endpoint=endpoint)
+    if replayed is not None:
+        return replayed
 
     now = timezone.now()
     learners: dict[str, SyncRow] = {}
     for row in rows:
         learners.setdefault(row.external_id, row)
-
-    plan = _plan_learners(organization=organization, learners=learners)
-    user_ids = plan.user_ids
+    plan = learners_plan(organization=organization, learners=learners)
     created_user_ids: list[int] = []
     if not dry_run:
-        created_user_ids = _write_learners(plan, organization=organization, now=now)
+        created_user_ids = learners_write(plan=plan, organization=organization, now=now)
+        _invites_record(plan=plan, created=created_user_ids, organization=organization, now=now)
 
-    # Enrollments: compare with what exists, then one upsert statement for the new and changed.
-    course_ids = {courses[r.course_code] for r in rows}
-    known_ids = [pk for pk in user_ids.values()]
-    current = {
-        (uid, cid): (pk, status)
-        for pk, uid, cid, status in Enrollment.objects.filter(
-            **bulk.in_filter("user_id", known_ids), course_id__in=course_ids
-        ).values_list("pk", "user_id", "course_id", "status")
-    }
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "dropped": 0}
-    upserts: list[tuple] = []
-    changes: list[tuple[SyncRow, str | None]] = []  # row, previous status
-    batch_keys: set[tuple[int, int]] = set()
-    ext_by_uid = {}
-    for row in rows:
-        uid = user_ids.get(row.external_id)
-        cid = courses[row.course_code]
-        if uid is not None:
-            batch_keys.add((uid, cid))
-            ext_by_uid[uid] = row.external_id
-        found = current.get((uid, cid)) if uid is not None else None
-        if found is None:
-            counts["created"] += 1
-            upserts.append((uid, cid, row.status, source, now))
-            changes.append((row, None))
-        elif found[1] != row.status:
-            counts["updated"] += 1
-            upserts.append((uid, cid, row.status, source, now))
-            changes.append((row, found[1]))
-        else:
-            counts["unchanged"] += 1
-
-    drops: list[tuple[int, int, int, str, str]] = []
+    enrollments = _plan_enrollments(rows=rows, user_ids=plan.user_ids, courses=courses)
     if mode == "full":
-        scope_codes = {r.course_code for r in rows} | {c for c in (scope_course_codes or []) if c in courses}
-        scope_ids = {courses[c] for c in scope_codes}
-        in_scope = list(
-            Enrollment.objects.filter(
-                course_id__in=scope_ids, user__organization=organization, user__external_id__isnull=False
-            )
-            .exclude(status=Enrollment.Status.DROPPED)
-            .values_list("pk", "user_id", "course_id", "status", "user__external_id")
+        _plan_drops(
+            enrollments,
+            organization=organization,
+            courses=courses,
+            scope_codes={r.course_code for r in rows} | {c for c in (scope_course_codes or []) if c in courses},
+            force=force,
         )
-        drops = [e for e in in_scope if (e[1], e[2]) not in batch_keys]
-        max_share = settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE
-        if drops and not force and len(drops) > max_share * len(in_scope):
-            raise DropThresholdExceeded(
-                _(
-                    "This full sync would drop %(n)d of %(total)d enrollments (more than %(share)d%%); "
-                    "send force=true to apply it."
-                )
-                % {"n": len(drops), "total": len(in_scope), "share": round(max_share * 100)},
-                extra={
-                    "code": "drop_threshold_exceeded",
-                    "details": [{"field": "force", "code": "required", "message": str(len(drops))}],
-                },
-            )
-        counts["dropped"] = len(drops)
-
     if not dry_run:
-        # New and changed enrollments in one upsert; `source` only sticks on new rows.
-        bulk.upsert(
-            Enrollment,
-            ["user_id", "course_id", "status", "source", "updated_at"],
-            upserts,
-            unique=["user", "course"],
-            update=["status", "updated_at"],
+        enrollments_upsert_bulk(
+            enrollments=[(plan.user_ids[r.external_id], courses[r.course_code], r.status) for r in enrollments.upserts],
+            source=source,
             now=now,
         )
-        if drops:
-            Enrollment.objects.filter(pk__in=[d[0] for d in drops]).update(
-                status=Enrollment.Status.DROPPED, updated_at=now
-            )
-        code_by_id = {cid: code for code, cid in courses.items()}
-        events = [
-            (
-                "enrollment.changed",
-                organization.pk,
-                user_ids[row.external_id],
-                {
-                    "learner": {"external_id": row.external_id, "email": row.email},
-                    "course_code": row.course_code,
-                    "status": row.status,
-                    "previous_status": previous,
-                    "source": source,
-                },
-            )
-            for row, previous in changes
-        ] + [
-            (
-                "enrollment.changed",
-                organization.pk,
-                uid,
-                {
-                    "learner": {"external_id": ext, "email": None},
-                    "course_code": code_by_id[cid],
-                    "status": Enrollment.Status.DROPPED,
-                    "previous_status": status,
-                    "source": source,
-                },
-            )
-            for _pk, uid, cid, status, ext in drops
-        ]
-        if events:
-            bulk.insert(OutboxEvent, ["event_type", "organization_id", "user_id", "payload"], events, now=now)
-            from .events import kick_dispatch
-
-            transaction.on_commit(lambda: kick_dispatch(organization.pk), robust=True)
+        enrollments_drop_bulk(ids=[d[0] for d in enrollments.drops], now=now)
+        _events_record(
+            enrollments, organization=organization, user_ids=plan.user_ids, courses=courses, source=source, now=now
+        )
 
     body = {
         "mode": mode,
         "dry_run": dry_run,
-        "counts": counts,
+        "counts": enrollments.counts,
         "learners": {"created": len(plan.create), "updated": plan.updated},
     }
-    AuditEntry.objects.create(
+    _audit_record(
+        plan=plan,
+        counts=enrollments.counts,
+        rows=len(rows),
         organization=organization,
         client=client,
         endpoint=endpoint,
-        action="enrollments.sync.dry_run" if dry_run else "enrollments.sync",
-        # Staff-only: how many new learners stand in for an address that has an account (pending
-        # links). Never in the answer, which must not tell.
-        counts={**counts, "rows": len(rows), "learners_created": len(plan.create), "stand_ins": plan.stand_ins},
-        detail={"mode": mode, "force": force, "idempotency_key": idempotency_key or ""},
+        mode=mode,
+        dry_run=dry_run,
+        force=force,
+        idempotency_key=idempotency_key,
     )
     if idempotency_key and client is not None:
         IdempotencyRecord.objects.create(
@@ -447,153 +237,26 @@ def _sync_locked(
     return SyncOutcome(200, body, created_user_ids=created_user_ids)
 
 
-@dataclass
-class LearnerPlan:
-    """What a batch does to its learners, decided from two reads (see the module docstring)."""
-
-    user_ids: dict[str, int] = field(default_factory=dict)  # external id -> existing account
-    create: list[tuple[str, str, str, str]] = field(default_factory=list)  # (ext, email, roster_email, name)
-    rename: list[tuple[int, str]] = field(default_factory=list)  # (pk, full_name)
-    # Never-activated learners whose address is corrected now: (pk, email, roster_email, full_name).
-    readdress: list[tuple[int, str, str, str]] = field(default_factory=list)
-    changes: list[tuple[int, str, str, str]] = field(default_factory=list)  # EmailChange (user, old, new, status)
-    supersede: list[int] = field(default_factory=list)  # users whose pending change is replaced or withdrawn
-    reinvite: list[int] = field(default_factory=list)  # invitations (or link offers) to send again
-    updated: int = 0  # learners whose details, as the university sees them, changed
-    stand_ins: int = 0
-
-
-def _stand_in_email() -> str:
-    """The login address of a stand-in: unique, and undeliverable (RFC 2606 reserves .invalid)."""
-    return f"stand-in-{uuid.uuid4().hex}@stand-in.invalid"
-
-
-def _plan_learners(*, organization, learners: dict[str, SyncRow]) -> LearnerPlan:
-    """Two reads, whatever the batch's size: this university's learners with the batch's external
-    ids, and which of the batch's addresses already have an account (any account, anywhere)."""
-    pending = EmailChange.objects.filter(user_id=OuterRef("pk"), status=EmailChange.Status.PENDING)
-    existing = {
-        row[0]: row[1:]
-        for row in User.objects.filter(organization=organization, **bulk.in_filter("external_id", learners))
-        .annotate(
-            usable=ExpressionWrapper(~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()),
-            privileged=ExpressionWrapper(privileged_condition(), output_field=BooleanField()),
-            pending_email=Subquery(pending.values("new_email")[:1]),
+def _replayed(*, client, idempotency_key, request_hash, endpoint) -> SyncOutcome | None:
+    """The first answer to a request retried with the same Idempotency-Key, or None. A key used
+    again with another request is refused."""
+    if not idempotency_key or client is None:
+        return None
+    record = IdempotencyRecord.objects.filter(client=client, key=idempotency_key).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash or record.endpoint != endpoint:
+        raise IdempotencyKeyReused(
+            _("This Idempotency-Key was already used with a different request."),
+            extra={"code": "idempotency_key_reused"},
         )
-        .values_list("external_id", "pk", "email", "roster_email", "full_name", "created_by_organization_id",
-                     "usable", "privileged", "pending_email")
-    }  # fmt: skip
-    taken = set(
-        User.objects.annotate(address=Lower("email"))
-        .filter(**bulk.in_unnested("address", {r.email for r in learners.values()}))
-        .values_list("address", flat=True)
-    )
-    plan = LearnerPlan()
-    for ext, row in learners.items():
-        found = existing.get(ext)
-        if found is None:
-            # A new learner. When the address already has an account, a stand-in holds the row
-            # until that account's owner confirms the link; the answer is the same either way.
-            if row.email in taken:
-                plan.create.append((ext, _stand_in_email(), row.email, row.full_name))
-                plan.stand_ins += 1
-            else:
-                plan.create.append((ext, row.email, "", row.full_name))
-            continue
-        pk, email, roster, name, creator, usable, privileged, pending_email = found
-        plan.user_ids[ext] = pk
-        if creator != organization.pk or privileged:
-            # Linked by its owner, adopted by an older sync, or given a role since: the batch
-            # manages its enrollments in this university's courses, never the account.
-            continue
-        new_name = row.full_name or name
-        renamed = new_name != name
-        shown = (roster or email).lower()
-        if row.email == shown:
-            changed = renamed
-            if pending_email is not None:  # the university withdraws the change it asked for
-                plan.supersede.append(pk)
-                changed = True
-            if roster and row.email not in taken:
-                # The address of a pending link has no account any more: a plain invitation now.
-                # Nothing the university sees changes, so it is not counted.
-                plan.readdress.append((pk, row.email, "", new_name))
-                plan.reinvite.append(pk)
-            elif renamed:
-                plan.rename.append((pk, new_name))
-            plan.updated += changed
-            continue
-        if usable:
-            # Activated: the new address waits for its owner's confirmation; the old one is told.
-            if pending_email != row.email:
-                if pending_email is not None:
-                    plan.supersede.append(pk)
-                plan.changes.append((pk, email, row.email, EmailChange.Status.PENDING))
-            if renamed:
-                plan.rename.append((pk, new_name))
-            plan.updated += pending_email != row.email or renamed
-            continue
-        # Never activated (an invitee, or a stand-in): corrected now. The invitation, or the link
-        # offer when the new address has an account, goes to the new address.
-        if row.email in taken:
-            plan.readdress.append((pk, _stand_in_email(), row.email, new_name))
-        else:
-            plan.readdress.append((pk, row.email, "", new_name))
-        plan.reinvite.append(pk)
-        if not roster:  # the old address received an invitation: it is told it was withdrawn
-            plan.changes.append((pk, email, row.email, EmailChange.Status.CORRECTED))
-        plan.updated += 1
-    return plan
+    return SyncOutcome(record.status_code, record.response, replayed=True)
 
 
-def _write_learners(plan: LearnerPlan, *, organization, now) -> list[int]:
-    """Apply a plan with bulk statements. Returns the ids of the created learners."""
-    created: list[int] = []
-    if plan.create:
-        created = _create_users(plan.create, organization=organization, now=now)
-        for (ext, *_rest), pk in zip(plan.create, created, strict=True):
-            plan.user_ids[ext] = pk
-        bulk.insert(LearnerInvite, ["user_id", "organization_id"], [(pk, organization.pk) for pk in created], now=now)
-    if plan.rename:
-        User.objects.bulk_update(
-            [User(pk=pk, full_name=name, updated_at=now) for pk, name in plan.rename],
-            ["full_name", "updated_at"],
-            batch_size=1000,
-        )
-    if plan.readdress:
-        # A new unusable password: every invitation or link sent to the old address stops working.
-        User.objects.bulk_update(
-            [
-                User(
-                    pk=pk,
-                    email=email,
-                    roster_email=roster,
-                    full_name=name,
-                    email_verified_at=None,
-                    updated_at=now,
-                    password=UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30),
-                )
-                for pk, email, roster, name in plan.readdress
-            ],  # fmt: skip
-            ["email", "roster_email", "full_name", "email_verified_at", "password", "updated_at"],
-            batch_size=1000,
-        )
-    replaced = plan.supersede + [c[0] for c in plan.changes]
-    if replaced:
-        EmailChange.objects.filter(**bulk.in_filter("user_id", replaced), status=EmailChange.Status.PENDING).update(
-            status=EmailChange.Status.CANCELLED, decided_at=now
-        )
-    if plan.changes:
-        # Queued: beat sends the confirmations and notices (accounts.services.email_changes_notify_pending).
-        bulk.insert(
-            EmailChange,
-            ["user_id", "old_email", "new_email", "status", "requested_by", "decided_at"],
-            [
-                (pk, old, new, status, organization.name, None if status == EmailChange.Status.PENDING else now)
-                for pk, old, new, status in plan.changes
-            ],
-            now=now,
-        )
+def _invites_record(*, plan: LearnerPlan, created: list[int], organization, now) -> None:
+    """Queue the invitations of the new learners, and again those of the re-addressed ones (for a
+    stand-in, the link offer); the `events` queue sends them (invites.py)."""
+    bulk.insert(LearnerInvite, ["user_id", "organization_id"], [(pk, organization.pk) for pk in created], now=now)
     if plan.reinvite:
         bulk.upsert(
             LearnerInvite,
@@ -603,23 +266,104 @@ def _write_learners(plan: LearnerPlan, *, organization, now) -> list[int]:
             update=["sent_at"],
             now=now,
         )
-    return created
 
 
-def _create_users(learners: list[tuple[str, str, str, str]], *, organization, now) -> list[int]:
-    """Insert new learners, inactive with an unusable password (they activate by e-mail, or a
-    stand-in's address owner links their account), created by this university. Returns their ids
-    in order."""
-    rows = [
-        (UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30), email, roster, name, organization.pk, organization.pk,
-         ext, False, now)
-        for ext, email, roster, name in learners
-    ]  # fmt: skip
-    columns = ["password", "email", "roster_email", "full_name", "organization_id", "created_by_organization_id",
-               "external_id", "is_active", "date_joined"]  # fmt: skip
-    if bulk.use_copy():
-        ids = bulk.allocate_ids(User, len(rows))
-        bulk.insert(User, ["id", *columns], [(pk, *r) for pk, r in zip(ids, rows, strict=True)], now=now, with_pk=True)
-        return ids
-    users = User.objects.bulk_create([User(**dict(zip(columns, r, strict=True))) for r in rows], batch_size=1000)
-    return [u.pk for u in users]
+def _plan_enrollments(*, rows: list[SyncRow], user_ids: dict[str, int], courses: dict[str, int]) -> EnrollmentPlan:
+    """Compare the batch with the enrollments its known learners have (one read): what is new,
+    changed, unchanged. A learner still to be created has none."""
+    out = EnrollmentPlan()
+    counts = out.counts
+    current = enrollments_status_map(user_ids=user_ids.values(), course_ids={courses[r.course_code] for r in rows})
+    for row in rows:
+        uid = user_ids.get(row.external_id)
+        previous = None
+        if uid is not None:
+            key = (uid, courses[row.course_code])
+            out.batch_keys.add(key)
+            previous = current.get(key)
+        if previous is None:
+            counts["created"] += 1
+        elif previous != row.status:
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+            continue
+        out.upserts.append(row)
+        out.changes.append((row, previous))
+    return out
+
+
+def _plan_drops(plan: EnrollmentPlan, *, organization, courses: dict[str, int], scope_codes: set[str], force) -> None:
+    """Full mode: this university's enrollments in the scope's courses that the batch omits are
+    dropped, unless that is more than the threshold's share of them and the sync is not forced
+    (DropThresholdExceeded)."""
+    in_scope = organization_enrollments_open(organization=organization, course_ids={courses[c] for c in scope_codes})
+    drops = [e for e in in_scope if (e[1], e[2]) not in plan.batch_keys]
+    max_share = settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE
+    if drops and not force and len(drops) > max_share * len(in_scope):
+        raise DropThresholdExceeded(
+            _(
+                "This full sync would drop %(n)d of %(total)d enrollments (more than %(share)d%%); "
+                "send force=true to apply it."
+            )
+            % {"n": len(drops), "total": len(in_scope), "share": round(max_share * 100)},
+            extra={
+                "code": "drop_threshold_exceeded",
+                "details": [{"field": "force", "code": "required", "message": str(len(drops))}],
+            },
+        )
+    plan.drops = drops
+    plan.counts["dropped"] = len(drops)
+
+
+def _events_record(plan: EnrollmentPlan, *, organization, user_ids, courses, source, now) -> None:
+    """One enrollment.changed event per new, changed or dropped enrollment, in one statement; the
+    `events` queue is nudged after the commit."""
+    code_by_id = {cid: code for code, cid in courses.items()}
+    events = [
+        (
+            "enrollment.changed",
+            organization.pk,
+            user_ids[row.external_id],
+            {
+                "learner": {"external_id": row.external_id, "email": row.email},
+                "course_code": row.course_code,
+                "status": row.status,
+                "previous_status": previous,
+                "source": source,
+            },
+        )
+        for row, previous in plan.changes
+    ] + [
+        (
+            "enrollment.changed",
+            organization.pk,
+            uid,
+            {
+                "learner": {"external_id": ext, "email": None},
+                "course_code": code_by_id[cid],
+                "status": Enrollment.Status.DROPPED,
+                "previous_status": status,
+                "source": source,
+            },
+        )
+        for _pk, uid, cid, status, ext in plan.drops
+    ]
+    if events:
+        bulk.insert(OutboxEvent, ["event_type", "organization_id", "user_id", "payload"], events, now=now)
+        transaction.on_commit(lambda: kick_dispatch(organization.pk), robust=True)
+
+
+def _audit_record(
+    *, plan: LearnerPlan, counts, rows, organization, client, endpoint, mode, dry_run, force, idempotency_key
+) -> None:
+    AuditEntry.objects.create(
+        organization=organization,
+        client=client,
+        endpoint=endpoint,
+        action="enrollments.sync.dry_run" if dry_run else "enrollments.sync",
+        # Staff-only: how many new learners stand in for an address that has an account (pending
+        # links). Never in the answer, which must not tell.
+        counts={**counts, "rows": rows, "learners_created": len(plan.create), "stand_ins": plan.stand_ins},
+        detail={"mode": mode, "force": force, "idempotency_key": idempotency_key or ""},
+    )

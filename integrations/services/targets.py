@@ -26,7 +26,7 @@ import certifi
 import urllib3
 from django.conf import settings
 
-from config.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Names that only ever mean this machine or its network, whatever a resolver answers.

@@ -25,9 +25,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
+from kernel.models import OutboxEvent
+from kernel.tasks import enqueue
 
-from ..models import ApiClient, AuditEntry, OutboxEvent, WebhookDelivery, WebhookSubscription
+from ..models import ApiClient, AuditEntry, WebhookDelivery, WebhookSubscription
 from . import targets
 
 log = logging.getLogger(__name__)
@@ -40,12 +42,10 @@ class WebhookRefused(ApplicationError):
 
 
 def enqueue_tick() -> None:
-    from .. import tasks
+    """Nudge the `events` queue; with the broker down, the beat tick delivers the events later."""
+    from .. import tasks  # integrations.tasks imports these services
 
-    try:
-        tasks.webhooks_tick.delay()
-    except Exception:
-        log.warning("broker unavailable: events wait for the beat tick", exc_info=True)
+    enqueue(tasks.webhooks_tick)
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -295,7 +295,7 @@ def webhooks_deliver(*, subscription_id: int, limit: int = 100) -> dict:
 def webhooks_tick() -> dict:
     """Beat's heartbeat: dispatch new events, then deliver what is due, subscription by
     subscription (each in its own task so one slow receiver does not hold the others)."""
-    from .. import tasks
+    from .. import tasks  # integrations.tasks imports these services
 
     dispatched, batch = 0, 1000
     for _round in range(50):  # a 10,000-row sync is 10 rounds; bounded so the task stays short
@@ -305,9 +305,6 @@ def webhooks_tick() -> dict:
             break
     due = subscriptions_due()
     for sub_id in due:
-        try:
-            tasks.webhooks_deliver.delay(sub_id)
-        except Exception:
-            log.warning("broker unavailable: subscription %s waits for the next tick", sub_id, exc_info=True)
-            break
+        if not enqueue(tasks.webhooks_deliver, sub_id):
+            break  # the broker is down: every subscription waits for the next tick
     return {"dispatched": dispatched, "subscriptions": len(due)}

@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
 from accounts.privilege import is_platform_staff
+from grading.selectors import sandbox_status
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ def _check_broker() -> str | None:
 def _report_sandbox() -> str | None:
     """Code grading's sandbox, as the workers' start-up self-tests found it. Reported, not
     required: quizzes, flags and essays still grade while code submissions wait queued."""
-    from grading.selectors import sandbox_status
-
     try:
         return sandbox_status()
     except Exception as exc:

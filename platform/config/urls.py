@@ -2,14 +2,30 @@ from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import views as oauth2_views
 
-from . import converters, health  # noqa: F401 - converters registers <id:...> before any app's URLs
+from accounts import urls as accounts_urls
+from courses import urls as courses_urls
+from grading import urls as grading_urls
+from kernel import converters  # noqa: F401 - registers <id:...> before any app's URLs
+from learning import urls as learning_urls
+from privacy import urls as privacy_urls
+
+from . import health
+
+# /accounts/ is one namespace served by three apps, so that every address and name stays what it
+# was (links in e-mails already sent, bookmarks, `accounts:privacy`): identity (accounts), the
+# learner's rights over their data (privacy) and a university admin's learners (courses). Neither
+# accounts nor the apps above it import each other for this: the wiring joins them.
+ACCOUNTS_PAGES = (
+    accounts_urls.urlpatterns + privacy_urls.urlpatterns + courses_urls.accounts_urlpatterns,
+    accounts_urls.app_name,
+)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/", include("accounts.urls")),
+    path("accounts/", include(ACCOUNTS_PAGES)),
     path("", include("certificates.urls")),
     path("learning/", include("learning.urls")),
     path("teach/", include("analytics.urls")),
@@ -17,5 +33,15 @@ urlpatterns = [
     path("links/", include("integrations.urls")),
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
     path("", include("grading.urls")),
-    path("", include("courses.urls")),
+    # One namespace, three apps' pages: the course page with the learner's progress is learning's,
+    # the assignment page is grading's (it takes the submission).
+    path(
+        "",
+        include(
+            (
+                courses_urls.urlpatterns + learning_urls.course_urlpatterns + grading_urls.course_urlpatterns,
+                courses_urls.app_name,
+            )
+        ),
+    ),
 ]

@@ -201,6 +201,7 @@ def test_a_cancel_and_a_confirmation_at_once_leave_one_outcome_that_both_sides_a
 
     from accounts import services
     from accounts.models import EmailChange
+    from kernel.errors import ApplicationError
     from tests.processes import wait_for
 
     learner = UserFactory(email="old@example.org")
@@ -221,7 +222,7 @@ def test_a_cancel_and_a_confirmation_at_once_leave_one_outcome_that_both_sides_a
         try:
             call()
             outcomes[name] = "done"
-        except services.ApplicationError as exc:
+        except ApplicationError as exc:
             outcomes[name] = f"refused: {exc.message}"
         except Exception as exc:  # reported by the assertion below
             outcomes[name] = f"error: {exc!r}"

@@ -1,16 +1,22 @@
 import csv
 import io
+import subprocess
+import sys
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from analytics import exports, gradebook, services, tasks
 from analytics.models import ExportJob
 from analytics.permissions import LearnerScope
-from tests.processes import wait_for
+from kernel.tasks import resend_pending
+from tests.processes import ROOT, base_env, free_port, wait_for
+from tests.processes import test_database_url as database_url
 from tests.twofactor import login_with_2fa
 
 from .helpers import OrganizationFactory, course_with_instructor, learner, make_assignment, submit
@@ -142,3 +148,46 @@ def test_export_start_refuses_an_unknown_format(client):
     login_with_2fa(client, teacher)
     response = client.post(reverse("analytics:export_start", args=[course.code]), {"format": "pdf"})
     assert response.status_code == 302 and not ExportJob.objects.exists()
+
+
+@pytest.mark.worker
+def test_an_export_asked_for_while_the_broker_is_down_is_sent_again_by_the_sweep(worker):
+    """The broker is down (a closed port) when the export is asked for: the job is saved, its
+    message lost, nobody builds it. Once the broker is back, kernel's re-send sweep (beat) sends it
+    and a worker builds it: delayed, not lost."""
+    course, teacher = course_with_instructor()
+    _fill(course, 3, [make_assignment(course)])
+    script = (
+        "import django, sys; django.setup()\n"
+        "from accounts.models import User; from courses.models import Course\n"
+        "from analytics import gradebook, services\n"
+        "c = Course.objects.get(pk=int(sys.argv[1])); u = User.objects.get(pk=int(sys.argv[2]))\n"
+        "job = services.export_job_create(user=u, course=c, fmt='csv', filters=gradebook.Filters())\n"
+        "print(job.pk)\n"
+    )
+    env = base_env(
+        DATABASE_URL=database_url(),
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(course.pk), str(teacher.pk)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    job = ExportJob.objects.get(pk=int(proc.stdout.strip().splitlines()[-1]))
+    assert "broker unavailable" in proc.stderr
+    assert job.status == ExportJob.Status.PENDING
+    assert resend_pending() == 0  # not yet overdue: it may still be waiting in the queue
+
+    ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert resend_pending() >= 1
+    wait_for(
+        lambda: ExportJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(),
+        timeout=90,
+        message="export built",
+    )
+    job.refresh_from_db()
+    assert job.status == "done", job.error
+    assert job.rows_total == 3
+    services.export_path(job).unlink()

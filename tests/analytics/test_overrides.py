@@ -7,9 +7,13 @@ from analytics import gradebook
 from analytics.models import GradeOverride
 from analytics.permissions import LearnerScope
 from analytics.services import OverrideRefused, grade_override
-from config.errors import PermissionDenied
+from certificates.models import Certificate
+from courses.models import Enrollment
 from grading.models import GradeRecord, Submission
-from integrations.models import OutboxEvent
+from kernel.errors import PermissionDenied
+from kernel.models import OutboxEvent
+from learning.models import Notification
+from tests.processes import wait_for
 from tests.twofactor import login_with_2fa
 
 from .helpers import OrganizationFactory, UserFactory, course_with_instructor, learner, make_assignment, submit
@@ -104,3 +108,24 @@ def test_service_refuses_others_and_unenrolled_learners():
             actor=teacher, course=course, learner=u, assignment=make_assignment(other_course), score=1, reason="x"
         )
     assert not GradeOverride.objects.exists()
+
+
+@pytest.mark.worker
+def test_an_override_that_completes_a_course_notifies_the_learner_and_issues_the_certificate_at_once(worker):
+    """An override is a grade: the learner is told, as for any grade, in the override's own
+    transaction, and the certificate is sent to the worker on commit (no beat sweep runs here)."""
+    course, teacher = course_with_instructor()
+    a = make_assignment(course, kind="essay", points=10)
+    u = learner(course)
+    sub = submit(u, a, status="needs_review")
+
+    grade_override(actor=teacher, course=course, learner=u, assignment=a, score=9, reason="Reviewed on paper")
+
+    assert Enrollment.objects.get(user=u, course=course).completed_at is not None
+    assert Notification.objects.filter(user=u, kind="graded", url__endswith=f"/{sub.pk}/").exists()
+    assert OutboxEvent.objects.filter(event_type="course.completed", user=u).count() == 1
+    cert = wait_for(lambda: Certificate.objects.filter(user=u, course=course).first(), timeout=90,
+                    message="the certificate")  # fmt: skip
+    assert wait_for(lambda: Notification.objects.filter(user=u, kind="certificate").exists(), timeout=30,
+                    message="the certificate notification")  # fmt: skip
+    assert cert.course == course

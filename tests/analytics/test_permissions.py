@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from analytics.permissions import course_scope, is_org_admin
+from analytics.permissions import course_scope
 from tests.twofactor import login_with_2fa
 
 from .helpers import (
@@ -86,7 +86,6 @@ def test_scope_rules():
     scope = course_scope(user=admin, course=course)
     assert not scope.all_learners and scope.organization_ids == (org.pk,) and not scope.can_override
     assert course_scope(user=UserFactory(), course=course) is None
-    assert is_org_admin(admin, org) and not is_org_admin(teacher, org)
     assert course_scope(user=UserFactory(is_staff=True), course=course).all_learners
 
 

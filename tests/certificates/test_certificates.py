@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from certificates import selectors, services, signing
 from certificates.models import Certificate, IssuerKey
-from config.errors import ApplicationError, PermissionDenied
+from kernel.errors import ApplicationError, PermissionDenied
 from learning.models import Notification
 from tests.factories import CourseFactory, PathFactory, UserFactory, add_to_path, enroll
 from tests.processes import ROOT

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from tests.badinput import ENORMOUS, HUGE, NUL, _counts, _no_500  # noqa: F401
+from tests.badinput import ENORMOUS, HUGE, NUL, _counts, _no_500, _refused  # noqa: F401
 from tests.factories import CourseFactory, LessonFactory, ModuleFactory
 from tests.twofactor import login_with_2fa
 
@@ -285,8 +285,10 @@ def test_course_import_refuses_broken_archives(author, world, payload):
 
 
 def test_course_import_by_a_learner_and_without_a_file(client, world, author):
-    _no_500(author.post(reverse("courses:author-import"), {}))
-    _no_500(author.get(reverse("courses:author-import")))
+    before = _counts()
+    _refused(author.post(reverse("courses:author-import"), {}), 400, "This field is required.")
+    _refused(author.get(reverse("courses:author-import")), 405)  # the form lives on the authoring home
+    assert _counts() == before
 
 
 @pytest.mark.parametrize("text", [LAUGHS, "[" * 5000, 'flag: "FLAG{\\0}"\n'])

@@ -4,10 +4,10 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from assessment import kinds
 from courses import archive
 from courses.demo import DEMO_DIR, demo_course_dirs
 from courses.models import Course, LearningPath, Track
-from grading import graders
 
 KINDS_BY_TRACK = {
     "data-science": {"code", "quiz"},
@@ -23,9 +23,9 @@ def _kinds(folder) -> set[str]:
 
 def _supported(kind: str) -> bool:
     try:
-        graders.get_grader(kind)
+        kinds.get_grader(kind)
         return True
-    except graders.GraderError:
+    except kinds.GraderError:
         return False
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from courses import selectors
+from learning import selectors as learning_selectors
 from tests.factories import (
     CourseFactory,
     LessonFactory,
@@ -71,4 +72,4 @@ def test_outline_selectors_run_a_fixed_number_of_queries(db, django_assert_num_q
     with django_assert_num_queries(3):
         outline = selectors.authoring_outline(course=course)
     with django_assert_num_queries(2):
-        selectors.course_progress(user=user, course=course, modules=outline)
+        learning_selectors.course_progress(user=user, course=course, modules=outline)

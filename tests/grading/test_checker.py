@@ -10,10 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import graders, services
-from grading.graders import SpecError, code
+from assessment import kinds
+from assessment.kinds import SpecError
+from assessment.kinds.code import grader as code
+from assessment.sandbox import checker
+from grading import services
 from grading.models import GradeRecord, Submission
-from grading.sandbox import checker
 from tests.grading.helpers import learner_for, make_assignment
 
 # The reference returns floats; a hostile answer misbehaves on x == 1 (tests t1 and h1) only and
@@ -110,7 +112,7 @@ HOSTILE_VALUES = {
 
 @pytest.fixture(scope="module")
 def prepared():
-    return {"float": graders.prepare_spec("code", FLOAT_SPEC), "frame": graders.prepare_spec("code", FRAME_SPEC)}
+    return {"float": kinds.prepare_spec("code", FLOAT_SPEC), "frame": kinds.prepare_spec("code", FRAME_SPEC)}
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_VALUES))
@@ -145,7 +147,7 @@ def test_a_hostile_value_is_a_wrong_answer_for_that_test_and_never_an_error(db, 
 def test_a_reference_solution_returning_text_that_cannot_be_stored_is_refused_at_publish():
     for value in ("'a\\x00b'", "'\\ud800'", "{'\\udfff': 1}"):
         with pytest.raises(SpecError) as exc:
-            graders.prepare_spec("code", {**FLOAT_SPEC, "reference_solution": f"def solve(x):\n    return {value}\n"})
+            kinds.prepare_spec("code", {**FLOAT_SPEC, "reference_solution": f"def solve(x):\n    return {value}\n"})
         assert exc.value.path == "reference_solution", value
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from courses.models import AssignmentVersion
 from grading import services, tasks
 from grading.models import GradeRecord, RegradeJob, Submission
-from integrations.models import OutboxEvent
+from kernel.models import OutboxEvent
 from learning.models import Notification
 from tests.factories import UserFactory, enroll, make_quiz
 from tests.grading.helpers import make_assignment

@@ -10,11 +10,11 @@ from django.apps import apps
 from django.conf import settings
 from django.utils import timezone, translation
 
-from config.errors import ApplicationError
+from assessment.kinds import GraderUnavailable
 from courses import services as course_services
 from grading import leases, services
-from grading.graders import GraderUnavailable
 from grading.models import GradeRecord, RegradeJob, Submission
+from kernel.errors import ApplicationError
 from learning.models import Notification
 from tests.factories import ModuleFactory, UserFactory, make_quiz
 from tests.grading.helpers import CODE_SPEC, ESSAY_SPEC, learner_for, make_assignment

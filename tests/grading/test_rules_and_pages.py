@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config.errors import PermissionDenied
 from grading import services
 from grading.models import GradeRecord, RegradeJob, Submission
+from kernel.errors import PermissionDenied
 from tests.factories import UserFactory, make_quiz
 from tests.grading.helpers import CODE_SPEC, ESSAY_SPEC, FLAG_SPEC, learner_for, make_assignment
 from tests.twofactor import login_with_2fa

@@ -10,9 +10,9 @@ import pytest
 
 from grading import tasks
 from grading.models import GradeRecord, SandboxHealth, Submission
+from tests.assessment.sandbox_helpers import children_of, slot_uid, zombies_of, zombies_under
 from tests.factories import UserFactory, enroll
 from tests.grading.helpers import CODE_SPEC, make_assignment
-from tests.grading.sandbox_helpers import children_of, slot_uid, zombies_of, zombies_under
 from tests.processes import Worker, base_env, wait_for
 from tests.processes import test_database_url as database_url
 

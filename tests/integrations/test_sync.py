@@ -3,8 +3,9 @@ from django.core import mail
 
 from accounts.models import User
 from courses.models import Enrollment
-from integrations.models import AuditEntry, LearnerInvite, OutboxEvent
+from integrations.models import AuditEntry, LearnerInvite
 from integrations.services import invites
+from kernel.models import OutboxEvent
 from tests.factories import CourseFactory, UserFactory, enroll
 
 from .conftest import row

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.models import OutboxEvent, WebhookDelivery
+from integrations.models import WebhookDelivery
 from integrations.services import webhooks
+from kernel.models import OutboxEvent
 from tests.factories import CourseFactory, make_quiz
 from tests.processes import wait_for
 

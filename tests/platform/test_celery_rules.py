@@ -9,6 +9,7 @@ from django.apps import apps
 from django.conf import settings
 
 from config.celery import app
+from tests.processes import worker_task_names
 
 
 def _tasks():
@@ -18,9 +19,19 @@ def _tasks():
     return {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
 
 
-def test_the_project_registers_its_tasks():
-    names = set(_tasks())
-    assert {"grading.submission_grade", "grading.regrade_item", "accounts.export_build"} <= names
+def test_a_worker_registers_every_pinned_task_name():
+    """Queued messages and beat's schedule name tasks: a task renamed or no longer imported by the
+    worker's autodiscovery would orphan them. Checked in a fresh process, as a worker starts."""
+    pinned = {
+        "accounts.export_build", "accounts.retention_enforce", "analytics.export_build", "certificates.issue",
+        "certificates.sweep_missing", "courses.course_import", "grading.regrade_item", "grading.regrade_run",
+        "grading.submission_grade", "grading.submission_grade_code", "grading.sweep_stuck_submissions",
+        "integrations.invites_send", "integrations.webhooks_deliver", "integrations.webhooks_tick",
+        "learning.deadline_reminders", "learning.notification_email",
+    }  # fmt: skip
+    names = worker_task_names()
+    assert pinned <= names, f"not registered by a worker: {sorted(pinned - names)}"
+    assert names <= set(_tasks()), "this process sees the tasks a worker has, for the time-limit rule below"
 
 
 def test_every_tasks_time_limit_is_below_the_brokers_redelivery_deadline():

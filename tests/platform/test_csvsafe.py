@@ -1,4 +1,4 @@
-"""Spreadsheet formula injection: every CSV the platform writes goes through config.csvsafe, so a
+"""Spreadsheet formula injection: every CSV the platform writes goes through kernel.csvsafe, so a
 name, a title or an answer that starts like a formula opens as text in Excel or LibreOffice."""
 
 import csv
@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import AuditEntry, Consent, DataExport
+from accounts.models import AuditEntry, Consent
 from analytics import services as analytics_services
 from analytics.models import ExportJob
-from config.csvsafe import FORMULA_STARTS, csv_cell
 from courses.models import Enrollment, LessonProgress
+from kernel.csvsafe import FORMULA_STARTS, csv_cell
+from privacy import services as privacy_services
+from privacy.models import DataExport
 from tests.analytics.helpers import course_with_instructor, learner, make_assignment, submit
 from tests.factories import LessonFactory, ModuleFactory, OrganizationFactory, UserFactory
 from tests.twofactor import login_with_2fa
@@ -54,14 +56,14 @@ def test_the_guard_covers_the_owasp_list_and_full_width_signs():
 
 
 def test_no_module_of_the_platform_writes_csv_around_the_guard():
-    """A new CSV writer must use config.csvsafe (safe_writer / safe_dict_writer), not the csv module
+    """A new CSV writer must use kernel.csvsafe (safe_writer / safe_dict_writer), not the csv module
     directly: the guard cannot be forgotten."""
     skip = {".venv", "node_modules", "tests", "var", "bench", "test-artifacts", ".git"}
     sources = [p for top in ROOT.iterdir() if top.is_dir() and top.name not in skip for p in top.rglob("*.py")]
     offenders = [
         str(p.relative_to(ROOT))
         for p in sources
-        if p != ROOT / "platform/config/csvsafe.py"
+        if p != ROOT / "kernel/csvsafe.py"
         and re.search(r"\bcsv\.(writer|DictWriter)\s*\(", p.read_text(encoding="utf-8"))
     ]
     assert len(sources) > 50 and offenders == []
@@ -74,9 +76,9 @@ def _privacy_export(db_world) -> dict[str, str]:
     """The privacy export's CSV files (built by the export service the Celery task calls)."""
     user = db_world["learner"]
     export = DataExport.objects.create(user=user)
-    account_services.export_build(export_id=export.pk)
+    privacy_services.export_build(export_id=export.pk)
     export.refresh_from_db()
-    with zipfile.ZipFile(account_services.export_file(export=export)) as zf:
+    with zipfile.ZipFile(privacy_services.export_file(export=export)) as zf:
         return {n: zf.read(n).decode("utf-8-sig") for n in zf.namelist() if n.endswith(".csv")}
 
 

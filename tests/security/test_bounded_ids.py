@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.urls.converters import IntConverter
 
-from config.converters import IdConverter
+from kernel.converters import IdConverter
 from tests.processes import ROOT, base_env
 from tests.twofactor import login_with_2fa
 
@@ -80,7 +80,7 @@ def test_no_page_route_uses_djangos_unbounded_int_converter():
         if not name.startswith("api_v1:")
         and any(isinstance(c, IntConverter) for c in getattr(pattern.pattern, "converters", {}).values())
     )
-    assert not unbounded, f"use <id:...> (config.converters), not <int:...>: {unbounded}"
+    assert not unbounded, f"use <id:...> (kernel.converters), not <int:...>: {unbounded}"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from config.uploads import UploadValidator
+from kernel.uploads import UploadValidator
 from tests.factories import UserFactory
 from tests.processes import ROOT, base_env
 

@@ -6,10 +6,11 @@ from types import SimpleNamespace
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import services
-from accounts.models import DataExport
 from analytics.models import ExportJob
 from courses.models import CourseImportJob
 from grading.models import RegradeJob, Submission
+from privacy import services as privacy_services
+from privacy.models import DataExport
 from tests.factories import (
     CourseFactory,
     LessonFactory,
@@ -87,7 +88,7 @@ def build_world():
         user=users["learner"], assignment=quiz, version=quiz.current_version, attempt=2, answer={}, status="failed"
     )
     export = DataExport.objects.create(user=users["learner"])
-    services.export_build(export_id=export.pk)
+    privacy_services.export_build(export_id=export.pk)
     path = PathFactory()
     add_to_path(path, course, 1)
     export_job = ExportJob.objects.create(course=course, requested_by=users["instructor"], format="csv")

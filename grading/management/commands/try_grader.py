@@ -11,10 +11,8 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
+from assessment import kinds
 from courses import archive
-from grading import graders
-
-KINDS = {"quiz", "flag", "code", "essay"}
 
 
 def _load(path: Path, *, what: str):
@@ -54,23 +52,23 @@ class Command(BaseCommand):
         if fmt is not None and fmt != "kafaat-assignment/1":
             raise CommandError(f"{apath}: field format: expected kafaat-assignment/1, found {fmt!r}")
         kind = doc.get("kind")
-        if kind not in KINDS:
-            raise CommandError(f"{apath}: field kind: must be one of {', '.join(sorted(KINDS))}, found {kind!r}")
+        if kind not in kinds.KINDS:
+            raise CommandError(f"{apath}: field kind: must be one of {', '.join(sorted(kinds.KINDS))}, found {kind!r}")
         spec = doc.get("spec")
         try:
-            graders.validate_spec(kind, spec)
-            spec = graders.prepare_spec(kind, spec)
-        except graders.SpecError as exc:
+            kinds.validate_spec(kind, spec)
+            spec = kinds.prepare_spec(kind, spec)
+        except kinds.SpecError as exc:
             field = f"spec.{exc.path}" if exc.path else "spec"
             raise CommandError(f"{apath}: field {field}: {exc.message}") from None
         answer = _load(spath, what="submission")
         if not isinstance(answer, dict):
             raise CommandError(f'{spath}: the answer must be a mapping, e.g. {{"flag": "..."}}')
         try:
-            result = graders.get_grader(kind)(spec, answer)
-        except graders.GraderUnavailable as exc:
+            result = kinds.get_grader(kind)(spec, answer)
+        except kinds.GraderUnavailable as exc:
             raise CommandError(f"the sandbox is unavailable: {exc}") from None
-        except graders.GraderError as exc:
+        except kinds.GraderError as exc:
             raise CommandError(f"{apath}: the grader could not grade: {exc}") from None
         points = doc.get("points")
         out = {

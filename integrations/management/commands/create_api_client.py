@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from config.errors import ApplicationError
 from integrations.models import Scope
 from integrations.services.clients import api_client_create
+from kernel.errors import ApplicationError
 
 
 class Command(BaseCommand):

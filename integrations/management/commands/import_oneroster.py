@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from config.errors import ApplicationError
 from integrations.services.oneroster import oneroster_import
+from kernel.errors import ApplicationError
 
 
 class Command(BaseCommand):

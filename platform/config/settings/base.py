@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "kernel",
+    "assessment",
     "accounts",
     "courses",
     "grading",
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "certificates",
     "learning",
     "analytics",
+    "privacy",
     # Accounts and security (issue 6): two-factor, login throttling.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -166,7 +169,7 @@ KAFAAT_AUDIT_DEDUPE_SECONDS = env.int("KAFAAT_AUDIT_DEDUPE_SECONDS", default=600
 # Links sent by e-mail: e-mail verification and invitations expire after this long.
 KAFAAT_EMAIL_LINK_MAX_AGE = env.int("KAFAAT_EMAIL_LINK_MAX_AGE", default=3 * 24 * 3600)
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
-# Uploads: nothing larger is kept in memory or accepted (see config/uploads.py for file checks).
+# Uploads: nothing larger is kept in memory or accepted (see kernel/uploads.py for file checks).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 KAFAAT_UPLOAD_MAX_BYTES = env.int("KAFAAT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
@@ -273,12 +276,12 @@ CELERY_TASK_ROUTES = {
     "grading.*": {"queue": "grading"},
     # A big course import can run for minutes: keep it off the learners' grading queue.
     "courses.course_import": {"queue": "events"},
-    "courses.*": {"queue": "grading"},
     "accounts.*": {"queue": "events"},
     "integrations.*": {"queue": "events"},
     "certificates.*": {"queue": "events"},
     "learning.*": {"queue": "events"},
     "analytics.*": {"queue": "events"},
+    "kernel.*": {"queue": "events"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request must not hang when the broker is down: fail fast, the sweeper
@@ -296,6 +299,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # without a grade fails, with a reason staff see. Recovery from a dead worker or a broker outage
 # is about lease + interval (under a minute with the defaults).
 GRADING_LEASE_SECONDS = env.int("GRADING_LEASE_SECONDS", default=30)
+# A job still pending this long after it was asked for (its message lost: broker down) is sent
+# again by the beat's kernel.resend_pending (kernel/tasks.py).
+KERNEL_RESEND_AFTER_SECONDS = env.int("KERNEL_RESEND_AFTER_SECONDS", default=300)
 GRADING_SWEEP_INTERVAL_SECONDS = env.int("GRADING_SWEEP_INTERVAL_SECONDS", default=10)
 GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=30)
 GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=5)
@@ -313,6 +319,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "learning-deadline-reminders": {"task": "learning.deadline_reminders", "schedule": 600.0},
     "certificates-sweep-missing": {"task": "certificates.sweep_missing", "schedule": 300.0},
+    # Jobs whose message was lost (broker down when they were asked for: exports) are sent again.
+    "kernel-resend-pending": {"task": "kernel.resend_pending", "schedule": 300.0},
     # Privacy: erase accounts whose deletion grace period is over, expire old exports and
     # erase long-inactive accounts (issue 6).
     "accounts-retention-enforce": {

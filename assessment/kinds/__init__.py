@@ -1,0 +1,114 @@
+"""The kind registry: one folder per assignment kind (assessment/kinds/<kind>/) gives its spec
+validation, answer validation, grader and learner form as one `Kind` (see base.Kind). Adding a
+kind is adding its folder: every package here that defines KIND is registered. Graders are pure
+functions of (spec, answer) that never touch the database, so `try_grader` and the workers share
+them.
+
+The spec contract (AssignmentVersion.spec), shared with the course archive format:
+- `validate_spec(kind, spec)` raises SpecError naming the field path when a spec is malformed;
+- `prepare_spec(kind, spec)` runs at publish time (new version): hashes flags, computes the
+  expected outputs of code tests from the reference solution; returns the spec to store;
+- `public_spec(kind, spec)` is what a learner may see (no answers, hashes, hidden tests or
+  expected outputs);
+- `editable_spec(kind, spec)` is what an instructor edits and an archive carries: the spec
+  without the keys prepare_spec derives."""
+
+import importlib
+import pkgutil
+
+from django.utils.translation import gettext as _
+
+from .base import (
+    MAX_POINTS,
+    AnswerRefused,
+    GraderError,
+    GradeResult,
+    GraderUnavailable,
+    Kind,
+    SpecError,
+    _non_finite,
+    check_points,
+)
+
+__all__ = [
+    "KINDS",
+    "MAX_POINTS",
+    "AnswerRefused",
+    "GradeResult",
+    "GraderError",
+    "GraderUnavailable",
+    "Kind",
+    "SpecError",
+    "check_points",
+    "editable_spec",
+    "find",
+    "get",
+    "get_grader",
+    "prepare_spec",
+    "public_spec",
+    "validate_answer",
+    "validate_spec",
+]
+
+
+def _discover() -> dict[str, Kind]:
+    found = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.ispkg:
+            kind = getattr(importlib.import_module(f"{__name__}.{info.name}"), "KIND", None)
+            if isinstance(kind, Kind):
+                found[kind.name] = kind
+    return found
+
+
+KINDS: dict[str, Kind] = _discover()
+
+
+def find(kind: str) -> Kind | None:
+    return KINDS.get(kind)
+
+
+def get(kind: str) -> Kind:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise GraderError(f"no grader for assignment kind {kind!r}") from None
+
+
+def get_grader(kind: str):
+    return get(kind).grade
+
+
+def validate_spec(kind: str, spec) -> None:
+    if not isinstance(spec, dict):
+        raise SpecError("", "the spec must be a mapping")
+    bad = _non_finite(spec)
+    if bad is not None:
+        raise SpecError(bad, _("must be a finite number (not NaN or infinity)"))
+    get(kind).validate_spec(spec)
+
+
+def prepare_spec(kind: str, spec: dict) -> dict:
+    prepare = get(kind).prepare_spec
+    return prepare(spec) if prepare else spec
+
+
+def public_spec(kind: str, spec: dict) -> dict:
+    public = get(kind).public_spec
+    return public(spec) if public else {}
+
+
+def editable_spec(kind: str, spec: dict) -> dict:
+    """The spec without its derived keys (any kind, known or not: nothing is derived then)."""
+    found = find(kind)
+    derived = found.derived_keys if found else ()
+    return {k: v for k, v in (spec or {}).items() if k not in derived}
+
+
+def validate_answer(kind: str, spec: dict, answer) -> None:
+    """Raise AnswerRefused (naming the learner form's field) unless `answer` can be submitted."""
+    if not isinstance(answer, dict):
+        raise AnswerRefused(_("The answer is not in the expected form."), field="answer")
+    found = find(kind)
+    if found is not None:  # no kind, no rule on the answer: its grader will fail, for staff to see
+        found.validate_answer(spec, answer)

@@ -1,0 +1,96 @@
+"""What every kind shares: the grade a grader returns, the errors a kind raises, the points bound
+of a spec, and `Kind`, the one record per kind that the registry (assessment.kinds) collects."""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from kernel.errors import ApplicationError
+
+# Points of one question, rubric level...: a weight, so anything this large is a typo. It keeps
+# every kind's total finite, and the score scaled to the assignment's points (at most 99,999.99)
+# computable.
+MAX_POINTS = 10_000
+
+
+class GraderError(Exception):
+    """The grader itself could not grade (bad spec, sandbox broken): the submission fails with
+    this reason for staff, and staff can retry it."""
+
+
+class GraderUnavailable(Exception):
+    """The grader cannot run on this worker right now (the sandbox is broken): the submission
+    goes back to queued, untouched, and waits for a worker whose sandbox works (fail closed)."""
+
+
+class SpecError(ValueError):
+    """A spec is malformed. `path` names the field, e.g. `questions[2].choices`."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message
+
+
+class AnswerRefused(ApplicationError):
+    """An answer that is not in the form its kind expects (empty, too long...): `field` names the
+    learner form's field, and the message is for the learner."""
+
+
+@dataclass
+class GradeResult:
+    score: float
+    max_score: float
+    feedback: dict = field(default_factory=dict)
+    staff_log: str = ""
+    needs_review: bool = False
+
+
+def _non_finite(value, path: str = "") -> str | None:
+    """The path of the first NaN or infinite number in a spec (the database refuses to store
+    them, and they make no grade), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, dict):
+        items = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for sub_path, sub_value in items:
+        found = _non_finite(sub_value, sub_path)
+        if found is not None:
+            return found
+    return None
+
+
+def check_points(value, path: str) -> None:
+    """A weight in a spec: a number from 0 to MAX_POINTS (SpecError naming `path` otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_POINTS:
+        raise SpecError(path, _("points must be a number from 0 to %(max)s") % {"max": f"{MAX_POINTS:,}"})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Everything about one assignment kind, given by its folder (assessment/kinds/<name>/):
+    - `validate_spec(spec)` raises SpecError (naming the field path) when a spec is malformed;
+    - `prepare_spec(spec)` runs at publish time (a new version): hashes flags, computes the
+      expected outputs of code tests from the reference solution; returns the spec to store;
+    - `public_spec(spec)` is what a learner may see (no answers, hashes, hidden tests or
+      expected outputs);
+    - `validate_answer(spec, answer)` raises AnswerRefused when the answer cannot be submitted;
+    - `grade(spec, answer)` returns a GradeResult, a pure function (no database);
+    - `learner_form` is the form a learner answers with (`form.answer()` gives the answer);
+    - `derived_keys`: spec keys that prepare_spec computes, so never authored, edited nor
+      carried by a course archive (the archive format of a kind is its spec without them)."""
+
+    name: str
+    grade: Callable[[dict, dict], GradeResult]
+    validate_spec: Callable[[dict], None]
+    validate_answer: Callable[[dict, dict], None]
+    learner_form: type
+    prepare_spec: Callable[[dict], dict] | None = None
+    public_spec: Callable[[dict], dict] | None = None
+    derived_keys: tuple[str, ...] = ()

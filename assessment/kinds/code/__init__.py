@@ -1,0 +1,17 @@
+"""Code: a Python function, run in the sandbox on the tests' inputs and checked outside it."""
+
+from assessment.kinds.base import Kind
+
+from . import answer, forms, grader
+
+KIND = Kind(
+    name="code",
+    grade=grader.grade,
+    validate_spec=grader.validate_spec,
+    prepare_spec=grader.prepare_spec,
+    public_spec=grader.public_spec,
+    validate_answer=answer.validate_answer,
+    learner_form=forms.CodeForm,
+    # Computed at publish time from the reference solution: never authored nor archived.
+    derived_keys=("expected",),
+)

@@ -1,0 +1,179 @@
+"""Code grader (Python, numpy and pandas available). The learner's code runs in the bubblewrap
+sandbox on the test *inputs*; the checker compares the JSON values it returned with the expected
+outputs that prepare_spec computed at publish time from the reference solution.
+
+Public and hidden tests run in two separate sandbox runs: the public run never sees a hidden
+input, so whatever it prints, raises or returns can be shown to the learner; of the hidden run
+the learner only learns pass or fail per test. Spec: entrypoint, starter_code, reference_solution,
+public_tests and hidden_tests ({id, args, kwargs}) and tolerance {rel, abs}: see validate_spec."""
+
+import keyword
+import math
+
+from django.utils.translation import gettext as _
+
+from assessment import sandbox
+from assessment.kinds.base import GraderError, GradeResult, GraderUnavailable, SpecError
+from assessment.sandbox import checker
+
+DEFAULT_TOLERANCE = {"rel": 1e-6, "abs": 1e-9}
+MAX_TESTS = 50
+
+
+def _tests(spec: dict) -> list[tuple[dict, bool]]:
+    return [(t, True) for t in spec.get("public_tests", [])] + [(t, False) for t in spec.get("hidden_tests", [])]
+
+
+def validate_spec(spec: dict) -> None:
+    entry = spec.get("entrypoint")
+    if not isinstance(entry, str) or not entry.isidentifier() or keyword.iskeyword(entry):
+        raise SpecError("entrypoint", "give the name of the function learners define, e.g. solve")
+    for key in ("starter_code", "reference_solution"):
+        if not isinstance(spec.get(key, ""), str):
+            raise SpecError(key, "must be text")
+    if not spec.get("reference_solution", "").strip():
+        raise SpecError("reference_solution", "a code assignment needs a reference solution")
+    seen = set()
+    for key in ("public_tests", "hidden_tests"):
+        tests = spec.get(key, [])
+        if not isinstance(tests, list):
+            raise SpecError(key, "must be a list of tests")
+        for i, t in enumerate(tests):
+            where = f"{key}[{i}]"
+            if not isinstance(t, dict) or not isinstance(t.get("id"), str) or not t["id"]:
+                raise SpecError(f"{where}.id", "each test needs a text id")
+            if t["id"] in seen:
+                raise SpecError(f"{where}.id", f"duplicate test id {t['id']!r}")
+            seen.add(t["id"])
+            if not isinstance(t.get("args", []), list):
+                raise SpecError(f"{where}.args", "args must be a list")
+            if not isinstance(t.get("kwargs", {}), dict):
+                raise SpecError(f"{where}.kwargs", "kwargs must be a mapping")
+    if not seen:
+        raise SpecError("public_tests", "a code assignment needs at least one test")
+    if len(seen) > MAX_TESTS:
+        raise SpecError("hidden_tests", f"at most {MAX_TESTS} tests")
+    tol = spec.get("tolerance", DEFAULT_TOLERANCE)
+    if not isinstance(tol, dict) or not all(_tolerance_ok(tol.get(k, 0)) for k in ("rel", "abs")):
+        raise SpecError("tolerance", "tolerance is {rel: number, abs: number}, both 0 or more")
+
+
+def _tolerance_ok(value) -> bool:
+    """A finite number, 0 or more (the grader turns it into a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:  # an int beyond the float range
+        return False
+
+
+def _storable(value) -> bool:
+    """Whether every text in a JSON value can be stored (PostgreSQL jsonb: no NUL, no lone
+    surrogate): the expected outputs are stored with the assignment's version."""
+    if type(value) is str:
+        return checker.storable(value) == value
+    if type(value) is list:
+        return all(_storable(v) for v in value)
+    if type(value) is dict:
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    return True
+
+
+def prepare_spec(spec: dict) -> dict:
+    """Compute `expected` by running the reference solution in the sandbox on every test."""
+    spec = {k: v for k, v in spec.items() if k != "expected"}
+    tests = [t for t, _public in _tests(spec)]
+    try:
+        outcome = sandbox.run_tests(code=spec["reference_solution"], entrypoint=spec["entrypoint"], tests=tests)
+    except sandbox.SandboxUnavailable as exc:
+        raise SpecError(
+            "reference_solution", f"the sandbox is unavailable, cannot compute expected outputs: {exc}"
+        ) from exc
+    if outcome.load_error:
+        raise SpecError("reference_solution", f"the reference solution does not load: {outcome.load_error}")
+    expected = {}
+    for t in tests:
+        result = outcome.results.get(t["id"])
+        if result is None:
+            why = outcome.limit_message or outcome.run.stderr[-300:] or "no result"
+            raise SpecError("reference_solution", f"the reference solution gave no result for test {t['id']}: {why}")
+        if not result["ok"]:
+            raise SpecError("reference_solution", f"the reference solution fails test {t['id']}: {result['error']}")
+        if not _storable(result["value"]):
+            raise SpecError(
+                "reference_solution",
+                _(
+                    "the reference solution returns text that cannot be stored for test %(test)s"
+                    " (a NUL character or a lone surrogate)"
+                )
+                % {"test": t["id"]},
+            )
+        expected[t["id"]] = result["value"]
+    spec["expected"] = expected
+    return spec
+
+
+def public_spec(spec: dict) -> dict:
+    return {
+        "entrypoint": spec.get("entrypoint"),
+        "starter_code": spec.get("starter_code", ""),
+        "public_tests": spec.get("public_tests", []),
+        "hidden_test_count": len(spec.get("hidden_tests", [])),
+    }
+
+
+def _run(code: str, spec: dict, tests: list[dict]):
+    try:
+        return sandbox.run_tests(code=code, entrypoint=spec["entrypoint"], tests=tests)
+    except sandbox.SandboxUnavailable as exc:
+        raise GraderUnavailable(str(exc)) from exc
+
+
+def grade(spec: dict, answer: dict) -> GradeResult:
+    expected = spec.get("expected")
+    if not isinstance(expected, dict):
+        raise GraderError("code spec has no expected outputs: publish the assignment again")
+    code = answer.get("code") if isinstance(answer, dict) else None
+    if not isinstance(code, str):
+        return GradeResult(score=0, max_score=1, feedback={"message": "No code was submitted."})
+    tol = spec.get("tolerance") or DEFAULT_TOLERANCE
+    rel, abs_ = float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-9))
+    public = list(spec.get("public_tests", []))
+    hidden = list(spec.get("hidden_tests", []))
+    rows, staff, messages = [], [], []
+    passed = 0
+    if public:
+        run = _run(code, spec, public)
+        staff.append(f"public run: exit {run.run.returncode}, {run.run.duration:.2f}s\n{run.run.stderr[-4000:]}")
+        if run.load_error:
+            messages.append(f"Your code could not be loaded: {run.load_error}")
+        elif run.limit_message:
+            messages.append(f"Public tests: {run.limit_message}.")
+        for t in public:
+            result = run.results.get(t["id"])
+            ok = bool(result and result["ok"] and checker.equal(expected[t["id"]], result["value"], rel=rel, abs_=abs_))
+            passed += ok
+            row = {"id": t["id"], "public": True, "passed": ok, "input": checker.preview(t.get("args", []))}
+            row["expected"] = checker.preview(expected[t["id"]])
+            if result and result["ok"]:
+                row["got"] = checker.preview(result["value"])
+            elif result:
+                row["error"] = result["error"][:300]
+            rows.append(row)
+    if hidden:
+        run = _run(code, spec, hidden)
+        # Staff see the hidden run's stderr; the learner sees pass/fail only, never its text.
+        staff.append(f"hidden run: exit {run.run.returncode}, {run.run.duration:.2f}s\n{run.run.stderr[-4000:]}")
+        if run.limit_message and not messages:
+            messages.append(f"Hidden tests: {run.limit_message}.")
+        for t in hidden:
+            result = run.results.get(t["id"])
+            ok = bool(result and result["ok"] and checker.equal(expected[t["id"]], result["value"], rel=rel, abs_=abs_))
+            passed += ok
+            rows.append({"id": t["id"], "public": False, "passed": ok})
+    total = len(public) + len(hidden)
+    feedback = {"tests": rows, "passed": passed, "total": total}
+    if messages:
+        feedback["message"] = " ".join(messages)
+    return GradeResult(score=passed, max_score=total, feedback=feedback, staff_log="\n".join(staff)[-16000:])

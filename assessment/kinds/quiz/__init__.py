@@ -1,0 +1,14 @@
+"""Quiz: single, multiple, numeric and text questions, graded at once."""
+
+from assessment.kinds.base import Kind
+
+from . import answer, forms, grader
+
+KIND = Kind(
+    name="quiz",
+    grade=grader.grade,
+    validate_spec=grader.validate_spec,
+    public_spec=grader.public_spec,
+    validate_answer=answer.validate_answer,
+    learner_form=forms.QuizForm,
+)

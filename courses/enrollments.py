@@ -1,0 +1,73 @@
+"""Enrollments read and written in bulk, for a university's roster (the enrollment sync): a
+constant number of statements whatever the batch's size, in the caller's transaction. One
+learner's own enrollment goes through services.enrollment_create."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from kernel import bulk
+
+from .models import Course, Enrollment, PublicationStatus
+
+
+def open_course_ids() -> dict[str, int]:
+    """Code -> id of every course a roster may enroll learners in (the published ones)."""
+    return dict(Course.objects.filter(status=PublicationStatus.PUBLISHED).values_list("code", "id"))
+
+
+def enrollments_status_map(*, user_ids: Iterable[int], course_ids: Iterable[int]) -> dict[tuple[int, int], str]:
+    """(user id, course id) -> status of the enrollments these learners have in these courses."""
+    return {
+        (uid, cid): status
+        for uid, cid, status in Enrollment.objects.filter(
+            **bulk.in_filter("user_id", user_ids), course_id__in=list(course_ids)
+        ).values_list("user_id", "course_id", "status")
+    }
+
+
+def organization_enrollments_open(*, organization, course_ids: Iterable[int]) -> list[tuple[int, int, int, str, str]]:
+    """(pk, user id, course id, status, external id) of the enrollments not dropped, in these
+    courses, of this university's learners that have an external id (those its roster manages)."""
+    return list(
+        Enrollment.objects.filter(
+            course_id__in=list(course_ids), user__organization=organization, user__external_id__isnull=False
+        )
+        .exclude(status=Enrollment.Status.DROPPED)
+        .values_list("pk", "user_id", "course_id", "status", "user__external_id")
+    )
+
+
+def enrollments_upsert_bulk(*, enrollments: list[tuple[int, int, str]], source: str, now: datetime) -> None:
+    """Create or set the status of enrollments, (user id, course id, status) each, in one
+    statement. `source` only sticks on the new ones."""
+    bulk.upsert(
+        Enrollment,
+        ["user_id", "course_id", "status", "source", "updated_at"],
+        [(uid, cid, status, source, now) for uid, cid, status in enrollments],
+        unique=["user", "course"],
+        update=["status", "updated_at"],
+        now=now,
+    )
+
+
+def enrollments_drop_bulk(*, ids: list[int], now: datetime) -> None:
+    """Drop (deactivate, never delete) these enrollments."""
+    if ids:
+        Enrollment.objects.filter(pk__in=ids).update(status=Enrollment.Status.DROPPED, updated_at=now)
+
+
+def enrollments_move(*, from_user, to_user, now: datetime) -> int:
+    """Give `to_user` the enrollments of `from_user` (a stand-in linked to its owner's account):
+    where both are enrolled in a course, the moved enrollment's status applies. Locks both
+    learners' enrollments; call it inside the caller's transaction. Returns how many moved."""
+    theirs = {e.course_id: e for e in Enrollment.objects.select_for_update().filter(user=to_user)}
+    moved = 0
+    for enrollment in Enrollment.objects.select_for_update().filter(user=from_user):
+        mine = theirs.get(enrollment.course_id)
+        if mine is None:
+            Enrollment.objects.filter(pk=enrollment.pk).update(user=to_user, updated_at=now)
+        else:  # already enrolled on their own: the university's status applies
+            Enrollment.objects.filter(pk=mine.pk).update(status=enrollment.status, updated_at=now)
+            enrollment.delete()
+        moved += 1
+    return moved
