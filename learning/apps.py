@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class LearningConfig(AppConfig):
     name = "learning"
     verbose_name = _("Learning")
+    # This app's part of a learner's export and erasure, collected by the privacy app.
+    privacy_export = "learning.privacy.export"
+    privacy_erase = "learning.privacy.erase"
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in

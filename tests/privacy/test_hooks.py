@@ -10,17 +10,24 @@ from tests.factories import UserFactory
 
 
 def test_each_app_gives_its_own_part_and_the_user_models_app_erases_last():
-    assert [label for label, _ in hooks.export_hooks()] == ["accounts", "courses", "grading", "certificates"]
+    assert [label for label, _ in hooks.export_hooks()] == [
+        "accounts",
+        "courses",
+        "grading",
+        "certificates",
+        "learning",
+    ]
     erase = [label for label, _ in hooks.erase_hooks()]
-    assert sorted(erase) == ["accounts", "certificates", "grading", "integrations"]
+    assert sorted(erase) == ["accounts", "certificates", "grading", "integrations", "learning"]
     assert erase[-1] == "accounts"  # the others may still read the user's fields (learner.erased)
 
 
 @pytest.mark.django_db
-def test_the_export_gives_the_same_sections_as_before_the_hooks():
+def test_the_export_gives_every_apps_sections_with_the_profile_first():
     sections = export_sections(user=UserFactory())
     assert set(sections) == {"profile", "enrollments", "lesson_progress", "submissions", "consents",
-                             "email_changes", "audit", "certificates"}  # fmt: skip
+                             "email_changes", "audit", "certificates", "notifications",
+                             "notification_settings"}  # fmt: skip
     assert next(iter(sections)) == "profile"
 
 

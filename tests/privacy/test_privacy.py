@@ -220,3 +220,23 @@ def test_erasure_revokes_the_learners_certificates_and_wipes_their_name_from_the
     assert page.status_code == 200
     assert b"Amina" not in page.content
     assert b"Data science 101" in page.content  # what was achieved stays verifiable as revoked
+
+
+def test_a_learners_notifications_are_in_their_export_and_gone_after_erasure(db):
+    from learning.models import Notification, NotificationSetting
+    from privacy.services import export_sections
+
+    user = UserFactory(full_name="Salma Notified")
+    other = UserFactory()
+    Notification.objects.create(user=user, kind="graded", params={"assignment": "Quiz 1"}, url="/submissions/1/")
+    Notification.objects.create(user=other, kind="graded", params={"assignment": "Quiz 9"})
+    NotificationSetting.objects.create(user=user, kind="graded", by_email=False)
+
+    sections = export_sections(user=user)
+    assert [n["params"] for n in sections["notifications"]] == [{"assignment": "Quiz 1"}]
+    assert sections["notification_settings"] == [{"kind": "graded", "on_page": True, "by_email": False}]
+
+    assert services.account_erase(user_id=user.pk) is True
+    assert not Notification.objects.filter(user=user).exists()
+    assert not NotificationSetting.objects.filter(user=user).exists()
+    assert Notification.objects.filter(user=other).count() == 1  # nobody else's
