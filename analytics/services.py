@@ -2,7 +2,6 @@
 here: grade overrides (audited, kept in the grade history, sent to universities) and exports
 built in the background."""
 
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from grading.models import GradeRecord, Submission
 from grading.services import grade_record
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.events import event_record
-from kernel.tasks import enqueue, enqueue_on_commit
+from kernel.tasks import enqueue_on_commit, resend_stale
 
 from . import exports, gradebook
 from .models import ExportJob, GradeOverride
@@ -120,13 +119,9 @@ def export_jobs_resend() -> int:
     (export_job_run). Registered with kernel's re-send sweep in AnalyticsConfig.ready()."""
     from . import tasks  # analytics.tasks imports these services
 
-    now = timezone.now()
-    ids = ExportJob.objects.filter(
-        status=ExportJob.Status.PENDING,
-        created_at__lte=now - timedelta(seconds=settings.KERNEL_RESEND_AFTER_SECONDS),
-        created_at__gte=now - timedelta(days=1),
-    ).values_list("pk", flat=True)[:500]
-    return sum(enqueue(tasks.export_build, pk) for pk in ids)
+    return resend_stale(
+        ExportJob.objects.filter(status=ExportJob.Status.PENDING), asked_at="created_at", task=tasks.export_build
+    )
 
 
 def export_path(job: ExportJob) -> Path:

@@ -14,9 +14,12 @@ each job runs once)."""
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,20 @@ def resender(fn: Callable[[], int]) -> Callable[[], int]:
     if fn not in _resenders:
         _resenders.append(fn)
     return fn
+
+
+def resend_stale(queryset, *, asked_at: str, task) -> int:
+    """What a re-sender does: send `task(pk)` again for each row of `queryset` (the jobs still
+    pending) whose `asked_at` field is more than KERNEL_RESEND_AFTER_SECONDS and less than a day
+    old, at most 500 per sweep. Returns how many were sent."""
+    now = timezone.now()
+    ids = queryset.filter(
+        **{
+            f"{asked_at}__lte": now - timedelta(seconds=settings.KERNEL_RESEND_AFTER_SECONDS),
+            f"{asked_at}__gte": now - timedelta(days=1),
+        }
+    ).values_list("pk", flat=True)[:500]
+    return sum(enqueue(task, pk) for pk in ids)
 
 
 def resend_pending() -> int:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.services import send_email
 from kernel.csvsafe import safe_dict_writer
 from kernel.sites import absolute_url
-from kernel.tasks import enqueue, enqueue_on_commit
+from kernel.tasks import enqueue_on_commit, resend_stale
 
 from ..hooks import export_collect
 from ..models import DataExport
@@ -44,13 +44,9 @@ def exports_resend() -> int:
     is sent (export_build). Registered with kernel's re-send sweep in PrivacyConfig.ready()."""
     from ..tasks import export_build_task  # same app: privacy.tasks imports these services
 
-    now = timezone.now()
-    ids = DataExport.objects.filter(
-        status=DataExport.Status.PENDING,
-        requested_at__lte=now - timedelta(seconds=settings.KERNEL_RESEND_AFTER_SECONDS),
-        requested_at__gte=now - timedelta(days=1),
-    ).values_list("pk", flat=True)[:500]
-    return sum(enqueue(export_build_task, pk) for pk in ids)
+    return resend_stale(
+        DataExport.objects.filter(status=DataExport.Status.PENDING), asked_at="requested_at", task=export_build_task
+    )
 
 
 def export_dir() -> Path:

@@ -65,3 +65,39 @@ def test_the_resend_sweep_runs_every_resender_even_after_one_fails(monkeypatch):
     resender(broken)
     resender(lambda: 2)
     assert resend_pending() == 2
+
+
+class _Recorder:
+    """A task stand-in that records what is published (the selection is what is tested here)."""
+
+    name = "test.recorder"
+
+    def __init__(self):
+        self.sent = []
+
+    def apply_async(self, args, kwargs):
+        self.sent.append(args[0])
+
+
+def test_resend_stale_sends_again_only_the_pending_rows_older_than_the_delay_and_younger_than_a_day(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from privacy.models import DataExport
+
+    settings.KERNEL_RESEND_AFTER_SECONDS = 300
+    now = timezone.now()
+    ages = {"fresh": timedelta(seconds=60), "lost": timedelta(minutes=10), "ancient": timedelta(days=2)}
+    rows = {}
+    for label, age in ages.items():
+        export = DataExport.objects.create(user=UserFactory())
+        DataExport.objects.filter(pk=export.pk).update(requested_at=now - age)
+        rows[label] = export.pk
+    done = DataExport.objects.create(user=UserFactory(), status=DataExport.Status.READY)
+    DataExport.objects.filter(pk=done.pk).update(requested_at=now - timedelta(minutes=10))
+
+    task = _Recorder()
+    pending = DataExport.objects.filter(status=DataExport.Status.PENDING)
+    assert tasks.resend_stale(pending, asked_at="requested_at", task=task) == 1
+    assert task.sent == [rows["lost"]]
