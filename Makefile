@@ -17,6 +17,7 @@ format:
 messages:
 	@DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python manage.py makemessages -l fr -l ar -l en \
 		--no-location --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench
+	@.venv/bin/python scripts/pending_translations.py
 	@DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python manage.py compilemessages \
 		--ignore=.venv --ignore=node_modules --ignore=var
 	@.venv/bin/python -m pytest -q -p no:cacheprovider tests/learning/test_catalogs.py

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from .base import (
     MAX_POINTS,
     AnswerRefused,
+    BuilderContext,
     GraderError,
     GradeResult,
     GraderUnavailable,
@@ -34,6 +35,7 @@ __all__ = [
     "KINDS",
     "MAX_POINTS",
     "AnswerRefused",
+    "BuilderContext",
     "GradeResult",
     "GraderError",
     "GraderUnavailable",

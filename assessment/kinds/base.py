@@ -84,7 +84,9 @@ class Kind:
     - `grade(spec, answer)` returns a GradeResult, a pure function (no database);
     - `learner_form` is the form a learner answers with (`form.answer()` gives the answer);
     - `derived_keys`: spec keys that prepare_spec computes, so never authored, edited nor
-      carried by a course archive (the archive format of a kind is its spec without them)."""
+      carried by a course archive (the archive format of a kind is its spec without them);
+    - `builder` is the instructor's authoring form for the kind (see `Builder` below), None for a
+      kind authored only as source (YAML)."""
 
     name: str
     grade: Callable[[dict, dict], GradeResult]
@@ -94,3 +96,31 @@ class Kind:
     prepare_spec: Callable[[dict], dict] | None = None
     public_spec: Callable[[dict], dict] | None = None
     derived_keys: tuple[str, ...] = ()
+    builder: type | None = None
+
+
+@dataclass
+class BuilderContext:
+    """What a builder may offer from the course around the assignment (assessment cannot read
+    courses: the authoring view fills this in):
+    - `tags`: the course's question-bank tags, [(competency code, label, number of questions)];
+    - `files`: the course's attached files, [(name, size in bytes)];
+    - `read_file(name) -> bytes | None`: a course file's content (a CSV dataset picked into a test)."""
+
+    tags: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+    read_file: Callable[[str], bytes | None] = lambda name: None
+
+
+# The Builder contract (assessment/kinds/<kind>/builder.py defines `Builder`, a django Form):
+#   Builder(data=None, files=None, *, spec=None, context=BuilderContext())
+#     unbound: shows `spec` (an editable spec: no derived keys), or a starter when spec is None;
+#     bound: the posted fields.
+#   Builder.data_from_spec(spec) -> dict        the POST data that stands for `spec`
+#   builder.edit_action() -> bool               a row operation was asked (POST key
+#     "builder_action": add, duplicate, delete, move...): it is applied, the form re-renders
+#     with the new rows and nothing is saved
+#   builder.to_spec() -> dict                   after is_valid(): the spec, keys in canonical order
+#   builder.add_spec_error(exc: SpecError)      the message on the field exc.path names
+#   Builder.template_name                       renders the fields, inside the page's <form>
+# Round trip: Builder(data=Builder.data_from_spec(s)).to_spec() == s for any valid spec s.
