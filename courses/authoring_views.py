@@ -14,7 +14,15 @@ from assessment import kinds
 from kernel.errors import ApplicationError
 
 from . import archive, imports, permissions, selectors, services
-from .forms import AssignmentForm, CourseForm, ImportForm, LessonForm, ModuleForm, spec_to_text
+from .forms import (
+    AssignmentSettingsForm,
+    CourseForm,
+    ImportForm,
+    LessonForm,
+    ModuleForm,
+    SpecSourceForm,
+    spec_to_text,
+)
 from .models import Assignment, CourseImportJob, Lesson, Module
 
 
@@ -255,24 +263,167 @@ def lesson_preview(request, code: str, pk: int):
     return render(request, "courses/lesson_detail.html", {"course": course, "lesson": lesson, "preview": True})
 
 
-def _assignment_form_submit(request, form, *, course, module=None, assignment=None):
-    """Call the create or update service; map its errors onto the form. Returns the assignment
-    or None."""
-    data = form.cleaned_data
-    fields = {
-        "spec": data["spec_text"],
-        "prompt_markdown": data["prompt_markdown"],
-        "slug": data["slug"],
-        "competencies": list(data["competencies"]),
-        "settings": form.settings(),
-    }
-    try:
-        if assignment is None:
-            return services.assignment_create(user=request.user, module=module, kind=data["kind"], **fields)
-        return services.assignment_update(user=request.user, assignment=assignment, **fields)
-    except ApplicationError as exc:
-        _form_error(form, exc, field_map={"spec": "spec_text"})
+class _AssignmentPage:
+    """The new/edit assignment page: the common settings, and the kind's part in one of two
+    modes, its builder (forms, the default when the kind has one) or its source (the spec as
+    YAML, the archive's format). Both read and write the same spec; switching mode carries the
+    unsaved work over. A builder's row operations (add, delete, move...) re-render the page and
+    save nothing; only "Save" calls the service, which lands a new version or changes nothing."""
+
+    def __init__(self, request, *, course, kind: str, assignment=None):
+        self.request = request
+        self.course = course
+        self.assignment = assignment
+        self.kind = kinds.find(kind)
+        if self.kind is None and request.method != "POST":
+            raise Http404
+        # An unknown kind posted is the settings form's error ("kind"), shown on the source tab.
+        self.kind_name = kind
+        self.builder_class = self.kind.builder if self.kind else None
+        self.context = selectors.builder_context(course=course)
+        version = assignment.current_version if assignment else None
+        self.spec = services.editable_spec(kind=kind, spec=version.spec) if version else None
+        self.prompt = version.prompt_markdown if version else ""
+        self.builder = None
+        self.source = None
+
+    def _initial_settings(self) -> dict:
+        a = self.assignment
+        if a is None:
+            return {"kind": self.kind_name}
+        return {
+            **{k: getattr(a, k) for k in services.ASSIGNMENT_SETTINGS},
+            "slug": a.slug,
+            "kind": a.kind,
+            "competencies": list(a.competencies.all()),
+            "prompt_markdown": self.prompt,
+        }
+
+    def _builder_from_spec(self, spec: dict | None, *, bound: bool):
+        if bound:  # a spec brought over from the source tab: shown as posted rows
+            return self.builder_class(data=self.builder_class.data_from_spec(spec), context=self.context)
+        return self.builder_class(spec=spec, context=self.context)
+
+    def _source_from_spec(self, spec: dict | None):
+        return SpecSourceForm(initial={"spec_text": spec_to_text(spec) if spec else ""})
+
+    def handle(self):
+        """(response or None, status). None: render the page."""
+        request = self.request
+        post = request.POST if request.method == "POST" else None
+        self.settings = AssignmentSettingsForm(post, initial=self._initial_settings(),
+                                               editing=self.assignment is not None)  # fmt: skip
+        wanted = request.GET.get("mode")
+        if post is None:
+            if self.builder_class is not None and wanted != "source":
+                self.builder = self._builder_from_spec(self.spec, bound=False)
+            else:
+                self.source = self._source_from_spec(self.spec)
+            return None
+        switch = post.get("switch")
+        if "spec_text" in post or self.builder_class is None:
+            self.source = SpecSourceForm(post)
+            if switch == "builder" and self.builder_class is not None:
+                return self._to_builder()
+            spec = self.source.cleaned_data["spec_text"] if self.source.is_valid() else None
+        else:
+            self.builder = self.builder_class(post, request.FILES, context=self.context)
+            if self.builder.edit_action():
+                return None
+            if not self.builder.is_valid():
+                self.settings.is_valid()  # show every error at once
+                return None
+            spec = self.builder.to_spec()
+            if switch == "source":
+                self.builder, self.source = None, self._source_from_spec(spec)
+                return None
+        if spec is None or not self.settings.is_valid():
+            return None
+        return self._save(spec)
+
+    def _to_builder(self):
+        if not self.source.is_valid():
+            return None
+        spec = self.source.cleaned_data["spec_text"]
+        try:
+            kinds.validate_spec(self.kind_name, spec)
+            builder = self._builder_from_spec(spec, bound=True)
+        except kinds.SpecError as exc:
+            self.source.add_error("spec_text", f"{exc.path}: {exc.message}" if exc.path else exc.message)
+            return None
+        self.builder, self.source = builder, None
         return None
+
+    def _save(self, spec: dict):
+        data = self.settings.cleaned_data
+        fields = {
+            "spec": spec,
+            "prompt_markdown": data["prompt_markdown"],
+            "slug": data["slug"],
+            "competencies": list(data["competencies"]),
+            "settings": self.settings.settings(),
+        }
+        user = self.request.user
+        try:
+            if self.assignment is None:
+                services.assignment_create(user=user, module=self.module, kind=self.kind_name, **fields)
+            else:
+                services.assignment_update(user=user, assignment=self.assignment, **fields)
+        except ApplicationError as exc:
+            self._service_error(exc)
+            return None
+        messages.success(self.request, _("Saved."))
+        return redirect("courses:author-outline", code=self.course.code)
+
+    def _service_error(self, exc: ApplicationError) -> None:
+        """A refusal on the field it names: spec.<path> on the builder's field for that path (or
+        the source), anything else on the settings."""
+        field = exc.field or ""
+        if field == "spec" or field.startswith("spec."):
+            path = field.removeprefix("spec").removeprefix(".")
+            if self.builder is not None:
+                self.builder.add_spec_error(kinds.SpecError(path, exc.message))
+            else:
+                self.source.add_error("spec_text", f"{path}: {exc.message}" if path else exc.message)
+            return
+        if field == "pass_threshold":
+            field = "pass_percent"
+        _form_error(self.settings, ApplicationError(exc.message, field=field))
+
+    def render(self, *, heading: str):
+        has_errors = bool(self.settings.is_bound and self.settings.errors) or any(
+            form is not None and form.is_bound and form.errors for form in (self.builder, self.source)
+        )
+        context = {
+            "course": self.course,
+            "heading": heading,
+            "kind": self.kind,
+            "settings_form": self.settings,
+            "builder": self.builder,
+            "source": self.source,
+            "has_builder": self.builder_class is not None,
+            "preview_assignment": self.assignment,
+        }
+        return render(self.request, "courses/author/assignment_form.html", context, status=400 if has_errors else 200)
+
+
+def _heading(kind: str, *, module=None, assignment=None) -> str:
+    """One sentence per kind, so that each language can agree its words (un quiz, une flag...)."""
+    if assignment is None:
+        texts = {
+            "quiz": _("New quiz in %(name)s"),
+            "code": _("New code exercise in %(name)s"),
+            "flag": _("New flag challenge in %(name)s"),
+            "essay": _("New essay in %(name)s"),
+        }
+        return texts.get(kind, _("New assignment in %(name)s")) % {"name": module.title}
+    texts = {
+        "quiz": _("Edit the quiz %(name)s"),
+        "code": _("Edit the code exercise %(name)s"),
+        "flag": _("Edit the flag challenge %(name)s"),
+        "essay": _("Edit the essay %(name)s"),
+    }
+    return texts.get(kind, _("Edit the assignment %(name)s")) % {"name": assignment.title}
 
 
 @login_required
@@ -280,12 +431,13 @@ def _assignment_form_submit(request, form, *, course, module=None, assignment=No
 def assignment_new(request, code: str, module_pk: int):
     course = _editable_course(request, code)
     module = get_object_or_404(Module, pk=module_pk, course=course)
-    form = AssignmentForm(request.POST or None, initial={"kind": request.GET.get("kind", "quiz")})
-    if request.method == "POST" and form.is_valid():
-        if _assignment_form_submit(request, form, course=course, module=module) is not None:
-            return redirect("courses:author-outline", code=course.code)
-    context = {"form": form, "course": course, "heading": _("New assignment in %(m)s") % {"m": module.title}}
-    return render(request, "courses/author/form.html", context, status=400 if form.errors else 200)
+    kind = request.POST.get("kind") or request.GET.get("kind") or "quiz"
+    page = _AssignmentPage(request, course=course, kind=kind)
+    page.module = module
+    response = page.handle()
+    if response is not None:
+        return response
+    return page.render(heading=_heading(kind, module=module))
 
 
 @login_required
@@ -293,21 +445,11 @@ def assignment_new(request, code: str, module_pk: int):
 def assignment_edit(request, code: str, pk: int):
     course = _editable_course(request, code)
     assignment = get_object_or_404(Assignment.objects.select_related("current_version", "course"), pk=pk, course=course)
-    version = assignment.current_version
-    initial = {
-        **{k: getattr(assignment, k) for k in services.ASSIGNMENT_SETTINGS},
-        "slug": assignment.slug,
-        "kind": assignment.kind,
-        "competencies": list(assignment.competencies.all()),
-        "prompt_markdown": version.prompt_markdown if version else "",
-        "spec_text": spec_to_text(services.editable_spec(kind=assignment.kind, spec=version.spec)) if version else "",
-    }
-    form = AssignmentForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        if _assignment_form_submit(request, form, course=course, assignment=assignment) is not None:
-            return redirect("courses:author-outline", code=course.code)
-    context = {"form": form, "course": course, "heading": _("Edit assignment"), "preview_assignment": assignment}
-    return render(request, "courses/author/form.html", context, status=400 if form.errors else 200)
+    page = _AssignmentPage(request, course=course, kind=assignment.kind, assignment=assignment)
+    response = page.handle()
+    if response is not None:
+        return response
+    return page.render(heading=_heading(assignment.kind, assignment=assignment))
 
 
 @login_required

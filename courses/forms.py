@@ -2,6 +2,7 @@
 uniqueness, spec validation by the grader of the assignment's kind)."""
 
 import json
+from decimal import Decimal
 
 import yaml
 from django import forms
@@ -37,55 +38,122 @@ class LessonForm(forms.Form):
     )
 
 
-class AssignmentForm(forms.Form):
+class AssignmentSettingsForm(forms.Form):
+    """What every kind shares: title, statement, points, pass mark, attempts, due date, late
+    policy, competencies. The kind's own part is its builder (assessment.kinds.<kind>.builder),
+    or the spec source (SpecSourceForm)."""
+
+    kind = forms.ChoiceField(choices=Assignment.Kind.choices, widget=forms.HiddenInput)
     title = forms.CharField(label=_("Title"), max_length=200)
+    prompt_markdown = forms.CharField(
+        label=_("Statement (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}), required=False,
+        help_text=_("What the learner reads above the answer: the task, the context, the data."),
+    )  # fmt: skip
+    points = forms.DecimalField(label=_("Points"), min_value=0, max_digits=7, decimal_places=2, initial=10)
+    pass_percent = forms.DecimalField(
+        label=_("Pass mark (%)"), min_value=0, max_value=100, max_digits=4, decimal_places=1, initial=50,
+        help_text=_("The share of the points a learner needs to pass."),
+    )  # fmt: skip
+    is_required = forms.BooleanField(label=_("Required to complete the course"), required=False, initial=True)
+    competencies = forms.ModelMultipleChoiceField(
+        label=_("Competencies assessed"), queryset=Competency.objects.all(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    attempts_allowed = forms.IntegerField(label=_("Attempts allowed"), min_value=1, max_value=MAX_ATTEMPTS_ALLOWED,
+                                          required=False, help_text=_("Empty: unlimited."))  # fmt: skip
+    due_at = forms.DateTimeField(
+        label=_("Due date"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )  # fmt: skip
+    late_penalty_per_day = forms.DecimalField(label=_("Late penalty per day (%)"), min_value=0, max_value=100,
+                                              max_digits=5, decimal_places=2, initial=0)  # fmt: skip
+    late_cutoff_days = forms.IntegerField(label=_("Late submissions refused after (days)"), min_value=0,
+                                          max_value=MAX_LATE_CUTOFF_DAYS, required=False,
+                                          help_text=_("Empty: accepted whenever they come."))  # fmt: skip
     slug = forms.SlugField(
         label=_("Slug"),
         max_length=64,
         required=False,
         help_text=_("Names the assignment in exported archives; made from the title if empty."),
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=Assignment.Kind.choices)
-    points = forms.DecimalField(label=_("Points"), min_value=0, max_digits=7, decimal_places=2, initial=10)
-    pass_threshold = forms.DecimalField(label=_("Pass threshold (0 to 1)"), min_value=0, max_value=1,
-                                        max_digits=4, decimal_places=3, initial=0.5)  # fmt: skip
-    is_required = forms.BooleanField(label=_("Required for completion"), required=False, initial=True)
-    due_at = forms.DateTimeField(label=_("Due (YYYY-MM-DD HH:MM)"), required=False)
-    attempts_allowed = forms.IntegerField(label=_("Attempts allowed (empty: unlimited)"), min_value=1,
-                                          max_value=MAX_ATTEMPTS_ALLOWED, required=False)  # fmt: skip
-    late_penalty_per_day = forms.DecimalField(label=_("Late penalty per day (%)"), min_value=0, max_value=100,
-                                              max_digits=5, decimal_places=2, initial=0)  # fmt: skip
-    late_cutoff_days = forms.IntegerField(label=_("Late cutoff (days)"), min_value=0, max_value=MAX_LATE_CUTOFF_DAYS,
-                                          required=False)  # fmt: skip
-    competencies = forms.ModelMultipleChoiceField(
-        label=_("Competencies assessed"), queryset=Competency.objects.all(), required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
-    prompt_markdown = forms.CharField(label=_("Prompt (Markdown)"), widget=forms.Textarea(attrs={"rows": 8}),
-                                      required=False)  # fmt: skip
-    spec_text = forms.CharField(
-        label=_("Spec (YAML or JSON)"),
-        widget=forms.Textarea(attrs={"rows": 24, "class": "code", "spellcheck": "false"}),
-        help_text=_("The questions, flag, tests or rubric, in the format of the assignment's kind."),
+
+    GROUPS = (
+        (_("The assignment"), ("title", "prompt_markdown")),
+        (_("Grading"), ("points", "pass_percent", "is_required", "competencies")),
+        (_("Attempts and deadline"), ("attempts_allowed", "due_at", "late_penalty_per_day", "late_cutoff_days")),
+        (_("Advanced"), ("slug",)),
     )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+        initial = dict(kwargs.pop("initial", None) or {})
+        if "pass_threshold" in initial:  # the model keeps a share (0..1); people think in percent
+            threshold = initial.pop("pass_threshold")
+            initial["pass_percent"] = (Decimal(str(threshold)) * 100).quantize(Decimal("0.1")).normalize()
+        super().__init__(*args, initial=initial, **kwargs)
         if editing:
             self.fields["kind"].disabled = True
+
+    def groups(self):
+        """The fields in titled groups, for the page's fieldsets."""
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
+    def settings(self) -> dict:
+        keys = ("title", "points", "is_required", "due_at", "attempts_allowed", "late_penalty_per_day",
+                "late_cutoff_days")  # fmt: skip
+        out = {k: self.cleaned_data[k] for k in keys}
+        out["pass_threshold"] = (self.cleaned_data["pass_percent"] / 100).quantize(Decimal("0.001"))
+        return out
+
+
+# PyYAML's most common complaints, as an instructor can act on them (the parser's own words stay
+# in parentheses, for whoever knows YAML).
+_YAML_PROBLEMS = (
+    ("expected <block end>", _("the indentation is off: a line or a “-” item is not aligned with the ones above")),
+    ("mapping values are not allowed", _("a “:” is out of place: put text that contains “: ” in quotes")),
+    ("cannot start any token", _("a tab or a special character starts a value: indent with spaces, quote the text")),
+    ("could not find expected ':'", _("a “key: value” line is missing its “:”")),
+    ("found undefined alias", _("a “*name” refers to nothing: quote text that starts with “*”")),
+    ("while scanning a quoted scalar", _("a quote is opened and never closed")),
+    ("expected ',' or ']'", _("a list in brackets […] is not closed")),
+    ("expected ',' or '}'", _("a mapping in braces {…} is not closed")),
+)
+
+
+def yaml_error_message(exc: yaml.YAMLError) -> forms.ValidationError:
+    """A YAML syntax error as a form error in the page's language: the line and column, what is
+    likely wrong, and the parser's own words."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    hint = next((text for key, text in _YAML_PROBLEMS if key in problem), None)
+    if hint:
+        detail = f"{hint} ({problem})"
+    elif mark is not None:
+        detail = _("the text is not valid YAML (%(problem)s)") % {"problem": problem}
+    else:  # our own refusals (too large, too deep, a NUL): already in the page's language
+        return forms.ValidationError(problem)
+    if mark is not None:
+        return forms.ValidationError(
+            _("Line %(line)d, column %(column)d: %(problem)s"),
+            params={"line": mark.line + 1, "column": mark.column + 1, "problem": detail},
+        )
+    return forms.ValidationError(detail)
+
+
+class SpecSourceForm(forms.Form):
+    """The advanced "edit source" tab: the kind's spec as YAML (or JSON), the archive's format."""
+
+    spec_text = forms.CharField(
+        label=_("Spec (YAML or JSON)"),
+        widget=forms.Textarea(attrs={"rows": 24, "class": "code", "spellcheck": "false", "dir": "ltr"}),
+        help_text=_("The questions, flag, tests or rubric, in the format of the assignment's kind."),
+    )
 
     def clean_spec_text(self):
         text = self.cleaned_data["spec_text"]
         try:
             spec = archive.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            if mark is not None:
-                raise forms.ValidationError(
-                    _("Line %(line)d: %(problem)s"), params={"line": mark.line + 1, "problem": problem}
-                ) from None
-            raise forms.ValidationError(problem) from None
+            raise yaml_error_message(exc) from None
         if not isinstance(spec, dict):
             raise forms.ValidationError(_("The spec must be a mapping (key: value lines, or a JSON object)."))
         # Dates and other YAML-only types are not JSON: refuse them here rather than fail later.
@@ -95,11 +163,6 @@ class AssignmentForm(forms.Form):
             message = _("The spec holds a value JSON cannot store: %(e)s")
             raise forms.ValidationError(message, params={"e": exc}) from None
         return spec
-
-    def settings(self) -> dict:
-        keys = ("title", "points", "pass_threshold", "is_required", "due_at", "attempts_allowed",
-                "late_penalty_per_day", "late_cutoff_days")  # fmt: skip
-        return {k: self.cleaned_data[k] for k in keys}
 
 
 def spec_to_text(spec: dict) -> str:

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 
 from accounts.privilege import acts_privileged, is_platform_staff
+from assessment.kinds import BuilderContext
 
 from . import permissions
 from .models import (
@@ -183,3 +184,8 @@ def organization_learner_progress(*, user, organizations) -> list:
             enrollment.lessons_total = totals.get(enrollment.course_id, 0)
             enrollment.lessons_done = done.get((learner.pk, enrollment.course_id), 0)
     return learners
+
+
+def builder_context(*, course: Course) -> BuilderContext:
+    """What an assignment builder may offer from its course (assessment cannot read courses)."""
+    return BuilderContext()

@@ -100,7 +100,7 @@ def test_an_instructor_builds_a_course_in_the_browser(client, db):
     assert list(one.lessons.order_by("position").values_list("title", flat=True)) == ["L2", "L1"]
 
     new_quiz = reverse("courses:author-assignment-new", kwargs={"code": "built", "module_pk": one.pk})
-    base = {"title": "Q", "kind": "quiz", "points": "10", "pass_threshold": "0.5", "is_required": "on",
+    base = {"title": "Q", "kind": "quiz", "points": "10", "pass_percent": "50", "is_required": "on",
             "late_penalty_per_day": "0", "prompt_markdown": "Answer."}  # fmt: skip
     bad = "questions:\n- id: q1\n  prompt: 2+2\n  choices: [{id: a, text: '4'}, {id: b, text: '5'}]\n  answer: [c]\n"
     r = client.post(new_quiz, {**base, "spec_text": bad})

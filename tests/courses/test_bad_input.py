@@ -120,7 +120,7 @@ QUIZ_YAML = (
 
 
 def _assignment_data(**over):
-    data = {"title": "A", "kind": "quiz", "points": "10", "pass_threshold": "0.5", "late_penalty_per_day": "0",
+    data = {"title": "A", "kind": "quiz", "points": "10", "pass_percent": "50", "late_penalty_per_day": "0",
             "spec_text": QUIZ_YAML}  # fmt: skip
     data.update(over)
     return data
@@ -163,7 +163,7 @@ def test_the_assignment_editor_accepts_the_sweeps_baseline(author, world):
         {"points": ENORMOUS},
         {"points": "NaN"},
         {"points": "Infinity"},
-        {"pass_threshold": "2"},
+        {"pass_percent": "200"},
         {"attempts_allowed": "0"},
         {"attempts_allowed": ENORMOUS},
         {"attempts_allowed": str(2**31)},

@@ -297,7 +297,7 @@ PRIVILEGED_POSTS = {
     "courses:author-assignment-edit": {
         "kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk},
         "data": lambda w: {
-            "title": "Quiz", "points": "10", "pass_threshold": "0.5", "is_required": "on",
+            "title": "Quiz", "points": "10", "pass_percent": "50", "is_required": "on",
             "late_penalty_per_day": "0", "prompt_markdown": "", "spec_text": _quiz_spec_with_another_key(),
         },
         "by": "instructor",
