@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessment import kinds
-from kernel.errors import ApplicationError
+from kernel.errors import ApplicationError, PermissionDenied
 
-from . import archive, imports, permissions, selectors, services
+from . import archive, imports, permissions, preview, selectors, services
 from .forms import (
     AssignmentSettingsForm,
     CourseForm,
@@ -453,15 +454,40 @@ def assignment_edit(request, code: str, pk: int):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def assignment_preview(request, code: str, pk: int):
+    """The assignment as its learner gets it (the same body template and learner form), with
+    "try it": a POST grades the instructor's answer with the kind's grader and shows the feedback
+    a learner would read. Nothing is stored. The draw's seed travels in the form's address, so a
+    kind that draws questions per attempt grades the questions it showed."""
     course = _editable_course(request, code)
-    assignment = get_object_or_404(Assignment.objects.select_related("current_version"), pk=pk, course=course)
-    if assignment.current_version is None:
-        raise Http404
+    assignment = get_object_or_404(Assignment.objects.select_related("current_version", "course"), pk=pk, course=course)
     version = assignment.current_version
-    # A quiz's questions, as its learner sees them (the other kinds' forms show nothing to preview).
-    is_quiz = assignment.kind == Assignment.Kind.QUIZ
-    form = kinds.get(assignment.kind).learner_form(spec=version.spec) if is_quiz else None
-    context = {"course": course, "assignment": assignment, "version": version, "form": form, "attempts": [],
-               "preview": True}  # fmt: skip
-    return render(request, "courses/author/assignment_preview.html", context)
+    if version is None:
+        raise Http404
+    seed = preview.preview_seed(request.GET.get("seed"))
+    kind = kinds.find(assignment.kind)
+    spec = preview.preview_spec(kind=assignment.kind, spec=version.spec, seed=seed) if kind else version.spec
+    form = kind.learner_form(request.POST if request.method == "POST" else None, spec=spec) if kind else None
+    result = None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            result = preview.assignment_try(user=request.user, assignment=assignment, spec=spec, answer=form.answer())
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied from exc
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    context = {
+        "course": course,
+        "assignment": assignment,
+        "version": version,
+        "public": kinds.public_spec(assignment.kind, spec) if kind else {},
+        "form": form,
+        "attempts": [],
+        "preview": True,
+        "result": result,
+        "form_action": f"{request.path}?{urlencode({'seed': seed})}",
+        "draws": getattr(kind, "attempt_spec", None) is not None,
+    }
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "courses/author/assignment_preview.html", context, status=status)
