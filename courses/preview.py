@@ -42,7 +42,8 @@ def preview_spec(*, kind: str, spec: dict, seed: str) -> dict:
 class TryResult:
     """What a try gives: the score scaled to the assignment's points and the grader's feedback,
     as a learner's graded submission shows them; or `needs_review` (an essay: an instructor
-    grades it, `words` long); or `problem`, why the grader could not grade it now."""
+    grades it, `words` long); or `problem`, why the grader could not grade it now. `staff_log` is
+    what the grader logged for staff (the sandbox's stderr), which a learner never reads."""
 
     score: Decimal = Decimal(0)
     max_score: Decimal = Decimal(0)
@@ -50,6 +51,7 @@ class TryResult:
     needs_review: bool = False
     words: int = 0
     problem: str = ""
+    staff_log: str = ""
 
 
 def _scaled(score: float, max_score: float, points: Decimal) -> Decimal:
@@ -84,5 +86,8 @@ def assignment_try(*, user, assignment: Assignment, spec: dict, answer: dict) ->
     if result.needs_review:
         return TryResult(max_score=points, needs_review=True, words=int(result.feedback.get("words", 0)))
     return TryResult(
-        score=_scaled(result.score, result.max_score, points), max_score=points, feedback=dict(result.feedback)
+        score=_scaled(result.score, result.max_score, points),
+        max_score=points,
+        feedback=dict(result.feedback),
+        staff_log=result.staff_log,
     )

@@ -154,6 +154,7 @@ def test_try_it_runs_code_in_the_real_sandbox(client, world):
     right = _try(client, world, code, {"code": RIGHT_CODE})
     assert right.status_code == 200 and _score(right) == ("10.00", "10.00")
     assert "3 of 3 tests passed." in right.content.decode()
+    assert b"hidden run: exit" in right.content  # the instructor reads the grader's staff log
     wrong = _try(client, world, code, {"code": "def solve(a, b):\n    return a - b\n"})
     assert _score(wrong) == ("0.00", "10.00") and "0 of 3 tests passed." in wrong.content.decode()
     _nothing_stored()
@@ -166,6 +167,23 @@ def test_try_it_says_so_when_the_sandbox_is_down(client, world, monkeypatch):
     assert response.status_code == 200
     (problem,) = lxml.html.fromstring(response.content).xpath("//section[@id='try-result']//p[@role='alert']")
     assert "sandbox is not available" in problem.text_content()
+    _nothing_stored()
+
+
+def test_try_it_says_so_when_the_grader_crashes(client, world, monkeypatch):
+    ctf = _assignment(world, "flag")
+
+    def crash(spec, answer):
+        raise RuntimeError("boom")
+
+    real = kinds.KINDS["flag"]
+    broken = SimpleNamespace(**{f: getattr(real, f) for f in real.__dataclass_fields__})
+    broken.grade = crash
+    monkeypatch.setitem(kinds.KINDS, "flag", broken)
+    response = _try(client, world, ctf, {"flag": "FLAG{s3cr3t}"})
+    assert response.status_code == 200
+    (problem,) = lxml.html.fromstring(response.content).xpath("//section[@id='try-result']//p[@role='alert']")
+    assert "grader failed" in problem.text_content()
     _nothing_stored()
 
 
