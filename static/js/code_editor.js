@@ -5,10 +5,15 @@
 (function () {
   "use strict";
 
+  /* The field's accessible name, for the editor's own input: its <label>, its aria-label, or the
+     legend of the fieldset it is the only field of. */
   function labelText(textarea) {
-    if (!textarea.id) { return ""; }
-    var label = document.querySelector('label[for="' + textarea.id + '"]');
-    return label ? label.textContent.trim() : "";
+    var label = textarea.id ? document.querySelector('label[for="' + textarea.id + '"]') : null;
+    if (label) { return label.textContent.trim(); }
+    if (textarea.getAttribute("aria-label")) { return textarea.getAttribute("aria-label"); }
+    var fieldset = textarea.closest("fieldset");
+    var legend = fieldset ? fieldset.querySelector("legend") : null;
+    return legend ? legend.textContent.trim() : "";
   }
 
   var FOCUSABLE = 'a[href], button:not([disabled]), input:not([type="hidden"]):not([disabled]), ' +

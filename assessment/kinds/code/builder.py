@@ -213,14 +213,15 @@ class Builder(forms.Form):
                 widget=forms.TextInput(attrs={"dir": "ltr", "spellcheck": "false"}),
             )
             self.fields[f"t{i}_argc"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
-            for j, _arg in enumerate(row["args"]):
+            for j, arg in enumerate(row["args"]):
                 p, where = f"t{i}_a{j}_", {"n": n, "j": j + 1}
+                lines = min(max(2, str(arg["value"]).count("\n") + 2), 16)  # a CSV shows whole
                 self.fields[p + "mode"] = forms.ChoiceField(
                     label=_("Test %(n)s, argument %(j)s, entered as") % where, choices=modes
                 )
                 self.fields[p + "value"] = forms.CharField(
                     label=_("Test %(n)s, argument %(j)s") % where, required=False, strip=False,
-                    widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "dir": "ltr", "spellcheck": "false",
+                    widget=forms.Textarea(attrs={"rows": lines, "cols": 60, "dir": "ltr", "spellcheck": "false",
                                                  "class": "code-arg"}),
                 )  # fmt: skip
                 if files:
