@@ -185,6 +185,34 @@ def test_a_hostile_row_count_is_capped():
     assert not builder.is_valid()
 
 
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"test_count": "abc"},
+        {"test_count": "-5"},
+        {"test_count": "1e3"},
+        {"t0_argc": "x"},
+        {"t0_argc": "-1"},
+        {"t0_a0_mode": "pickle"},
+        {"t0_a0_value": "[" * 100_000},
+        {"t0_a0_value": "a\x00b,c\n1,2\n"},
+        {"t0_kwargs": '{"a": ' * 5000},
+        {"tol_rel": "1" * 5000},
+        {"tol_abs": "nan"},
+        {"builder_action": "add-" + "9" * 5000},
+        {"builder_action": "delarg-0--1"},
+    ],
+)
+def test_hostile_posts_give_field_errors_never_an_exception(junk):
+    data = {**post(SPEC), **junk}
+    builder = Builder(data=data, context=CONTEXT)
+    builder.edit_action()
+    builder = Builder(data=data, context=CONTEXT)
+    if builder.is_valid():
+        kinds.validate_spec("code", builder.to_spec())
+    render_to_string(Builder.template_name, {"builder": builder})
+
+
 # -- arguments from course files -----------------------------------------------------------------
 
 FILES = {"stays.csv": b"ward,stay\nA,3\nB,\n", "notes.txt": b"x", "latin.csv": "é".encode("latin-1")}
@@ -230,6 +258,9 @@ def test_a_file_not_utf8_or_not_offered_is_a_field_error():
         ({"tol_abs": "abc"}, "tol_abs", "number"),
         ({"tol_abs": "inf"}, "tol_abs", "0 or more"),
         ({"t1_kwargs": "[1]"}, "t1_kwargs", "object"),
+        ({"t1_kwargs": '{"a": "x\\u0000"}'}, "t1_kwargs", "NUL"),
+        ({"t0_a1_value": '"\\ud800"'}, "t0_a1_value", "surrogate"),
+        ({"t0_a0_value": "a\x00,b\n1,2\n"}, "t0_a0_value", "Null characters"),
         ({"t2_id": " "}, "t2_id", "name"),
         ({"entrypoint": "class"}, "entrypoint", "function"),
         ({"reference_solution": "  "}, "reference_solution", "reference solution"),

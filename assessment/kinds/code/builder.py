@@ -33,9 +33,9 @@ NUMBER_INT = re.compile(r"-?[0-9]+")
 
 STARTER = {
     "entrypoint": "solve",
-    "starter_code": "def solve(x):\n    ...\n",
+    "starter_code": "def solve(values):\n    ...\n",
     "reference_solution": "",
-    "public_tests": [{"id": "t1", "args": [], "kwargs": {}}],
+    "public_tests": [{"id": "t1", "args": [[1, 2, 3]], "kwargs": {}}],
     "hidden_tests": [],
     "tolerance": dict(grader.DEFAULT_TOLERANCE),
 }
@@ -411,15 +411,23 @@ class Builder(forms.Form):
             names[name] = i
         args = []
         for j in range(len(row["args"])):
-            args.append(self._argument(f"{p}a{j}_"))
+            value = self._argument(f"{p}a{j}_")
+            args.append(self._stored(f"{p}a{j}_value", value))
         test = {"id": name, "args": args}
         kwargs_text = (self.cleaned_data.get(p + "kwargs") or "").strip()
         if kwargs_text:
             kwargs = self._json(p + "kwargs", kwargs_text)
             if kwargs is not None and not isinstance(kwargs, dict):
                 self.add_error(p + "kwargs", _('Keyword arguments are a JSON object, e.g. {"n": 3}.'))
-            test["kwargs"] = kwargs
+            test["kwargs"] = self._stored(p + "kwargs", kwargs)
         return test
+
+    def _stored(self, field: str, value):
+        """`value` if the database can store its text (PostgreSQL jsonb: no NUL, no lone surrogate)."""
+        if not grader._storable(value):
+            self.add_error(field, _("This value has text that cannot be stored (a NUL character or a lone surrogate)."))
+            return None
+        return value
 
     def _json(self, field: str, text: str):
         try:
