@@ -103,7 +103,12 @@ def learner_journey(pages, *, lang: str, texts: dict) -> dict:
 
     # Submit the code assignment: a worker runs it in the sandbox.
     page.goto(f"/courses/{course.code}/assignments/{code.pk}/")
-    page.fill("textarea[name=code]", "def solve(records):\n    return len(records)\n")
+    # The code field is a CodeMirror editor (static/js/code_editor.js): set its text through it.
+    page.wait_for_selector(".CodeMirror")
+    page.evaluate(
+        "code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)",
+        "def solve(records):\n    return len(records)\n",
+    )
     page.locator("main form button[type=submit]").click()
     page.wait_for_selector("[data-status=graded]", timeout=TIMEOUT_MS)
     assert page.locator("[data-score]").get_attribute("data-score").replace(",", ".") == "10.00"

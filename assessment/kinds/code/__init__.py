@@ -2,7 +2,7 @@
 
 from assessment.kinds.base import Kind
 
-from . import answer, forms, grader
+from . import answer, builder, forms, grader
 
 KIND = Kind(
     name="code",
@@ -14,4 +14,5 @@ KIND = Kind(
     learner_form=forms.CodeForm,
     # Computed at publish time from the reference solution: never authored nor archived.
     derived_keys=("expected",),
+    builder=builder.Builder,
 )

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .answer import MAX_CODE_CHARS
+from .widgets import CodeEditor
 
 
 class CodeForm(forms.Form):
@@ -11,7 +12,7 @@ class CodeForm(forms.Form):
         label=_("Your code (Python)"),
         strip=False,
         max_length=MAX_CODE_CHARS,
-        widget=forms.Textarea(attrs={"rows": 18, "cols": 90, "spellcheck": "false", "class": "code", "dir": "ltr"}),
+        widget=CodeEditor(attrs={"rows": 18, "cols": 90}),
     )
 
     def __init__(self, *args, spec: dict, **kwargs):

@@ -27,35 +27,37 @@ def _tests(spec: dict) -> list[tuple[dict, bool]]:
 def validate_spec(spec: dict) -> None:
     entry = spec.get("entrypoint")
     if not isinstance(entry, str) or not entry.isidentifier() or keyword.iskeyword(entry):
-        raise SpecError("entrypoint", "give the name of the function learners define, e.g. solve")
+        raise SpecError("entrypoint", _("give the name of the function learners define, e.g. solve"))
     for key in ("starter_code", "reference_solution"):
         if not isinstance(spec.get(key, ""), str):
-            raise SpecError(key, "must be text")
+            raise SpecError(key, _("must be text"))
     if not spec.get("reference_solution", "").strip():
-        raise SpecError("reference_solution", "a code assignment needs a reference solution")
+        raise SpecError("reference_solution", _("a code assignment needs a reference solution"))
     seen = set()
     for key in ("public_tests", "hidden_tests"):
         tests = spec.get(key, [])
         if not isinstance(tests, list):
-            raise SpecError(key, "must be a list of tests")
+            raise SpecError(key, _("must be a list of tests"))
         for i, t in enumerate(tests):
             where = f"{key}[{i}]"
             if not isinstance(t, dict) or not isinstance(t.get("id"), str) or not t["id"]:
-                raise SpecError(f"{where}.id", "each test needs a text id")
+                raise SpecError(f"{where}.id", _("each test needs a text id"))
             if t["id"] in seen:
-                raise SpecError(f"{where}.id", f"duplicate test id {t['id']!r}")
+                raise SpecError(
+                    f"{where}.id", _("two tests are named %(name)s: give each test its own name") % {"name": t["id"]}
+                )
             seen.add(t["id"])
             if not isinstance(t.get("args", []), list):
-                raise SpecError(f"{where}.args", "args must be a list")
+                raise SpecError(f"{where}.args", _("args must be a list"))
             if not isinstance(t.get("kwargs", {}), dict):
-                raise SpecError(f"{where}.kwargs", "kwargs must be a mapping")
+                raise SpecError(f"{where}.kwargs", _("kwargs must be a mapping"))
     if not seen:
-        raise SpecError("public_tests", "a code assignment needs at least one test")
+        raise SpecError("public_tests", _("a code assignment needs at least one test"))
     if len(seen) > MAX_TESTS:
-        raise SpecError("hidden_tests", f"at most {MAX_TESTS} tests")
+        raise SpecError("hidden_tests", _("at most %(max)s tests") % {"max": MAX_TESTS})
     tol = spec.get("tolerance", DEFAULT_TOLERANCE)
     if not isinstance(tol, dict) or not all(_tolerance_ok(tol.get(k, 0)) for k in ("rel", "abs")):
-        raise SpecError("tolerance", "tolerance is {rel: number, abs: number}, both 0 or more")
+        raise SpecError("tolerance", _("tolerance is {rel: number, abs: number}, both 0 or more"))
 
 
 def _tolerance_ok(value) -> bool:
@@ -88,18 +90,30 @@ def prepare_spec(spec: dict) -> dict:
         outcome = sandbox.run_tests(code=spec["reference_solution"], entrypoint=spec["entrypoint"], tests=tests)
     except sandbox.SandboxUnavailable as exc:
         raise SpecError(
-            "reference_solution", f"the sandbox is unavailable, cannot compute expected outputs: {exc}"
+            "reference_solution",
+            _("the sandbox is unavailable, so the expected outputs cannot be computed: %(reason)s") % {"reason": exc},
         ) from exc
     if outcome.load_error:
-        raise SpecError("reference_solution", f"the reference solution does not load: {outcome.load_error}")
+        raise SpecError(
+            "reference_solution",
+            _("the reference solution does not load: %(error)s") % {"error": outcome.load_error},
+        )
     expected = {}
     for t in tests:
         result = outcome.results.get(t["id"])
         if result is None:
-            why = outcome.limit_message or outcome.run.stderr[-300:] or "no result"
-            raise SpecError("reference_solution", f"the reference solution gave no result for test {t['id']}: {why}")
+            why = outcome.limit_message or outcome.run.stderr[-300:] or _("no result")
+            raise SpecError(
+                "reference_solution",
+                _("the reference solution gave no result for test %(test)s: %(reason)s")
+                % {"test": t["id"], "reason": why},
+            )
         if not result["ok"]:
-            raise SpecError("reference_solution", f"the reference solution fails test {t['id']}: {result['error']}")
+            raise SpecError(
+                "reference_solution",
+                _("the reference solution fails test %(test)s: %(error)s")
+                % {"test": t["id"], "error": result["error"]},
+            )
         if not _storable(result["value"]):
             raise SpecError(
                 "reference_solution",
