@@ -234,7 +234,7 @@ def rows_from_data(data) -> dict:
         q["choices"] = choices
         questions.append(q)
     draws = []
-    for k in _indices(data, rf"{PREFIX}-d(\d+)-tag", MAX_DRAWS):
+    for k in _indices(data, rf"{PREFIX}-d(\d+)-(?:tag|count|points)", MAX_DRAWS):
         d = {key: get(f"d{k}-{key}") for key in DRAW_KEYS}
         if any(_text(v) for v in d.values()):
             draws.append(d)
@@ -593,7 +593,7 @@ class Builder(forms.Form):
             f[p + "prompt"] = forms.CharField(
                 required=False,
                 strip=False,
-                label=_("Question %(n)s") % {"n": n},
+                label=_("Statement of question %(n)s") % {"n": n},
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             f[p + "points"] = forms.CharField(
