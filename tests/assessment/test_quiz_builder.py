@@ -166,6 +166,33 @@ def test_draws_are_written_from_their_rows_with_the_courses_tags():
     assert list(out) == ["questions", "draws", "shuffle_choices"]
 
 
+TAMPERED = ["not json", "[1, 2]", '{"points": NaN}', "[" * 5000]
+
+
+@pytest.mark.parametrize(
+    "orig",
+    [
+        *TAMPERED,
+        '{"type": ["single"], "choices": 3, "answer": {"a": 1}, "feedback": [1]}',
+        '{"type": "single", "choices": [{"id": [1]}, {"id": "a", "text": {"x": 1}}], "points": {"a": 1}}',
+    ],
+)
+def test_a_tampered_hidden_original_of_a_question_is_ignored_not_a_crash(orig):
+    assert _saved(_post(QUIZ_SPEC, **{"quiz-q0-orig": orig})) == QUIZ_SPEC
+
+
+@pytest.mark.parametrize("orig", [*TAMPERED, '{"draws": 3, "shuffle_questions": [1]}'])
+def test_a_tampered_hidden_original_of_the_quiz_is_ignored_not_a_crash(orig):
+    assert _saved(_post(QUIZ_SPEC, **{"quiz-orig": orig})) == QUIZ_SPEC
+
+
+def test_posted_rows_out_of_order_or_with_gaps_are_read_in_order():
+    data = Builder.data_from_spec(QUIZ_SPEC)
+    moved = {k.replace("quiz-q1-", "quiz-q7-"): v for k, v in data.items()}
+    out = _saved(moved)
+    assert out == QUIZ_SPEC
+
+
 # --- row operations -----------------------------------------------------------------------------
 
 
@@ -357,6 +384,12 @@ def test_quiz_spec_refuses_bad_draws_options_and_explanations(spec, path):
     with pytest.raises(SpecError) as exc:
         grader.validate_spec(spec)
     assert exc.value.path == path
+
+
+def test_the_explanation_is_not_shown_before_grading():
+    spec = copy.deepcopy(QUIZ_SPEC)
+    spec["questions"][0]["explanation"] = "The answer is 4."
+    assert "explanation" not in grader.public_spec(spec)["questions"][0]
 
 
 def test_a_quiz_of_draws_only_is_valid_and_its_public_spec_has_no_questions():

@@ -247,10 +247,15 @@ def rows_from_data(data) -> dict:
     }
 
 
+def _refuse_constant(name: str):
+    raise ValueError(name)  # NaN and Infinity: no spec may hold them
+
+
 def _load_orig(text: str) -> dict:
+    """A hidden original, as posted back: anything but a JSON object (a tampered field) is {}."""
     try:
-        value = json.loads(text or "{}")
-    except ValueError:
+        value = json.loads(text or "{}", parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -269,7 +274,7 @@ def _clean_number(text: str):
 def clean_question(row: dict) -> tuple[dict, dict]:
     """(normalized values, {row field: error message}) of one question row."""
     errors = {}
-    kind = row["type"] if row["type"] in grader.TYPES else None
+    kind = row["type"] if isinstance(row["type"], str) and row["type"] in grader.TYPES else None
     if kind is None:
         errors["type"] = _("Choose a question type.")
     points, err = _clean_number(row["points"])
@@ -387,12 +392,13 @@ def question_spec(qid: str, values: dict, orig: dict) -> dict:
     built = _build_question(qid, values)
     if not orig:
         return built
-    before, _errors = clean_question(question_row(orig))
+    before, refused = clean_question(question_row(orig))
     type_kept = before["type"] == values["type"]
     out = {"id": qid}
-    for group, (_fields, keys, types) in GROUPS.items():
+    for group, (fields, keys, types) in GROUPS.items():
         applies = types is None or values["type"] in types
-        if _group_values(before, group) == _group_values(values, group) and (applies or type_kept):
+        trusted = not any(name in refused for name in fields)  # a tampered original is not kept
+        if trusted and _group_values(before, group) == _group_values(values, group) and (applies or type_kept):
             source = orig
         else:
             source = built
@@ -400,7 +406,8 @@ def question_spec(qid: str, values: dict, orig: dict) -> dict:
             if key in source:
                 out[key] = source[key]
     if "choices" in out and out.get("choices") is built.get("choices"):
-        extras = {c.get("id"): c for c in orig.get("choices", []) if isinstance(c, dict)}
+        kept = orig.get("choices") if isinstance(orig.get("choices"), list) else []
+        extras = {c.get("id"): c for c in kept if isinstance(c, dict) and isinstance(c.get("id"), str)}
         out["choices"] = [{**extras.get(c["id"], {}), **c} for c in out["choices"]]
     ordered = {k: out[k] for k in QUESTION_KEYS if k in out}
     ordered.update({k: v for k, v in orig.items() if k not in KNOWN_QUESTION_KEYS})
@@ -475,9 +482,9 @@ class Builder(forms.Form):
             own = f"{PREFIX}-"
             self.data = {k: self.data.get(k) for k in self.data.keys() if not k.startswith(own)}
             self.data.update(_prefixed(rows_to_values(self.rows)))
-        elif spec is not None:
+        elif spec and (spec.get("questions") or spec.get("draws")):
             self.rows = spec_rows(spec)
-        else:
+        else:  # a new quiz (or an empty spec): one single-choice question to fill in
             self.rows = spec_rows({"questions": []})
             self.rows["questions"].append(new_question("single", set()))
         self._build_fields()
@@ -718,17 +725,18 @@ class Builder(forms.Form):
         built_draws = [
             {"tag": d["tag"], "count": d["count"], "points": 1 if d["points"] is None else d["points"]} for d in draws
         ]
-        before_draws = []
-        for d in orig.get("draws", []) if isinstance(orig.get("draws"), list) else []:
-            values, _errors = clean_draw(draw_row(d) if isinstance(d, dict) else {"tag": "", "count": "", "points": ""})
-            before_draws.append(values)
-        if "draws" in orig and before_draws == draws:
-            out["draws"] = orig["draws"]
+        kept = orig.get("draws")
+        before = [
+            clean_draw(draw_row(d)) if isinstance(d, dict) else ({}, {"tag": ""})
+            for d in (kept if isinstance(kept, list) else [])
+        ]
+        if isinstance(kept, list) and not any(e for _v, e in before) and [v for v, _e in before] == draws:
+            out["draws"] = kept  # unchanged rows: the draws as they were
         elif built_draws:
             out["draws"] = built_draws
         for key in ("shuffle_questions", "shuffle_choices"):
-            if key in orig and (orig[key] is True) == self.rows[key]:
-                out[key] = orig[key]
+            if isinstance(orig.get(key), bool) and orig[key] == self.rows[key]:
+                out[key] = orig[key]  # an explicit false stays
             elif self.rows[key]:
                 out[key] = True
         ordered = {k: out[k] for k in SPEC_KEYS if k in out}

@@ -175,5 +175,5 @@ def validate_spec(spec: dict) -> None:
 
 
 def public_spec(spec: dict) -> dict:
-    hidden = {"answer", "feedback", "value", "tolerance", "accepted", "partial_credit"}
+    hidden = {"answer", "feedback", "value", "tolerance", "accepted", "partial_credit", "explanation"}
     return {"questions": [{k: v for k, v in q.items() if k not in hidden} for q in spec.get("questions", [])]}
