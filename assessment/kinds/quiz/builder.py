@@ -71,6 +71,21 @@ GROUPS = {
     "feedback": (("feedback_correct", "feedback_incorrect"), ("feedback",), None),
     "explanation": (("explanation",), ("explanation",), None),
 }
+# A question row's own fields (its choices are rows of their own: id, text, correct).
+ROW_FIELDS = (
+    "id",
+    "orig",
+    "type",
+    "prompt",
+    "points",
+    "partial_credit",
+    "value",
+    "tolerance",
+    "accepted",
+    "feedback_correct",
+    "feedback_incorrect",
+    "explanation",
+)
 KNOWN_QUESTION_KEYS = set(QUESTION_KEYS)
 KNOWN_SPEC_KEYS = set(SPEC_KEYS)
 
@@ -187,9 +202,7 @@ def rows_to_values(rows: dict) -> dict:
         "shuffle_choices": rows["shuffle_choices"],
     }
     for i, q in enumerate(rows["questions"]):
-        for key in ("id", "orig", "type", "prompt", "points", "partial_credit", "value", "tolerance", "accepted"):
-            out[f"q{i}-{key}"] = q[key]
-        for key in ("feedback_correct", "feedback_incorrect", "explanation"):
+        for key in ROW_FIELDS:
             out[f"q{i}-{key}"] = q[key]
         for j, c in enumerate(q["choices"]):
             out[f"q{i}-c{j}-id"] = c["id"]
@@ -225,11 +238,8 @@ def rows_from_data(data) -> dict:
             if not _text(text):
                 continue
             choices.append({"id": _text(get(f"q{i}-c{j}-id")), "text": text, "correct": checked(f"q{i}-c{j}-correct")})
-        q = {key: get(f"q{i}-{key}") for key in ("id", "orig", "type", "prompt", "points", "value", "tolerance")}
+        q = {key: get(f"q{i}-{key}") for key in ROW_FIELDS}
         q["id"] = _text(q["id"])
-        q.update(
-            {key: get(f"q{i}-{key}") for key in ("accepted", "feedback_correct", "feedback_incorrect", "explanation")}
-        )
         q["partial_credit"] = checked(f"q{i}-partial_credit")
         q["choices"] = choices
         questions.append(q)
@@ -590,7 +600,6 @@ class Builder(forms.Form):
         f["questions"] = forms.Field(required=False, widget=_NoInput, label=_("Questions"))
         f["shuffle_questions"] = forms.BooleanField(required=False, label=_("Shuffle the questions for each attempt"))
         f["shuffle_choices"] = forms.BooleanField(required=False, label=_("Shuffle the choices of each question"))
-        self.question_views = []
         for i, q in enumerate(rows["questions"]):
             n = i + 1
             p = f"q{i}-"
