@@ -676,6 +676,7 @@ class Builder(forms.Form):
             f[f"d{k}-points"] = forms.CharField(
                 required=False,
                 label=_("Draw %(n)s: points each") % {"n": k + 1},
+                help_text=_("1 if blank"),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 6}),
             )
         self.initial = {} if self.is_bound else rows_to_values(rows)
