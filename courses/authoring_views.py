@@ -5,6 +5,7 @@ courses.permissions; the services check again."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
@@ -330,6 +331,9 @@ class _AssignmentPage:
         else:
             self.builder = self.builder_class(post, request.FILES, context=self.context)
             if self.builder.edit_action():
+                # A row added or moved is not a save: the settings keep what was typed, unjudged
+                # (an empty title is no error yet).
+                self.settings._errors = ErrorDict()
                 return None
             if not self.builder.is_valid():
                 self.settings.is_valid()  # show every error at once

@@ -112,6 +112,11 @@ def test_a_row_operation_re_renders_with_the_new_row_and_saves_nothing(client, w
     assert not Assignment.objects.exists()
 
 
+def test_a_row_operation_before_the_title_is_typed_shows_no_error(client, world, flag_builder):
+    response = client.post(world["url"], {**SETTINGS, "title": "", "flag": "", "rows": "0", "builder_action": "add"})
+    assert response.status_code == 200 and 'role="alert"' not in response.content.decode()
+
+
 def test_switching_to_the_source_and_back_carries_the_unsaved_work(client, world, flag_builder):
     response = client.post(
         world["url"], {**SETTINGS, "flag": "FLAG{y}", "rows": "1", "hint_0": "Look at line 3", "switch": "source"}

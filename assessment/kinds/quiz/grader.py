@@ -1,10 +1,19 @@
 """Quiz grader. Question types: single, multiple (optional partial credit), numeric
 (|given - value| <= tolerance) and text (accepted answers compared after normalization).
-Answer: {question id: [choice ids] | "number" | "text"}."""
+Answer: {question id: [choice ids] | "number" | "text"}.
+
+Spec: `questions` (each with an optional `explanation`, shown once graded), the options
+`shuffle_questions` and `shuffle_choices` (booleans) and `draws`, questions picked from the
+course's bank: [{"tag": competency code, "count": N, "points": P}]. A quiz has at least one
+question or one draw; the draws become questions when the quiz is published and attempted (the
+bank's module, not this one)."""
 
 import math
 import re
 import unicodedata
+
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from assessment.kinds.base import GraderError, GradeResult, SpecError, check_points
 
@@ -86,55 +95,85 @@ def grade(spec: dict, answer: dict) -> GradeResult:
                 "points": got,
                 "out_of": points,
                 "feedback": fb.get("correct" if correct else "incorrect", ""),
+                "explanation": q.get("explanation", ""),
             }
         )
     return GradeResult(score=earned, max_score=total, feedback={"questions": per_question})
 
 
+def _check_draws(draws) -> None:
+    if not isinstance(draws, list):
+        raise SpecError("draws", _("draws must be a list of {tag, count, points}"))
+    for i, d in enumerate(draws):
+        where = f"draws[{i}]"
+        if not isinstance(d, dict):
+            raise SpecError(where, _("each draw needs a tag, a count and points"))
+        tag = d.get("tag")
+        if not isinstance(tag, str) or not tag or slugify(tag) != tag:
+            raise SpecError(f"{where}.tag", _("the tag must be a competency code (a slug)"))
+        count = d.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise SpecError(f"{where}.count", _("the number of questions must be a whole number of 1 or more"))
+        check_points(d.get("points", 1), f"{where}.points")
+
+
 def validate_spec(spec: dict) -> None:
-    questions = spec.get("questions")
-    if not isinstance(questions, list) or not questions:
-        raise SpecError("questions", "a quiz needs at least one question")
+    if not isinstance(spec, dict):
+        raise SpecError("", _("a quiz spec is a mapping"))
+    questions = spec.get("questions", [])
+    if not isinstance(questions, list):
+        raise SpecError("questions", _("questions must be a list"))
+    if "draws" in spec:
+        _check_draws(spec["draws"])
+    for key in ("shuffle_questions", "shuffle_choices"):
+        if key in spec and not isinstance(spec[key], bool):
+            raise SpecError(key, _("this option is true or false"))
+    if not questions and not spec.get("draws"):
+        raise SpecError("questions", _("a quiz needs at least one question or one draw from a question bank"))
     seen = set()
     for i, q in enumerate(questions):
         where = f"questions[{i}]"
         if not isinstance(q, dict) or not isinstance(q.get("id"), str) or not q["id"]:
-            raise SpecError(f"{where}.id", "each question needs a text id")
+            raise SpecError(f"{where}.id", _("each question needs a text id"))
         if q["id"] in seen:
-            raise SpecError(f"{where}.id", f"duplicate question id {q['id']!r}")
+            raise SpecError(f"{where}.id", _("duplicate question id %(id)s") % {"id": repr(q["id"])})
         seen.add(q["id"])
         kind = q.get("type", "single")
         if kind not in TYPES:
-            raise SpecError(f"{where}.type", f"the type must be one of {', '.join(sorted(TYPES))}")
+            raise SpecError(
+                f"{where}.type", _("the type must be one of %(types)s") % {"types": ", ".join(sorted(TYPES))}
+            )
         check_points(q.get("points", 1), f"{where}.points")
         if not isinstance(q.get("prompt", ""), str):
-            raise SpecError(f"{where}.prompt", "the prompt must be text")
+            raise SpecError(f"{where}.prompt", _("the prompt must be text"))
+        if not isinstance(q.get("explanation", ""), str):
+            raise SpecError(f"{where}.explanation", _("the explanation must be text"))
         if "feedback" in q and not isinstance(q["feedback"], dict):
-            raise SpecError(f"{where}.feedback", "feedback must be a mapping with correct and incorrect")
+            raise SpecError(f"{where}.feedback", _("feedback must be a mapping with correct and incorrect"))
         if kind in {"single", "multiple"}:
             choices = q.get("choices")
             if not isinstance(choices, list) or len(choices) < 2:
-                raise SpecError(f"{where}.choices", "a choice question needs at least two choices")
+                raise SpecError(f"{where}.choices", _("a choice question needs at least two choices"))
             ids = [c.get("id") for c in choices if isinstance(c, dict)]
             if len(ids) != len(choices) or len(set(ids)) != len(ids) or not all(isinstance(x, str) for x in ids):
-                raise SpecError(f"{where}.choices", "each choice needs a unique text id")
+                raise SpecError(f"{where}.choices", _("each choice needs a unique text id"))
             answer = q.get("answer")
             if not isinstance(answer, list) or not answer or not set(answer) <= set(ids):
-                raise SpecError(f"{where}.answer", "the answer must list one or more of the choice ids")
+                raise SpecError(f"{where}.answer", _("the answer must list one or more of the choice ids"))
             if kind == "single" and len(answer) != 1:
-                raise SpecError(f"{where}.answer", "a single-choice question has exactly one right answer")
+                raise SpecError(f"{where}.answer", _("a single-choice question has exactly one right answer"))
         elif kind == "numeric":
             if parse_number(q.get("value")) is None or isinstance(q.get("value"), str):
-                raise SpecError(f"{where}.value", "a numeric question needs a number as its value")
+                raise SpecError(f"{where}.value", _("a numeric question needs a number as its value"))
             tol = q.get("tolerance", 0)
             if isinstance(tol, bool) or not isinstance(tol, int | float) or tol < 0:
-                raise SpecError(f"{where}.tolerance", "the tolerance must be a number of 0 or more")
+                raise SpecError(f"{where}.tolerance", _("the tolerance must be a number of 0 or more"))
         else:
             accepted = q.get("accepted")
             if not isinstance(accepted, list) or not accepted or not all(isinstance(a, str) and a for a in accepted):
-                raise SpecError(f"{where}.accepted", "a text question needs a list of accepted answers")
+                raise SpecError(f"{where}.accepted", _("a text question needs a list of accepted answers"))
 
 
 def public_spec(spec: dict) -> dict:
-    hidden = {"answer", "feedback", "value", "tolerance", "accepted", "partial_credit"}
+    hidden = {"answer", "feedback", "value", "tolerance", "accepted", "partial_credit", "explanation"}
     return {"questions": [{k: v for k, v in q.items() if k not in hidden} for q in spec.get("questions", [])]}
