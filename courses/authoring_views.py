@@ -319,7 +319,9 @@ def assignment_preview(request, code: str, pk: int):
     version = assignment.current_version
     # A quiz's questions, as its learner sees them (the other kinds' forms show nothing to preview).
     is_quiz = assignment.kind == Assignment.Kind.QUIZ
-    form = kinds.get(assignment.kind).learner_form(spec=version.spec) if is_quiz else None
+    # A quiz that draws shows one draw, as one learner's attempt would (a seed of this preview).
+    spec = kinds.attempt_spec(assignment.kind, version.spec, f"{version.pk}:{request.user.pk}:preview")
+    form = kinds.get(assignment.kind).learner_form(spec=spec) if is_quiz else None
     context = {"course": course, "assignment": assignment, "version": version, "form": form, "attempts": [],
                "preview": True}  # fmt: skip
     return render(request, "courses/author/assignment_preview.html", context)

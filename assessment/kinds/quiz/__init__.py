@@ -2,7 +2,7 @@
 
 from assessment.kinds.base import Kind
 
-from . import answer, forms, grader
+from . import answer, attempt, forms, grader
 
 KIND = Kind(
     name="quiz",
@@ -11,4 +11,6 @@ KIND = Kind(
     public_spec=grader.public_spec,
     validate_answer=answer.validate_answer,
     learner_form=forms.QuizForm,
+    derived_keys=(attempt.POOLS,),
+    attempt_spec=attempt.attempt_spec,
 )
