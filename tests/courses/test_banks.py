@@ -7,6 +7,9 @@ import zipfile
 
 import pytest
 from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment import kinds
@@ -444,3 +447,36 @@ def test_an_archive_quiz_drawing_more_than_its_bank_names_the_assignment_file(se
     with pytest.raises(archive.ArchiveError, match=r"assignments/drawn.yaml, field spec.draws\[0\].count"):
         archive.course_import(data=_rezip(files))
     assert not Course.objects.filter(code="bank-1").exists()
+
+
+def test_the_bank_list_costs_the_same_queries_for_one_bank_or_six(client, setup):
+    login_with_2fa(client, setup["instructor"])
+    url = reverse("courses:author-banks", kwargs={"code": "bank-1"})
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for i in range(5):
+        competency = Competency.objects.create(code=f"extra-{i}", name=f"Extra {i}")
+        QuestionBank.objects.create(course=setup["course"], competency=competency, questions=[bank_question(i)])
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(url)
+    assert len(page.context["banks"]) == 6
+    assert len(six) == len(one)
+
+
+def test_an_import_by_another_instructor_keeps_the_name_of_a_competency_a_bank_uses(client, setup):
+    """triage is used by bank-1's bank only: the other instructor's own course cannot rename it."""
+    theirs = CourseFactory(code="bank-theirs", status="draft")
+    theirs.instructors.add(setup["other"])
+    ModuleFactory(course=theirs, position=1)
+    files = _files(archive.course_export(course=theirs))
+    files["course.yaml"] = files["course.yaml"].replace(
+        "competencies: []", "competencies:\n- code: triage\n  name: Renamed\n  description: ''"
+    )
+    assert "name: Renamed" in files["course.yaml"]
+    login_with_2fa(client, setup["other"])
+    upload = SimpleUploadedFile("a.zip", _rezip(files), content_type="application/zip")
+    response = client.post(reverse("courses:author-import"), {"archive": upload, "update": "on"})
+    assert response.status_code == 302
+    setup["competency"].refresh_from_db()
+    assert setup["competency"].name == "Triage"
