@@ -99,7 +99,10 @@ def submission_create(*, user, assignment: Assignment, answer) -> Submission:
     if assignment.current_version_id is None:
         raise SubmissionRefused(_("This assignment is not published yet."))
     spec = assignment.current_version.spec
-    per_attempt = kinds.find(assignment.kind) is not None and kinds.find(assignment.kind).attempt_spec is not None
+    # A kind whose attempts answer their own questions (grading.attempts) checks the answer once
+    # the attempt's number is settled, under the lock below.
+    found = kinds.find(assignment.kind)
+    per_attempt = found is not None and found.attempt_spec is not None
     if not per_attempt:
         _validate_answer(assignment=assignment, spec=spec, answer=answer)
     now = timezone.now()
