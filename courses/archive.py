@@ -5,6 +5,7 @@ Format `kafaat-course/1`. Every entry is UTF-8 text; paths use forward slashes.
     course.yaml                      the course, its competencies and its outline
     modules/01-<slug>/01-<slug>.md   one Markdown file per lesson (its body only)
     assignments/<slug>.yaml          one file per assignment (format kafaat-assignment/1)
+    banks/<tag>.yaml                 one file per question bank (format kafaat-bank/1)
 
 course.yaml:
 
@@ -30,8 +31,13 @@ name), title, kind (quiz, code, flag, essay), module (1-based position of its mo
 points, pass_threshold, required, attempts_allowed (or null), due_at (ISO 8601 with offset, or
 null), late_policy {penalty_per_day, cutoff_days}, competencies (codes), prompt (Markdown) and
 spec. The spec is
-checked by the grader of its kind; derived keys (a code assignment's `expected`) are never
-written and are recomputed on import; a flag is exported as its `flag_hash`.
+checked by the grader of its kind; derived keys (a code assignment's `expected`, a quiz's
+`pools`) are never written and are recomputed on import; a flag is exported as its `flag_hash`.
+
+banks/<tag>.yaml is one question bank of the course: `format: kafaat-bank/1`, tag (a competency
+code, = the file name, listed in course.yaml's competencies) and questions (a list in the quiz
+question format, checked by the quiz kind). Banks are written before the assignments, so a quiz
+that draws from a bank (`draws`) freezes the archive's questions.
 
 Guarantees:
 - export is deterministic: sorted entries, fixed timestamps and permissions, stable YAML, so
@@ -72,7 +78,7 @@ from django.utils.translation import gettext as _
 from assessment import kinds
 from kernel.errors import ApplicationError, PermissionDenied
 
-from . import permissions, services
+from . import banks, permissions, services
 from .markdown import render_markdown
 from .models import (
     MAX_ATTEMPTS_ALLOWED,
@@ -84,10 +90,12 @@ from .models import (
     Lesson,
     Module,
     PublicationStatus,
+    QuestionBank,
 )
 
 COURSE_FORMAT = "kafaat-course/1"
 ASSIGNMENT_FORMAT = "kafaat-assignment/1"
+BANK_FORMAT = "kafaat-bank/1"
 # Limits (settings COURSE_ARCHIVE_*, read at each import): the upload, the number of files, each
 # file and all of them once inflated (counted as they inflate: a zip's headers can lie), and each
 # YAML document in bytes and in nodes (PyYAML parses about 0.2 MB, or 30,000 nodes, a second).
@@ -325,6 +333,21 @@ def _parse_assignment(entry: str, data) -> dict:
     }
 
 
+def _parse_bank(entry: str, data) -> dict:
+    f = _Fields(entry, data)
+    if f.get("format", str) != BANK_FORMAT:
+        f.fail("format", _("expected %(format)s") % {"format": BANK_FORMAT})
+    tag = _slug(f, "tag")
+    if f"banks/{tag}.yaml" != entry:
+        f.fail("tag", _("the tag must match the file name"))
+    questions = f.get("questions", list)
+    try:
+        banks.validate_questions(questions)
+    except kinds.SpecError as exc:
+        raise ArchiveError(entry, exc.message, field=exc.path or "questions") from None
+    return {"tag": tag, "questions": questions, "entry": entry}
+
+
 def load_assignment_file(path) -> dict:
     """Parse and validate one assignment file (as `try_grader` reads it). Returns the parsed
     assignment: slug, kind, module, position, prompt, spec, competencies, settings."""
@@ -449,8 +472,9 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
             lessons.append({"title": lf.get("title", str, max_length=200), "file": lf.get("file", str)})
         outline.append({"title": m.get("title", str, max_length=200), "lessons": lessons})
     assignment_entries = sorted(n for n in zf.names if n.startswith("assignments/"))
-    # Steps: course.yaml, each lesson, each assignment, and the writing (done by the caller).
-    total = 1 + sum(len(m["lessons"]) for m in outline) + len(assignment_entries) + 1
+    bank_entries = sorted(n for n in zf.names if n.startswith("banks/"))
+    # Steps: course.yaml, each lesson, each assignment, each bank, and the writing (by the caller).
+    total = 1 + sum(len(m["lessons"]) for m in outline) + len(assignment_entries) + len(bank_entries) + 1
     done = 1
     if progress:
         progress(done, total)
@@ -485,7 +509,19 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
         done += 1
         if progress:
             progress(done, total)
+    question_banks = []
+    for entry in bank_entries:
+        if not entry.endswith(".yaml"):
+            raise ArchiveError(entry, _("question bank files end in .yaml"))
+        question_banks.append(_parse_bank(entry, _load_yaml(entry, read(entry))))
+        done += 1
+        if progress:
+            progress(done, total)
     known = {c["code"] for c in competencies}
+    for b in question_banks:
+        if b["tag"] not in known:
+            message = _("the competency %(code)s is not listed in course.yaml") % {"code": b["tag"]}
+            raise ArchiveError(b["entry"], message, field="tag")
     wanted = {code for a in assignments for code in a["competencies"]} - known
     if wanted:
         existing = set(Competency.objects.filter(code__in=wanted).values_list("code", flat=True))
@@ -504,6 +540,7 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
         "competencies": competencies,
         "modules": modules,
         "assignments": assignments,
+        "banks": question_banks,
         "steps": total,
     }
 
@@ -605,6 +642,15 @@ def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
         Lesson.objects.filter(pk__in=[x.pk for x in existing_lessons[len(m["lessons"]) :]]).delete()
         modules.append(module)
 
+    # Banks before assignments: a quiz's draws freeze the archive's banks.
+    kept_banks = set()
+    for b in parsed.get("banks", []):
+        bank, _created = QuestionBank.objects.update_or_create(
+            course=course, competency=competencies[b["tag"]], defaults={"questions": b["questions"]}
+        )
+        kept_banks.add(bank.pk)
+    course.question_banks.exclude(pk__in=kept_banks).delete()
+
     by_slug = {a.slug: a for a in course.assignments.select_related("current_version")}
     keep = set()
     for a in parsed["assignments"]:
@@ -693,6 +739,10 @@ def course_export(*, course: Course) -> bytes:
     for a in assignments:
         for c in a.competencies.all():
             used[c.code] = c
+    for bank in course.question_banks.select_related("competency"):
+        used[bank.competency.code] = bank.competency
+        doc = {"format": BANK_FORMAT, "tag": bank.competency.code, "questions": bank.questions}
+        files[f"banks/{bank.competency.code}.yaml"] = _dump(doc)
     for a in assignments:
         version = a.current_version
         spec = services.editable_spec(kind=a.kind, spec=version.spec if version else {})

@@ -328,3 +328,25 @@ class CourseImportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.steps_done / self.steps_total) if self.steps_total else 0
+
+
+class QuestionBank(models.Model):
+    """A course's questions on one competency (its tag), which quizzes draw from. One row per
+    (course, competency): a bank is validated, edited, exported (banks/<tag>.yaml) and frozen
+    into a quiz version (its `pools`) as a whole, in the quiz's own question format, so a list
+    in one JSON column keeps its order and its question ids' uniqueness with the quiz's rules."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="question_banks")
+    competency = models.ForeignKey(Competency, on_delete=models.PROTECT, related_name="question_banks")
+    # [question], each as in a quiz spec's `questions` (validated by the quiz kind).
+    questions = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("question bank")
+        verbose_name_plural = _("question banks")
+        ordering = ["course", "competency__code"]
+        constraints = [models.UniqueConstraint(fields=["course", "competency"], name="courses_questionbank_unique_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.course_id}/{self.competency_id} ({len(self.questions)} questions)"

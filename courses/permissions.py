@@ -10,7 +10,7 @@ Roles:
   new courses and import archives, which makes them instructor of the result);
 - staff: edits every course.
 
-Competencies are shared: any course's assignments and any path may use one. Renaming or
+Competencies are shared: any course's assignments, question banks and any path may use one. Renaming or
 re-describing one changes every page that shows it, so only staff or someone who teaches every
 course using it may (can_change_competency).
 
@@ -55,12 +55,16 @@ def can_view_outline(*, user, course: Course) -> bool:
 
 def can_change_competency(*, user, competency: Competency) -> bool:
     """Staff, or an instructor of every course that uses the competency: through an assignment,
-    or through a path that lists it. One query (none for staff)."""
+    through a path that lists it, or through a question bank. One query (none for staff)."""
     if not user.is_authenticated or not user.is_active:
         return False
     if is_platform_staff(user):
         return True
     if not acts_privileged(user):
         return False
-    users = Course.objects.filter(Q(assignments__competencies=competency) | Q(paths__competencies=competency))
+    users = Course.objects.filter(
+        Q(assignments__competencies=competency)
+        | Q(paths__competencies=competency)
+        | Q(question_banks__competency=competency)
+    )
     return not users.exclude(instructors=user).exists()

@@ -8,6 +8,7 @@ from accounts.privilege import acts_privileged, is_platform_staff
 from assessment.kinds import BuilderContext
 
 from . import permissions
+from .banks import bank_tags
 from .models import (
     Assignment,
     Course,
@@ -187,5 +188,6 @@ def organization_learner_progress(*, user, organizations) -> list:
 
 
 def builder_context(*, course: Course) -> BuilderContext:
-    """What an assignment builder may offer from its course (assessment cannot read courses)."""
-    return BuilderContext()
+    """What an assignment builder may offer from its course (assessment cannot read courses):
+    the question banks' tags to draw from."""
+    return BuilderContext(tags=bank_tags(course=course))

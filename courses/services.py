@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from assessment import kinds
 from kernel.errors import ApplicationError, PermissionDenied
 
-from . import permissions, selectors
+from . import banks, permissions, selectors
 from .markdown import render_markdown
 from .models import (
     Assignment,
@@ -78,10 +78,13 @@ def editable_spec(*, kind: str, spec: dict) -> dict:
     return kinds.editable_spec(kind, spec)
 
 
-def _checked_spec(*, kind: str, spec) -> dict:
-    """Validate then prepare a spec; SpecError and a missing grader become field errors."""
+def _checked_spec(*, kind: str, spec, course: Course | None = None) -> dict:
+    """Validate then prepare a spec; SpecError and a missing grader become field errors. A quiz's
+    draws freeze the course's question banks they name into the spec (courses.banks.draw_pools)."""
     try:
         kinds.validate_spec(kind, spec)
+        if kind == Assignment.Kind.QUIZ:
+            spec = banks.draw_pools(course=course, spec=spec)
         return kinds.prepare_spec(kind, spec)
     except kinds.SpecError as exc:
         raise ApplicationError(exc.message, field=f"spec.{exc.path}" if exc.path else "spec") from exc
@@ -93,7 +96,7 @@ def _checked_spec(*, kind: str, spec) -> dict:
 def assignment_version_create(*, assignment: Assignment, spec: dict, prompt_markdown: str = "") -> AssignmentVersion:
     """Validate and prepare (publish-time work such as hashing flags) a spec, store it as a new
     immutable version of the assignment, and make it the current one."""
-    spec = _checked_spec(kind=assignment.kind, spec=spec)
+    spec = _checked_spec(kind=assignment.kind, spec=spec, course=assignment.course)
     last = assignment.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = AssignmentVersion.objects.create(
         assignment=assignment,
@@ -357,15 +360,29 @@ def assignment_update(
     return assignment
 
 
+def _pools_changed(*, assignment: Assignment, stored: dict) -> bool:
+    """Whether the question banks a quiz draws from changed since `stored` froze them (the same
+    spec saved again then makes a version with the banks of today)."""
+    if assignment.kind != Assignment.Kind.QUIZ or not stored.get("draws"):
+        return False
+    try:
+        fresh = banks.draw_pools(course=assignment.course, spec=stored)
+    except ApplicationError:
+        return True  # a bank shrank or went: saving again says why
+    return fresh.get(banks.POOLS) != stored.get(banks.POOLS)
+
+
 @transaction.atomic
 def assignment_spec_apply(*, assignment: Assignment, spec: dict, prompt_markdown: str) -> AssignmentVersion:
     """Make `spec` and `prompt_markdown` what learners answer next (no permission check: callers
     check). Unchanged: nothing happens. A draft course's version that nobody answered yet is
     corrected in place; otherwise a new version is created, and earlier submissions keep theirs."""
     current = assignment.current_version
-    if current is not None and (
-        editable_spec(kind=assignment.kind, spec=current.spec) == editable_spec(kind=assignment.kind, spec=spec)
+    if (
+        current is not None
+        and editable_spec(kind=assignment.kind, spec=current.spec) == editable_spec(kind=assignment.kind, spec=spec)
         and current.prompt_markdown == prompt_markdown
+        and not _pools_changed(assignment=assignment, stored=current.spec)
     ):
         return current
     in_place = (
@@ -373,7 +390,7 @@ def assignment_spec_apply(*, assignment: Assignment, spec: dict, prompt_markdown
     )
     if not in_place:
         return assignment_version_create(assignment=assignment, spec=spec, prompt_markdown=prompt_markdown)
-    current.spec = _checked_spec(kind=assignment.kind, spec=spec)
+    current.spec = _checked_spec(kind=assignment.kind, spec=spec, course=assignment.course)
     current.prompt_markdown = prompt_markdown
     current.prompt_html = render_markdown(prompt_markdown)
     current.save(update_fields=["spec", "prompt_markdown", "prompt_html"])

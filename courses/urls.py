@@ -3,7 +3,7 @@ from django.urls import path
 from kernel import converters  # noqa: F401 - registers <id:...>, the bounded id
 
 from . import authoring_views as author
-from . import organization_views, views
+from . import bank_views, organization_views, views
 
 app_name = "courses"
 # Two pages in this namespace are other apps': the course page with the learner's progress
@@ -23,6 +23,9 @@ urlpatterns = [
     path("author/<slug:code>/edit/", author.course_edit, name="author-course-edit"),
     path("author/<slug:code>/status/", author.course_status, name="author-status"),
     path("author/<slug:code>/export/", author.course_export, name="author-export"),
+    path("author/<slug:code>/banks/", bank_views.bank_list, name="author-banks"),
+    path("author/<slug:code>/banks/<slug:tag>/", bank_views.bank_edit, name="author-bank-edit"),
+    path("author/<slug:code>/banks/<slug:tag>/delete/", bank_views.bank_delete, name="author-bank-delete"),
     path("author/<slug:code>/modules/new/", author.module_new, name="author-module-new"),
     path("author/<slug:code>/modules/<id:pk>/edit/", author.module_edit, name="author-module-edit"),
     path("author/<slug:code>/modules/<id:pk>/move/", author.module_move, name="author-module-move"),

@@ -30,7 +30,7 @@ from kernel.errors import ApplicationError, PermissionDenied
 from kernel.events import announce
 from kernel.tasks import enqueue
 
-from . import leases, messages, selectors
+from . import attempts, leases, messages, selectors
 from .models import GradeRecord, RegradeItem, RegradeJob, SandboxHealth, Submission
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,12 @@ def submission_create(*, user, assignment: Assignment, answer) -> Submission:
     if assignment.current_version_id is None:
         raise SubmissionRefused(_("This assignment is not published yet."))
     spec = assignment.current_version.spec
-    _validate_answer(assignment=assignment, spec=spec, answer=answer)
+    # A kind whose attempts answer their own questions (grading.attempts) checks the answer once
+    # the attempt's number is settled, under the lock below.
+    found = kinds.find(assignment.kind)
+    per_attempt = found is not None and found.attempt_spec is not None
+    if not per_attempt:
+        _validate_answer(assignment=assignment, spec=spec, answer=answer)
     now = timezone.now()
     late = days_late(assignment=assignment, at=now)
     if late and assignment.late_cutoff_days is not None and late > assignment.late_cutoff_days:
@@ -115,6 +120,11 @@ def submission_create(*, user, assignment: Assignment, answer) -> Submission:
             raise SubmissionRefused(
                 _("You have used all %(n)d attempts for this assignment.") % {"n": assignment.attempts_allowed}
             )
+        if per_attempt:  # the questions of this attempt, now that its number is settled
+            attempt_spec = attempts.attempt_spec(
+                kind=assignment.kind, version=assignment.current_version, user_id=user.pk, attempt=last + 1
+            )
+            _validate_answer(assignment=assignment, spec=attempt_spec, answer=answer)
         if assignment.kind == Assignment.Kind.FLAG:
             _check_flag_throttle(user=user, assignment=assignment, spec=spec)
         submission = Submission.objects.create(
@@ -350,10 +360,9 @@ def submission_grade(*, submission_id: int, token: str = "") -> Submission | Non
     if sub is None:
         return None
     token = sub.claim_token
-    version = sub.version
     try:
         with leases.heartbeat(Submission, sub.pk, token):
-            result, error = _run_grader(sub.assignment.kind, version.spec, sub.answer)
+            result, error = _run_grader(sub.assignment.kind, attempts.submission_spec(sub), sub.answer)
     except GraderUnavailable as exc:
         log.warning("grader unavailable for submission %s: %s", submission_id, exc)
         submission_release(submission_id=submission_id, token=token, why=f"waiting: {exc}")
@@ -678,7 +687,7 @@ def regrade_item_run(*, item_id: int, token: str = "") -> RegradeItem | None:
     sub = Submission.objects.select_related("version", "assignment").get(pk=item.submission_id)
     try:
         with leases.heartbeat(RegradeItem, item.pk, token):
-            result, error = _run_grader(sub.assignment.kind, sub.version.spec, sub.answer)
+            result, error = _run_grader(sub.assignment.kind, attempts.submission_spec(sub), sub.answer)
     except GraderUnavailable as exc:
         RegradeItem.objects.filter(pk=item.pk, status=RegradeItem.Status.RUNNING, claim_token=token).update(
             status=RegradeItem.Status.PENDING,

@@ -11,7 +11,7 @@ from courses import selectors as course_selectors
 from courses.models import Assignment
 from kernel.errors import ApplicationError
 
-from . import selectors, services
+from . import attempts, selectors, services
 from .forms import ReviewForm
 
 
@@ -35,7 +35,11 @@ def assignment_detail(request, code: str, pk: int):
     if version is None:
         raise Http404
     kind = kinds.find(assignment.kind)
-    form = kind.learner_form(request.POST or None, spec=version.spec) if kind else None
+    learner_attempts = selectors.submission_list_for_learner(user=request.user, assignment=assignment)
+    # The questions of the learner's next attempt: the same on every reload until it is sent.
+    next_attempt = learner_attempts[0].attempt + 1 if learner_attempts else 1
+    spec = attempts.attempt_spec(kind=assignment.kind, version=version, user_id=request.user.pk, attempt=next_attempt)
+    form = kind.learner_form(request.POST or None, spec=spec) if kind else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
             submission = services.submission_create(user=request.user, assignment=assignment, answer=form.answer())
@@ -47,10 +51,10 @@ def assignment_detail(request, code: str, pk: int):
         "course": course,
         "assignment": assignment,
         "version": version,
-        "public": kinds.public_spec(assignment.kind, version.spec),
+        "public": kinds.public_spec(assignment.kind, spec),
         "form": form,
         "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
-        "attempts": selectors.submission_list_for_learner(user=request.user, assignment=assignment),
+        "attempts": learner_attempts,
     }
     return render(
         request, "grading/assignment_detail.html", context, status=400 if form is not None and form.errors else 200
@@ -66,7 +70,22 @@ def submission_detail(request, pk: int):
     template = (
         "grading/_submission_status.html" if request.headers.get("HX-Request") else "grading/submission_detail.html"
     )
-    return render(request, template, {"submission": submission, "is_course_staff": is_staff})
+    context = {
+        "submission": submission,
+        "is_course_staff": is_staff,
+        "feedback_questions": _feedback_questions(submission),
+    }
+    return render(request, template, context)
+
+
+def _feedback_questions(submission) -> list:
+    """A graded quiz's feedback per question, each with the prompt of the question this attempt
+    answered (its drawn and shuffled questions, in the order the learner saw them)."""
+    items = (submission.feedback or {}).get("questions") if submission.status == submission.Status.GRADED else None
+    if not items:
+        return []
+    prompts = {q.get("id"): q.get("prompt", "") for q in attempts.submission_spec(submission).get("questions", [])}
+    return [{**item, "prompt": prompts.get(item.get("id"), "")} for item in items if isinstance(item, dict)]
 
 
 @login_required
@@ -74,7 +93,8 @@ def submission_status_fragment(request, pk: int):
     submission = selectors.submission_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
-    return render(request, "grading/_submission_status.html", {"submission": submission})
+    context = {"submission": submission, "feedback_questions": _feedback_questions(submission)}
+    return render(request, "grading/_submission_status.html", context)
 
 
 @login_required

@@ -11,7 +11,9 @@ The spec contract (AssignmentVersion.spec), shared with the course archive forma
 - `public_spec(kind, spec)` is what a learner may see (no answers, hashes, hidden tests or
   expected outputs);
 - `editable_spec(kind, spec)` is what an instructor edits and an archive carries: the spec
-  without the keys prepare_spec derives."""
+  without the keys prepare_spec derives;
+- `attempt_spec(kind, spec, seed)` is the spec one attempt answers (drawn and shuffled questions),
+  the same for the same seed: the learner form, answer check and grader of an attempt use it."""
 
 import importlib
 import pkgutil
@@ -41,6 +43,7 @@ __all__ = [
     "GraderUnavailable",
     "Kind",
     "SpecError",
+    "attempt_spec",
     "check_points",
     "editable_spec",
     "find",
@@ -105,6 +108,14 @@ def editable_spec(kind: str, spec: dict) -> dict:
     found = find(kind)
     derived = found.derived_keys if found else ()
     return {k: v for k, v in (spec or {}).items() if k not in derived}
+
+
+def attempt_spec(kind: str, spec: dict, seed: str) -> dict:
+    """The spec the attempt with this seed answers (the stored spec for a kind without draws)."""
+    found = find(kind)
+    if found is None or found.attempt_spec is None:
+        return spec
+    return found.attempt_spec(spec, seed)
 
 
 def validate_answer(kind: str, spec: dict, answer) -> None:

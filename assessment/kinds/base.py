@@ -86,7 +86,11 @@ class Kind:
     - `derived_keys`: spec keys that prepare_spec computes, so never authored, edited nor
       carried by a course archive (the archive format of a kind is its spec without them);
     - `builder` is the instructor's authoring form for the kind (see `Builder` below), None for a
-      kind authored only as source (YAML)."""
+      kind authored only as source (YAML);
+    - `attempt_spec(spec, seed)` is the spec one attempt answers (a quiz's questions drawn from
+      its pools and shuffled), a pure function of the stored spec and the attempt's seed, so the
+      learner's form, the answer check and every grading of that attempt see the same questions;
+      None: every attempt answers the stored spec."""
 
     name: str
     grade: Callable[[dict, dict], GradeResult]
@@ -97,6 +101,7 @@ class Kind:
     public_spec: Callable[[dict], dict] | None = None
     derived_keys: tuple[str, ...] = ()
     builder: type | None = None
+    attempt_spec: Callable[[dict, str], dict] | None = None
 
 
 @dataclass

@@ -170,6 +170,12 @@ MATRIX = {
         "kwargs": lambda w: {"code": w.course.code, "pk": w.quiz.pk},
         "expect": AUTHORING,
     },  # fmt: skip
+    "courses:author-banks": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-bank-edit": {"kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)}, "expect": AUTHORING},
+    "courses:author-bank-delete": {
+        "kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)},
+        "expect": AUTHORING_POST,
+    },  # fmt: skip
     # grading
     "grading:submission": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
     "grading:submission-status": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
@@ -227,6 +233,24 @@ NAMESPACE_RULES = {
     # every role here; tests/integrations/test_isolation.py covers clients of each university.
     "api_v1": {"expect": everyone(401)},
 }
+
+
+def _bank(w) -> str:
+    """The tag of the world's course's question bank (made on first use)."""
+    from courses.models import Competency, QuestionBank
+    from tests.factories import QUIZ_SPEC
+
+    competency, _created = Competency.objects.get_or_create(code="matrix-bank", defaults={"name": "Matrix bank"})
+    QuestionBank.objects.get_or_create(
+        course=w.course, competency=competency, defaults={"questions": QUIZ_SPEC["questions"]}
+    )
+    return competency.code
+
+
+def _bank_text():
+    from tests.factories import QUIZ_SPEC
+
+    return json.dumps({"questions": QUIZ_SPEC["questions"][:1]})
 
 
 def _quiz_spec_with_another_key():
@@ -301,6 +325,13 @@ PRIVILEGED_POSTS = {
             "late_penalty_per_day": "0", "prompt_markdown": "", "spec_text": _quiz_spec_with_another_key(),
         },
         "by": "instructor",
+    },
+    "courses:author-bank-edit": {
+        "kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)},
+        "data": lambda w: {"questions_text": _bank_text()}, "by": "instructor",
+    },
+    "courses:author-bank-delete": {
+        "kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)}, "data": lambda w: {}, "by": "instructor",
     },
     "admin:courses_competency_add": {
         "data": lambda w: {"code": "triage", "name": "Triage", "description": ""}, "by": "staff",

@@ -2,7 +2,7 @@
 
 from assessment.kinds.base import Kind
 
-from . import answer, builder, forms, grader
+from . import answer, attempt, builder, forms, grader
 
 KIND = Kind(
     name="quiz",
@@ -12,4 +12,6 @@ KIND = Kind(
     validate_answer=answer.validate_answer,
     learner_form=forms.QuizForm,
     builder=builder.Builder,
+    derived_keys=(attempt.POOLS,),
+    attempt_spec=attempt.attempt_spec,
 )
