@@ -10,6 +10,7 @@ from . import permissions
 from .models import (
     Assignment,
     Course,
+    CourseFile,
     Enrollment,
     LearningPath,
     Lesson,
@@ -183,3 +184,26 @@ def organization_learner_progress(*, user, organizations) -> list:
             enrollment.lessons_total = totals.get(enrollment.course_id, 0)
             enrollment.lessons_done = done.get((learner.pk, enrollment.course_id), 0)
     return learners
+
+
+def course_file_list(*, course: Course) -> list[CourseFile]:
+    """The course's files by name, without their content. One query."""
+    return list(CourseFile.objects.filter(course=course).defer("content").order_by("name"))
+
+
+def course_file_for_download(*, user, course: Course, name: str) -> CourseFile | None:
+    """The file, with its content, if this user may download it: the course's editors always; a
+    learner with access to the course when the current version of one of its assignments attaches
+    it. None otherwise (the caller answers 404, telling nobody the file exists)."""
+    row = CourseFile.objects.filter(course=course, name=name).first()
+    if row is None:
+        return None
+    if permissions.is_course_editor(user=user, course=course):
+        return row
+    if not can_access_course(user=user, course=course):
+        return None
+    specs = Assignment.objects.filter(course=course, current_version__isnull=False).values_list(
+        "current_version__spec", flat=True
+    )
+    attached = any(name in ((spec or {}).get("artifacts") or []) for spec in specs)
+    return row if attached else None

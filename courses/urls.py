@@ -3,7 +3,7 @@ from django.urls import path
 from kernel import converters  # noqa: F401 - registers <id:...>, the bounded id
 
 from . import authoring_views as author
-from . import organization_views, views
+from . import file_views, organization_views, views
 
 app_name = "courses"
 # Two pages in this namespace are other apps': the course page with the learner's progress
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("courses/<slug:code>/enroll/", views.course_enroll, name="enroll"),
     path("courses/<slug:code>/lessons/<id:pk>/", views.lesson_detail, name="lesson"),
+    path("courses/<slug:code>/files/<str:name>", file_views.course_file_download, name="file"),
     # Instructor authoring.
     path("author/", author.author_home, name="author-home"),
     path("author/new/", author.course_new, name="author-course-new"),
@@ -23,6 +24,8 @@ urlpatterns = [
     path("author/<slug:code>/edit/", author.course_edit, name="author-course-edit"),
     path("author/<slug:code>/status/", author.course_status, name="author-status"),
     path("author/<slug:code>/export/", author.course_export, name="author-export"),
+    path("author/<slug:code>/files/", file_views.course_files, name="author-files"),
+    path("author/<slug:code>/files/<id:pk>/delete/", file_views.course_file_delete, name="author-file-delete"),
     path("author/<slug:code>/modules/new/", author.module_new, name="author-module-new"),
     path("author/<slug:code>/modules/<id:pk>/edit/", author.module_edit, name="author-module-edit"),
     path("author/<slug:code>/modules/<id:pk>/move/", author.module_move, name="author-module-move"),
