@@ -43,6 +43,7 @@ def assignment_detail(request, code: str, pk: int):
             _form_error(form, exc)
         else:
             return redirect("grading:submission", pk=submission.pk)
+    attempts = selectors.submission_list_for_learner(user=request.user, assignment=assignment)
     context = {
         "course": course,
         "assignment": assignment,
@@ -50,7 +51,11 @@ def assignment_detail(request, code: str, pk: int):
         "public": kinds.public_spec(assignment.kind, version.spec),
         "form": form,
         "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
-        "attempts": selectors.submission_list_for_learner(user=request.user, assignment=assignment),
+        "attempts": attempts,
+        # Files and unlocked hints: templates/assessment/_flag_extras.html.
+        "flag_extras": selectors.flag_extras(spec=version.spec, attempts=attempts)
+        if assignment.kind == Assignment.Kind.FLAG
+        else None,
     }
     return render(
         request, "grading/assignment_detail.html", context, status=400 if form is not None and form.errors else 200
