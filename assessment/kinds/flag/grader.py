@@ -131,4 +131,7 @@ def prepare_spec(spec: dict) -> dict:
 def public_spec(spec: dict) -> dict:
     """What a learner may see: never the flag nor its hash, and no hint (which hints a learner has
     unlocked depends on their wrong attempts: the grading app asks unlocked_hints)."""
-    return {"case_sensitive": spec.get("case_sensitive", True), "artifacts": list(spec.get("artifacts") or [])}
+    public = {"case_sensitive": spec.get("case_sensitive", True)}
+    if spec.get("artifacts"):
+        public["artifacts"] = list(spec["artifacts"])
+    return public
