@@ -185,6 +185,8 @@ def test_an_empty_hint_is_refused_on_its_own_field():
     builder = FlagBuilder(data=data)
     assert not builder.is_valid() and list(builder.errors) == ["hint-0-text"]
     assert 'role="alert"' in str(builder)
+    both = FlagBuilder(data={**data, "builder-max_wrong_per_hour": "0"})
+    assert not both.is_valid() and set(both.errors) == {"hint-0-text", "max_wrong_per_hour"}
 
 
 @pytest.mark.parametrize(
@@ -310,3 +312,27 @@ def test_a_level_descriptor_that_is_not_text_is_refused():
     with pytest.raises(SpecError) as exc:
         kinds.validate_spec("essay", spec)
     assert exc.value.path == "rubric.criteria[0].levels[0].description"
+
+
+# --- through the course: an unchanged edit is no new version and exports the same bytes ----------
+
+
+@pytest.mark.parametrize("kind", ["flag", "essay"])
+def test_saving_the_builder_unchanged_keeps_the_version_and_the_archive_bytes(db, kind):
+    from courses import archive, services
+    from courses.models import Assignment
+    from tests.factories import CourseFactory, ModuleFactory
+
+    course = CourseFactory(code=f"round-{kind}")
+    module = ModuleFactory(course=course, position=1)
+    assignment = Assignment.objects.create(course=course, module=module, title=kind, kind=kind, slug=kind)
+    services.assignment_version_create(assignment=assignment, spec=_demo_specs(kind)[0])
+    assignment.refresh_from_db()
+    before = archive.course_export(course=course)
+    builder_cls = kinds.get(kind).builder
+    editable = services.editable_spec(kind=kind, spec=assignment.current_version.spec)
+    builder = builder_cls(data=builder_cls.data_from_spec(editable))
+    assert builder.is_valid(), builder.errors
+    version = services.assignment_spec_apply(assignment=assignment, spec=builder.to_spec(), prompt_markdown="")
+    assert version.pk == assignment.current_version_id and version.number == 1
+    assert archive.course_export(course=course) == before

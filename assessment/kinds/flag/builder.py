@@ -191,6 +191,9 @@ class Builder(TemplateRenderMixin, forms.Form):
         if not typed and not data.get("flag_hash") and "flag" not in self.errors:
             self.add_error("flag", _("Type the flag learners must find."))
         kept_case = self.stored_meta.get("hash_case_sensitive")
+        for i in range(self.hint_count):
+            if not _text(data.get(f"hint-{i}-text")).strip() and f"hint-{i}-text" not in self.errors:
+                self.add_error(f"hint-{i}-text", _("Write the hint, or delete it."))
         changed_case = isinstance(kept_case, bool) and data.get("case_sensitive", kept_case) != kept_case
         if not typed and changed_case:
             self.add_error("case_sensitive", _("Type the flag again to change whether case matters."))
