@@ -207,3 +207,16 @@ def course_file_for_download(*, user, course: Course, name: str) -> CourseFile |
     )
     attached = any(name in ((spec or {}).get("artifacts") or []) for spec in specs)
     return row if attached else None
+
+
+def builder_files(*, course: Course) -> dict:
+    """The course's files as a builder offers them (assessment.kinds.BuilderContext's `files` and
+    `read_file`): BuilderContext(**builder_files(course=course), tags=...). One query, and one
+    per file read."""
+    files = [(f.name, f.size) for f in course_file_list(course=course)]
+
+    def read_file(name: str) -> bytes | None:
+        content = CourseFile.objects.filter(course=course, name=name).values_list("content", flat=True).first()
+        return None if content is None else bytes(content)
+
+    return {"files": files, "read_file": read_file}

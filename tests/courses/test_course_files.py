@@ -6,10 +6,13 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courses import archive, services
 from courses.models import CourseFile
+from courses.selectors import builder_files
 from kernel.errors import ApplicationError
 from kernel.uploads import sniff_kind
 from tests.factories import CourseFactory, ModuleFactory, UserFactory, enroll
@@ -185,3 +188,31 @@ def test_an_archive_file_of_a_refused_kind_or_name_is_refused(world):
         with pytest.raises(archive.ArchiveError) as exc:
             archive.archive_read(archive.zip_files({**entries, name: content}))
         assert exc.value.entry == name
+
+
+def test_the_files_page_makes_as_many_queries_for_two_files_as_for_twenty(client, world):
+    course, instructor = world["course"], world["instructor"]
+    login_with_2fa(client, instructor)
+    url = reverse("courses:author-files", kwargs={"code": "files-1"})
+
+    def add(n):
+        for _i in range(n):
+            name = f"f{CourseFile.objects.count()}.txt"
+            services.course_file_add(user=instructor, course=course, name=name, content=b"x\n")
+            make_assignment("flag", {"flag": "F", "artifacts": [name]}, course=course)
+
+    add(2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    add(18)
+    with CaptureQueriesContext(connection) as large:
+        client.get(url)
+    assert len(large) == len(small)
+
+
+def test_a_builder_is_offered_the_course_files_and_reads_their_content(world):
+    services.course_file_add(user=world["instructor"], course=world["course"], name="data.csv", content=b"a,b\n1,2\n")
+    offered = builder_files(course=world["course"])
+    assert offered["files"] == [("data.csv", 8)]
+    assert offered["read_file"]("data.csv") == b"a,b\n1,2\n" and offered["read_file"]("nope.csv") is None
