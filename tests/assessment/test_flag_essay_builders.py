@@ -320,13 +320,16 @@ def test_a_level_descriptor_that_is_not_text_is_refused():
 @pytest.mark.parametrize("kind", ["flag", "essay"])
 def test_saving_the_builder_unchanged_keeps_the_version_and_the_archive_bytes(db, kind):
     from courses import archive, services
-    from courses.models import Assignment
+    from courses.models import Assignment, CourseFile
     from tests.factories import CourseFactory, ModuleFactory
 
     course = CourseFactory(code=f"round-{kind}")
     module = ModuleFactory(course=course, position=1)
     assignment = Assignment.objects.create(course=course, module=module, title=kind, kind=kind, slug=kind)
-    services.assignment_version_create(assignment=assignment, spec=_demo_specs(kind)[0])
+    spec = _demo_specs(kind)[0]
+    for name in spec.get("artifacts", []):
+        CourseFile.objects.create(course=course, name=name, content=b"log\n", size=4, content_kind="log")
+    services.assignment_version_create(assignment=assignment, spec=spec)
     assignment.refresh_from_db()
     before = archive.course_export(course=course)
     builder_cls = kinds.get(kind).builder
