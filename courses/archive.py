@@ -6,6 +6,7 @@ Format `kafaat-course/1`. Every entry is UTF-8 text; paths use forward slashes.
     modules/01-<slug>/01-<slug>.md   one Markdown file per lesson (its body only)
     assignments/<slug>.yaml          one file per assignment (format kafaat-assignment/1)
     banks/<tag>.yaml                 one file per question bank (format kafaat-bank/1)
+    files/<name>                     the course's files (artifacts, datasets), byte for byte
 
 course.yaml:
 
@@ -50,6 +51,10 @@ Guarantees:
 - an import changes only what its course owns: a competency that other courses use (through their
   assignments or their paths) is referenced as it is, not renamed, unless the importer is staff
   or teaches every one of those courses;
+- files/<name> entries are the course's files (courses.models.CourseFile): a name as
+  courses.services.FILE_NAME_RE allows, a kind from COURSE_FILE_KINDS (sniffed from the content);
+  every name a spec's `artifacts` lists must be one of them; an update removes the course's
+  files the archive no longer has;
 - an import is one transaction: it all lands or nothing does. Without `update`, an existing
   course code is refused; with it, the course is brought in line with the archive (modules and
   lessons matched by position, assignments by slug; a changed spec or prompt becomes a new
@@ -77,6 +82,7 @@ from django.utils.translation import gettext as _
 
 from assessment import kinds
 from kernel.errors import ApplicationError, PermissionDenied
+from kernel.uploads import sniff_kind
 
 from . import banks, permissions, services
 from .markdown import render_markdown
@@ -87,6 +93,7 @@ from .models import (
     Assignment,
     Competency,
     Course,
+    CourseFile,
     Lesson,
     Module,
     PublicationStatus,
@@ -473,8 +480,10 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
         outline.append({"title": m.get("title", str, max_length=200), "lessons": lessons})
     assignment_entries = sorted(n for n in zf.names if n.startswith("assignments/"))
     bank_entries = sorted(n for n in zf.names if n.startswith("banks/"))
-    # Steps: course.yaml, each lesson, each assignment, each bank, and the writing (by the caller).
-    total = 1 + sum(len(m["lessons"]) for m in outline) + len(assignment_entries) + len(bank_entries) + 1
+    file_entries = sorted(n for n in zf.names if n.startswith("files/"))
+    # Steps: course.yaml, each lesson, each assignment, each bank, each file, and the writing (by the caller).
+    lessons = sum(len(m["lessons"]) for m in outline)
+    total = 1 + lessons + len(assignment_entries) + len(bank_entries) + len(file_entries) + 1
     done = 1
     if progress:
         progress(done, total)
@@ -517,6 +526,25 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
         done += 1
         if progress:
             progress(done, total)
+    course_files = {}
+    for entry in file_entries:
+        name = entry.removeprefix("files/")
+        try:
+            services.check_file_name(name)
+        except ApplicationError as exc:
+            raise ArchiveError(entry, exc.message) from None
+        content = read(entry)
+        if sniff_kind(content[:2048], name) not in services.COURSE_FILE_KINDS:
+            raise ArchiveError(entry, _("This kind of file cannot be attached to a course."))
+        course_files[name] = content
+        done += 1
+        if progress:
+            progress(done, total)
+    for a in assignments:
+        for i, name in enumerate(a["spec"].get("artifacts") or []):
+            if name not in course_files:
+                message = _("no file %(name)s in files/") % {"name": name}
+                raise ArchiveError(a["entry"], message, field=f"spec.artifacts[{i}]")
     known = {c["code"] for c in competencies}
     for b in question_banks:
         if b["tag"] not in known:
@@ -541,6 +569,7 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
         "modules": modules,
         "assignments": assignments,
         "banks": question_banks,
+        "files": course_files,
         "steps": total,
     }
 
@@ -620,6 +649,16 @@ def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
             if code not in competencies:  # deleted since the archive was read
                 message = _("unknown competency %(code)s") % {"code": code}
                 raise ArchiveError(a["entry"], message, field=f"competencies[{i}]")
+
+    # Files first: the assignments' specs name them. Byte for byte; the archive's set replaces ours.
+    existing_files = {f.name: f for f in course.files.all()}
+    for name, content in parsed.get("files", {}).items():
+        row = existing_files.pop(name, None) or CourseFile(course=course, name=name)
+        if row.pk is None or bytes(row.content) != content:
+            row.content, row.size = content, len(content)
+            row.content_kind = sniff_kind(content[:2048], name)
+            row.save()
+    CourseFile.objects.filter(pk__in=[f.pk for f in existing_files.values()]).delete()
 
     # Modules and lessons, matched by position. Constraints on positions are deferred.
     existing_modules = list(course.modules.order_by("position", "pk"))
@@ -764,6 +803,8 @@ def course_export(*, course: Course) -> bytes:
             "spec": spec,
         }
         files[f"assignments/{slugs[a.pk]}.yaml"] = _dump(doc)
+    for row in course.files.all():
+        files[f"files/{row.name}"] = bytes(row.content)
     files["course.yaml"] = _dump(
         {
             "format": COURSE_FORMAT,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessment import kinds
+from assessment.kinds.flag import grader as flag_grader
 from kernel.errors import ApplicationError, PermissionDenied
 
 from . import archive, imports, permissions, preview, selectors, services
@@ -492,6 +493,8 @@ def assignment_preview(request, code: str, pk: int):
         "result": result,
         "form_action": f"{request.path}?{urlencode({'seed': seed})}",
         "draws": getattr(kind, "attempt_spec", None) is not None,
+        # A flag's files and hints as a learner who has made no wrong attempt sees them.
+        "flag_extras": flag_grader.extras(spec, wrong=0) if assignment.kind == Assignment.Kind.FLAG else None,
     }
     status = 400 if form is not None and form.errors else 200
     return render(request, "courses/author/assignment_preview.html", context, status=status)

@@ -350,3 +350,28 @@ class QuestionBank(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course_id}/{self.competency_id} ({len(self.questions)} questions)"
+
+
+class CourseFile(models.Model):
+    """A file attached to a course: a flag's artifact (a log, a capture, a document) or a dataset
+    for code tests. Its bytes live in the database, like an import's archive, so any web host can
+    serve it; its size is bounded by an archive entry's (settings COURSE_ARCHIVE_MAX_ENTRY_BYTES),
+    so the course archive (files/<name>) can always carry it."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="files")
+    # Safe in a URL and a zip entry: letters, digits, ".", "_" and "-" (courses.services.FILE_NAME_RE).
+    name = models.CharField(_("name"), max_length=100)
+    content = models.BinaryField(_("content"))
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    # The kind kernel.uploads.sniff_kind found in the content: pdf, csv, log, pcap...
+    content_kind = models.CharField(_("kind"), max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("course file")
+        verbose_name_plural = _("course files")
+        ordering = ["course", "name"]
+        constraints = [models.UniqueConstraint(fields=["course", "name"], name="courses_coursefile_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.course_id}/{self.name}"

@@ -12,6 +12,7 @@ from .banks import bank_tags
 from .models import (
     Assignment,
     Course,
+    CourseFile,
     Enrollment,
     LearningPath,
     Lesson,
@@ -187,7 +188,43 @@ def organization_learner_progress(*, user, organizations) -> list:
     return learners
 
 
+def course_file_list(*, course: Course) -> list[CourseFile]:
+    """The course's files by name, without their content. One query."""
+    return list(CourseFile.objects.filter(course=course).defer("content").order_by("name"))
+
+
+def course_file_for_download(*, user, course: Course, name: str) -> CourseFile | None:
+    """The file, with its content, if this user may download it: the course's editors always; a
+    learner with access to the course when the current version of one of its assignments attaches
+    it. None otherwise (the caller answers 404, telling nobody the file exists)."""
+    row = CourseFile.objects.filter(course=course, name=name).first()
+    if row is None:
+        return None
+    if permissions.is_course_editor(user=user, course=course):
+        return row
+    if not can_access_course(user=user, course=course):
+        return None
+    specs = Assignment.objects.filter(course=course, current_version__isnull=False).values_list(
+        "current_version__spec", flat=True
+    )
+    attached = any(name in ((spec or {}).get("artifacts") or []) for spec in specs)
+    return row if attached else None
+
+
+def builder_files(*, course: Course) -> dict:
+    """The course's files as a builder offers them (assessment.kinds.BuilderContext's `files` and
+    `read_file`): builder_context. One query, and one
+    per file read."""
+    files = [(f.name, f.size) for f in course_file_list(course=course)]
+
+    def read_file(name: str) -> bytes | None:
+        content = CourseFile.objects.filter(course=course, name=name).values_list("content", flat=True).first()
+        return None if content is None else bytes(content)
+
+    return {"files": files, "read_file": read_file}
+
+
 def builder_context(*, course: Course) -> BuilderContext:
     """What an assignment builder may offer from its course (assessment cannot read courses):
-    the question banks' tags to draw from."""
-    return BuilderContext(tags=bank_tags(course=course))
+    the question banks' tags to draw from, and the course's files (artifacts, datasets)."""
+    return BuilderContext(tags=bank_tags(course=course), **builder_files(course=course))

@@ -1,9 +1,11 @@
 """Courses: the content of learning paths and who follows it. Every write to courses, lessons,
 assignments, enrollments and progress lives here, each owning its transaction."""
 
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from assessment import kinds
 from kernel.errors import ApplicationError, PermissionDenied
+from kernel.uploads import sniff_kind
 
 from . import banks, permissions, selectors
 from .markdown import render_markdown
@@ -20,6 +23,7 @@ from .models import (
     AssignmentVersion,
     Competency,
     Course,
+    CourseFile,
     Enrollment,
     Lesson,
     LessonProgress,
@@ -92,11 +96,27 @@ def _checked_spec(*, kind: str, spec, course: Course | None = None) -> dict:
         raise ApplicationError(str(exc), field="kind") from exc
 
 
+def _check_attached_files(*, course: Course, spec: dict) -> None:
+    """Every file a spec attaches (`artifacts`) is one of the course's files, so no learner
+    follows a link to nothing. A field error naming the entry otherwise."""
+    names = spec.get("artifacts") if isinstance(spec, dict) else None
+    if not isinstance(names, list) or not names:
+        return
+    existing = set(CourseFile.objects.filter(course=course, name__in=[n for n in names if isinstance(n, str)])
+                   .values_list("name", flat=True))  # fmt: skip
+    for i, name in enumerate(names):
+        if name not in existing:
+            raise ApplicationError(
+                _("%(name)s is not one of this course's files.") % {"name": name}, field=f"spec.artifacts[{i}]"
+            )
+
+
 @transaction.atomic
 def assignment_version_create(*, assignment: Assignment, spec: dict, prompt_markdown: str = "") -> AssignmentVersion:
     """Validate and prepare (publish-time work such as hashing flags) a spec, store it as a new
     immutable version of the assignment, and make it the current one."""
     spec = _checked_spec(kind=assignment.kind, spec=spec, course=assignment.course)
+    _check_attached_files(course=assignment.course, spec=spec)
     last = assignment.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = AssignmentVersion.objects.create(
         assignment=assignment,
@@ -391,7 +411,84 @@ def assignment_spec_apply(*, assignment: Assignment, spec: dict, prompt_markdown
     if not in_place:
         return assignment_version_create(assignment=assignment, spec=spec, prompt_markdown=prompt_markdown)
     current.spec = _checked_spec(kind=assignment.kind, spec=spec, course=assignment.course)
+    _check_attached_files(course=assignment.course, spec=current.spec)
     current.prompt_markdown = prompt_markdown
     current.prompt_html = render_markdown(prompt_markdown)
     current.save(update_fields=["spec", "prompt_markdown", "prompt_html"])
     return current
+
+
+# --- Course files ------------------------------------------------------------------------------
+# Artifacts for flags and datasets for code tests. A name is safe in a URL and a zip entry.
+
+FILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# What a course file may be (kernel.uploads kinds): documents, images, text, logs, captures, zips.
+COURSE_FILE_KINDS = frozenset(
+    {"pdf", "png", "jpeg", "gif", "zip", "csv", "txt", "log", "json", "yaml", "py", "pcap", "pcapng"}
+)
+
+
+def course_file_max_bytes() -> int:
+    """The largest course file: an upload's limit, and what one archive entry may hold."""
+    return min(django_settings.KAFAAT_UPLOAD_MAX_BYTES, django_settings.COURSE_ARCHIVE_MAX_ENTRY_BYTES)
+
+
+def check_file_name(name: str) -> None:
+    if not FILE_NAME_RE.match(name or "") or ".." in name:
+        raise ApplicationError(
+            _("A file name has letters, digits, dots, hyphens and underscores only (at most 100)."), field="name"
+        )
+
+
+def file_references(*, course: Course) -> dict[str, list[str]]:
+    """Which assignments' current versions attach each file: {file name: [assignment titles]}.
+    Two queries."""
+    used: dict[str, list[str]] = {}
+    for title, spec in course.assignments.filter(current_version__isnull=False).values_list(
+        "title", "current_version__spec"
+    ):
+        for name in (spec or {}).get("artifacts") or []:
+            if isinstance(name, str):
+                used.setdefault(name, []).append(title)
+    return used
+
+
+@transaction.atomic
+def course_file_add(*, user, course: Course, name: str, content: bytes, replace: bool = False) -> CourseFile:
+    """Attach a file to a course (kind sniffed from its content). A name already taken is refused
+    unless `replace`, which swaps the content: assignments that attach it then serve the new one."""
+    _require_editor(user=user, course=course)
+    check_file_name(name)
+    if len(content) > course_file_max_bytes():
+        raise ApplicationError(
+            _("The file is too large (%(size)d bytes); the limit is %(limit)d bytes.")
+            % {"size": len(content), "limit": course_file_max_bytes()},
+            field="file",
+        )
+    kind = sniff_kind(content[:2048], name)
+    if kind not in COURSE_FILE_KINDS:
+        raise ApplicationError(_("This kind of file cannot be attached to a course."), field="file")
+    existing = CourseFile.objects.select_for_update().filter(course=course, name=name).first()
+    if existing is not None and not replace:
+        raise ApplicationError(_("The course already has a file of this name."), field="name")
+    row = existing or CourseFile(course=course, name=name)
+    row.content, row.size, row.content_kind = content, len(content), kind
+    row.save()
+    return row
+
+
+@transaction.atomic
+def course_file_delete(*, user, course_file: CourseFile) -> None:
+    """Remove a course file, unless an assignment attaches it (refused, naming the assignments:
+    detach it in their builders first, so no learner is shown a link that leads nowhere)."""
+    course = course_file.course
+    _require_editor(user=user, course=course)
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+    users = file_references(course=course).get(course_file.name)
+    if users:
+        raise ApplicationError(
+            _("%(name)s is attached to: %(titles)s. Detach it there first.")
+            % {"name": course_file.name, "titles": ", ".join(sorted(users))},
+            field="file",
+        )
+    course_file.delete()

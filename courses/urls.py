@@ -3,7 +3,7 @@ from django.urls import path
 from kernel import converters  # noqa: F401 - registers <id:...>, the bounded id
 
 from . import authoring_views as author
-from . import bank_views, organization_views, views
+from . import bank_views, file_views, organization_views, views
 
 app_name = "courses"
 # Two pages in this namespace are other apps': the course page with the learner's progress
@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("courses/<slug:code>/enroll/", views.course_enroll, name="enroll"),
     path("courses/<slug:code>/lessons/<id:pk>/", views.lesson_detail, name="lesson"),
+    path("courses/<slug:code>/files/<str:name>", file_views.course_file_download, name="file"),
     # Instructor authoring.
     path("author/", author.author_home, name="author-home"),
     path("author/new/", author.course_new, name="author-course-new"),
@@ -26,6 +27,8 @@ urlpatterns = [
     path("author/<slug:code>/banks/", bank_views.bank_list, name="author-banks"),
     path("author/<slug:code>/banks/<slug:tag>/", bank_views.bank_edit, name="author-bank-edit"),
     path("author/<slug:code>/banks/<slug:tag>/delete/", bank_views.bank_delete, name="author-bank-delete"),
+    path("author/<slug:code>/files/", file_views.course_files, name="author-files"),
+    path("author/<slug:code>/files/<id:pk>/delete/", file_views.course_file_delete, name="author-file-delete"),
     path("author/<slug:code>/modules/new/", author.module_new, name="author-module-new"),
     path("author/<slug:code>/modules/<id:pk>/edit/", author.module_edit, name="author-module-edit"),
     path("author/<slug:code>/modules/<id:pk>/move/", author.module_move, name="author-module-move"),

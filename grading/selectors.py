@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from accounts.privilege import acts_privileged, is_platform_staff
 from accounts.services import audit_reads
+from assessment.kinds.flag import grader as flag_grader
 from courses import selectors as course_selectors
 from courses.models import Assignment
 
@@ -185,3 +186,12 @@ def sandbox_status() -> str | None:
         "; code submissions wait queued" if not ok else ""
     )
     return head + ": " + "; ".join(f"{h.hostname}: {h.detail}" for h in broken)
+
+
+def flag_extras(*, spec: dict, attempts: list[Submission]) -> dict:
+    """What a flag's page shows beside the prompt: the attached files, the hints this learner
+    unlocked with their wrong flags (graded below full marks) and how many more wrong flags
+    unlock the next one. Locked hints never leave this function."""
+    wrong = sum(1 for s in attempts if s.status == Submission.Status.GRADED and s.score is not None
+                and s.score < s.max_score)  # fmt: skip
+    return flag_grader.extras(spec, wrong=wrong)

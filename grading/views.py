@@ -55,6 +55,10 @@ def assignment_detail(request, code: str, pk: int):
         "form": form,
         "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
         "attempts": learner_attempts,
+        # Files and unlocked hints: templates/assessment/_flag_extras.html.
+        "flag_extras": selectors.flag_extras(spec=version.spec, attempts=learner_attempts)
+        if assignment.kind == Assignment.Kind.FLAG
+        else None,
     }
     return render(
         request, "grading/assignment_detail.html", context, status=400 if form is not None and form.errors else 200

@@ -17,12 +17,16 @@ _MAGIC = {
     "jpeg": [b"\xff\xd8\xff"],
     "zip": [b"PK\x03\x04", b"PK\x05\x06"],
     "gif": [b"GIF87a", b"GIF89a"],
+    # libpcap, both byte orders, microsecond and nanosecond timestamps; pcapng's section header.
+    "pcap": [b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"],
+    "pcapng": [b"\x0a\x0d\x0d\x0a"],
 }
 _EXTENSIONS = {
     "pdf": {".pdf"}, "png": {".png"}, "jpeg": {".jpg", ".jpeg"}, "zip": {".zip"}, "gif": {".gif"},
     "csv": {".csv"}, "txt": {".txt"}, "py": {".py"}, "json": {".json"}, "yaml": {".yaml", ".yml"},
+    "log": {".log"}, "pcap": {".pcap", ".cap"}, "pcapng": {".pcapng"},
 }  # fmt: skip
-_TEXT_KINDS = {"csv", "txt", "py", "json", "yaml"}
+_TEXT_KINDS = {"csv", "txt", "py", "json", "yaml", "log"}
 
 
 def sniff_kind(head: bytes, name: str = "") -> str | None:

@@ -22,6 +22,7 @@ PRIVILEGED_POSTS lists the state-changing privileged URLs, each with data that s
 verified user of role `by`: with a password-only session they are refused and change nothing.
 """
 
+import itertools
 import json
 
 ROLES = ("anonymous", "learner", "newcomer", "instructor", "other_instructor", "university_admin", "staff")
@@ -62,6 +63,29 @@ def _certificate(w):
         Enrollment.objects.filter(user=w.users["learner"], course=w.course).update(completed_at=timezone.now())
         w.certificate = certificate_issue(user_id=w.users["learner"].pk, course_id=w.course.pk)
     return w.certificate
+
+
+def _course_file(w):
+    """A log attached by a flag of the world's course (made once, on first use)."""
+    if not hasattr(w, "course_file"):
+        from courses.models import CourseFile
+        from tests.grading.helpers import make_assignment
+
+        w.course_file = CourseFile.objects.create(
+            course=w.course, name="auth.log", content=b"sshd: Failed password\n", size=22, content_kind="log"
+        )
+        make_assignment("flag", {"flag": "FLAG{x}", "artifacts": ["auth.log"]}, course=w.course)
+    return w.course_file
+
+
+def _spare_file(w):
+    """A course file no assignment attaches (its editors may delete it)."""
+    from courses.models import CourseFile
+
+    row, _created = CourseFile.objects.get_or_create(
+        course=w.course, name="spare.txt", defaults={"content": b"spare\n", "size": 6, "content_kind": "txt"}
+    )
+    return row
 
 
 MATRIX = {
@@ -133,6 +157,16 @@ MATRIX = {
     "courses:author-course-edit": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
     "courses:author-status": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
     "courses:author-export": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-files": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING},
+    "courses:author-file-delete": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": _spare_file(w).pk},
+        "expect": AUTHORING_POST,
+    },  # fmt: skip
+    # a course file: its editors, and learners with access when an assignment attaches it
+    "courses:file": {
+        "kwargs": lambda w: {"code": w.course.code, "name": _course_file(w).name},
+        "expect": logged_in(404, learner=200, instructor=200, staff=200),
+    },  # fmt: skip
     "courses:author-module-new": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
     "courses:author-module-edit": {
         "kwargs": lambda w: {"code": w.course.code, "pk": w.lesson.module_id},
@@ -281,6 +315,17 @@ def _archive(w):
 
 
 _CODE = {"kwargs": lambda w: {"code": w.course.code}}
+
+
+_UPLOADS = itertools.count()
+
+
+def _text_upload(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="text/plain")
+
+
 PRIVILEGED_POSTS = {
     "certificates:revoke": {
         "kwargs": lambda w: {"certificate_id": _certificate(w).id}, "data": lambda w: {"reason": "Issued by mistake"},
@@ -332,6 +377,15 @@ PRIVILEGED_POSTS = {
     },
     "courses:author-bank-delete": {
         "kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)}, "data": lambda w: {}, "by": "instructor",
+    },
+    "courses:author-files": {
+        **_CODE, "by": "instructor",
+        # a new content each time, replacing the file of the same name: each verified POST changes it
+        "data": lambda w: {"file": _text_upload("notes.txt", f"Read me {next(_UPLOADS)}.\n".encode()), "replace": "on"},
+    },
+    "courses:author-file-delete": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": _spare_file(w).pk}, "data": lambda w: {},
+        "by": "instructor",
     },
     "admin:courses_competency_add": {
         "data": lambda w: {"code": "triage", "name": "Triage", "description": ""}, "by": "staff",

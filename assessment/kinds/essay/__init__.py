@@ -2,7 +2,7 @@
 
 from assessment.kinds.base import Kind
 
-from . import answer, forms, grader
+from . import answer, builder, forms, grader
 
 KIND = Kind(
     name="essay",
@@ -11,4 +11,5 @@ KIND = Kind(
     public_spec=grader.public_spec,
     validate_answer=answer.validate_answer,
     learner_form=forms.EssayForm,
+    builder=builder.Builder,
 )

@@ -1,7 +1,10 @@
 """Essay grader: nothing automatic. The submission goes to needs_review, and an instructor picks
 one level per rubric criterion (in grading: submission_review).
 Spec: {"rubric": {"criteria": [{"id", "title", "description", "levels": [{"id", "title",
-"points"}]}]}, "min_words": 0, "max_words": 1500}. Answer: {"text": "..."}."""
+"points", "description"}]}]}, "min_words": 0, "max_words": 1500}; a criterion's and a level's
+description (what the level looks like: its descriptor) are optional. Answer: {"text": "..."}."""
+
+from django.utils.translation import gettext as _
 
 from assessment.kinds.base import GradeResult, SpecError, check_points
 
@@ -49,34 +52,38 @@ def validate_spec(spec: dict) -> None:
     rubric = spec.get("rubric")
     criteria = rubric.get("criteria") if isinstance(rubric, dict) else None
     if not isinstance(criteria, list) or not criteria:
-        raise SpecError("rubric.criteria", "an essay needs a rubric with at least one criterion")
+        raise SpecError("rubric.criteria", _("an essay needs a rubric with at least one criterion"))
     seen = set()
     for i, c in enumerate(criteria):
         where = f"rubric.criteria[{i}]"
         if not isinstance(c, dict) or not isinstance(c.get("id"), str) or not c["id"] or c["id"] in seen:
-            raise SpecError(f"{where}.id", "each criterion needs a unique text id")
+            raise SpecError(f"{where}.id", _("each criterion needs a unique text id"))
         seen.add(c["id"])
         if not isinstance(c.get("title"), str) or not c["title"]:
-            raise SpecError(f"{where}.title", "each criterion needs a title")
+            raise SpecError(f"{where}.title", _("each criterion needs a title"))
+        if not isinstance(c.get("description", ""), str):
+            raise SpecError(f"{where}.description", _("a description is text"))
         levels = c.get("levels")
         if not isinstance(levels, list) or not levels:
-            raise SpecError(f"{where}.levels", "each criterion needs at least one level")
+            raise SpecError(f"{where}.levels", _("each criterion needs at least one level"))
         level_ids = set()
         for j, level in enumerate(levels):
             lw = f"{where}.levels[{j}]"
             if not isinstance(level, dict) or not isinstance(level.get("id"), str) or level["id"] in level_ids:
-                raise SpecError(f"{lw}.id", "each level needs a unique text id")
+                raise SpecError(f"{lw}.id", _("each level needs a unique text id"))
             level_ids.add(level["id"])
             if not isinstance(level.get("title"), str):
-                raise SpecError(f"{lw}.title", "each level needs a title")
+                raise SpecError(f"{lw}.title", _("each level needs a title"))
+            if not isinstance(level.get("description", ""), str):
+                raise SpecError(f"{lw}.description", _("a description is text"))
             check_points(level.get("points"), f"{lw}.points")
     if max_points(spec) <= 0:
-        raise SpecError("rubric.criteria", "the rubric's best levels must be worth more than 0 points")
+        raise SpecError("rubric.criteria", _("the rubric's best levels must be worth more than 0 points"))
     lo, hi = spec.get("min_words", 0), spec.get("max_words")
     if isinstance(lo, bool) or not isinstance(lo, int) or lo < 0:
-        raise SpecError("min_words", "must be a whole number of 0 or more")
+        raise SpecError("min_words", _("must be a whole number of 0 or more"))
     if hi is not None and (isinstance(hi, bool) or not isinstance(hi, int) or hi < max(lo, 1)):
-        raise SpecError("max_words", "must be a whole number not below min_words")
+        raise SpecError("max_words", _("must be a whole number not below the minimum"))
 
 
 def public_spec(spec: dict) -> dict:
