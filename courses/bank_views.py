@@ -105,8 +105,10 @@ def bank_edit(request, code: str, tag: str):
     competency = _competency(tag)
     bank = banks.bank_get(course=course, tag=tag)
     spec = {"questions": bank.questions} if bank else None
-    builder_class = _builder_class()
     post = request.POST if request.method == "POST" else None
+    # The source (YAML) stays open to whoever asks for it, as on the assignment page.
+    wants_source = (post is not None and "questions_text" in post) or request.GET.get("mode") == "source"
+    builder_class = None if wants_source else _builder_class()
     if builder_class is not None:
         context = kinds.BuilderContext(tags=banks.bank_tags(course=course))
         form = builder_class(post, spec=spec, context=context)

@@ -53,6 +53,11 @@ class TryResult:
     problem: str = ""
     staff_log: str = ""
 
+    @property
+    def questions(self) -> list:
+        """A quiz's feedback per question (the shared feedback include lists them)."""
+        return list((self.feedback or {}).get("questions") or [])
+
 
 def _scaled(score: float, max_score: float, points: Decimal) -> Decimal:
     """The grader's score as a share of the assignment's points, rounded as grading rounds it."""

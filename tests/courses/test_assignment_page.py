@@ -124,7 +124,7 @@ def test_switching_to_the_source_and_back_carries_the_unsaved_work(client, world
     page = response.content.decode()
     assert response.status_code == 200 and 'name="spec_text"' in page
     assert "FLAG{y}" in page and "Look at line 3" in page and not Assignment.objects.exists()
-    source = "flag: FLAG{z}\nhints:\n- text: Look at line 4\n"
+    source = "flag: FLAG{z}\nhints:\n- text: Look at line 4\n  after_wrong: 1\n"
     response = client.post(world["url"], {**SETTINGS, "spec_text": source, "switch": "builder"})
     page = response.content.decode()
     assert response.status_code == 200 and 'id="builder"' in page

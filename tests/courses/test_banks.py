@@ -163,11 +163,11 @@ def test_saving_an_unchanged_quiz_after_its_bank_changed_freezes_the_new_bank(se
 def test_the_assignment_form_shows_a_too_large_draw_on_the_spec_field(client, setup):
     login_with_2fa(client, setup["instructor"])
     url = reverse("courses:author-assignment-new", kwargs={"code": "bank-1", "module_pk": setup["module"].pk})
-    data = {"title": "Drawn", "kind": "quiz", "points": "10", "pass_threshold": "0.5", "late_penalty_per_day": "0",
+    data = {"title": "Drawn", "kind": "quiz", "points": "10", "pass_percent": "50", "late_penalty_per_day": "0",
             "spec_text": archive._dump(quiz_spec(count=12)).decode()}  # fmt: skip
     response = client.post(url, data)
     assert response.status_code == 400
-    assert "draws[0].count" in response.context["form"].errors["spec_text"][0]
+    assert "draws[0].count" in response.context["source"].errors["spec_text"][0]
     assert not Assignment.objects.filter(course=setup["course"]).exists()
 
 
@@ -260,7 +260,7 @@ def test_a_new_bank_is_saved_from_yaml(client, setup):
     Competency.objects.create(code="privacy", name="Privacy")
     login_with_2fa(client, setup["instructor"])
     url = reverse("courses:author-bank-edit", kwargs={"code": "bank-1", "tag": "privacy"})
-    assert "questions:" in client.get(url).context["form"].initial["questions_text"]
+    assert "questions:" in client.get(url, {"mode": "source"}).context["form"].initial["questions_text"]
     text = archive._dump({"questions": [bank_question(1), bank_question(2)]}).decode()
     response = client.post(url, {"questions_text": text})
     assert response.status_code == 302

@@ -1,6 +1,7 @@
 """The instructor's assignment preview is the learner's page (same body template, same learner
 form), and its "try it" grades an answer with the kind's real grader while storing nothing."""
 
+import dataclasses
 from types import SimpleNamespace
 
 import lxml.html
@@ -104,7 +105,8 @@ def test_the_essay_preview_shows_the_rubric_and_the_text_box(client, world):
     essay = _assignment(world, "essay")
     page = _get(client, world.instructor, _preview_url(essay))
     doc = lxml.html.fromstring(page.content)
-    assert [c.text_content() for c in doc.xpath("//section[@class='rubric']//li/strong")] == ["Argument", "Sources"]
+    criteria = doc.xpath("//section[@class='rubric']//section[@class='criterion']/h3")
+    assert [c.text_content() for c in criteria] == ["Argument", "Sources"]
     assert [f[:3] for f in _fields(page.content)] == [("textarea", "text", "textarea")]
     assert doc.xpath("//section[@class='rubric']//p[@class='hint']")  # the word limits
 
@@ -266,7 +268,7 @@ def test_a_kind_that_draws_per_attempt_is_previewed_and_graded_on_one_draw(clien
         return {**spec, "questions": [question]}
 
     real = kinds.KINDS["quiz"]
-    drawing = SimpleNamespace(**{f: getattr(real, f) for f in real.__dataclass_fields__}, attempt_spec=attempt_spec)
+    drawing = dataclasses.replace(real, attempt_spec=attempt_spec)
     monkeypatch.setitem(kinds.KINDS, "quiz", drawing)
     login_with_2fa(client, world.instructor)
     for _ in range(4):
