@@ -36,7 +36,8 @@ def course_import_check(*, user, data: bytes, file_name: str = "", update: bool 
     """Check an uploaded archive and keep it for its confirmation. A small one is read now: the
     job is AWAITING with its summary of changes, or nothing is written and the ArchiveError (or
     PermissionDenied) is raised. A big one becomes a CHECKING job a worker reads after commit.
-    The user's earlier uploads still awaiting confirmation are dropped (this one replaces them).
+    The user's earlier uploads still awaiting confirmation are dropped (this one replaces them),
+    and anyone's expired ones lose their archive.
     Raises ArchiveError for an archive over a limit, and ImportRefused while this user already has
     an import being checked, waiting or running."""
     _refuse_unless_author(user)
@@ -61,6 +62,10 @@ def course_import_check(*, user, data: bytes, file_name: str = "", update: bool 
                 message = _("You already have an import in progress; wait until it ends.")
                 raise ImportRefused(message, field="archive")
         CourseImportJob.objects.filter(requested_by=user, status=CourseImportJob.Status.AWAITING).delete()
+        # Uploads nobody confirmed in time hold their archive no longer (no sweeper needed).
+        CourseImportJob.objects.filter(
+            status=CourseImportJob.Status.AWAITING, created_at__lt=timezone.now() - CourseImportJob.CONFIRM_WITHIN
+        ).exclude(archive=b"").update(archive=b"")
         job = CourseImportJob.objects.create(
             requested_by=user,
             file_name=file_name[:255],

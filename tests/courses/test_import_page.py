@@ -213,10 +213,18 @@ def test_an_upload_not_confirmed_in_time_expires(author):
     assert response.status_code == 302 and not Course.objects.filter(code="late-1").exists()
 
 
-def test_a_new_upload_replaces_the_one_awaiting_confirmation(author):
+def test_a_new_upload_replaces_the_one_awaiting_confirmation_and_expired_ones_lose_their_archive(author):
     upload(author, course_archive(code="first-1"))
     upload(author, course_archive(code="second-1"))
     assert list(CourseImportJob.objects.values_list("summary__code", flat=True)) == ["second-1"]
+    someone = UserFactory()
+    old = CourseImportJob.objects.create(requested_by=someone, status="awaiting", archive=b"PK old")
+    fresh = CourseImportJob.objects.create(requested_by=someone, status="awaiting", archive=b"PK fresh")
+    CourseImportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    upload(author, course_archive(code="third-1"))
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert bytes(old.archive) == b"" and bytes(fresh.archive) == b"PK fresh"
 
 
 # --- Replacing a course ------------------------------------------------------------------------------
@@ -369,3 +377,42 @@ def test_the_summary_is_computed_by_the_archive_module_without_writing(db, taugh
     assert same["modules"]["unchanged"] == 2 and same["lessons"]["unchanged"] == 3
     assert same["assignments"]["unchanged"] == 2 and not same["assignments"]["updated"]
     assert not same["learners"]["new_versions"] and same["learners"]["progress_removed"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_import_once():
+    """Two requests confirm the same upload at the same moment: one imports, the other is told."""
+    import threading
+
+    from django.db import connection
+
+    from courses import imports
+    from courses.imports import ImportRefused
+
+    teacher = UserFactory()
+    CourseFactory(code="taught-2").instructors.add(teacher)
+    data = course_archive(code="race-1", assignments=[{"slug": "q", "title": "Q", "module": 1}])
+    job = imports.course_import_check(user=teacher, data=data, file_name="race.zip")
+    barrier = threading.Barrier(2)
+    done, refused, errors = [], [], []
+
+    def confirm_now():
+        try:
+            barrier.wait(timeout=30)
+            done.append(imports.course_import_confirm(user=teacher, job_id=job.pk).status)
+        except ImportRefused:
+            refused.append(True)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm_now) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert not errors and done == ["done"] and refused == [True]
+    assert Course.objects.filter(code="race-1").count() == 1
+    assert Assignment.objects.get(course__code="race-1").versions.count() == 1
