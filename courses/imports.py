@@ -7,6 +7,7 @@ a worker (task courses.course_import, queue events) while the page polls its pro
 request never parses a big archive. Every size limit is checked before that decision, by inflating
 the archive without parsing it (archive.archive_scan)."""
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -99,7 +100,7 @@ def course_import_confirm(*, user, job_id: int) -> CourseImportJob:
         ).update(status=CourseImportJob.Status.PENDING)
         if not confirmed:
             raise ImportRefused(_("This import was already confirmed, or it expired: upload the archive again."))
-        small = "inflated_bytes" in job.summary
+        small = job.summary.get("inflated_bytes", math.inf) <= settings.COURSE_IMPORT_SYNC_MAX_BYTES
         if not small:
             enqueue_on_commit(tasks.course_import, job.pk)
     if small:
@@ -134,8 +135,10 @@ def course_import_job_check(*, job_id: int) -> CourseImportJob | None:
 
     with translation.override(job.requested_by.get_language()):
         try:
-            parsed = archive.archive_read(bytes(job.archive), progress=progress)
+            data = bytes(job.archive)
+            parsed = archive.archive_read(data, progress=progress)
             summary = archive.archive_changes(parsed=parsed, user=job.requested_by, update=job.update)
+            summary["inflated_bytes"] = archive.archive_scan(data).inflated_bytes
         except ApplicationError as exc:
             CourseImportJob.objects.filter(pk=job.pk).update(
                 status=CourseImportJob.Status.FAILED, errors=[exc.message], archive=b"", finished_at=timezone.now()
@@ -149,7 +152,7 @@ def course_import_job_check(*, job_id: int) -> CourseImportJob | None:
             )
             raise
         else:
-            # Every file read; the last step (writing) is the import's.
+            # The import, once confirmed, counts its own steps.
             CourseImportJob.objects.filter(pk=job.pk).update(
                 status=CourseImportJob.Status.AWAITING, summary=summary, started_at=None, steps_done=0, steps_total=0
             )

@@ -206,6 +206,27 @@ def test_a_big_archive_is_checked_by_a_worker_then_imported_by_one_once_confirme
     assert job.status == "done" and job.course == Course.objects.get(code="big-2")
 
 
+def test_a_big_archive_the_worker_finds_broken_fails_naming_the_file_and_drops_it(
+    author, django_capture_on_commit_callbacks
+):
+    files = {}
+    with zipfile.ZipFile(io.BytesIO(big_archive(code="big-4"))) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    files["assignments/q.yaml"] = files["assignments/q.yaml"].replace(b'"module": 1', b'"module": 9')
+    with django_capture_on_commit_callbacks(execute=False):
+        response = _post(author, _zip({k: v.decode() for k, v in files.items()}), name="big.zip")
+    job = CourseImportJob.objects.get()
+    assert job.status == "checking"
+    imports.course_import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.archive == b"" and not job.summary
+    assert any(e.startswith("assignments/q.yaml, field module") for e in job.errors), job.errors
+    page = author.get(response["Location"]).content.decode()
+    assert "assignments/q.yaml, field module" in page
+    assert reverse("courses:author-import-confirm", kwargs={"pk": job.pk}) not in page
+    assert not Course.objects.filter(code="big-4").exists()
+
+
 def test_the_job_page_shows_progress_then_the_result_or_the_errors(author):
     course = CourseFactory(code="done-1")
     job = CourseImportJob.objects.create(requested_by=author.user, file_name="x.zip", status="running",
