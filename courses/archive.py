@@ -76,6 +76,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -95,6 +96,7 @@ from .models import (
     Course,
     CourseFile,
     Lesson,
+    LessonProgress,
     Module,
     PublicationStatus,
     QuestionBank,
@@ -574,6 +576,149 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
     }
 
 
+# --- What an import would change (no database writes) ------------------------------------------
+
+
+def _already_exists() -> ArchiveError:
+    message = _("a course with this code already exists (import with update to replace it)")
+    return ArchiveError("course.yaml", message, field="code")
+
+
+def _not_course_editor() -> PermissionDenied:
+    return PermissionDenied(_("Only this course's instructors and staff may update it."))
+
+
+def _kind_changed(entry: str) -> ArchiveError:
+    return ArchiveError(entry, _("the kind of an existing assignment cannot change"), field="kind")
+
+
+def _answered_would_be_removed(slugs) -> ArchiveError:
+    names = ", ".join(sorted(set(slugs)))
+    return ArchiveError("assignments/", _("these assignments have submissions and cannot be removed: %(names)s")
+                        % {"names": names})  # fmt: skip
+
+
+def _assignment_changed(assignment: Assignment, a: dict, module: Module | None) -> tuple[bool, bool]:
+    """(anything differs, the spec or prompt differs) between an assignment and its archive entry."""
+    version = assignment.current_version
+    content = version is None or (
+        services.editable_spec(kind=assignment.kind, spec=version.spec)
+        != services.editable_spec(kind=assignment.kind, spec=a["spec"])
+        or version.prompt_markdown != a["prompt"]
+    )
+    settings_changed = any(getattr(assignment, key) != value for key, value in a["settings"].items())
+    placed = module is None or assignment.module_id != module.pk or assignment.position != a["position"]
+    codes = {c.code for c in assignment.competencies.all()}
+    return content or settings_changed or placed or codes != set(a["competencies"]), content
+
+
+def archive_changes(*, parsed: dict, user=None, update: bool = False) -> dict:
+    """What importing a read archive (archive_read) would change, as JSON-ready lists of titles,
+    slugs and codes: the course created or updated; its modules and lessons (matched by position)
+    and assignments (by slug) created, updated or removed; the competencies created, renamed or
+    kept as they are; and, for an existing course, what becomes of its learners' work. Raises the
+    errors the import would raise before writing anything (an existing code without `update`, a
+    course the user may not edit, an assignment's kind changed, an answered assignment removed).
+    Reads only; the import checks everything again, as the database may change in between."""
+    course = Course.objects.filter(code=parsed["code"]).first()
+    if course is not None and not update:
+        raise _already_exists()
+    if course is not None and user is not None and not permissions.is_course_editor(user=user, course=course):
+        raise _not_course_editor()
+    modules = {"created": [], "updated": [], "removed": [], "unchanged": 0}
+    lessons = {"created": [], "updated": [], "removed": [], "unchanged": 0}
+    assignments = {"created": [], "updated": [], "removed": [], "unchanged": 0}
+    summary = {
+        "code": parsed["code"],
+        "title": parsed["title"],
+        "exists": course is not None,
+        "previous_title": course.title if course else "",
+        "status": parsed["status"],
+        "previous_status": course.status if course else "",
+        "modules": modules,
+        "lessons": lessons,
+        "assignments": assignments,
+    }
+
+    competencies = {"created": [], "renamed": [], "kept": [], "unchanged": []}
+    existing = {c.code: c for c in Competency.objects.filter(code__in=[c["code"] for c in parsed["competencies"]])}
+    for c in parsed["competencies"]:
+        competency = existing.get(c["code"])
+        if competency is None:
+            competencies["created"].append({"code": c["code"], "name": c["name"]})
+        elif (competency.name, competency.description) == (c["name"], c["description"]):
+            competencies["unchanged"].append({"code": c["code"], "name": c["name"]})
+        else:
+            allowed = user is None or permissions.can_change_competency(user=user, competency=competency)
+            if update and allowed:
+                competencies["renamed"].append({"code": c["code"], "name": c["name"], "was": competency.name})
+            else:
+                kept = {"code": c["code"], "name": competency.name, "archive_name": c["name"], "shared": not allowed}
+                competencies["kept"].append(kept)
+    summary["competencies"] = competencies
+
+    old_modules = list(course.modules.order_by("position", "pk").prefetch_related("lessons")) if course else []
+    removed_lessons = []
+    for index, m in enumerate(parsed["modules"], start=1):
+        old = old_modules[index - 1] if index <= len(old_modules) else None
+        if old is None:
+            modules["created"].append(m["title"])
+        elif old.title != m["title"]:
+            modules["updated"].append(m["title"])
+        else:
+            modules["unchanged"] += 1
+        old_lessons = sorted(old.lessons.all(), key=lambda x: (x.position, x.pk)) if old else []
+        for lindex, lesson in enumerate(m["lessons"], start=1):
+            previous = old_lessons[lindex - 1] if lindex <= len(old_lessons) else None
+            if previous is None:
+                lessons["created"].append(lesson["title"])
+            elif (previous.title, previous.body_markdown) != (lesson["title"], lesson["body"]):
+                lessons["updated"].append(lesson["title"])
+            else:
+                lessons["unchanged"] += 1
+        removed_lessons += old_lessons[len(m["lessons"]) :]
+    for old in old_modules[len(parsed["modules"]) :]:
+        modules["removed"].append(old.title)
+        removed_lessons += sorted(old.lessons.all(), key=lambda x: (x.position, x.pk))
+    lessons["removed"] = [lesson.title for lesson in removed_lessons]
+
+    by_slug = {}
+    if course is not None:
+        query = course.assignments.select_related("current_version").prefetch_related("competencies")
+        by_slug = {a.slug: a for a in query.annotate(answers=Count("submissions"))}
+    positions = {index: module for index, module in enumerate(old_modules, start=1)}
+    new_versions = []
+    for a in parsed["assignments"]:
+        assignment = by_slug.pop(a["slug"], None)
+        item = {"slug": a["slug"], "title": a["settings"]["title"]}
+        if assignment is None:
+            assignments["created"].append(item)
+            continue
+        if assignment.kind != a["kind"]:
+            raise _kind_changed(a["entry"])
+        changed, content = _assignment_changed(assignment, a, positions.get(a["module"]))
+        if changed:
+            assignments["updated"].append(item)
+        else:
+            assignments["unchanged"] += 1
+        if content and assignment.answers:
+            new_versions.append(item)
+    answered = [a.slug for a in by_slug.values() if a.answers]
+    if answered:
+        raise _answered_would_be_removed(answered)
+    removed = sorted(by_slug.values(), key=lambda a: a.slug)
+    assignments["removed"] = [{"slug": a.slug, "title": a.title} for a in removed]
+
+    if course is not None:
+        summary["learners"] = {
+            "enrollments": course.enrollments.count(),
+            "submissions": Assignment.objects.filter(course=course).aggregate(n=Count("submissions"))["n"],
+            "new_versions": new_versions,
+            "progress_removed": LessonProgress.objects.filter(lesson__in=removed_lessons).count(),
+        }
+    return summary
+
+
 # --- Import -------------------------------------------------------------------------------------
 
 
@@ -612,10 +757,9 @@ def archive_import(*, data: bytes, user=None, update: bool = False, progress: Pr
 def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
     course = Course.objects.select_for_update().filter(code=parsed["code"]).first()
     if course is not None and not update:
-        message = _("a course with this code already exists (import with update to replace it)")
-        raise ArchiveError("course.yaml", message, field="code")
+        raise _already_exists()
     if course is not None and user is not None and not permissions.is_course_editor(user=user, course=course):
-        raise PermissionDenied(_("Only this course's instructors and staff may update it."))
+        raise _not_course_editor()
     fields = {k: parsed[k] for k in ("title", "summary", "language", "status")}
     if course is None:
         course = Course.objects.create(code=parsed["code"], **fields)
@@ -698,7 +842,7 @@ def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
         if assignment is None:
             assignment = Assignment(course=course, slug=a["slug"], kind=a["kind"])
         elif assignment.kind != a["kind"]:
-            raise ArchiveError(a["entry"], _("the kind of an existing assignment cannot change"), field="kind")
+            raise _kind_changed(a["entry"])
         assignment.module, assignment.position = module, a["position"]
         for key, value in a["settings"].items():
             setattr(assignment, key, value)
@@ -711,9 +855,7 @@ def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
         keep.add(assignment.pk)
     stale = course.assignments.exclude(pk__in=keep)
     if stale.filter(submissions__isnull=False).exists():
-        names = ", ".join(sorted(stale.filter(submissions__isnull=False).values_list("slug", flat=True).distinct()))
-        raise ArchiveError("assignments/", _("these assignments have submissions and cannot be removed: %(names)s")
-                           % {"names": names})  # fmt: skip
+        raise _answered_would_be_removed(stale.filter(submissions__isnull=False).values_list("slug", flat=True))
     stale.update(current_version=None)  # the version is PROTECTed while it is current
     stale.delete()
     for module in existing_modules[len(parsed["modules"]) :]:

@@ -20,6 +20,7 @@ from . import archive, imports, permissions, preview, selectors, services
 from .forms import (
     AssignmentSettingsForm,
     CourseForm,
+    ImportConfirmForm,
     ImportForm,
     LessonForm,
     ModuleForm,
@@ -53,7 +54,7 @@ def _form_error(form, exc: ApplicationError, *, field_map: dict | None = None) -
 def author_home(request):
     if not permissions.can_author(user=request.user):
         raise DjangoPermissionDenied
-    context = {"courses": selectors.authoring_course_list(user=request.user), "import_form": ImportForm()}
+    context = {"courses": selectors.authoring_course_list(user=request.user)}
     return render(request, "courses/author/home.html", context)
 
 
@@ -98,7 +99,6 @@ def course_outline(request, code: str):
         "course": course,
         "modules": selectors.authoring_outline(course=course),
         "module_form": ModuleForm(),
-        "import_form": ImportForm(initial={"update": True}),
     }
     return render(request, "courses/author/outline.html", context)
 
@@ -125,14 +125,19 @@ def course_export(request, code: str):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def course_import(request):
+    """The import's first step: upload an archive, which is checked and kept (nothing is imported
+    yet), then see on its job page what it would change. ?update=1 ticks "replace"."""
     if not permissions.can_author(user=request.user):
         raise DjangoPermissionDenied
+    if request.method == "GET":
+        form = ImportForm(initial={"update": request.GET.get("update") == "1"})
+        return render(request, "courses/author/import.html", {"import_form": form})
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            result = imports.course_import_start(
+            job = imports.course_import_check(
                 user=request.user,
                 data=form.cleaned_data["archive"],
                 file_name=form.file_name,
@@ -141,14 +146,8 @@ def course_import(request):
         except ApplicationError as exc:
             form.add_error("archive", exc.message)
         else:
-            if isinstance(result, CourseImportJob):  # big: a worker imports it
-                return redirect("courses:author-import-job", pk=result.pk)
-            messages.success(request, _("Imported %(code)s.") % {"code": result.course.code})
-            for kept in result.kept:
-                messages.warning(request, kept_message(kept))
-            return redirect("courses:author-outline", code=result.course.code)
-    context = {"courses": selectors.authoring_course_list(user=request.user), "import_form": form}
-    return render(request, "courses/author/home.html", context, status=400)
+            return redirect("courses:author-import-job", pk=job.pk)
+    return render(request, "courses/author/import.html", {"import_form": form}, status=400)
 
 
 def kept_message(kept: dict) -> str:
@@ -166,22 +165,61 @@ def kept_message(kept: dict) -> str:
     return message % kept
 
 
-@login_required
-def course_import_job(request, pk: int):
-    """A background import's progress (the htmx fragment polls itself), then its result. Only
-    its requester sees it, in a session that may author: anyone else gets 404."""
+def _own_import_job(request, pk: int) -> CourseImportJob:
     if not permissions.can_author(user=request.user):
         raise Http404
     job = CourseImportJob.objects.select_related("course").filter(pk=pk, requested_by=request.user).first()
     if job is None:
         raise Http404
+    return job
+
+
+def _import_job_page(request, job: CourseImportJob, *, confirm_form=None, status=200):
     template = (
         "courses/author/_import_progress.html"
         if request.headers.get("HX-Request")
         else "courses/author/import_job.html"
     )
-    context = {"job": job, "kept": [kept_message(k) for k in job.kept]}
-    return render(request, template, context)
+    if confirm_form is None and job.is_awaiting:
+        confirm_form = ImportConfirmForm(summary=job.summary)
+    summary_kept = job.summary.get("competencies", {}).get("kept", [])
+    context = {
+        "job": job,
+        "kept": [kept_message(k) for k in job.kept],
+        "confirm_form": confirm_form,
+        "summary_kept": [kept_message(k) for k in summary_kept],
+    }
+    return render(request, template, context, status=status)
+
+
+@login_required
+def course_import_job(request, pk: int):
+    """An upload's page: its check (the htmx fragment polls itself while a worker reads a big
+    one), what it would change with the confirmation form, then the import's progress and its
+    result. Only its requester sees it, in a session that may author: anyone else gets 404."""
+    return _import_job_page(request, _own_import_job(request, pk))
+
+
+@login_required
+@require_POST
+def course_import_confirm(request, pk: int):
+    """The import's second step: the confirmation runs it (a small archive at once, a big one in
+    the background). Replacing a course needs its box ticked; confirming twice imports once."""
+    job = _own_import_job(request, pk)
+    form = ImportConfirmForm(request.POST, summary=job.summary)
+    if not form.is_valid():
+        return _import_job_page(request, job, confirm_form=form, status=400)
+    try:
+        job = imports.course_import_confirm(user=request.user, job_id=job.pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("courses:author-import-job", pk=job.pk)
+    if job.status == CourseImportJob.Status.DONE and job.course is not None:
+        messages.success(request, _("Imported %(code)s.") % {"code": job.course.code})
+        for kept in job.kept:
+            messages.warning(request, kept_message(kept))
+        return redirect("courses:author-outline", code=job.course.code)
+    return redirect("courses:author-import-job", pk=job.pk)
 
 
 @login_required

@@ -186,3 +186,22 @@ class ImportForm(forms.Form):
         self.file_name = upload.name or ""
         upload.seek(0)
         return upload.read()
+
+
+class ImportConfirmForm(forms.Form):
+    """The second step of an import. Replacing an existing course asks for an explicit, never
+    pre-ticked, acknowledgement; a new course needs only the button."""
+
+    replace = forms.BooleanField(
+        required=True, error_messages={"required": _("Tick this box to replace the course, or leave this page.")}
+    )
+
+    def __init__(self, *args, summary: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        if summary.get("exists"):
+            self.fields["replace"].label = _(
+                "I understand that this replaces the course %(code)s: its content becomes the archive's, "
+                "and what the archive leaves out is removed."
+            ) % {"code": summary["code"]}
+        else:
+            del self.fields["replace"]

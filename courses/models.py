@@ -266,14 +266,21 @@ class LessonProgress(models.Model):
 
 
 class CourseImportJob(models.Model):
-    """A course archive too big to import during a web request, imported by a worker
-    (courses.course_import). The page polls its progress; the archive is dropped once it ran.
-    A job still waiting or running STALE_AFTER after it was asked for lost its message or its
-    worker (the task's own time limit is shorter): it no longer counts as in progress."""
+    """An uploaded course archive, kept server-side between its check and its import. It is read
+    and checked first (in the request if small, else by a worker: CHECKING), then shows what will
+    change and waits for its requester's confirmation (AWAITING, for CONFIRM_WITHIN); confirmed,
+    it is imported (in the request if small, else by a worker: courses.course_import). The page
+    polls its progress; the archive is dropped once it ran. A job still checking, waiting or
+    running STALE_AFTER after it was asked for lost its message or its worker (the task's own
+    time limit is shorter): it no longer counts as in progress."""
 
     STALE_AFTER = timedelta(minutes=30)
+    # How long an upload waits for its confirmation (counted from the upload).
+    CONFIRM_WITHIN = timedelta(hours=1)
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Checking the archive")
+        AWAITING = "awaiting", _("Awaiting confirmation")
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Importing")
         DONE = "done", _("Imported")
@@ -293,6 +300,8 @@ class CourseImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     # Existing competencies referenced as they are: [{"code", "name", "archive_name", "shared"}].
     kept = models.JSONField(default=list, blank=True)
+    # What the import will change, computed when the archive was checked (archive.archive_changes).
+    summary = models.JSONField(default=dict, blank=True)
     course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -308,15 +317,33 @@ class CourseImportJob(models.Model):
     def __str__(self) -> str:
         return f"import #{self.pk} {self.file_name} ({self.status})"
 
+    ACTIVE = (Status.CHECKING, Status.PENDING, Status.RUNNING)
+
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.RUNNING) and not self.is_stalled
+        return self.status in self.ACTIVE and not self.is_stalled
 
     @property
     def is_stalled(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.RUNNING) and (
-            self.created_at < timezone.now() - self.STALE_AFTER
-        )
+        return self.status in self.ACTIVE and self.created_at < timezone.now() - self.STALE_AFTER
+
+    @property
+    def is_awaiting(self) -> bool:
+        """Checked, and its requester may still confirm it."""
+        return self.status == self.Status.AWAITING and not self.is_expired
+
+    @property
+    def previous_status_display(self) -> str:
+        """The replaced course's publication status, as the summary recorded it."""
+        return PublicationStatus(self.summary["previous_status"]).label if self.summary.get("previous_status") else ""
+
+    @property
+    def status_after_display(self) -> str:
+        return PublicationStatus(self.summary["status"]).label if self.summary.get("status") else ""
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.AWAITING and self.created_at < timezone.now() - self.CONFIRM_WITHIN
 
     @property
     def is_writing(self) -> bool:

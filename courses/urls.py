@@ -20,6 +20,7 @@ urlpatterns = [
     path("author/new/", author.course_new, name="author-course-new"),
     path("author/import/", author.course_import, name="author-import"),
     path("author/import/<id:pk>/", author.course_import_job, name="author-import-job"),
+    path("author/import/<id:pk>/confirm/", author.course_import_confirm, name="author-import-confirm"),
     path("author/<slug:code>/", author.course_outline, name="author-outline"),
     path("author/<slug:code>/edit/", author.course_edit, name="author-course-edit"),
     path("author/<slug:code>/status/", author.course_status, name="author-status"),

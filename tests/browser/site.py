@@ -8,10 +8,25 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services as certificate_services
-from courses.models import Competency
+from courses import archive
+from courses.models import Competency, CourseImportJob
 from grading.models import GradeRecord, Submission
 from learning import services as learning_services
 from tests.factories import LessonFactory, ModuleFactory, PathFactory, UserFactory, add_to_path, enroll, make_quiz
+
+
+def _awaiting_replace(instructor, course) -> CourseImportJob:
+    """The instructor's upload of the course's own archive, awaiting the confirmation of the
+    replace; its summary says a module is added (its page shows the summary and the checkbox)."""
+    course.assignments.filter(slug="").update(slug="csv-quiz")  # as the export names it
+    data = archive.course_export(course=course)
+    parsed = archive.archive_read(data)
+    parsed["modules"].append({"title": "A new module", "lessons": []})
+    summary = archive.archive_changes(parsed=parsed, user=instructor, update=True)
+    return CourseImportJob.objects.create(
+        requested_by=instructor, file_name="course.zip", update=True, archive=data,
+        status=CourseImportJob.Status.AWAITING, summary={**summary, "inflated_bytes": len(data)},
+    )  # fmt: skip
 
 
 def build() -> dict:
@@ -39,6 +54,7 @@ def build() -> dict:
     enrollment.save()
     certificate = certificate_services.certificate_issue(user_id=learner.pk, course_id=module.course.pk)
     code = module.course.code
+    import_job = _awaiting_replace(instructor, module.course)
     learner_pages = {
         "catalogue": reverse("courses:catalogue"),
         "course": reverse("courses:detail", args=[code]),
@@ -72,6 +88,8 @@ def build() -> dict:
         "author-assignment-new": reverse("courses:author-assignment-new", args=[code, module.pk]) + "?kind=quiz",
         "author-assignment-edit": reverse("courses:author-assignment-edit", args=[code, quiz.pk]),
         "author-lesson-edit": reverse("courses:author-lesson-edit", args=[code, lesson.pk]),
+        "author-import": reverse("courses:author-import"),
+        "author-import-summary": reverse("courses:author-import-job", args=[import_job.pk]),
         # Gradebook and analytics (issue 8).
         "teach": reverse("analytics:index"),
         "gradebook": reverse("analytics:gradebook", args=[code]),

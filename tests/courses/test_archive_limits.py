@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
-from courses import archive
-from courses.models import Course, CourseImportJob, Lesson
+from courses import archive, imports
+from courses.models import Assignment, Course, CourseImportJob, Lesson
 from tests.badinput import _counts
 from tests.factories import CourseFactory, LessonFactory, ModuleFactory, UserFactory, make_quiz
 from tests.processes import wait_for
@@ -160,7 +160,9 @@ def big_archive(*, code="big-2", lessons=60, quiz_kind="quiz", update_of=None) -
     return _zip(files)
 
 
-def test_a_big_archive_is_queued_and_the_request_does_not_import_it(author, django_capture_on_commit_callbacks):
+def test_a_big_archive_is_checked_by_a_worker_then_imported_by_one_once_confirmed(
+    author, django_capture_on_commit_callbacks
+):
     payload = big_archive()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = _post(author, payload, name="big.zip")
@@ -168,7 +170,7 @@ def test_a_big_archive_is_queued_and_the_request_does_not_import_it(author, djan
     assert response.status_code == 302
     assert response["Location"] == reverse("courses:author-import-job", kwargs={"pk": job.pk})
     assert len(callbacks) == 1  # the task is sent once the job row is committed
-    assert job.status == "pending" and job.requested_by == author.user and job.file_name == "big.zip"
+    assert job.status == "checking" and job.requested_by == author.user and job.file_name == "big.zip"
     assert not Course.objects.filter(code="big-2").exists()
     page = author.get(response["Location"]).content.decode()
     assert "big.zip" in page and 'hx-trigger="every 2s"' in page
@@ -178,6 +180,51 @@ def test_a_big_archive_is_queued_and_the_request_does_not_import_it(author, djan
         again = _post(author, payload, name="big.zip")
     assert "already" in _archive_error(again)
     assert CourseImportJob.objects.count() == 1
+
+    imports.course_import_job_run(job_id=job.pk)  # what the worker does with the message
+    job.refresh_from_db()
+    assert job.status == "awaiting" and job.summary["modules"]["created"] == ["M"]
+    assert len(job.summary["lessons"]["created"]) == 60
+    assert not Course.objects.filter(code="big-2").exists()
+    fragment = author.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in fragment and "It creates the course big-2" in fragment
+    confirm_url = reverse("courses:author-import-confirm", kwargs={"pk": job.pk})
+    assert confirm_url in fragment
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        confirmed = author.post(confirm_url)
+    assert confirmed["Location"] == response["Location"]
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert job.status == "pending" and not Course.objects.filter(code="big-2").exists()
+    assert author.post(confirm_url).status_code == 302  # a second confirmation queues nothing more
+    job.refresh_from_db()
+    assert job.status == "pending"
+
+    imports.course_import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "done" and job.course == Course.objects.get(code="big-2")
+
+
+def test_a_big_archive_the_worker_finds_broken_fails_naming_the_file_and_drops_it(
+    author, django_capture_on_commit_callbacks
+):
+    files = {}
+    with zipfile.ZipFile(io.BytesIO(big_archive(code="big-4"))) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    files["assignments/q.yaml"] = files["assignments/q.yaml"].replace(b'"module": 1', b'"module": 9')
+    with django_capture_on_commit_callbacks(execute=False):
+        response = _post(author, _zip({k: v.decode() for k, v in files.items()}), name="big.zip")
+    job = CourseImportJob.objects.get()
+    assert job.status == "checking"
+    imports.course_import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.archive == b"" and not job.summary
+    assert any(e.startswith("assignments/q.yaml, field module") for e in job.errors), job.errors
+    page = author.get(response["Location"]).content.decode()
+    assert "assignments/q.yaml, field module" in page
+    assert reverse("courses:author-import-confirm", kwargs={"pk": job.pk}) not in page
+    assert not Course.objects.filter(code="big-4").exists()
 
 
 def test_the_job_page_shows_progress_then_the_result_or_the_errors(author):
@@ -205,11 +252,27 @@ def test_someone_elses_import_job_is_not_found(author, client):
     assert author.get(reverse("courses:author-import-job", kwargs={"pk": job.pk})).status_code == 404
 
 
+def _checked_then_confirmed(author, job, before=None, **fields):
+    """Wait for the worker to check the upload, then (after `before`) confirm it."""
+    wait_for(
+        lambda: CourseImportJob.objects.filter(pk=job.pk, status__in=["awaiting", "failed"]).exists(),
+        timeout=120,
+        message="the upload was checked",
+    )
+    job.refresh_from_db()
+    assert job.status == "awaiting", job.errors
+    if before:
+        before()
+    response = author.post(reverse("courses:author-import-confirm", kwargs={"pk": job.pk}), fields)
+    assert response.status_code == 302
+
+
 @pytest.mark.worker
 def test_a_big_archive_is_imported_by_a_worker_and_its_page_shows_the_course(author, worker):
     response = _post(author, big_archive(), name="big.zip")
     assert response.status_code == 302
     job = CourseImportJob.objects.get()
+    _checked_then_confirmed(author, job)
     wait_for(
         lambda: CourseImportJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(),
         timeout=120,
@@ -235,10 +298,16 @@ def test_a_big_import_that_fails_while_writing_leaves_the_course_as_it_was(autho
     quiz = make_quiz(module=module)
     quiz.slug = "q"
     quiz.save()
-    # The kind of an existing assignment cannot change: found after the lessons were written.
-    response = _post(author, big_archive(code="big-3", quiz_kind="essay"), name="big.zip", update="on")
+    response = _post(author, big_archive(code="big-3"), name="big.zip", update="on")
     assert response.status_code == 302
     job = CourseImportJob.objects.get()
+
+    # The kind of an existing assignment cannot change. The check passed, but the course changed
+    # before the confirmation: the import finds it after the lessons were written.
+    def change_kind():
+        Assignment.objects.filter(pk=quiz.pk).update(kind="essay")
+
+    _checked_then_confirmed(author, job, replace="on", before=change_kind)
     wait_for(
         lambda: CourseImportJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).exists(),
         timeout=120,
@@ -253,15 +322,20 @@ def test_a_big_import_that_fails_while_writing_leaves_the_course_as_it_was(autho
     assert "assignments/q.yaml" in fragment
 
 
-def test_small_archives_are_still_imported_at_once(author):
+def test_small_archives_are_still_checked_and_imported_in_the_request(author, django_capture_on_commit_callbacks):
     course = CourseFactory(code="small-1")
     ModuleFactory(course=course, position=1)
     data = archive.course_export(course=course)
     course.delete()
-    response = _post(author, data)
-    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = _post(author, data)
+        job = CourseImportJob.objects.get()
+        assert job.status == "awaiting" and job.summary["code"] == "small-1"  # checked in the request
+        response = author.post(reverse("courses:author-import-confirm", kwargs={"pk": job.pk}))
     assert response["Location"] == reverse("courses:author-outline", kwargs={"code": "small-1"})
-    assert not CourseImportJob.objects.exists()
+    assert not callbacks  # no worker involved
+    job.refresh_from_db()
+    assert job.status == "done" and job.archive == b""
 
 
 def test_the_import_task_keeps_its_name_and_runs_on_the_events_queue():

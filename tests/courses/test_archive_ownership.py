@@ -63,8 +63,14 @@ def _tampered(course, **competency) -> bytes:
 
 
 def _import(client, data: bytes, update=True):
+    """Upload, then confirm what the summary shows (ticking "replace" for an existing course)."""
     upload = SimpleUploadedFile("a.zip", data, content_type="application/zip")
-    return client.post(reverse("courses:author-import"), {"archive": upload, **({"update": "on"} if update else {})})
+    fields = {"archive": upload, **({"update": "on"} if update else {})}
+    response = client.post(reverse("courses:author-import"), fields)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    job = CourseImportJob.objects.filter(status="awaiting").latest("pk")
+    fields = {"replace": "on"} if job.summary["exists"] else {}
+    return client.post(reverse("courses:author-import-confirm", kwargs={"pk": job.pk}), fields)
 
 
 def test_an_instructor_cannot_rename_a_competency_another_course_uses(client, shared):

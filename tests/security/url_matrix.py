@@ -147,7 +147,8 @@ MATRIX = {
     # courses: authoring (two-factor path /author/); drafts are for their instructors and staff
     "courses:author-home": {"expect": AUTHORING | {"other_instructor": 200}},
     "courses:author-course-new": {"expect": AUTHORING | {"other_instructor": 200}},  # any instructor
-    "courses:author-import": {"expect": AUTHORING_POST},
+    "courses:author-import": {"expect": AUTHORING | {"other_instructor": 200}},  # any instructor
+    "courses:author-import-confirm": {"kwargs": lambda w: {"pk": w.import_job.pk}, "expect": POST_ONLY},
     # a background import's page is its requester's only (404 for anyone else, staff included)
     "courses:author-import-job": {
         "kwargs": lambda w: {"pk": w.import_job.pk},
@@ -295,12 +296,10 @@ def _quiz_spec_with_another_key():
     return json.dumps(spec)
 
 
-def _archive(w):
+def _archive_bytes(w, code: str) -> bytes:
     """The world's course exported, under another code: importing it creates a course."""
     import io
     import zipfile
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
     from courses.archive import course_export
 
@@ -309,9 +308,30 @@ def _archive(w):
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "course.yaml":
-                data = data.replace(f"code: {w.course.code}".encode(), b"code: imported-copy", 1)
+                data = data.replace(f"code: {w.course.code}".encode(), f"code: {code}".encode(), 1)
             target.writestr(info, data)
-    return {"archive": SimpleUploadedFile("imported-copy.zip", copy.getvalue(), content_type="application/zip")}
+    return copy.getvalue()
+
+
+def _archive(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = _archive_bytes(w, "imported-copy")
+    return {"archive": SimpleUploadedFile("imported-copy.zip", data, content_type="application/zip")}
+
+
+def _awaiting_import(w):
+    """An upload of the instructor's, checked and awaiting confirmation (confirming imports it)."""
+    from courses import archive
+    from courses.models import CourseImportJob
+
+    data = _archive_bytes(w, "confirmed-copy")
+    summary = archive.archive_changes(parsed=archive.archive_read(data), user=w.users["instructor"])
+    job = CourseImportJob.objects.create(
+        requested_by=w.users["instructor"], file_name="confirmed-copy.zip", archive=data,
+        status=CourseImportJob.Status.AWAITING, summary={**summary, "inflated_bytes": len(data)},
+    )  # fmt: skip
+    return {"pk": job.pk}
 
 
 _CODE = {"kwargs": lambda w: {"code": w.course.code}}
@@ -392,5 +412,6 @@ PRIVILEGED_POSTS = {
     },
     # Last: they change the course the others use.
     "courses:author-status": {**_CODE, "data": lambda w: {"status": "archived"}, "by": "instructor"},
+    "courses:author-import-confirm": {"kwargs": _awaiting_import, "data": lambda w: {}, "by": "instructor"},
     "courses:author-import": {"data": _archive, "by": "instructor"},
 }  # fmt: skip

@@ -176,7 +176,8 @@ KAFAAT_UPLOAD_MAX_BYTES = env.int("KAFAAT_UPLOAD_MAX_BYTES", default=10 * 1024 *
 # Course archives (courses/archive.py): the upload, its number of files, each file and all of them
 # once inflated (counted while inflating), each YAML document in bytes and in nodes (PyYAML parses
 # about 0.2 MB or 30,000 nodes a second). Archives inflating past COURSE_IMPORT_SYNC_MAX_BYTES are
-# imported by a worker (task courses.course_import, queue events) while the page shows progress.
+# checked, then imported, by a worker (task courses.course_import, queue events) while the page
+# shows progress.
 COURSE_ARCHIVE_MAX_BYTES = env.int("COURSE_ARCHIVE_MAX_BYTES", default=10 * 1024 * 1024)
 COURSE_ARCHIVE_MAX_ENTRIES = env.int("COURSE_ARCHIVE_MAX_ENTRIES", default=2000)
 COURSE_ARCHIVE_MAX_ENTRY_BYTES = env.int("COURSE_ARCHIVE_MAX_ENTRY_BYTES", default=2 * 1024 * 1024)
