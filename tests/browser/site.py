@@ -8,9 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services as certificate_services
+from courses import services as course_services
 from courses.models import Competency
 from grading.models import GradeRecord, Submission
 from learning import services as learning_services
+from tests.courses.images import PNG_COVER
 from tests.factories import LessonFactory, ModuleFactory, PathFactory, UserFactory, add_to_path, enroll, make_quiz
 
 
@@ -23,6 +25,7 @@ def build() -> dict:
     module = ModuleFactory(course__title="Python for health data", course__summary="Pandas, CSV and care data.")
     module.course.instructors.add(instructor)
     add_to_path(path, module.course, 1)
+    course_services.cover_store(course=module.course, data=PNG_COVER)  # the catalogue shows it
     lesson = LessonFactory(module=module, title="Reading CSV files", body_markdown="# CSV\n\nSome *text*.")
     quiz = make_quiz(module=module, title="CSV quiz", points=10, due_at=timezone.now() + timedelta(days=1))
     quiz.competencies.add(competency)
@@ -72,6 +75,9 @@ def build() -> dict:
         "author-assignment-new": reverse("courses:author-assignment-new", args=[code, module.pk]) + "?kind=quiz",
         "author-assignment-edit": reverse("courses:author-assignment-edit", args=[code, quiz.pk]),
         "author-lesson-edit": reverse("courses:author-lesson-edit", args=[code, lesson.pk]),
+        "author-course-edit": reverse("courses:author-course-edit", args=[code]),
+        "author-paths": reverse("courses:author-paths"),
+        "author-path-edit": reverse("courses:author-path-edit", args=[path.code]),
         # Gradebook and analytics (issue 8).
         "teach": reverse("analytics:index"),
         "gradebook": reverse("analytics:gradebook", args=[code]),
