@@ -25,12 +25,13 @@ class LearningPathAdmin(admin.ModelAdmin):
     list_filter = ["track", "status"]
     search_fields = ["code", "title"]
     inlines = [PathCourseInline]
+    raw_id_fields = ["created_by"]
 
 
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
-    list_display = ["code", "title", "language", "status"]
-    list_filter = ["status", "language"]
+    list_display = ["code", "title", "language", "level", "track", "status"]
+    list_filter = ["status", "language", "level", "track"]
     search_fields = ["code", "title"]
     filter_horizontal = ["instructors"]
 

@@ -1,8 +1,9 @@
 """The course archive: one course as a versioned zip of YAML and Markdown files.
 
-Format `kafaat-course/1`. Every entry is UTF-8 text; paths use forward slashes.
+Format `kafaat-course/1`. Every entry but the cover image is UTF-8 text; paths use forward slashes.
 
     course.yaml                      the course, its competencies and its outline
+    cover.png or cover.jpg           the course's cover image, if it has one
     modules/01-<slug>/01-<slug>.md   one Markdown file per lesson (its body only)
     assignments/<slug>.yaml          one file per assignment (format kafaat-assignment/1)
     banks/<tag>.yaml                 one file per question bank (format kafaat-bank/1)
@@ -17,6 +18,10 @@ course.yaml:
       ...
     language: fr                     # the content's language: fr, ar or en
     status: published                # draft, published or archived
+    level: beginner                  # beginner, intermediate or advanced (default beginner)
+    workload_hours: 12               # estimated, whole hours (1 to 1000); absent if unknown
+    track: data-science              # the catalogue's track; absent if none
+    cover: cover.png                 # the cover image's entry; absent if none
     competencies:                    # every competency the assignments refer to
     - code: data-quality
       name: Data quality
@@ -91,20 +96,26 @@ from .models import (
     MAX_ATTEMPTS_ALLOWED,
     MAX_LATE_CUTOFF_DAYS,
     MAX_POSITION,
+    MAX_WORKLOAD_HOURS,
     Assignment,
     Competency,
     Course,
+    CourseCover,
     CourseFile,
     Lesson,
     LessonProgress,
+    Level,
     Module,
     PublicationStatus,
     QuestionBank,
+    Track,
 )
 
 COURSE_FORMAT = "kafaat-course/1"
 ASSIGNMENT_FORMAT = "kafaat-assignment/1"
 BANK_FORMAT = "kafaat-bank/1"
+# The cover's entry, by the kind its content is (kernel.uploads).
+COVER_ENTRIES = {"png": "cover.png", "jpeg": "cover.jpg"}
 # Limits (settings COURSE_ARCHIVE_*, read at each import): the upload, the number of files, each
 # file and all of them once inflated (counted as they inflate: a zip's headers can lie), and each
 # YAML document in bytes and in nodes (PyYAML parses about 0.2 MB, or 30,000 nodes, a second).
@@ -445,6 +456,24 @@ def archive_scan(data: bytes) -> ArchiveSummary:
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
 
+def _read_cover(f: _Fields, read) -> bytes | None:
+    """The cover image course.yaml names (`cover: cover.png`), checked as an uploaded cover is:
+    PNG or JPEG by its content (matching the entry's name), at most COURSE_COVER_MAX_BYTES."""
+    entry = f.get("cover", str, required=False)
+    if entry is None:
+        return None
+    if entry not in COVER_ENTRIES.values():
+        f.fail("cover", _("expected %(names)s") % {"names": " or ".join(COVER_ENTRIES.values())})
+    data = read(entry)
+    try:
+        services.checked_cover(data)
+    except ApplicationError as exc:
+        raise ArchiveError(entry, exc.message) from None
+    if COVER_ENTRIES[sniff_kind(data[:2048])] != entry:
+        raise ArchiveError(entry, _("the image's content does not match its name"))
+    return data
+
+
 def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
     """Parse and validate a whole archive without touching the database (but to look up the
     competencies it names), rendering its lessons. `progress` is told after each file."""
@@ -459,6 +488,16 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
     status = f.get("status", str, required=False, default=PublicationStatus.DRAFT)
     if status not in PublicationStatus.values:
         f.fail("status", _("expected draft, published or archived"))
+    level = f.get("level", str, required=False, default=Level.BEGINNER)
+    if level not in Level.values:
+        f.fail("level", _("expected beginner, intermediate or advanced"))
+    workload_hours = f.get("workload_hours", int, required=False)
+    if workload_hours is not None and not 1 <= workload_hours <= MAX_WORKLOAD_HOURS:
+        f.fail("workload_hours", _("expected 1 to %(max)d, or null") % {"max": MAX_WORKLOAD_HOURS})
+    track = f.get("track", str, required=False, default="")
+    if track and track not in Track.values:
+        f.fail("track", _("expected one of %(tracks)s") % {"tracks": ", ".join(Track.values)})
+    cover = _read_cover(f, read)
     competencies = []
     for i, item in enumerate(f.get("competencies", list, required=False, default=[])):
         c = _Fields("course.yaml", item, f"competencies[{i}].")
@@ -567,6 +606,10 @@ def archive_read(data: bytes, *, progress: Progress | None = None) -> dict:
         "summary": f.get("summary", str, required=False, default=""),
         "language": language,
         "status": status,
+        "level": level,
+        "workload_hours": workload_hours,
+        "track": track,
+        "cover": cover,
         "competencies": competencies,
         "modules": modules,
         "assignments": assignments,
@@ -760,8 +803,10 @@ def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
         raise _already_exists()
     if course is not None and user is not None and not permissions.is_course_editor(user=user, course=course):
         raise _not_course_editor()
-    fields = {k: parsed[k] for k in ("title", "summary", "language", "status")}
+    fields = {k: parsed[k] for k in ("title", "summary", "language", "status", "level", "workload_hours", "track")}
     if course is None:
+        if parsed["code"] in services.RESERVED_COURSE_CODES:
+            raise ArchiveError("course.yaml", _("this code is reserved; choose another"), field="code")
         course = Course.objects.create(code=parsed["code"], **fields)
     else:
         for key, value in fields.items():
@@ -769,6 +814,7 @@ def _archive_apply(*, parsed: dict, user, update: bool) -> ImportOutcome:
         course.save()
     if user is not None:
         course.instructors.add(user)
+    services.cover_store(course=course, data=parsed["cover"])
     outcome = ImportOutcome(course=course)
 
     competencies = {}
@@ -945,16 +991,29 @@ def course_export(*, course: Course) -> bytes:
             "spec": spec,
         }
         files[f"assignments/{slugs[a.pk]}.yaml"] = _dump(doc)
+    head = {
+        "format": COURSE_FORMAT,
+        "code": course.code,
+        "title": course.title,
+        "summary": course.summary,
+        "language": course.language,
+        "status": str(course.status),
+        "level": str(course.level),  # a fresh instance holds the Level member, not its value
+    }
+    if course.workload_hours is not None:
+        head["workload_hours"] = course.workload_hours
+    if course.track:
+        head["track"] = str(course.track)
+    cover = CourseCover.objects.filter(course=course).first()
+    if cover is not None:
+        data = bytes(cover.data)
+        head["cover"] = COVER_ENTRIES[sniff_kind(data[:2048])]
+        files[head["cover"]] = data
     for row in course.files.all():
         files[f"files/{row.name}"] = bytes(row.content)
     files["course.yaml"] = _dump(
         {
-            "format": COURSE_FORMAT,
-            "code": course.code,
-            "title": course.title,
-            "summary": course.summary,
-            "language": course.language,
-            "status": course.status,
+            **head,
             "competencies": [
                 {"code": c.code, "name": c.name, "description": c.description}
                 for c in sorted(used.values(), key=lambda c: c.code)

@@ -22,12 +22,13 @@ from .forms import (
     CourseForm,
     ImportConfirmForm,
     ImportForm,
+    InstructorAddForm,
     LessonForm,
     ModuleForm,
     SpecSourceForm,
     spec_to_text,
 )
-from .models import Assignment, CourseImportJob, Lesson, Module
+from .models import Assignment, CourseCover, CourseImportJob, Lesson, Module
 
 
 def _editable_course(request, code: str):
@@ -54,7 +55,10 @@ def _form_error(form, exc: ApplicationError, *, field_map: dict | None = None) -
 def author_home(request):
     if not permissions.can_author(user=request.user):
         raise DjangoPermissionDenied
-    context = {"courses": selectors.authoring_course_list(user=request.user)}
+    context = {
+        "courses": selectors.authoring_course_list(user=request.user),
+        "paths": selectors.authoring_path_list(user=request.user),
+    }
     return render(request, "courses/author/home.html", context)
 
 
@@ -63,33 +67,85 @@ def author_home(request):
 def course_new(request):
     if not permissions.can_author(user=request.user):
         raise DjangoPermissionDenied
-    form = CourseForm(request.POST or None)
+    form = CourseForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "remove_cover"}
         try:
-            course = services.course_create(user=request.user, **form.cleaned_data)
+            course = services.course_create(user=request.user, **data)
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
             return redirect("courses:author-outline", code=course.code)
-    return render(request, "courses/author/form.html", {"form": form, "heading": _("New course")},
+    return render(request, "courses/author/course_form.html", {"form": form, "heading": _("New course")},
                   status=400 if form.errors else 200)  # fmt: skip
+
+
+def _course_edit_page(request, course, *, form=None, instructor_form=None, status=200):
+    """The course settings page: its form, and its instructors with the form to add one."""
+    cover = CourseCover.objects.filter(course=course).only("digest", "content_type", "course_id").first()
+    if form is None:
+        initial = {k: getattr(course, k) for k in ("title", "summary", "language", "level", "workload_hours", "track")}
+        form = CourseForm(initial=initial, editing=True, has_cover=cover is not None)
+    context = {
+        "form": form,
+        "course": course,
+        "cover": cover,
+        "heading": _("Edit course"),
+        "instructors": selectors.course_instructors(course=course),
+        "instructor_form": instructor_form or InstructorAddForm(),
+    }
+    return render(request, "courses/author/course_form.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_edit(request, code: str):
     course = _editable_course(request, code)
-    initial = {"title": course.title, "summary": course.summary, "language": course.language}
-    form = CourseForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _course_edit_page(request, course)
+    has_cover = CourseCover.objects.filter(course=course).exists()
+    form = CourseForm(request.POST, request.FILES, editing=True, has_cover=has_cover)
+    if form.is_valid():
         try:
             services.course_update(user=request.user, course=course, **form.cleaned_data)
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
+            messages.success(request, _("The course settings are saved."))
             return redirect("courses:author-outline", code=course.code)
-    context = {"form": form, "course": course, "heading": _("Edit course")}
-    return render(request, "courses/author/form.html", context, status=400 if form.errors else 200)
+    return _course_edit_page(request, course, form=form, status=400)
+
+
+@login_required
+@require_POST
+def instructor_add(request, code: str):
+    course = _editable_course(request, code)
+    form = InstructorAddForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.course_instructor_add(user=request.user, course=course, email=form.cleaned_data["email"])
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("%(name)s now teaches this course.") % {"name": added.get_full_name()})
+            return redirect("courses:author-course-edit", code=course.code)
+    return _course_edit_page(request, course, instructor_form=form, status=400)
+
+
+@login_required
+@require_POST
+def instructor_remove(request, code: str, pk: int):
+    course = _editable_course(request, code)
+    try:
+        services.course_instructor_remove(user=request.user, course=course, instructor_id=pk)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("courses:author-course-edit", code=course.code)
+    if not permissions.is_course_editor(user=request.user, course=course):  # removed oneself
+        messages.success(request, _("You no longer teach %(title)s.") % {"title": course.title})
+        return redirect("courses:author-home")
+    messages.success(request, _("The instructor was removed."))
+    return redirect("courses:author-course-edit", code=course.code)
 
 
 @login_required

@@ -12,7 +12,19 @@ from django.utils.translation import gettext_lazy as _
 from kernel.uploads import UploadValidator
 
 from . import archive
-from .models import MAX_ATTEMPTS_ALLOWED, MAX_LATE_CUTOFF_DAYS, Assignment, Competency
+from .models import (
+    MAX_ATTEMPTS_ALLOWED,
+    MAX_LATE_CUTOFF_DAYS,
+    MAX_WORKLOAD_HOURS,
+    Assignment,
+    Competency,
+    Level,
+    PathCourse,
+    PublicationStatus,
+    Track,
+)
+
+NO_TRACK = [("", _("No track"))]
 
 
 class CourseForm(forms.Form):
@@ -20,11 +32,85 @@ class CourseForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     language = forms.ChoiceField(label=_("Content language"), choices=settings.LANGUAGES)
+    # Not required: a client that sends no level keeps the course's (a new course: beginner).
+    level = forms.ChoiceField(label=_("Level"), choices=Level.choices, required=False, initial=Level.BEGINNER)
+    workload_hours = forms.IntegerField(
+        label=_("Estimated workload (hours)"), min_value=1, max_value=MAX_WORKLOAD_HOURS, required=False,
+        help_text=_("Whole hours; leave empty if unknown."),
+    )  # fmt: skip
+    track = forms.ChoiceField(
+        label=_("Track"), choices=NO_TRACK + Track.choices, required=False,
+        help_text=_("Where the catalogue lists the course; a course on a path is also found under the path's track."),
+    )  # fmt: skip
+    cover = forms.FileField(label=_("Cover image (PNG or JPEG)"), required=False)
+    remove_cover = forms.BooleanField(label=_("Remove the cover"), required=False)
+
+    def __init__(self, *args, editing: bool = False, has_cover: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["code"]
+        if not has_cover:
+            del self.fields["remove_cover"]
+        # PNG or JPEG by its content, at most COURSE_COVER_MAX_BYTES (read now: tests may change it).
+        limit = settings.COURSE_COVER_MAX_BYTES
+        self.fields["cover"].validators = [UploadValidator(kinds={"png", "jpeg"}, max_bytes=limit)]
+        self.fields["cover"].help_text = _("At most %(n)d KiB; shown in the catalogue.") % {"n": limit // 1024}
+
+    def clean_cover(self):
+        upload = self.cleaned_data.get("cover")
+        if not upload:
+            return None
+        upload.seek(0)
+        return upload.read()
+
+
+class InstructorAddForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address of the co-instructor"), max_length=254)
+
+
+class PathForm(forms.Form):
+    code = forms.SlugField(label=_("Code"), max_length=64, help_text=_("Unique on the platform; cannot change."))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    track = forms.ChoiceField(label=_("Track"), choices=Track.choices)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    competencies = forms.ModelMultipleChoiceField(
+        label=_("Competencies"), queryset=Competency.objects.all(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    status = forms.ChoiceField(
+        label=_("Status"), choices=PublicationStatus.choices, initial=PublicationStatus.DRAFT,
+        help_text=_("Published paths are listed in the catalogue; publishing needs a course on the path."),
+    )  # fmt: skip
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["code"]
+
+
+class PathCourseAddForm(forms.Form):
+    course = forms.ModelChoiceField(label=_("Course"), queryset=None)
+    gate = forms.ChoiceField(label=_("Prerequisite"), choices=PathCourse.Gate.choices, initial=PathCourse.Gate.REQUIRED)
+
+    def __init__(self, *args, courses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = courses
+
+
+class CatalogueFilterForm(forms.Form):
+    """The catalogue's search box and filters (GET). A value outside the choices is ignored."""
+
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    track = forms.ChoiceField(label=_("Track"), choices=[("", _("All tracks"))] + Track.choices, required=False)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", _("All languages"))] + list(settings.LANGUAGES), required=False
+    )
+    level = forms.ChoiceField(label=_("Level"), choices=[("", _("All levels"))] + Level.choices, required=False)
+
+    def filters(self) -> dict:
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: data.get(name) or "" for name in self.fields}
 
 
 class ModuleForm(forms.Form):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,18 @@ class PublicationStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
     ARCHIVED = "archived", _("Archived")
+
+
+class Level(models.TextChoices):
+    BEGINNER = "beginner", _("Beginner")
+    INTERMEDIATE = "intermediate", _("Intermediate")
+    ADVANCED = "advanced", _("Advanced")
+
+
+# A course's estimated workload, in whole hours (the forms, the archive and a check constraint).
+MAX_WORKLOAD_HOURS = 1000
+# What a cover image may be (kernel.uploads kinds) and the Content-Type it is served with.
+COVER_CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 
 
 class Competency(models.Model):
@@ -44,6 +57,16 @@ class Course(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=PublicationStatus.choices, default=PublicationStatus.DRAFT
     )
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices, default=Level.BEGINNER)
+    workload_hours = models.PositiveSmallIntegerField(
+        _("estimated workload (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_WORKLOAD_HOURS)],
+    )
+    # The catalogue's track filter: a course on no path still has one (a course on a path is
+    # also found under the path's track).
+    track = models.CharField(_("track"), max_length=32, choices=Track.choices, blank=True, default="")
     instructors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="taught_courses", verbose_name=_("instructors")
     )
@@ -54,9 +77,46 @@ class Course(models.Model):
         verbose_name = _("course")
         verbose_name_plural = _("courses")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(workload_hours__isnull=True)
+                | models.Q(workload_hours__gte=1, workload_hours__lte=MAX_WORKLOAD_HOURS),
+                name="courses_course_workload_in_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code}: {self.title}"
+
+
+class CourseCover(models.Model):
+    """A course's cover image (PNG or JPEG, checked by its content), its bytes kept in the database
+    so that every web host serves the same image with no shared file system; served by
+    courses.views.course_cover under a URL naming its digest, so browsers cache it for good.
+    A row of its own: loading a course never loads its picture."""
+
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, primary_key=True, related_name="cover")
+    data = models.BinaryField()
+    content_type = models.CharField(max_length=32)
+    # SHA-256 of `data` (hex): the version in the cover's URL and its ETag.
+    digest = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("course cover")
+        verbose_name_plural = _("course covers")
+
+    def __str__(self) -> str:
+        return f"cover of {self.course_id} ({self.content_type})"
+
+    @property
+    def version(self) -> str:
+        """What the pages put in the cover's URL (`?v=`): a new image, a new URL."""
+        return self.digest[:16]
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.content_type == COVER_CONTENT_TYPES["png"] else "jpg"
 
 
 class LearningPath(models.Model):
@@ -69,6 +129,10 @@ class LearningPath(models.Model):
     )
     competencies = models.ManyToManyField(Competency, blank=True, related_name="paths")
     courses = models.ManyToManyField(Course, through="PathCourse", related_name="paths")
+    # Who created it on the authoring pages: they may edit it (courses.permissions.can_edit_path).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -98,7 +162,12 @@ class PathCourse(models.Model):
         ordering = ["path", "position"]
         constraints = [
             models.UniqueConstraint(fields=["path", "course"], name="courses_pathcourse_unique_course"),
-            models.UniqueConstraint(fields=["path", "position"], name="courses_pathcourse_unique_position"),
+            # Deferred (on PostgreSQL) so that moving a course swaps two positions in one transaction.
+            models.UniqueConstraint(
+                fields=["path", "position"],
+                name="courses_pathcourse_unique_position",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
         ]
 
     def __str__(self) -> str:

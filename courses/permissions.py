@@ -8,7 +8,12 @@ Roles:
   reads it whatever its status, without enrolling;
 - another course's instructor: a learner as far as this course is concerned (may still create
   new courses and import archives, which makes them instructor of the result);
-- staff: edits every course.
+- staff: edits every course and every learning path.
+
+Learning paths (can_edit_path): staff, the one who created the path on the authoring pages while
+they may still author, and the instructors of any course on it. A path editor other than staff
+adds only courses they may edit themselves: a required course placed before another locks that
+other course for its learners, which is for the people who teach it (or staff) to decide.
 
 Competencies are shared: any course's assignments, question banks and any path may use one. Renaming or
 re-describing one changes every page that shows it, so only staff or someone who teaches every
@@ -25,7 +30,7 @@ from django.db.models import Q
 
 from accounts.privilege import acts_privileged, is_platform_staff
 
-from .models import Competency, Course, PublicationStatus
+from .models import Competency, Course, LearningPath, PublicationStatus
 
 
 def is_course_editor(*, user, course: Course) -> bool:
@@ -68,3 +73,20 @@ def can_change_competency(*, user, competency: Competency) -> bool:
         | Q(question_banks__competency=competency)
     )
     return not users.exclude(instructors=user).exists()
+
+
+def can_edit_path(*, user, path: LearningPath) -> bool:
+    """Staff; the path's creator while they may author; an instructor of one of its courses.
+    Two queries at most (none for anonymous users and staff)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_platform_staff(user):
+        return True
+    if path.created_by_id == user.pk and can_author(user=user):
+        return True
+    return acts_privileged(user) and path.courses.filter(instructors=user).exists()
+
+
+def can_add_to_path(*, user, course: Course) -> bool:
+    """Which courses a path editor may put on a path: any for staff, the ones they edit otherwise."""
+    return is_course_editor(user=user, course=course)

@@ -1,6 +1,9 @@
 """Reads of courses, paths and progress, scoped to the acting user, each with a fixed number of
 queries whatever the size of the data."""
 
+import unicodedata
+from dataclasses import dataclass, field
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 
@@ -20,6 +23,7 @@ from .models import (
     Module,
     PathCourse,
     PublicationStatus,
+    Track,
 )
 
 
@@ -70,8 +74,10 @@ def enrollment_get(*, user, course: Course) -> Enrollment | None:
 
 
 def can_access_course(*, user, course: Course) -> bool:
-    """Learners reach a course's lessons and assignments when actively enrolled and no required
-    prerequisite is missing; instructors of the course and staff always."""
+    """Learners reach a course's lessons and assignments when actively enrolled in a published or
+    archived course and no required prerequisite is missing; instructors of the course and staff
+    always. Archiving takes a course out of the catalogue and closes enrollment
+    (services.enrollment_create), not the work of those already enrolled."""
     if not user.is_authenticated:
         return False
     if is_course_staff(user=user, course=course):
@@ -79,34 +85,115 @@ def can_access_course(*, user, course: Course) -> bool:
     enrollment = enrollment_get(user=user, course=course)
     if enrollment is None or enrollment.status != Enrollment.Status.ACTIVE:
         return False
-    return course.status == PublicationStatus.PUBLISHED and not missing_prerequisites(user=user, course=course)
+    return course.status != PublicationStatus.DRAFT and not missing_prerequisites(user=user, course=course)
 
 
-def catalogue(*, user) -> list[LearningPath]:
-    """Published paths with their courses in order; each course carries `can_start` and
-    `is_complete` for this user. Three queries whatever the number of paths and courses."""
+# Letters folded for search: French ligatures, and Arabic's tatweel and alef wasla (hamzas and
+# harakat go with the other combining marks).
+_FOLD = str.maketrans({"œ": "oe", "æ": "ae", "ـ": None, "ٱ": "ا", "ى": "ي"})
+
+
+def fold(text: str) -> str:
+    """Text as the catalogue's search compares it: case-folded, without accents or harakat
+    ("Épidémiologie" and "epidemiologie" are one word; so are "أمن" and "امن")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD)
+
+
+def _matches(words: list[str], *texts: str) -> bool:
+    haystack = fold(" ".join(texts))
+    return all(word in haystack for word in words)
+
+
+@dataclass
+class Catalogue:
+    """What the catalogue shows: published paths (each with `steps`, `done_count`) and published
+    courses (each with `tracks`, its own and its published paths', and `is_complete`), both
+    filtered, and whether any filter applied."""
+
+    paths: list[LearningPath] = field(default_factory=list)
+    courses: list[Course] = field(default_factory=list)
+    filtered: bool = False
+
+
+def _with_cover(queryset):
+    """Courses with their cover's digest and type but not its bytes (no extra query)."""
+    return queryset.select_related("cover").defer("cover__data")
+
+
+def catalogue(*, user, q: str = "", track: str = "", language: str = "", level: str = "") -> Catalogue:
+    """Published paths with their courses in order (each step carries `can_start`, `is_complete`
+    and `missing` for this user) and every published course, on a path or not. Archived and draft
+    courses are never listed as courses. Search (`q`: every word, in title, summary or code,
+    whatever the case and accents) and filters (track, content language, level) keep a path whose
+    own text, or one of whose published courses, matches, and a course that matches (its track
+    is its own or one of its published paths'). Four queries whatever the number of paths and
+    courses (three for anonymous users); the search runs on the rows read."""
     paths = list(
         LearningPath.objects.filter(status=PublicationStatus.PUBLISHED).prefetch_related(
             Prefetch(
                 "path_courses",
-                queryset=PathCourse.objects.select_related("course").order_by("position"),
+                queryset=PathCourse.objects.select_related("course", "course__cover")
+                .defer("course__cover__data")
+                .order_by("position"),
             )
         )
     )
+    courses = list(_with_cover(Course.objects.filter(status=PublicationStatus.PUBLISHED)))
     done = completed_course_ids(user=user)
+    path_tracks: dict[int, set[str]] = {}
     for path in paths:
         steps = list(path.path_courses.all())
         for step in steps:
             step.is_complete = step.course_id in done
             step.missing = _blocking_prerequisites(course_id=step.course_id, path_courses=steps, done=done)
             step.can_start = step.course.status == PublicationStatus.PUBLISHED and not step.missing
+            path_tracks.setdefault(step.course_id, set()).add(path.track)
         path.steps = steps
         path.done_count = sum(1 for s in steps if s.is_complete)
-    return paths
+    for course in courses:
+        course.tracks = sorted(({course.track} if course.track else set()) | path_tracks.get(course.pk, set()))
+        course.track_labels = [Track(t).label for t in course.tracks]
+        course.is_complete = course.pk in done
+
+    words = fold(q).split()
+    filtered = bool(words or track or language or level)
+
+    def course_matches(course: Course) -> bool:
+        return (
+            (not language or course.language == language)
+            and (not level or course.level == level)
+            and (not track or track in course.tracks)
+            and _matches(words, course.title, course.summary, course.code)
+        )
+
+    if filtered:
+        courses = [c for c in courses if course_matches(c)]
+        kept = []
+        for path in paths:
+            if track and path.track != track:
+                continue
+            published = [s.course for s in path.steps if s.course.status == PublicationStatus.PUBLISHED]
+            if language or level:
+                published = [
+                    c for c in published if (not language or c.language == language) and (not level or c.level == level)
+                ]
+                if not published:
+                    continue
+            if words and not (
+                _matches(words, path.title, path.summary, path.code)
+                or any(_matches(words, c.title, c.summary, c.code) for c in published)
+            ):
+                continue
+            kept.append(path)
+        paths = kept
+    courses.sort(key=lambda c: (fold(c.title), c.code))
+    return Catalogue(paths=paths, courses=courses, filtered=filtered)
 
 
 def course_get_by_code(*, code: str) -> Course | None:
-    return Course.objects.filter(code=code).first()
+    """The course, with its cover's digest (not its bytes) for the pages that show it."""
+    return _with_cover(Course.objects.filter(code=code)).first()
 
 
 def course_outline(*, course: Course) -> list[Module]:
@@ -149,6 +236,48 @@ def authoring_outline(*, course: Course) -> list[Module]:
             ),
         )
     )
+
+
+def course_instructors(*, course: Course) -> list:
+    """The course's instructors, by name then address. One query."""
+    return list(course.instructors.order_by("full_name", "email"))
+
+
+def authoring_path_list(*, user) -> list[LearningPath]:
+    """The paths this user may edit (courses.permissions.can_edit_path): all for staff; the ones
+    they created (while they may author) or that hold a course they teach otherwise. Each carries
+    `course_count`. Two queries at most."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    paths = LearningPath.objects.annotate(course_count=Count("path_courses", distinct=True)).order_by("track", "code")
+    if not is_platform_staff(user):
+        rule = Q(pk__in=[])
+        if permissions.can_author(user=user):
+            rule |= Q(created_by=user)
+        if acts_privileged(user):
+            rule |= Q(pk__in=PathCourse.objects.filter(course__instructors=user).values("path_id"))
+        paths = paths.filter(rule)
+    return list(paths)
+
+
+def path_get_by_code(*, code: str) -> LearningPath | None:
+    return LearningPath.objects.filter(code=code).first()
+
+
+def path_steps(*, path: LearningPath) -> list[PathCourse]:
+    """The path's courses in order. One query."""
+    return list(path.path_courses.select_related("course").order_by("position", "pk"))
+
+
+def path_addable_courses(*, user, path: LearningPath):
+    """The courses this user may put on the path and that are not on it yet: every course for
+    staff, the ones they edit otherwise (courses.permissions.can_add_to_path). A queryset."""
+    courses = Course.objects.exclude(pk__in=path.path_courses.values("course_id")).order_by("code")
+    if is_platform_staff(user):
+        return courses
+    if not user.is_authenticated or not acts_privileged(user):
+        return courses.none()
+    return courses.filter(instructors=user)
 
 
 def organization_learner_progress(*, user, organizations) -> list:

@@ -1,11 +1,13 @@
 """Courses: the content of learning paths and who follows it. Every write to courses, lessons,
 assignments, enrollments and progress lives here, each owning its transaction."""
 
+import hashlib
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -19,16 +21,23 @@ from kernel.uploads import sniff_kind
 from . import banks, permissions, selectors
 from .markdown import render_markdown
 from .models import (
+    COVER_CONTENT_TYPES,
+    MAX_WORKLOAD_HOURS,
     Assignment,
     AssignmentVersion,
     Competency,
     Course,
+    CourseCover,
     CourseFile,
     Enrollment,
+    LearningPath,
     Lesson,
     LessonProgress,
+    Level,
     Module,
+    PathCourse,
     PublicationStatus,
+    Track,
 )
 
 # Spec keys computed by prepare_spec (never typed by an instructor, never in an archive).
@@ -185,25 +194,152 @@ def _require_editor(*, user, course: Course) -> None:
         raise PermissionDenied(_("Only this course's instructors and staff may edit it."))
 
 
+# Codes the authoring addresses use (/author/new/, /author/import/, /author/paths/): a course
+# with one of them would have no outline page.
+RESERVED_COURSE_CODES = frozenset({"new", "import", "paths"})
+RESERVED_PATH_CODES = frozenset({"new"})
+
+
+def checked_course_settings(*, level: str, workload_hours, track: str) -> dict:
+    """Level, estimated workload (whole hours, 1..MAX_WORKLOAD_HOURS, or None) and track (a Track,
+    or "" for none), refused as field errors whoever calls (pages, archive, scripts)."""
+    if level not in Level.values:
+        raise ApplicationError(_("Choose a level: beginner, intermediate or advanced."), field="level")
+    if workload_hours is not None and (
+        isinstance(workload_hours, bool)
+        or not isinstance(workload_hours, int)
+        or not 1 <= workload_hours <= MAX_WORKLOAD_HOURS
+    ):
+        raise ApplicationError(
+            _("The workload is a whole number of hours from 1 to %(max)d.") % {"max": MAX_WORKLOAD_HOURS},
+            field="workload_hours",
+        )
+    if track and track not in Track.values:
+        raise ApplicationError(_("Unknown track."), field="track")
+    return {"level": level, "workload_hours": workload_hours, "track": track or ""}
+
+
+def checked_cover(data: bytes) -> str:
+    """The Content-Type of a cover image: PNG or JPEG by its content, at most
+    COURSE_COVER_MAX_BYTES. Anything else is a field error."""
+    limit = django_settings.COURSE_COVER_MAX_BYTES
+    if len(data) > limit:
+        raise ApplicationError(
+            _("The cover is too large (%(size)d bytes); the limit is %(limit)d bytes.")
+            % {"size": len(data), "limit": limit},
+            field="cover",
+        )
+    kind = sniff_kind(bytes(data[:2048]))
+    if kind not in COVER_CONTENT_TYPES:
+        raise ApplicationError(_("A cover is a PNG or JPEG image."), field="cover")
+    return COVER_CONTENT_TYPES[kind]
+
+
+def cover_store(*, course: Course, data: bytes | None) -> CourseCover | None:
+    """Give the course this cover (None: no cover). No permission check: callers check (the
+    course services below, the archive import)."""
+    if data is None:
+        CourseCover.objects.filter(course=course).delete()
+        return None
+    data = bytes(data)
+    content_type = checked_cover(data)
+    cover, _created = CourseCover.objects.update_or_create(
+        course=course,
+        defaults={"data": data, "content_type": content_type, "digest": hashlib.sha256(data).hexdigest()},
+    )
+    return cover
+
+
 @transaction.atomic
-def course_create(*, user, code: str, title: str, language: str, summary: str = "") -> Course:
+def course_create(
+    *,
+    user,
+    code: str,
+    title: str,
+    language: str,
+    summary: str = "",
+    level: str | None = None,
+    workload_hours: int | None = None,
+    track: str = "",
+    cover: bytes | None = None,
+) -> Course:
     """Create a draft course; its creator becomes one of its instructors."""
     if not permissions.can_author(user=user):
         raise PermissionDenied(_("Only instructors and staff may create courses."))
+    if code in RESERVED_COURSE_CODES:
+        raise ApplicationError(_("This code is reserved; choose another."), field="code")
     if Course.objects.filter(code=code).exists():
         raise ApplicationError(_("A course with this code already exists."), field="code")
-    course = Course.objects.create(code=code, title=title, summary=summary, language=language)
+    fields = checked_course_settings(level=level or Level.BEGINNER, workload_hours=workload_hours, track=track)
+    course = Course.objects.create(code=code, title=title, summary=summary, language=language, **fields)
     course.instructors.add(user)
+    if cover is not None:
+        cover_store(course=course, data=cover)
     return course
 
 
 @transaction.atomic
-def course_update(*, user, course: Course, title: str, language: str, summary: str = "") -> Course:
-    """Change a course's title, summary and content language (its code is permanent)."""
+def course_update(
+    *,
+    user,
+    course: Course,
+    title: str,
+    language: str,
+    summary: str = "",
+    level: str | None = None,
+    workload_hours: int | None = None,
+    track: str = "",
+    cover: bytes | None = None,
+    remove_cover: bool = False,
+) -> Course:
+    """Change a course's title, summary, content language, level (None: unchanged), workload,
+    track and cover (`cover`: new image bytes; `remove_cover`: none any more). Its code is
+    permanent."""
     _require_editor(user=user, course=course)
+    fields = checked_course_settings(level=level or course.level, workload_hours=workload_hours, track=track)
     course.title, course.summary, course.language = title, summary, language
-    course.save(update_fields=["title", "summary", "language", "updated_at"])
+    for key, value in fields.items():
+        setattr(course, key, value)
+    course.save(update_fields=["title", "summary", "language", *fields, "updated_at"])
+    if cover is not None:
+        cover_store(course=course, data=cover)
+    elif remove_cover:
+        cover_store(course=course, data=None)
     return course
+
+
+@transaction.atomic
+def course_instructor_add(*, user, course: Course, email: str):
+    """Make the account with this e-mail address (active, not erased) an instructor of the course.
+    An unknown address, or someone who already teaches it, is a field error on `email`."""
+    _require_editor(user=user, course=course)
+    found = (
+        get_user_model()
+        .objects.filter(email__iexact=email.strip(), is_active=True, erased_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if found is None:
+        raise ApplicationError(_("No active account has this e-mail address."), field="email")
+    if course.instructors.filter(pk=found.pk).exists():
+        raise ApplicationError(_("This person already teaches this course."), field="email")
+    course.instructors.add(found)
+    return found
+
+
+@transaction.atomic
+def course_instructor_remove(*, user, course: Course, instructor_id: int) -> None:
+    """Remove one of the course's instructors (possibly oneself). A course keeps at least one: the
+    course row is locked, so two removals at once cannot leave it with none."""
+    _require_editor(user=user, course=course)
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+    if not course.instructors.filter(pk=instructor_id).exists():
+        raise ApplicationError(_("This person does not teach this course."), field="instructor")
+    if course.instructors.count() <= 1:
+        raise ApplicationError(
+            _("A course keeps at least one instructor: add another before removing this one."), field="instructor"
+        )
+    course.instructors.remove(instructor_id)
 
 
 @transaction.atomic
@@ -492,3 +628,110 @@ def course_file_delete(*, user, course_file: CourseFile) -> None:
             field="file",
         )
     course_file.delete()
+
+
+# --- Learning paths -----------------------------------------------------------------------------
+# Every path service checks, through courses.permissions, that `user` may edit the path.
+
+
+def _require_path_editor(*, user, path: LearningPath) -> None:
+    if not permissions.can_edit_path(user=user, path=path):
+        raise PermissionDenied(_("Only staff and the instructors of this path may edit it."))
+
+
+def _check_path_status(*, path: LearningPath | None, status: str) -> None:
+    if status not in PublicationStatus.values:
+        raise ApplicationError(_("Unknown status."), field="status")
+    if status == PublicationStatus.PUBLISHED and (path is None or not path.path_courses.exists()):
+        raise ApplicationError(_("Add at least one course before publishing the path."), field="status")
+
+
+@transaction.atomic
+def path_create(
+    *,
+    user,
+    code: str,
+    title: str,
+    track: str,
+    summary: str = "",
+    competencies: list[Competency] | None = None,
+    status: str = PublicationStatus.DRAFT,
+) -> LearningPath:
+    """Create a learning path (a draft until it has a course); its creator may edit it."""
+    if not permissions.can_author(user=user):
+        raise PermissionDenied(_("Only instructors and staff may create learning paths."))
+    if code in RESERVED_PATH_CODES:
+        raise ApplicationError(_("This code is reserved; choose another."), field="code")
+    if LearningPath.objects.filter(code=code).exists():
+        raise ApplicationError(_("A learning path with this code already exists."), field="code")
+    if track not in Track.values:
+        raise ApplicationError(_("Unknown track."), field="track")
+    _check_path_status(path=None, status=status)
+    path = LearningPath.objects.create(
+        code=code, title=title, track=track, summary=summary, status=status, created_by=user
+    )
+    path.competencies.set(competencies or [])
+    return path
+
+
+@transaction.atomic
+def path_update(
+    *,
+    user,
+    path: LearningPath,
+    title: str,
+    track: str,
+    summary: str = "",
+    competencies: list[Competency] | None = None,
+    status: str,
+) -> LearningPath:
+    """Change a path's title, track, summary, competencies and status (its code is permanent).
+    Publishing needs a course on it."""
+    _require_path_editor(user=user, path=path)
+    if track not in Track.values:
+        raise ApplicationError(_("Unknown track."), field="track")
+    _check_path_status(path=path, status=status)
+    path.title, path.track, path.summary, path.status = title, track, summary, status
+    path.save(update_fields=["title", "track", "summary", "status", "updated_at"])
+    if competencies is not None:
+        path.competencies.set(competencies)
+    return path
+
+
+@transaction.atomic
+def path_course_add(*, user, path: LearningPath, course: Course, gate: str = PathCourse.Gate.REQUIRED) -> PathCourse:
+    """Put a course at the end of the path. Staff add any course; other editors the ones they edit."""
+    _require_path_editor(user=user, path=path)
+    if not permissions.can_add_to_path(user=user, course=course):
+        raise PermissionDenied(_("You may add only the courses you teach."))
+    if gate not in PathCourse.Gate.values:
+        raise ApplicationError(_("Choose required or recommended."), field="gate")
+    LearningPath.objects.select_for_update().filter(pk=path.pk).first()
+    if path.path_courses.filter(course=course).exists():
+        raise ApplicationError(_("This course is already on the path."), field="course")
+    return PathCourse.objects.create(path=path, course=course, position=_next_position(path.path_courses), gate=gate)
+
+
+@transaction.atomic
+def path_course_remove(*, user, path_course: PathCourse) -> None:
+    """Take a course off its path (the course itself is untouched)."""
+    _require_path_editor(user=user, path=path_course.path)
+    PathCourse.objects.filter(pk=path_course.pk).delete()
+
+
+@transaction.atomic
+def path_course_move(*, user, path_course: PathCourse, direction: str) -> bool:
+    """Move a course one place up or down in its path. Returns whether it moved."""
+    _require_path_editor(user=user, path=path_course.path)
+    return _swap(item=path_course, siblings=PathCourse.objects.filter(path_id=path_course.path_id), direction=direction)
+
+
+@transaction.atomic
+def path_course_gate_set(*, user, path_course: PathCourse, gate: str) -> PathCourse:
+    """Whether the courses after this one wait for it (required) or not (recommended)."""
+    _require_path_editor(user=user, path=path_course.path)
+    if gate not in PathCourse.Gate.values:
+        raise ApplicationError(_("Choose required or recommended."), field="gate")
+    path_course.gate = gate
+    path_course.save(update_fields=["gate"])
+    return path_course

@@ -3,7 +3,7 @@ from django.urls import path
 from kernel import converters  # noqa: F401 - registers <id:...>, the bounded id
 
 from . import authoring_views as author
-from . import bank_views, file_views, organization_views, views
+from . import bank_views, file_views, organization_views, path_views, views
 
 app_name = "courses"
 # Two pages in this namespace are other apps': the course page with the learner's progress
@@ -15,14 +15,33 @@ urlpatterns = [
     path("courses/<slug:code>/enroll/", views.course_enroll, name="enroll"),
     path("courses/<slug:code>/lessons/<id:pk>/", views.lesson_detail, name="lesson"),
     path("courses/<slug:code>/files/<str:name>", file_views.course_file_download, name="file"),
+    path("courses/<slug:code>/cover/", views.course_cover, name="cover"),
     # Instructor authoring.
     path("author/", author.author_home, name="author-home"),
     path("author/new/", author.course_new, name="author-course-new"),
     path("author/import/", author.course_import, name="author-import"),
     path("author/import/<id:pk>/", author.course_import_job, name="author-import-job"),
     path("author/import/<id:pk>/confirm/", author.course_import_confirm, name="author-import-confirm"),
+    # Learning paths (before author/<code>/: "paths" is a reserved course code).
+    path("author/paths/", path_views.path_list, name="author-paths"),
+    path("author/paths/new/", path_views.path_new, name="author-path-new"),
+    path("author/paths/<slug:code>/", path_views.path_edit, name="author-path-edit"),
+    path("author/paths/<slug:code>/courses/add/", path_views.path_course_add, name="author-path-course-add"),
+    path(
+        "author/paths/<slug:code>/courses/<id:pk>/remove/",
+        path_views.path_course_remove,
+        name="author-path-course-remove",
+    ),
+    path("author/paths/<slug:code>/courses/<id:pk>/move/", path_views.path_course_move, name="author-path-course-move"),
+    path("author/paths/<slug:code>/courses/<id:pk>/gate/", path_views.path_course_gate, name="author-path-course-gate"),
     path("author/<slug:code>/", author.course_outline, name="author-outline"),
     path("author/<slug:code>/edit/", author.course_edit, name="author-course-edit"),
+    path("author/<slug:code>/instructors/add/", author.instructor_add, name="author-instructor-add"),
+    path(
+        "author/<slug:code>/instructors/<id:pk>/remove/",
+        author.instructor_remove,
+        name="author-instructor-remove",
+    ),
     path("author/<slug:code>/status/", author.course_status, name="author-status"),
     path("author/<slug:code>/export/", author.course_export, name="author-export"),
     path("author/<slug:code>/banks/", bank_views.bank_list, name="author-banks"),

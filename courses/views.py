@@ -1,14 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.errors import ApplicationError
 
-from . import selectors, services
-from .models import Lesson
+from . import permissions, selectors, services
+from .forms import CatalogueFilterForm
+from .models import CourseCover, Lesson, PublicationStatus
 
 
 def _course_or_404(code: str):
@@ -19,8 +21,40 @@ def _course_or_404(code: str):
 
 
 def catalogue(request):
-    paths = selectors.catalogue(user=request.user)
-    return render(request, "courses/catalogue.html", {"paths": paths})
+    """Published paths and courses, with a search box and filters (a GET form: no JavaScript)."""
+    form = CatalogueFilterForm(request.GET or None)
+    found = selectors.catalogue(user=request.user, **form.filters())
+    return render(request, "courses/catalogue.html", {"catalogue": found, "form": form})
+
+
+# A year: the URL names the image's digest (?v=), so a changed cover is a new URL.
+COVER_MAX_AGE = 365 * 24 * 3600
+
+
+@require_GET
+def course_cover(request, code: str):
+    """A course's cover image, whoever may see the course's page (drafts: its editors only).
+    Served from the database with its own Content-Type; cached for good when asked under its
+    current digest (`?v=`, as the pages link it), revalidated by ETag otherwise."""
+    cover = CourseCover.objects.select_related("course").filter(course__code=code).first()
+    if cover is None or not permissions.can_view_outline(user=request.user, course=cover.course):
+        raise Http404
+    etag = quote_etag(cover.digest)
+    public = cover.course.status != PublicationStatus.DRAFT
+    if request.GET.get("v") == cover.version and public:
+        cache_control = f"public, max-age={COVER_MAX_AGE}, immutable"
+    else:
+        cache_control = "public, max-age=0, must-revalidate" if public else "private, no-cache"
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(bytes(cover.data), content_type=cover.content_type)
+        response["Content-Disposition"] = f'inline; filename="{cover.course.code}-cover.{cover.extension}"'
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    # An image and nothing else, even opened on its own.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @login_required

@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from certificates import services as certificate_services
 from courses import archive
+from courses import services as course_services
 from courses.models import Competency, CourseImportJob
 from grading.models import GradeRecord, Submission
 from learning import services as learning_services
+from tests.courses.images import PNG_COVER
 from tests.factories import LessonFactory, ModuleFactory, PathFactory, UserFactory, add_to_path, enroll, make_quiz
 
 
@@ -38,6 +40,7 @@ def build() -> dict:
     module = ModuleFactory(course__title="Python for health data", course__summary="Pandas, CSV and care data.")
     module.course.instructors.add(instructor)
     add_to_path(path, module.course, 1)
+    course_services.cover_store(course=module.course, data=PNG_COVER)  # the catalogue shows it
     lesson = LessonFactory(module=module, title="Reading CSV files", body_markdown="# CSV\n\nSome *text*.")
     quiz = make_quiz(module=module, title="CSV quiz", points=10, due_at=timezone.now() + timedelta(days=1))
     quiz.competencies.add(competency)
@@ -90,6 +93,9 @@ def build() -> dict:
         "author-lesson-edit": reverse("courses:author-lesson-edit", args=[code, lesson.pk]),
         "author-import": reverse("courses:author-import"),
         "author-import-summary": reverse("courses:author-import-job", args=[import_job.pk]),
+        "author-course-edit": reverse("courses:author-course-edit", args=[code]),
+        "author-paths": reverse("courses:author-paths"),
+        "author-path-edit": reverse("courses:author-path-edit", args=[path.code]),
         # Gradebook and analytics (issue 8).
         "teach": reverse("analytics:index"),
         "gradebook": reverse("analytics:gradebook", args=[code]),

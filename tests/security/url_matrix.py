@@ -211,6 +211,23 @@ MATRIX = {
         "kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)},
         "expect": AUTHORING_POST,
     },  # fmt: skip
+    # a course's cover: whoever may see its page (the world's course is published)
+    "courses:cover": {"kwargs": lambda w: {"code": w.course.code}, "expect": everyone(200)},
+    # co-instructors, on the course settings page (POST only)
+    "courses:author-instructor-add": {"kwargs": lambda w: {"code": w.course.code}, "expect": AUTHORING_POST},
+    "courses:author-instructor-remove": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.users["instructor"].pk},
+        "expect": AUTHORING_POST,
+    },
+    # learning paths: any author lists and creates; a path's editors are staff, its creator and the
+    # instructors of its courses (the world's path holds the world's course)
+    "courses:author-paths": {"expect": AUTHORING | {"other_instructor": 200}},
+    "courses:author-path-new": {"expect": AUTHORING | {"other_instructor": 200}},
+    "courses:author-path-edit": {"kwargs": lambda w: {"code": w.path.code}, "expect": AUTHORING},
+    "courses:author-path-course-add": {"kwargs": lambda w: {"code": w.path.code}, "expect": AUTHORING_POST},
+    "courses:author-path-course-remove": {"kwargs": lambda w: _path_step(w), "expect": AUTHORING_POST},
+    "courses:author-path-course-move": {"kwargs": lambda w: _path_step(w), "expect": AUTHORING_POST},
+    "courses:author-path-course-gate": {"kwargs": lambda w: _path_step(w), "expect": AUTHORING_POST},
     # grading
     "grading:submission": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
     "grading:submission-status": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
@@ -286,6 +303,16 @@ def _bank_text():
     from tests.factories import QUIZ_SPEC
 
     return json.dumps({"questions": QUIZ_SPEC["questions"][:1]})
+
+
+def _path_step(w):
+    return {"code": w.path.code, "pk": w.path.path_courses.get(course=w.course).pk}
+
+
+def _other_course(w):
+    from courses.models import Course
+
+    return Course.objects.filter(instructors=w.users["other_instructor"]).first()
 
 
 def _quiz_spec_with_another_key():
@@ -365,10 +392,39 @@ PRIVILEGED_POSTS = {
         "data": lambda w: {"c_c1": "l2", "c_c2": "l1", "feedback": "Clear."}, "by": "instructor",
     },
     "courses:author-course-new": {
-        "data": lambda w: {"code": "brand-new", "title": "New", "summary": "", "language": "en"}, "by": "instructor",
+        "data": lambda w: {"code": "brand-new", "title": "New", "summary": "", "language": "en", "level": "advanced"},
+        "by": "instructor",
     },
     "courses:author-course-edit": {
-        **_CODE, "data": lambda w: {"title": "Renamed", "summary": "", "language": "en"}, "by": "instructor",
+        **_CODE, "data": lambda w: {"title": "Renamed", "summary": "", "language": "en", "level": "intermediate",
+                                    "workload_hours": "12", "track": "health-law"},
+        "by": "instructor",
+    },
+    "courses:author-instructor-add": {
+        **_CODE, "data": lambda w: {"email": w.users["other_instructor"].email}, "by": "instructor",
+    },
+    "courses:author-instructor-remove": {
+        "kwargs": lambda w: {"code": w.course.code, "pk": w.users["other_instructor"].pk}, "data": lambda w: {},
+        "by": "instructor",
+    },
+    "courses:author-path-new": {
+        "data": lambda w: {"code": "new-path", "title": "New path", "track": "data-science", "status": "draft"},
+        "by": "instructor",
+    },
+    "courses:author-path-edit": {
+        "kwargs": lambda w: {"code": w.path.code},
+        "data": lambda w: {"title": "Renamed path", "track": "cybersecurity", "summary": "", "status": "published"},
+        "by": "instructor",
+    },
+    "courses:author-path-course-add": {
+        "kwargs": lambda w: {"code": w.path.code},
+        "data": lambda w: {"course": _other_course(w).pk, "gate": "recommended"}, "by": "staff",
+    },
+    "courses:author-path-course-gate": {
+        "kwargs": _path_step, "data": lambda w: {"gate": "recommended"}, "by": "instructor",
+    },
+    "courses:author-path-course-move": {
+        "kwargs": _path_step, "data": lambda w: {"direction": "down"}, "by": "instructor",
     },
     "courses:author-module-new": {**_CODE, "data": lambda w: {"title": "Module two"}, "by": "instructor"},
     "courses:author-module-edit": {
@@ -411,6 +467,7 @@ PRIVILEGED_POSTS = {
         "data": lambda w: {"code": "triage", "name": "Triage", "description": ""}, "by": "staff",
     },
     # Last: they change the course the others use.
+    "courses:author-path-course-remove": {"kwargs": _path_step, "data": lambda w: {}, "by": "instructor"},
     "courses:author-status": {**_CODE, "data": lambda w: {"status": "archived"}, "by": "instructor"},
     "courses:author-import-confirm": {"kwargs": _awaiting_import, "data": lambda w: {}, "by": "instructor"},
     "courses:author-import": {"data": _archive, "by": "instructor"},

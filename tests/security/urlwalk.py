@@ -7,10 +7,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import services
 from analytics.models import ExportJob
+from courses import services as course_services
 from courses.models import CourseImportJob
 from grading.models import RegradeJob, Submission
 from privacy import services as privacy_services
 from privacy.models import DataExport
+from tests.courses.images import PNG_COVER
 from tests.factories import (
     CourseFactory,
     LessonFactory,
@@ -101,6 +103,7 @@ def build_world():
         assignment=quiz, version=quiz.current_version, requested_by=users["instructor"]
     )
     import_job = CourseImportJob.objects.create(requested_by=users["instructor"], file_name="big.zip")
+    course_services.cover_store(course=course, data=PNG_COVER)
     return SimpleNamespace(
         course=course, module=module, lesson=lesson, quiz=quiz, essay=essay, submission=submission, export=export,
         failed_submission=failed_submission,

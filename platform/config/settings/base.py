@@ -185,6 +185,8 @@ COURSE_ARCHIVE_MAX_TOTAL_BYTES = env.int("COURSE_ARCHIVE_MAX_TOTAL_BYTES", defau
 COURSE_ARCHIVE_MAX_YAML_BYTES = env.int("COURSE_ARCHIVE_MAX_YAML_BYTES", default=1024 * 1024)
 COURSE_ARCHIVE_MAX_YAML_NODES = env.int("COURSE_ARCHIVE_MAX_YAML_NODES", default=50_000)
 COURSE_IMPORT_SYNC_MAX_BYTES = env.int("COURSE_IMPORT_SYNC_MAX_BYTES", default=128 * 1024)
+# A course's cover image (PNG or JPEG, kept in the database): the upload and the archive's entry.
+COURSE_COVER_MAX_BYTES = env.int("COURSE_COVER_MAX_BYTES", default=1024 * 1024)
 
 # --- Security headers (all modes; production adds HTTPS-only settings) ---------------------
 # Content-Security-Policy (Django's own middleware): nothing from outside the server, no inline
