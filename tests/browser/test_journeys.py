@@ -196,14 +196,14 @@ def test_journey_2_instructor_creates_a_module_and_an_assignment_publishes_and_r
     page.locator('main form[action$="/modules/new/"] button').click()
     assert page.get_by_text("Module 1: la loi 09-08").first.is_visible()
 
-    page.locator('main a[href$="/assignments/new/?kind=quiz"]').first.click()
+    page.goto(page.locator('main a[href$="/assignments/new/?kind=quiz"]').first.get_attribute("href") + "&mode=source")
     page.fill("input[name=title]", "Quiz sur la loi 09-08")
     page.fill("textarea[name=spec_text]", QUIZ_YAML)
     page.locator("main form button[type=submit]").last.click()
     page.wait_for_url("**/author/privacy-201/")
     assert page.get_by_text("Quiz sur la loi 09-08").first.is_visible()
 
-    page.locator('main a[href$="/assignments/new/?kind=essay"]').first.click()
+    page.goto(page.locator('main a[href$="/assignments/new/?kind=essay"]').first.get_attribute("href") + "&mode=source")
     page.fill("input[name=title]", "Analyse d'un cas de fuite de données")
     page.fill("textarea[name=spec_text]", ESSAY_YAML)
     page.locator("main form button[type=submit]").last.click()
