@@ -6,6 +6,7 @@ operations asked by a `builder_action` button, and a hidden `meta` per row and p
 spec: it records which optional keys the spec spelled out (so `min_words: 0` stays written, and
 an absent one stays absent) and carries keys the builder has no field for, untouched."""
 
+import copy
 import json
 import re
 
@@ -113,3 +114,15 @@ class TemplateRenderMixin:
 
     def __html__(self):
         return self.render()
+
+
+def show_unbound(form: forms.Form, state) -> bool:
+    """After a row operation: the form shows `state`'s rows again, unbound (nothing saved, no
+    error yet), through its own `_setup(state)`. Returns True, what edit_action() answers."""
+    form.is_bound = False
+    form.data, form.files = {}, {}
+    form._errors = None
+    form._bound_fields_cache = {}
+    form.fields = copy.deepcopy(form.base_fields)
+    form._setup(state)
+    return True

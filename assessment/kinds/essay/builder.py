@@ -7,7 +7,6 @@ Canonical key order (as the archive writes a spec): rubric {criteria [{id, title
 levels [{id, title, points, description}]}]}, min_words, max_words, then any key the builder has
 no field for, carried as it was."""
 
-import copy
 import re
 from decimal import Decimal
 
@@ -26,6 +25,7 @@ from assessment.kinds.rowbuilder import (
     meta_load,
     number,
     parse_action,
+    show_unbound,
     split_known,
     unique_id,
 )
@@ -200,13 +200,7 @@ class Builder(TemplateRenderMixin, forms.Form):
                 valid = [x for x in map(_decimal_or_none, (lv["points"] for lv in levels)) if x is not None]
                 new = _new_level({lv["id"] for lv in levels}, points=number(max(valid) + 1) if valid else 0)
                 apply_op(levels, op, indexes[1] if len(indexes) > 1 else None, lambda: new)
-        self.is_bound = False
-        self.data, self.files = {}, {}
-        self._errors = None
-        self._bound_fields_cache = {}
-        self.fields = copy.deepcopy(self.base_fields)
-        self._setup(state)
-        return True
+        return show_unbound(self, state)
 
     def clean(self):
         data = super().clean()

@@ -7,7 +7,6 @@ Canonical key order (as the archive writes a spec): flag_hash | flag, case_sensi
 max_wrong_per_hour, artifacts, hints [{text, after_wrong}], then any key the builder has no
 field for, carried as it was."""
 
-import copy
 import re
 
 from django import forms
@@ -24,6 +23,7 @@ from assessment.kinds.rowbuilder import (
     meta_dump,
     meta_load,
     parse_action,
+    show_unbound,
     split_known,
 )
 
@@ -177,13 +177,7 @@ class Builder(TemplateRenderMixin, forms.Form):
             new = {"text": "", "after_wrong": (max(after) if after else 0) + 3, "meta": meta_dump()}
             apply_op(state["hints"], op, indexes[0] if indexes else None, lambda: new)
         # Shown again, unbound: the new rows, nothing saved, no error yet.
-        self.is_bound = False
-        self.data, self.files = {}, {}
-        self._errors = None
-        self._bound_fields_cache = {}
-        self.fields = copy.deepcopy(self.base_fields)
-        self._setup(state)
-        return True
+        return show_unbound(self, state)
 
     def clean(self):
         data = super().clean()
