@@ -174,7 +174,9 @@ class AssignmentSettingsForm(forms.Form):
         initial = dict(kwargs.pop("initial", None) or {})
         if "pass_threshold" in initial:  # the model keeps a share (0..1); people think in percent
             threshold = initial.pop("pass_threshold")
-            initial["pass_percent"] = (Decimal(str(threshold)) * 100).quantize(Decimal("0.1")).normalize()
+            percent = (Decimal(str(threshold)) * 100).quantize(Decimal("0.1"))
+            # 50.0 shows as 50, 12.5 as 12.5, and 100 never as 1E+2 (Decimal.normalize would).
+            initial["pass_percent"] = percent.to_integral_value() if percent == percent.to_integral_value() else percent
         super().__init__(*args, initial=initial, **kwargs)
         if editing:
             self.fields["kind"].disabled = True

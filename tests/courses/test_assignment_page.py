@@ -154,3 +154,11 @@ def test_a_settings_error_keeps_the_builder_rows_and_saves_nothing(client, world
 def test_an_unknown_kind_is_a_404_page_and_a_400_post(client, world):
     assert client.get(world["url"].replace("kind=flag", "kind=wormhole")).status_code == 404
     assert client.post(world["url"], {**SETTINGS, "kind": "wormhole", "spec_text": "a: 1"}).status_code == 400
+
+
+def test_a_full_pass_mark_is_shown_as_100_not_in_exponent_form(client, world, flag_builder):
+    client.post(world["url"], {**SETTINGS, "pass_percent": "100", "flag": "F", "rows": "0"})
+    assignment = Assignment.objects.get(course=world["course"])
+    edit = reverse("courses:author-assignment-edit", kwargs={"code": world["course"].code, "pk": assignment.pk})
+    page = client.get(edit).content.decode()
+    assert 'name="pass_percent" value="100"' in page and "1E+2" not in page
