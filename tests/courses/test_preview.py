@@ -290,3 +290,9 @@ def test_a_forged_seed_is_replaced_by_a_fresh_one(client, world):
     login_with_2fa(client, world.instructor)
     page = client.get(_preview_url(quiz) + "?seed=../../etc")
     assert "etc" not in _answer_form(page.content).get("action")
+
+
+def test_the_code_preview_loads_the_learners_code_editor(client, world):
+    code = _assignment(world, "code")
+    page = _get(client, world.instructor, _preview_url(code)).content.decode()
+    assert "codemirror" in page.lower() and "code_editor" in page
