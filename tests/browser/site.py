@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import services as certificate_services
-from courses import archive
+from courses import archive, banks
 from courses import services as course_services
 from courses.models import Competency, CourseImportJob
 from grading.models import GradeRecord, Submission
@@ -57,6 +57,13 @@ def build() -> dict:
     enrollment.save()
     certificate = certificate_services.certificate_issue(user_id=learner.pk, course_id=module.course.pk)
     code = module.course.code
+    # The studio's builders show the course's files (a dataset, an artifact) and its banks.
+    course_services.course_file_add(user=instructor, course=module.course, name="admissions.csv",
+                                    content=b"service,age\nurgences,34\n")  # fmt: skip
+    course_services.course_file_add(user=instructor, course=module.course, name="auth.log", content=b"sshd: ok\n")
+    bank_question = {"id": "b1", "type": "single", "prompt": "CSV?", "points": 1,
+                     "choices": [{"id": "a", "text": "Yes"}, {"id": "b", "text": "No"}], "answer": ["a"]}  # fmt: skip
+    banks.question_bank_save(user=instructor, course=module.course, competency=competency, questions=[bank_question])
     import_job = _awaiting_replace(instructor, module.course)
     learner_pages = {
         "catalogue": reverse("courses:catalogue"),
@@ -90,6 +97,18 @@ def build() -> dict:
         "author-outline": reverse("courses:author-outline", args=[code]),
         "author-assignment-new": reverse("courses:author-assignment-new", args=[code, module.pk]) + "?kind=quiz",
         "author-assignment-edit": reverse("courses:author-assignment-edit", args=[code, quiz.pk]),
+        # The studio (issue 14): each kind's builder, the source tab, the preview, banks, files.
+        **{
+            f"author-builder-{kind}": reverse("courses:author-assignment-new", args=[code, module.pk]) + f"?kind={kind}"
+            for kind in ("code", "flag", "essay")
+        },
+        "author-assignment-source": reverse("courses:author-assignment-edit", args=[code, quiz.pk]) + "?mode=source",
+        "author-assignment-preview": reverse("courses:author-assignment-preview", args=[code, quiz.pk]),
+        "author-banks": reverse("courses:author-banks", args=[code]),
+        "author-bank-edit": reverse("courses:author-bank-edit", args=[code, competency.code]),
+        "author-files": reverse("courses:author-files", args=[code]),
+        "author-course-new": reverse("courses:author-course-new"),
+        "author-path-new": reverse("courses:author-path-new"),
         "author-lesson-edit": reverse("courses:author-lesson-edit", args=[code, lesson.pk]),
         "author-import": reverse("courses:author-import"),
         "author-import-summary": reverse("courses:author-import-job", args=[import_job.pk]),
