@@ -11,13 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessment import kinds
 from kernel.errors import ApplicationError
 
-from . import archive, banks
+from . import archive, banks, services
 from .authoring_views import _editable_course
 from .forms import spec_to_text
 from .models import Competency
@@ -124,12 +124,25 @@ def bank_edit(request, code: str, tag: str):
             else:
                 questions = form.cleaned_data["questions_text"]
             try:
-                banks.question_bank_save(user=request.user, course=course, competency=competency, questions=questions)
+                quizzes = services.question_bank_update(
+                    user=request.user, course=course, competency=competency, questions=questions
+                )
             except ApplicationError as exc:
                 _add_error(form, exc, builder=builder_class is not None)
                 refused = True
             else:
                 messages.success(request, _("The question bank %(tag)s is saved.") % {"tag": competency.code})
+                if quizzes:
+                    titles = ", ".join(f"\u201c{q.title}\u201d" for q in quizzes)
+                    messages.info(
+                        request,
+                        ngettext(
+                            "The next attempt at the quiz %(titles)s draws from these questions.",
+                            "The next attempts at the quizzes %(titles)s draw from these questions.",
+                            len(quizzes),
+                        )
+                        % {"titles": titles},
+                    )
                 return redirect("courses:author-banks", code=course.code)
     context = {"course": course, "competency": competency, "bank": bank, "form": form,
                "is_builder": builder_class is not None}  # fmt: skip

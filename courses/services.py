@@ -554,6 +554,49 @@ def assignment_spec_apply(*, assignment: Assignment, spec: dict, prompt_markdown
     return current
 
 
+def _draws_from(spec: dict, tag: str) -> int:
+    """How many questions a quiz spec draws from the bank `tag` (0: none)."""
+    draws = spec.get("draws") if isinstance(spec.get("draws"), list) else []
+    return sum(d.get("count", 0) for d in draws if isinstance(d, dict) and d.get("tag") == tag)
+
+
+@transaction.atomic
+def question_bank_update(*, user, course: Course, competency, questions: list) -> list[Assignment]:
+    """Save the course's bank on `competency` (courses.banks.question_bank_save), then bring every
+    quiz of the course that draws from it up to date, as saving each quiz again would: the next
+    attempt draws from the questions just saved (answered versions keep the questions they drew).
+    A bank left smaller than what a quiz draws is refused, naming the quiz, and nothing is saved.
+    Returns the quizzes that now draw from the new questions."""
+    banks.question_bank_save(user=user, course=course, competency=competency, questions=questions)
+    quizzes = (
+        Assignment.objects.select_for_update()
+        .filter(course=course, kind=Assignment.Kind.QUIZ, current_version__isnull=False)
+        .select_related("current_version", "course")
+        .order_by("position", "pk")
+    )
+    updated = []
+    for quiz in quizzes:
+        current = quiz.current_version
+        wanted = _draws_from(current.spec, competency.code)
+        if not wanted:
+            continue
+        if wanted > len(questions):
+            message = _(
+                "The quiz \u201c%(title)s\u201d draws %(want)d questions from this bank: keep at least %(want)d, "
+                "or draw fewer in the quiz first."
+            ) % {"title": quiz.title, "want": wanted}
+            raise ApplicationError(message, field="questions")
+        before = current.spec.get(banks.POOLS)  # the draft's version may be corrected in place
+        version = assignment_spec_apply(
+            assignment=quiz,
+            spec=editable_spec(kind=quiz.kind, spec=current.spec),
+            prompt_markdown=current.prompt_markdown,
+        )
+        if version.spec.get(banks.POOLS) != before:
+            updated.append(quiz)
+    return updated
+
+
 # --- Course files ------------------------------------------------------------------------------
 # Artifacts for flags and datasets for code tests. A name is safe in a URL and a zip entry.
 

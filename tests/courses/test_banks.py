@@ -160,6 +160,59 @@ def test_saving_an_unchanged_quiz_after_its_bank_changed_freezes_the_new_bank(se
     assert len(before.spec["pools"]["triage"]) == 10
 
 
+def test_saving_a_bank_brings_the_quizzes_drawing_from_it_up_to_date_and_answered_versions_keep_theirs(setup):
+    from grading.models import Submission
+
+    setup["course"].status = "published"
+    setup["course"].save()
+    quiz, other = _quiz(setup), _quiz(setup, spec={"questions": [FIXED]}, title="No draws")
+    answered = quiz.current_version
+    Submission.objects.create(user=UserFactory(), assignment=quiz, version=answered, attempt=1, answer={})
+    other_version = other.current_version_id
+    new_questions = [bank_question(i) for i in range(4)]
+    updated = services.question_bank_update(
+        user=setup["instructor"], course=setup["course"], competency=setup["competency"], questions=new_questions
+    )
+    quiz.refresh_from_db()
+    other.refresh_from_db()
+    assert updated == [quiz]
+    assert quiz.current_version.number == answered.number + 1
+    assert quiz.current_version.spec["pools"]["triage"] == new_questions
+    answered.refresh_from_db()
+    assert len(answered.spec["pools"]["triage"]) == 10  # the answered version keeps its draw
+    assert other.current_version_id == other_version  # a quiz not drawing from it is left alone
+    # Saved again unchanged: nothing to bring up to date.
+    assert (
+        services.question_bank_update(
+            user=setup["instructor"], course=setup["course"], competency=setup["competency"], questions=new_questions
+        )
+        == []
+    )
+
+
+def test_a_draft_quiz_nobody_answered_is_brought_up_to_date_in_place(setup):
+    quiz = _quiz(setup)
+    version = quiz.current_version_id
+    services.question_bank_update(user=setup["instructor"], course=setup["course"], competency=setup["competency"],
+                                  questions=[bank_question(i) for i in range(3)])  # fmt: skip
+    quiz.refresh_from_db()
+    assert quiz.current_version_id == version
+    assert len(quiz.current_version.spec["pools"]["triage"]) == 3
+
+
+def test_a_bank_left_smaller_than_a_quiz_draws_is_refused_naming_the_quiz_and_nothing_changes(setup):
+    quiz = _quiz(setup, spec=quiz_spec(count=5), title="Exam")
+    version = quiz.current_version_id
+    with pytest.raises(ApplicationError) as exc:
+        services.question_bank_update(user=setup["instructor"], course=setup["course"],
+                                      competency=setup["competency"], questions=[bank_question(0)])  # fmt: skip
+    assert exc.value.field == "questions" and "Exam" in exc.value.message and "5" in exc.value.message
+    setup["bank"].refresh_from_db()
+    quiz.refresh_from_db()
+    assert len(setup["bank"].questions) == 10 and quiz.current_version_id == version
+    assert len(quiz.current_version.spec["pools"]["triage"]) == 10
+
+
 def test_the_assignment_form_shows_a_too_large_draw_on_the_spec_field(client, setup):
     login_with_2fa(client, setup["instructor"])
     url = reverse("courses:author-assignment-new", kwargs={"code": "bank-1", "module_pk": setup["module"].pk})
@@ -268,6 +321,30 @@ def test_a_new_bank_is_saved_from_yaml(client, setup):
         bank_question(1),
         bank_question(2),
     ]
+
+
+@pytest.mark.parametrize("mode", ["source", "builder"])
+def test_the_bank_page_names_the_quiz_a_too_small_bank_would_break_and_says_which_quizzes_it_updated(
+    client, setup, mode
+):
+    _quiz(setup, spec=quiz_spec(count=3), title="Exam")
+    login_with_2fa(client, setup["instructor"])
+    url = reverse("courses:author-bank-edit", kwargs={"code": "bank-1", "tag": "triage"})
+
+    def post(questions):
+        if mode == "source":
+            return client.post(url, {"questions_text": archive._dump({"questions": questions}).decode()})
+        builder = kinds.get("quiz").builder
+        return client.post(url, builder.data_from_spec({"questions": questions}))
+
+    response = post([bank_question(0)])
+    assert response.status_code == 400
+    assert "Exam" in response.content.decode() and 'role="alert"' in response.content.decode()
+    assert len(QuestionBank.objects.get(pk=setup["bank"].pk).questions) == 10
+    response = post([bank_question(i) for i in range(3)])
+    assert response.status_code == 302
+    shown = [str(m) for m in client.get(response.url).context["messages"]]
+    assert any("Exam" in m and "draws from these questions" in m for m in shown), shown
 
 
 @pytest.mark.parametrize(
