@@ -133,7 +133,7 @@ def bank_edit(request, code: str, tag: str):
             else:
                 messages.success(request, _("The question bank %(tag)s is saved.") % {"tag": competency.code})
                 if quizzes:
-                    titles = ", ".join(f"\u201c{q.title}\u201d" for q in quizzes)
+                    titles = ", ".join(f"“{q.title}”" for q in quizzes)
                     messages.info(
                         request,
                         ngettext(

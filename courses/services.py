@@ -582,7 +582,7 @@ def question_bank_update(*, user, course: Course, competency, questions: list) -
             continue
         if wanted > len(questions):
             message = _(
-                "The quiz \u201c%(title)s\u201d draws %(want)d questions from this bank: keep at least %(want)d, "
+                "The quiz “%(title)s” draws %(want)d questions from this bank: keep at least %(want)d, "
                 "or draw fewer in the quiz first."
             ) % {"title": quiz.title, "want": wanted}
             raise ApplicationError(message, field="questions")
