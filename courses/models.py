@@ -88,6 +88,11 @@ class Course(models.Model):
     def __str__(self) -> str:
         return f"{self.code}: {self.title}"
 
+    @property
+    def content_dir(self) -> str:
+        """The direction of the course's content ("rtl" for Arabic), whatever the interface's."""
+        return "rtl" if self.language.split("-")[0] in settings.LANGUAGES_BIDI else "ltr"
+
 
 class CourseCover(models.Model):
     """A course's cover image (PNG or JPEG, checked by its content), its bytes kept in the database

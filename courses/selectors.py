@@ -210,6 +210,40 @@ def course_outline(*, course: Course) -> list[Module]:
     )
 
 
+@dataclass(frozen=True)
+class OutlineItem:
+    """One step of a course, in the order a learner meets them: a module's lessons, then its
+    assignments. `url_name` is the page's URL name (the assignment page is grading's)."""
+
+    kind: str  # "lesson" | "assignment"
+    obj: Lesson | Assignment
+    module: Module
+
+    @property
+    def url_name(self) -> str:
+        return "courses:lesson" if self.kind == "lesson" else "courses:assignment"
+
+
+def course_steps(*, modules: list[Module]) -> list[OutlineItem]:
+    """The course's steps in order, from its outline (course_outline). No query."""
+    steps = []
+    for module in modules:
+        steps += [OutlineItem("lesson", lesson, module) for lesson in module.lessons.all()]
+        steps += [OutlineItem("assignment", a, module) for a in module.assignments.all()]
+    return steps
+
+
+def done_lesson_ids(*, user, course: Course) -> set[int]:
+    """The course's lessons this user marked done. One query (none for an anonymous user)."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        LessonProgress.objects.filter(user=user, lesson__module__course=course, completed_at__isnull=False).values_list(
+            "lesson_id", flat=True
+        )
+    )
+
+
 def authoring_course_list(*, user) -> list[Course]:
     """The courses this user may edit: all for staff, the ones they teach otherwise. One query."""
     if not user.is_authenticated or not acts_privileged(user):

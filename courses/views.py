@@ -65,6 +65,8 @@ def course_enroll(request, code: str):
         services.enrollment_create(user=request.user, course=course)
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    else:
+        messages.success(request, _("You are enrolled in %(title)s.") % {"title": course.title})
     return redirect("courses:detail", code=course.code)
 
 
@@ -78,9 +80,27 @@ def lesson_detail(request, code: str, pk: int):
         return redirect("courses:detail", code=course.code)
     done = request.POST.get("done") == "1" if request.method == "POST" else None
     progress = services.lesson_mark(user=request.user, lesson=lesson, done=done)
+    steps = selectors.course_steps(modules=selectors.course_outline(course=course))
+    here = next(i for i, step in enumerate(steps) if step.kind == "lesson" and step.obj.pk == lesson.pk)
+    previous = steps[here - 1] if here > 0 else None
+    following = steps[here + 1] if here + 1 < len(steps) else None
     if request.method == "POST":
+        if done and following is not None:  # done: on to the next step
+            return redirect(following.url_name, code=course.code, pk=following.obj.pk)
+        if done:
+            messages.success(request, _("You have reached the end of this course's lessons."))
+            return redirect("courses:detail", code=course.code)
         return redirect("courses:lesson", code=course.code, pk=lesson.pk)
-    return render(request, "courses/lesson_detail.html", {"course": course, "lesson": lesson, "progress": progress})
+    context = {
+        "course": course,
+        "lesson": lesson,
+        "progress": progress,
+        "steps": steps,
+        "previous": previous,
+        "next": following,
+        "done_lesson_ids": selectors.done_lesson_ids(user=request.user, course=course),
+    }
+    return render(request, "courses/lesson_detail.html", context)
 
 
 def _enroll_first_message():

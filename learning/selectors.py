@@ -206,6 +206,22 @@ def course_progress(*, user, course, modules: list) -> dict | None:
     }
 
 
+def resume_step(*, steps: list, progress: dict | None) -> tuple[object | None, bool]:
+    """(the first step of the course this learner has not finished, whether they have started):
+    a lesson not marked done, or an assignment (with a published version) not passed; the first
+    step when nothing is done yet; None when everything is. `steps`: courses.selectors.course_steps."""
+    if progress is None:
+        return None, False
+    done, passed = progress["done_lesson_ids"], progress["passed_assignment_ids"]
+    open_steps = [s for s in steps if s.kind == "lesson" or s.obj.current_version_id]
+
+    def finished(step) -> bool:
+        return step.obj.pk in (done if step.kind == "lesson" else passed)
+
+    started = any(finished(s) for s in open_steps)
+    return next((s for s in open_steps if not finished(s)), None), started
+
+
 def path_progress(*, user, path: LearningPath) -> list[CompetencyProgress]:
     """How far the learner has got in each competency of the path: the share of the assignments
     (of the path's courses) that assess it which the learner has passed. Four queries."""

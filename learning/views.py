@@ -75,11 +75,15 @@ def course_detail(request, code: str):
     if course.status == PublicationStatus.DRAFT and not is_editor:
         raise Http404
     modules = course_selectors.course_outline(course=course)
+    progress = selectors.course_progress(user=request.user, course=course, modules=modules)
+    resume, started = selectors.resume_step(steps=course_selectors.course_steps(modules=modules), progress=progress)
     context = {
         "course": course,
         "is_editor": is_editor,
         "modules": modules,
-        "progress": selectors.course_progress(user=request.user, course=course, modules=modules),
+        "progress": progress,
+        "resume": resume,
+        "started": started,
         "enrollment": course_selectors.enrollment_get(user=request.user, course=course),
         "missing": course_selectors.missing_prerequisites(user=request.user, course=course),
         "can_access": course_selectors.can_access_course(user=request.user, course=course),

@@ -2,7 +2,8 @@
 real Celery worker: grading, certificate issuing and e-mails all happen in the worker process.
 
 Journey 1 (and 3, the same in Arabic): sign up -> confirm the address from the e-mail -> log in ->
-enroll in a path's course -> read a lesson -> submit a quiz and a code assignment (graded in the
+enroll in a path's course -> start it (the
+first lesson, marked done, leads on) -> submit a quiz and a code assignment (graded in the
 bubblewrap sandbox) -> see both graded -> the course completes -> download the certificate (PDF) -> verify it publicly.
 Journey 2: an instructor creates a module, a quiz and an essay, publishes, and grades a learner's
 essay from the review queue."""
@@ -86,14 +87,17 @@ def learner_journey(pages, *, lang: str, texts: dict) -> dict:
     page.locator(f'main form[action="/courses/{course.code}/enroll/"] button').click()
     assert page.get_by_text(texts["enrolled"]).first.is_visible()
 
-    # Read the lesson and mark it done; its content keeps its own language.
-    page.locator(f'main a[href^="/courses/{course.code}/lessons/"]').first.click()
+    # Start the course: its first lesson, beside the outline; its content keeps its own language
+    # and direction. Marking it done moves on to the next step, the module's quiz.
+    page.get_by_role("link", name=texts["start"], exact=True).click()
+    page.wait_for_url(f"**/courses/{course.code}/lessons/*/")
     assert page.locator("article").get_attribute("lang") == course.language
-    page.locator("main form button[type=submit]").click()
-    assert page.get_by_text(texts["marked_done"]).first.is_visible()
+    assert page.locator("article").get_attribute("dir") == "ltr"
+    assert page.locator(".course-outline [aria-current=page]").inner_text() == "What is personal data?"
+    page.locator("main form.lesson-done button[type=submit]").click()
+    page.wait_for_url(f"**/courses/{course.code}/assignments/{quiz.pk}/")
 
     # Submit the quiz and watch the worker grade it (htmx polls the status).
-    page.goto(f"/courses/{course.code}/assignments/{quiz.pk}/")
     page.check("input[name=q_q1][value=a]")
     page.check("input[name=q_q2][value=a]")
     page.check("input[name=q_q2][value=c]")
@@ -139,7 +143,7 @@ def test_journey_1_learner_signs_up_learns_gets_graded_and_verifies_the_certific
     result = learner_journey(
         pages,
         lang="en",
-        texts={"enrolled": "Enrolled", "marked_done": "Marked as done", "dashboard": "My dashboard", "valid": "Valid"},
+        texts={"enrolled": "Enrolled", "start": "Start", "dashboard": "My dashboard", "valid": "Valid"},
     )
     # The path had one course: finishing it finished the path, which has its own certificate.
     assert Certificate.objects.filter(user=result["certificate"].user, path=result["path"]).exists()
@@ -149,7 +153,7 @@ def test_journey_3_the_same_in_arabic_right_to_left(pages, worker):
     result = learner_journey(
         pages,
         lang="ar",
-        texts={"enrolled": "مسجّل", "marked_done": "تمّ التعليم كمُنجز", "dashboard": "لوحة متابعتي", "valid": "صالحة"},
+        texts={"enrolled": "مسجّل", "start": "ابدأ", "dashboard": "لوحة متابعتي", "valid": "صالحة"},
     )
     assert result["certificate"].user.preferred_language == "ar"
 
