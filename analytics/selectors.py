@@ -13,6 +13,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from accounts.privilege import acts_privileged, is_platform_staff
+from assessment.kinds.quiz.attempt import POOLS, drawn_id
 from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 from grading.models import Submission
 from grading.selectors import latest_graded_per_learner, passed_q, score_passes
@@ -94,29 +95,52 @@ def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -
 class QuestionStats:
     id: str
     prompt: str
-    answered: int = 0
+    answered: int = 0  # a drawn question: the attempts that drew it
+    correct: int = 0
     difficulty: float | None = None  # share correct, 0..1
     discrimination: float | None = None  # p(upper 27%) - p(lower 27%)
     distribution: list[tuple[str, str, int, bool]] = field(default_factory=list)  # (id, text, count, is_key)
+    tag: str = ""  # the bank it is drawn from (its competency code); "" for a question of the quiz's own
 
     @property
     def is_flagged(self) -> bool:
         return self.discrimination is not None and self.discrimination < 0
 
 
+def _graded_questions(feedback) -> dict[str, bool]:
+    """{question id: answered correctly} as the grader recorded them in a quiz's feedback."""
+    items = feedback.get("questions") if isinstance(feedback, dict) else None
+    if not isinstance(items, list):
+        return {}
+    return {q["id"]: q.get("correct") is True for q in items if isinstance(q, dict) and isinstance(q.get("id"), str)}
+
+
+def _distribution(q: dict, answers: list, qid: str, scope: LearnerScope) -> list[tuple[str, str, int, bool]]:
+    key = set(q.get("answer") or [])
+    picks = Counter(c for a in answers if isinstance(a.get(qid), list) for c in a[qid])
+    return [
+        (c["id"], c.get("text", c["id"]), picks.get(c["id"], 0), scope.can_see_answer_keys and c["id"] in key)
+        for c in q.get("choices", [])
+    ]
+
+
 def item_analysis(*, assignment: Assignment, scope: LearnerScope) -> list[QuestionStats]:
     """Per question of a quiz, over each learner's latest graded attempt: difficulty, the
     discrimination index (upper vs lower 27% by score), and the answer distribution. Questions
-    are those of the current version; attempts on older versions count where ids match. Which
-    choices are the key is told only to a scope that may see answer keys (the course's staff).
-    Three queries."""
+    are those of the current version, then each question of the banks it draws from (as its
+    version froze them, `pools`), with its tag; attempts on older versions count where ids match.
+    A drawn question counts the attempts that drew it, right or wrong as the grader recorded it
+    in the attempt's feedback, and its discrimination compares those of the upper and lower
+    groups that drew it. Which choices are the key is told only to a scope that may see answer
+    keys (the course's staff). Three queries."""
     if assignment.kind != Assignment.Kind.QUIZ or assignment.current_version_id is None:
         return []
     current = assignment.current_version.spec.get("questions", [])
+    pools = assignment.current_version.spec.get(POOLS) or {}
     user_ids = scoped_enrollments(course_ids=[assignment.course_id], scope=scope).values("user_id")
     rows = list(
         _latest_graded(assignment_ids=[assignment.pk], user_ids=user_ids).values_list(
-            "score", "max_score", "answer", "version_id"
+            "score", "max_score", "answer", "version_id", "feedback"
         )
     )
     versions = dict(assignment.versions.values_list("pk", "spec"))
@@ -131,7 +155,6 @@ def item_analysis(*, assignment: Assignment, scope: LearnerScope) -> list[Questi
     result = []
     for q in current:
         qid = q["id"]
-        key = set(q.get("answer") or [])
 
         def correct(row, qid=qid):
             given = row[2].get(qid) if isinstance(row[2], dict) else None
@@ -140,18 +163,34 @@ def item_analysis(*, assignment: Assignment, scope: LearnerScope) -> list[Questi
 
         answered = [r for r in rows if isinstance(r[2], dict) and qid in r[2]]
         stats = QuestionStats(id=qid, prompt=q.get("prompt", qid), answered=len(answered))
+        stats.correct = sum(1 for r in answered if correct(r))
         if answered:
-            stats.difficulty = round(sum(1 for r in answered if correct(r)) / len(answered), 3)
+            stats.difficulty = round(stats.correct / len(answered), 3)
         if k:
             p_up = sum(1 for r in upper if correct(r)) / k
             p_low = sum(1 for r in lower if correct(r)) / k
             stats.discrimination = round(p_up - p_low, 3)
-        picks = Counter(c for r in answered if isinstance(r[2].get(qid), list) for c in r[2][qid])
-        stats.distribution = [
-            (c["id"], c.get("text", c["id"]), picks.get(c["id"], 0), scope.can_see_answer_keys and c["id"] in key)
-            for c in q.get("choices", [])
-        ]
+        stats.distribution = _distribution(q, [r[2] for r in answered], qid, scope)
         result.append(stats)
+
+    graded = [_graded_questions(r[4]) for r in rows]  # in the rows' order (by score)
+    answers = [r[2] if isinstance(r[2], dict) else {} for r in rows]
+    for tag in sorted(pools):
+        for q in pools[tag] if isinstance(pools[tag], list) else []:
+            if not isinstance(q, dict) or not isinstance(q.get("id"), str):
+                continue
+            qid = drawn_id(tag, q["id"])
+            drew = [i for i in range(n) if qid in graded[i]]
+            stats = QuestionStats(id=qid, prompt=q.get("prompt", q["id"]), answered=len(drew), tag=tag)
+            stats.correct = sum(1 for i in drew if graded[i][qid])
+            if drew:
+                stats.difficulty = round(stats.correct / len(drew), 3)
+            up = [graded[i][qid] for i in drew if i >= n - k]
+            low = [graded[i][qid] for i in drew if i < k]
+            if k and up and low:
+                stats.discrimination = round(sum(up) / len(up) - sum(low) / len(low), 3)
+            stats.distribution = _distribution(q, [answers[i] for i in drew], qid, scope)
+            result.append(stats)
     return result
 
 

@@ -245,6 +245,7 @@ def assignment_analytics(request, code: str, pk: int):
             "histogram": charts.bar_chart(_("Learners per score band (%)"), stats.histogram_bins),
             "questions": questions,
             "flagged": [q for q in questions if q.is_flagged],
+            "drawn": any(q.tag for q in questions),
         },
     )
 

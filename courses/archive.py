@@ -68,6 +68,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import zipfile
@@ -641,13 +642,27 @@ def _answered_would_be_removed(slugs) -> ArchiveError:
                         % {"names": names})  # fmt: skip
 
 
-def _assignment_changed(assignment: Assignment, a: dict, module: Module | None) -> tuple[bool, bool]:
-    """(anything differs, the spec or prompt differs) between an assignment and its archive entry."""
+def _pools_differ(stored: dict, spec: dict, bank_questions: dict[str, list]) -> bool:
+    """Whether a quiz that draws would freeze other questions (its `pools`) from the archive's
+    banks than its current version did: the import then makes it a new version too."""
+    draws = spec.get("draws") or []
+    if not draws:
+        return False
+    tags = {d.get("tag") for d in draws if isinstance(d, dict)}
+    return stored.get(banks.POOLS) != {tag: bank_questions.get(tag) for tag in sorted(tags, key=str)}
+
+
+def _assignment_changed(
+    assignment: Assignment, a: dict, module: Module | None, bank_questions: dict[str, list]
+) -> tuple[bool, bool]:
+    """(anything differs, the spec, prompt or drawn pools differ) between an assignment and its
+    archive entry, whose quiz draws from the archive's banks (`bank_questions`, by tag)."""
     version = assignment.current_version
     content = version is None or (
         services.editable_spec(kind=assignment.kind, spec=version.spec)
         != services.editable_spec(kind=assignment.kind, spec=a["spec"])
         or version.prompt_markdown != a["prompt"]
+        or (assignment.kind == Assignment.Kind.QUIZ and _pools_differ(version.spec, a["spec"], bank_questions))
     )
     settings_changed = any(getattr(assignment, key) != value for key, value in a["settings"].items())
     placed = module is None or assignment.module_id != module.pk or assignment.position != a["position"]
@@ -655,14 +670,62 @@ def _assignment_changed(assignment: Assignment, a: dict, module: Module | None) 
     return content or settings_changed or placed or codes != set(a["competencies"]), content
 
 
+def _bank_changes(course: Course | None, archive_banks: list[dict]) -> dict:
+    """The course's question banks created, updated (other questions) or removed, by tag, each
+    with its number of questions (an updated one also with the number it had, `was`)."""
+    changes = {"created": [], "updated": [], "removed": [], "unchanged": 0}
+    old = {b.competency.code: b for b in course.question_banks.select_related("competency")} if course else {}
+    for b in archive_banks:
+        bank = old.pop(b["tag"], None)
+        item = {"tag": b["tag"], "questions": len(b["questions"])}
+        if bank is None:
+            changes["created"].append(item)
+        elif bank.questions != b["questions"]:
+            changes["updated"].append({**item, "was": len(bank.questions)})
+        else:
+            changes["unchanged"] += 1
+    changes["removed"] = [{"tag": tag, "questions": len(old[tag].questions)} for tag in sorted(old)]
+    return changes
+
+
+def _file_changes(course: Course | None, archive_files: dict[str, bytes]) -> dict:
+    """The course's files created, updated (other bytes) or removed, by name. Only the files
+    whose size is the same are loaded to compare their bytes."""
+    changes = {"created": [], "updated": [], "removed": [], "unchanged": 0}
+    sizes = dict(course.files.values_list("name", "size")) if course else {}
+    same_size = [name for name, content in archive_files.items() if sizes.get(name) == len(content)]
+    contents = dict(course.files.filter(name__in=same_size).values_list("name", "content")) if same_size else {}
+    for name, content in sorted(archive_files.items()):
+        if name not in sizes:
+            changes["created"].append(name)
+        elif name in contents and bytes(contents[name]) == content:
+            changes["unchanged"] += 1
+        else:
+            changes["updated"].append(name)
+    changes["removed"] = sorted(set(sizes) - set(archive_files))
+    return changes
+
+
+def _cover_change(course: Course | None, cover: bytes | None) -> str:
+    """added, replaced, removed, unchanged (the same image) or none (no cover before or after)."""
+    digest = CourseCover.objects.filter(course=course).values_list("digest", flat=True).first() if course else None
+    if cover is None:
+        return "removed" if digest else "none"
+    if digest is None:
+        return "added"
+    return "unchanged" if hashlib.sha256(cover).hexdigest() == digest else "replaced"
+
+
 def archive_changes(*, parsed: dict, user=None, update: bool = False) -> dict:
     """What importing a read archive (archive_read) would change, as JSON-ready lists of titles,
-    slugs and codes: the course created or updated; its modules and lessons (matched by position)
-    and assignments (by slug) created, updated or removed; the competencies created, renamed or
-    kept as they are; and, for an existing course, what becomes of its learners' work. Raises the
-    errors the import would raise before writing anything (an existing code without `update`, a
-    course the user may not edit, an assignment's kind changed, an answered assignment removed).
-    Reads only; the import checks everything again, as the database may change in between."""
+    slugs, tags, names and codes: the course created or updated; its modules and lessons (matched
+    by position), assignments (by slug), question banks (by tag, with their numbers of questions)
+    and files (by name) created, updated or removed; its cover added, replaced, removed, unchanged
+    or none; the competencies created, renamed or kept as they are; and, for an existing course,
+    what becomes of its learners' work. Raises the errors the import would raise before writing
+    anything (an existing code without `update`, a course the user may not edit, an assignment's
+    kind changed, an answered assignment removed). Reads only; the import checks everything
+    again, as the database may change in between."""
     course = Course.objects.filter(code=parsed["code"]).first()
     if course is not None and not update:
         raise _already_exists()
@@ -681,6 +744,9 @@ def archive_changes(*, parsed: dict, user=None, update: bool = False) -> dict:
         "modules": modules,
         "lessons": lessons,
         "assignments": assignments,
+        "banks": _bank_changes(course, parsed.get("banks", [])),
+        "files": _file_changes(course, parsed.get("files", {})),
+        "cover": _cover_change(course, parsed["cover"]),
     }
 
     competencies = {"created": [], "renamed": [], "kept": [], "unchanged": []}
@@ -730,6 +796,7 @@ def archive_changes(*, parsed: dict, user=None, update: bool = False) -> dict:
         query = course.assignments.select_related("current_version").prefetch_related("competencies")
         by_slug = {a.slug: a for a in query.annotate(answers=Count("submissions"))}
     positions = {index: module for index, module in enumerate(old_modules, start=1)}
+    bank_questions = {b["tag"]: b["questions"] for b in parsed.get("banks", [])}
     new_versions = []
     for a in parsed["assignments"]:
         assignment = by_slug.pop(a["slug"], None)
@@ -739,7 +806,7 @@ def archive_changes(*, parsed: dict, user=None, update: bool = False) -> dict:
             continue
         if assignment.kind != a["kind"]:
             raise _kind_changed(a["entry"])
-        changed, content = _assignment_changed(assignment, a, positions.get(a["module"]))
+        changed, content = _assignment_changed(assignment, a, positions.get(a["module"]), bank_questions)
         if changed:
             assignments["updated"].append(item)
         else:

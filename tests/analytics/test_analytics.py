@@ -1,4 +1,5 @@
 import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -8,9 +9,11 @@ from django.utils import timezone
 
 from analytics import selectors
 from analytics.permissions import LearnerScope
-from courses.models import Competency, Course, Enrollment
+from courses.models import Competency, Course, Enrollment, QuestionBank
+from grading import attempts
+from grading import services as grading_services
 from grading.models import Submission
-from tests.factories import PathFactory, add_to_path
+from tests.factories import QUIZ_SPEC, PathFactory, add_to_path
 from tests.twofactor import login_with_2fa
 
 from .helpers import course_with_instructor, learner, make_assignment, submit
@@ -58,6 +61,56 @@ def test_item_analysis_flags_a_question_with_negative_discrimination(client):
     login_with_2fa(client, teacher)
     page = client.get(reverse("analytics:assignment", args=[course.code, quiz.pk])).content.decode()
     assert "negative discrimination" in page and 'role="alert"' in page
+
+
+def _bank_question(i: int) -> dict:
+    choices = [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]
+    return {"id": f"b{i}", "type": "single", "prompt": f"Bank question {i}", "choices": choices,
+            "answer": ["a" if i % 2 == 0 else "b"]}  # fmt: skip
+
+
+def test_item_analysis_counts_each_bank_question_over_the_graded_attempts_that_drew_it(client):
+    course, teacher = course_with_instructor()
+    QuestionBank.objects.create(course=course, competency=Competency.objects.create(code="triage", name="Triage"),
+                                questions=[_bank_question(i) for i in range(3)])  # fmt: skip
+    # Two drawn out of three: any two attempts share a question.
+    spec = {"questions": [QUIZ_SPEC["questions"][0]], "draws": [{"tag": "triage", "count": 2, "points": 2}]}
+    quiz = make_assignment(course, kind="quiz", points=5, spec=spec)
+    drew, right, picks = Counter(), Counter(), Counter()
+    for n in range(6):
+        user = learner(course)
+        questions = attempts.attempt_spec(kind="quiz", version=quiz.current_version, user_id=user.pk, attempt=1)
+        answer = {}
+        for q in questions["questions"]:
+            good = q["answer"][0]
+            answer[q["id"]] = [good if q["id"] == "q1" or n % 2 == 0 else ("b" if good == "a" else "a")]
+            if q["id"] != "q1":
+                drew[q["id"]] += 1
+                right[q["id"]] += n % 2 == 0
+                picks[q["id"], answer[q["id"]][0]] += 1
+        sub = grading_services.submission_create(user=user, assignment=quiz, answer=answer)
+        grading_services.submission_grade(submission_id=sub.pk)
+        sub.refresh_from_db()
+        assert sub.status == "graded" and len(sub.feedback["questions"]) == 3
+    assert sum(drew.values()) == 12 and len(drew) == 3
+
+    questions = selectors.item_analysis(assignment=quiz, scope=COURSE_STAFF)
+    assert [q.id for q in questions] == ["q1", "triage:b0", "triage:b1", "triage:b2"]
+    assert (questions[0].tag, questions[0].answered, questions[0].correct, questions[0].difficulty) == ("", 6, 6, 1.0)
+    for q in questions[1:]:
+        assert q.tag == "triage" and q.prompt == f"Bank question {q.id[-1]}"
+        assert (q.answered, q.correct) == (drew[q.id], right[q.id])
+        assert q.difficulty == round(right[q.id] / drew[q.id], 3)
+        key = "a" if int(q.id[-1]) % 2 == 0 else "b"
+        assert q.distribution == [(c, c.upper(), picks[q.id, c], c == key) for c in ("a", "b")]
+    # The upper 27% (two learners who got every drawn question right) against the lower two (none).
+    measured = [q.discrimination for q in questions[1:] if q.discrimination is not None]
+    assert measured and set(measured) == {1.0}
+
+    login_with_2fa(client, teacher)
+    page = client.get(reverse("analytics:assignment", args=[course.code, quiz.pk])).content.decode()
+    assert page.count("drawn from the bank triage") == 3 and "triage:b1: Bank question 1" in page
+    assert "counts the attempts that drew it" in page
 
 
 def test_course_funnel_median_time_and_competency_progress():

@@ -3,23 +3,39 @@ the page says what the import will change (the course, its modules, lessons and 
 its competencies, its learners' work); nothing is written until its requester confirms, and a
 replace must be acknowledged explicitly. Driven over HTTP with real multipart uploads."""
 
+import io
 import json
 import re
 import secrets
+import zipfile
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from courses import archive
-from courses.models import Assignment, Competency, Course, CourseImportJob, Lesson, LessonProgress, Module
+from courses import archive, services
+from courses.models import (
+    Assignment,
+    Competency,
+    Course,
+    CourseCover,
+    CourseFile,
+    CourseImportJob,
+    Lesson,
+    LessonProgress,
+    Module,
+    QuestionBank,
+)
 from grading.models import Submission
 from tests.badinput import _counts
 from tests.factories import QUIZ_SPEC, CourseFactory, LessonFactory, ModuleFactory, UserFactory, enroll, make_quiz
 from tests.twofactor import login_with_2fa
+
+from .images import JPEG_COVER, PNG_COVER
 
 
 def course_archive(*, code: str, title: str = "Imported", modules=(("Basics", (("Intro", "Some *text*."),)),),
@@ -162,6 +178,8 @@ def test_uploading_a_new_course_shows_what_it_creates_and_imports_nothing_yet(au
     assert job.summary["lessons"]["created"] == ["One", "Two"]
     assert job.summary["assignments"]["created"] == [{"slug": "q-1", "title": "First quiz"}]
     assert job.summary["competencies"]["created"] == [{"code": "fresh", "name": "Fresh"}]
+    assert job.summary["banks"] == job.summary["files"] == {"created": [], "updated": [], "removed": [], "unchanged": 0}
+    assert job.summary["cover"] == "none"
     assert "learners" not in job.summary
 
     page = author.get(response["Location"]).content.decode()
@@ -322,6 +340,148 @@ def test_competencies_the_import_keeps_as_they_are_are_listed(author, taught):
     assert kept == [{"code": "fresh-skill", "name": "Named elsewhere", "archive_name": "Fresh-Skill", "shared": True}]
     page = author.get(reverse("courses:author-import-job", kwargs={"pk": job.pk})).content.decode()
     assert "keeps its name" in page and "Named elsewhere" in page
+
+
+# --- Question banks, files and the cover ------------------------------------------------------------
+
+
+def _question(i: int) -> dict:
+    return {"id": f"b{i}", "type": "single", "prompt": f"Bank question {i}",
+            "choices": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}], "answer": ["a"]}  # fmt: skip
+
+
+def _bank(course, code: str, n: int) -> QuestionBank:
+    competency, _created = Competency.objects.get_or_create(code=code, defaults={"name": code.title()})
+    return QuestionBank.objects.create(course=course, competency=competency, questions=[_question(i) for i in range(n)])
+
+
+def _entries(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _edit_course_yaml(entries: dict[str, bytes], change) -> None:
+    head = yaml.safe_load(entries["course.yaml"])
+    change(head)
+    entries["course.yaml"] = archive._dump(head)
+
+
+def _text(page: str) -> str:
+    """The page's text without its tags, its white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", "", page).split())
+
+
+@pytest.fixture
+def furnished(taught):
+    """rep-1 with three banks (triage: 2 questions, steady: 1, old-bank: 1), three files and a PNG cover."""
+    for code, n in (("triage", 2), ("steady", 1), ("old-bank", 1)):
+        _bank(taught, code, n)
+    for name, content in (("data.csv", b"a,b\n1,2\n"), ("notes.txt", b"same\n"), ("gone.csv", b"x,y\n")):
+        CourseFile.objects.create(course=taught, name=name, content=content, size=len(content), content_kind="csv")
+    services.cover_store(course=taught, data=PNG_COVER)
+    return taught
+
+
+def test_replacing_shows_the_banks_files_and_cover_it_creates_updates_and_removes(author, furnished):
+    entries = _entries(archive.course_export(course=furnished))
+    Competency.objects.create(code="fresh-bank", name="Fresh bank")
+    entries["banks/triage.yaml"] = archive._dump(
+        {"format": "kafaat-bank/1", "tag": "triage", "questions": [_question(i) for i in range(3)]}
+    )
+    entries["banks/fresh-bank.yaml"] = archive._dump(
+        {"format": "kafaat-bank/1", "tag": "fresh-bank", "questions": [_question(9)]}
+    )
+    del entries["banks/old-bank.yaml"]
+    entries["files/data.csv"] = b"a,b\n3,4\n"  # the same size, other bytes
+    entries["files/new.csv"] = b"p,q\n"
+    del entries["files/gone.csv"], entries["cover.png"]
+    entries["cover.jpg"] = JPEG_COVER
+
+    def change(head):
+        head["cover"] = "cover.jpg"
+        head["competencies"].append({"code": "fresh-bank", "name": "Fresh bank", "description": ""})
+
+    _edit_course_yaml(entries, change)
+    response = upload(author, archive.zip_files(entries), update=True)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    summary = _job(author.user).summary
+    assert summary["banks"] == {
+        "created": [{"tag": "fresh-bank", "questions": 1}],
+        "updated": [{"tag": "triage", "questions": 3, "was": 2}],
+        "removed": [{"tag": "old-bank", "questions": 1}],
+        "unchanged": 1,
+    }
+    files = {"created": ["new.csv"], "updated": ["data.csv"], "removed": ["gone.csv"], "unchanged": 1}
+    assert summary["files"] == files
+    assert summary["cover"] == "replaced"
+
+    page = _text(author.get(response["Location"]).content.decode())
+    assert "Question banks Created fresh-bank — 1 question Updated triage — 3 questions (before: 2)" in page
+    assert "Removed old-bank — 1 question Unchanged: 1" in page
+    assert "Files Created new.csv Updated data.csv Removed gone.csv Unchanged: 1" in page
+    assert "Cover image Replaced" in page
+
+    # What the summary said is what the import does.
+    confirm(author, _job(author.user), replace="on")
+    banks = {b.competency.code: len(b.questions) for b in furnished.question_banks.select_related("competency")}
+    assert banks == {"fresh-bank": 1, "steady": 1, "triage": 3}
+    files = {f.name: bytes(f.content) for f in furnished.files.all()}
+    assert files == {"data.csv": b"a,b\n3,4\n", "new.csv": b"p,q\n", "notes.txt": b"same\n"}
+    assert bytes(CourseCover.objects.get(course=furnished).data) == JPEG_COVER
+
+
+def test_the_courses_own_export_leaves_banks_files_and_cover_unchanged_and_one_without_a_cover_removes_it(
+    db, furnished
+):
+    data = archive.course_export(course=furnished)
+    same = archive.archive_changes(parsed=archive.archive_read(data), update=True)
+    assert same["banks"] == {"created": [], "updated": [], "removed": [], "unchanged": 3}
+    assert same["files"] == {"created": [], "updated": [], "removed": [], "unchanged": 3}
+    assert same["cover"] == "unchanged"
+    entries = _entries(data)
+    del entries["cover.png"]
+    _edit_course_yaml(entries, lambda head: head.pop("cover"))
+    without = archive.archive_changes(parsed=archive.archive_read(archive.zip_files(entries)), update=True)
+    assert without["cover"] == "removed"
+
+
+def test_a_new_course_shows_its_banks_files_and_cover_created(author):
+    entries = _entries(course_archive(code="new-2", competencies=["triage"]))
+    entries["banks/triage.yaml"] = archive._dump(
+        {"format": "kafaat-bank/1", "tag": "triage", "questions": [_question(1), _question(2)]}
+    )
+    entries["files/data.csv"] = b"a,b\n"
+    entries["cover.png"] = PNG_COVER
+    _edit_course_yaml(entries, lambda head: head.update(cover="cover.png"))
+    response = upload(author, archive.zip_files(entries))
+    summary = _job(author.user).summary
+    assert summary["banks"]["created"] == [{"tag": "triage", "questions": 2}]
+    assert summary["files"]["created"] == ["data.csv"] and summary["cover"] == "added"
+    page = _text(author.get(response["Location"]).content.decode())
+    assert "Created triage — 2 questions" in page and "Created data.csv" in page and "Cover image Added" in page
+
+
+def test_a_quiz_drawing_from_a_changed_bank_is_said_to_get_a_new_version(author, taught):
+    """Its spec is the same, but it freezes the archive's bank: the import makes it a new version."""
+    _bank(taught, "triage", 3)
+    drawn = make_quiz(module=taught.modules.get(position=1), slug="q-drawn", title="Drawn",
+                      spec={**QUIZ_SPEC, "draws": [{"tag": "triage", "count": 2}]})  # fmt: skip
+    Submission.objects.create(
+        user=UserFactory(), assignment=drawn, version=drawn.current_version, attempt=1, answer={}, max_score=10
+    )
+    entries = _entries(archive.course_export(course=taught))
+    unchanged = archive.archive_changes(parsed=archive.archive_read(archive.zip_files(entries)), update=True)
+    assert {"slug": "q-drawn", "title": "Drawn"} not in unchanged["assignments"]["updated"]
+    entries["banks/triage.yaml"] = archive._dump(
+        {"format": "kafaat-bank/1", "tag": "triage", "questions": [_question(i) for i in range(4)]}
+    )
+    upload(author, archive.zip_files(entries), update=True)
+    summary = _job(author.user).summary
+    assert summary["assignments"]["updated"] == [{"slug": "q-drawn", "title": "Drawn"}]
+    assert summary["learners"]["new_versions"] == [{"slug": "q-drawn", "title": "Drawn"}]
+    confirm(author, _job(author.user), replace="on")
+    drawn.refresh_from_db()
+    assert drawn.versions.count() == 2 and len(drawn.current_version.spec["pools"]["triage"]) == 4
 
 
 # --- Bad input ---------------------------------------------------------------------------------------
