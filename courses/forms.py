@@ -170,7 +170,9 @@ class AssignmentSettingsForm(forms.Form):
         (_("Advanced"), ("slug",)),
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, language: str = "", **kwargs):
+        """`language`: the course's, the language of the title and the statement (course content),
+        whose direction their own text decides, whatever the interface's."""
         initial = dict(kwargs.pop("initial", None) or {})
         if "pass_threshold" in initial:  # the model keeps a share (0..1); people think in percent
             threshold = initial.pop("pass_threshold")
@@ -180,6 +182,8 @@ class AssignmentSettingsForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         if editing:
             self.fields["kind"].disabled = True
+        for name in ("title", "prompt_markdown"):
+            self.fields[name].widget.attrs.update({"lang": language, "dir": "auto"} if language else {"dir": "auto"})
 
     def groups(self):
         """The fields in titled groups, for the page's fieldsets."""
