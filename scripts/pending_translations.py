@@ -47,7 +47,8 @@ def main() -> int:
                 entry.msgstr = value if isinstance(value, str) else value[0]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-            entry.previous_msgid = None
+            # All of the fuzzy match's "#|" lines go: a "#| msgid_plural" left alone is a msgfmt syntax error.
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
             filled += 1
         po.save(str(po_path))
     sys.stdout.write(f"pending translations: {filled} entries filled from locale/pending/\n")
