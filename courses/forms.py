@@ -8,6 +8,7 @@ import yaml
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.uploads import UploadValidator
 
@@ -28,7 +29,9 @@ NO_TRACK = [("", _("No track"))]
 
 
 class CourseForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=64, help_text=_("Unique on the platform; cannot change."))
+    code = forms.SlugField(
+        label=pgettext_lazy("identifier", "Code"), max_length=64, help_text=_("Unique on the platform; cannot change.")
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     language = forms.ChoiceField(label=_("Content language"), choices=settings.LANGUAGES)
@@ -69,7 +72,9 @@ class InstructorAddForm(forms.Form):
 
 
 class PathForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=64, help_text=_("Unique on the platform; cannot change."))
+    code = forms.SlugField(
+        label=pgettext_lazy("identifier", "Code"), max_length=64, help_text=_("Unique on the platform; cannot change.")
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
     track = forms.ChoiceField(label=_("Track"), choices=Track.choices)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
