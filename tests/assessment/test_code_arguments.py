@@ -57,7 +57,7 @@ def test_a_dataframe_argument_is_a_table_of_its_first_rows_with_the_count_of_the
     assert body == [[f"W{i}", str(i)] for i in range(10)]
     assert rows["frame"].xpath(".//figcaption")[0].text_content() == "DataFrame, 12 rows"
     assert rows["frame"].xpath(".//p[@class='more']")[0].text_content() == "… 2 more rows"
-    assert [c.text_content() for c in rows["frame"].xpath(".//code")] == ["scale=", "2"]
+    assert [c.text_content() for c in rows["frame"].xpath(".//code")] == ["scale=2"]
     assert "__dataframe__" not in rows["frame"].text_content()
 
 
