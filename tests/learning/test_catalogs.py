@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polib
 import pytest
+from django.utils import translation
 
 from tests.processes import ROOT
 
@@ -82,3 +83,9 @@ def test_every_marked_string_is_in_the_catalogs(tmp_path):
 def test_arabic_catalog_has_arabic_plural_rules():
     assert catalog("ar").metadata["Plural-Forms"].startswith("nplurals=6")
     assert Path(ROOT / "locale/ar/LC_MESSAGES/django.mo").exists()
+
+
+def test_arabic_tells_a_code_identifier_from_programming_code_and_a_verification_code():
+    with translation.override("ar"):
+        words = [translation.pgettext(c, "Code") for c in ("identifier", "programming", "verification")]
+    assert words == ["الرمز", "برمجة", "رمز التحقق"]
