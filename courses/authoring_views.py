@@ -419,7 +419,8 @@ class _AssignmentPage:
         request = self.request
         post = request.POST if request.method == "POST" else None
         self.settings = AssignmentSettingsForm(post, initial=self._initial_settings(),
-                                               editing=self.assignment is not None)  # fmt: skip
+                                               editing=self.assignment is not None,
+                                               language=self.course.language)  # fmt: skip
         wanted = request.GET.get("mode")
         if post is None:
             if self.builder_class is not None and wanted != "source":

@@ -110,7 +110,7 @@ def bank_edit(request, code: str, tag: str):
     wants_source = (post is not None and "questions_text" in post) or request.GET.get("mode") == "source"
     builder_class = None if wants_source else _builder_class()
     if builder_class is not None:
-        context = kinds.BuilderContext(tags=banks.bank_tags(course=course))
+        context = kinds.BuilderContext(tags=banks.bank_tags(course=course), language=course.language)
         form = builder_class(post, spec=spec, context=context)
     else:
         form = BankForm(post, initial={"questions_text": spec_to_text(spec or STARTER)})

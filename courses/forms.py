@@ -8,6 +8,7 @@ import yaml
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.uploads import UploadValidator
 
@@ -28,7 +29,9 @@ NO_TRACK = [("", _("No track"))]
 
 
 class CourseForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=64, help_text=_("Unique on the platform; cannot change."))
+    code = forms.SlugField(
+        label=pgettext_lazy("identifier", "Code"), max_length=64, help_text=_("Unique on the platform; cannot change.")
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     language = forms.ChoiceField(label=_("Content language"), choices=settings.LANGUAGES)
@@ -69,7 +72,9 @@ class InstructorAddForm(forms.Form):
 
 
 class PathForm(forms.Form):
-    code = forms.SlugField(label=_("Code"), max_length=64, help_text=_("Unique on the platform; cannot change."))
+    code = forms.SlugField(
+        label=pgettext_lazy("identifier", "Code"), max_length=64, help_text=_("Unique on the platform; cannot change.")
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
     track = forms.ChoiceField(label=_("Track"), choices=Track.choices)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
@@ -170,7 +175,9 @@ class AssignmentSettingsForm(forms.Form):
         (_("Advanced"), ("slug",)),
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, language: str = "", **kwargs):
+        """`language`: the course's, the language of the title and the statement (course content),
+        whose direction their own text decides, whatever the interface's."""
         initial = dict(kwargs.pop("initial", None) or {})
         if "pass_threshold" in initial:  # the model keeps a share (0..1); people think in percent
             threshold = initial.pop("pass_threshold")
@@ -180,6 +187,8 @@ class AssignmentSettingsForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         if editing:
             self.fields["kind"].disabled = True
+        for name in ("title", "prompt_markdown"):
+            self.fields[name].widget.attrs.update({"lang": language, "dir": "auto"} if language else {"dir": "auto"})
 
     def groups(self):
         """The fields in titled groups, for the page's fieldsets."""

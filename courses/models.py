@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Track(models.TextChoices):
@@ -234,7 +235,7 @@ MAX_POSITION = 100_000
 class Assignment(models.Model):
     class Kind(models.TextChoices):
         QUIZ = "quiz", _("Quiz")
-        CODE = "code", _("Code")
+        CODE = "code", pgettext_lazy("programming", "Code")
         FLAG = "flag", _("Flag")
         ESSAY = "essay", _("Essay")
 

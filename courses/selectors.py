@@ -389,5 +389,6 @@ def builder_files(*, course: Course) -> dict:
 
 def builder_context(*, course: Course) -> BuilderContext:
     """What an assignment builder may offer from its course (assessment cannot read courses):
-    the question banks' tags to draw from, and the course's files (artifacts, datasets)."""
-    return BuilderContext(tags=bank_tags(course=course), **builder_files(course=course))
+    the question banks' tags to draw from, the course's files (artifacts, datasets), and its
+    language (that of the builder's content fields)."""
+    return BuilderContext(tags=bank_tags(course=course), language=course.language, **builder_files(course=course))

@@ -5,6 +5,11 @@ so that no two branches edit the same lines of the .po files:
     {"Add a question": {"fr": "Ajouter une question", "ar": "أضف سؤالًا", "en": "Add a question"},
      "%(n)s question": {"plural": "%(n)s questions", "fr": ["...", "..."], "ar": [6 forms], "en": [...]}}
 
+A msgid with a context (pgettext, `{% translate "Code" context "identifier" %}`) is keyed as
+gettext's catalogs key it, the context, the character U+0004, then the msgid:
+
+    {"identifier\\u0004Code": {"fr": "Code", "ar": "الرمز", "en": "Code"}}
+
 An entry already translated in a catalog is overwritten by the JSON (the JSON is the newer word).
 Once merged, the JSON files may be deleted: the .po files hold the translations."""
 
@@ -31,7 +36,7 @@ def main() -> int:
         po_path = ROOT / "locale" / lang / "LC_MESSAGES" / "django.po"
         po = polib.pofile(str(po_path))
         for entry in po:
-            item = pending.get(entry.msgid)
+            item = pending.get(f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid)
             if item is None or lang not in item:
                 continue
             value = item[lang]
@@ -42,7 +47,8 @@ def main() -> int:
                 entry.msgstr = value if isinstance(value, str) else value[0]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-            entry.previous_msgid = None
+            # All of the fuzzy match's "#|" lines go: a "#| msgid_plural" left alone is a msgfmt syntax error.
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
             filled += 1
         po.save(str(po_path))
     sys.stdout.write(f"pending translations: {filled} entries filled from locale/pending/\n")

@@ -31,6 +31,7 @@ from .base import (
     SpecError,
     _non_finite,
     check_points,
+    content_attrs,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "SpecError",
     "attempt_spec",
     "check_points",
+    "content_attrs",
     "editable_spec",
     "find",
     "get",

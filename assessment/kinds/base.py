@@ -79,7 +79,8 @@ class Kind:
     - `prepare_spec(spec)` runs at publish time (a new version): hashes flags, computes the
       expected outputs of code tests from the reference solution; returns the spec to store;
     - `public_spec(spec)` is what a learner may see (no answers, hashes, hidden tests or
-      expected outputs);
+      expected outputs), with what the learner's page needs ready to write (code: each public
+      test's arguments as JSON text or DataFrame tables, `shown`);
     - `validate_answer(spec, answer)` raises AnswerRefused when the answer cannot be submitted;
     - `grade(spec, answer)` returns a GradeResult, a pure function (no database);
     - `learner_form` is the form a learner answers with (`form.answer()` gives the answer);
@@ -110,11 +111,22 @@ class BuilderContext:
     courses: the authoring view fills this in):
     - `tags`: the course's question-bank tags, [(competency code, label, number of questions)];
     - `files`: the course's attached files, [(name, size in bytes)];
-    - `read_file(name) -> bytes | None`: a course file's content (a CSV dataset picked into a test)."""
+    - `read_file(name) -> bytes | None`: a course file's content (a CSV dataset picked into a test);
+    - `language`: the course's language ("fr", "ar", "en"), the language of its content fields
+      (see content_attrs); "" when unknown."""
 
     tags: list = field(default_factory=list)
     files: list = field(default_factory=list)
     read_file: Callable[[str], bytes | None] = lambda name: None
+    language: str = ""
+
+
+def content_attrs(context: BuilderContext, **attrs) -> dict:
+    """The widget attrs of a builder field whose text is course content (a prompt, a choice, a
+    hint...): the course's language, and the direction its own text decides (dir=auto), so a
+    French course's text reads left to right in the Arabic studio, and Arabic text right to left
+    in the French one. Code, ids and numbers keep dir="ltr" instead."""
+    return {**attrs, **({"lang": context.language} if context.language else {}), "dir": "auto"}
 
 
 # The Builder contract (assessment/kinds/<kind>/builder.py defines `Builder`, a django Form):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polib
 import pytest
+from django.utils import translation
 
 from tests.processes import ROOT
 
@@ -65,9 +66,14 @@ def test_every_marked_string_is_in_the_catalogs(tmp_path):
         env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings.local",
              "KAFAAT_VAR_DIR": str(tmp_path / "var")},
     )  # fmt: skip
-    fresh = {e.msgid for e in polib.pofile(str(copy / "locale/fr/LC_MESSAGES/django.po")) if not e.obsolete}
-    known = {e.msgid for e in catalog("fr") if e.translated()}
-    missing = sorted(fresh - known)
+    # A msgid is known in each of its contexts (pgettext): "Code" as an identifier is not "Code" as programming.
+    fresh = {
+        (e.msgctxt or "", e.msgid)
+        for e in polib.pofile(str(copy / "locale/fr/LC_MESSAGES/django.po"))
+        if not e.obsolete
+    }
+    known = {(e.msgctxt or "", e.msgid) for e in catalog("fr") if e.translated()}
+    missing = [f"{ctxt}: {msgid}" if ctxt else msgid for ctxt, msgid in sorted(fresh - known)]
     assert not missing, (
         f"{len(missing)} marked strings are not translated yet; run `make messages` and translate:\n  "
         + "\n  ".join(missing)
@@ -77,3 +83,9 @@ def test_every_marked_string_is_in_the_catalogs(tmp_path):
 def test_arabic_catalog_has_arabic_plural_rules():
     assert catalog("ar").metadata["Plural-Forms"].startswith("nplurals=6")
     assert Path(ROOT / "locale/ar/LC_MESSAGES/django.mo").exists()
+
+
+def test_arabic_tells_a_code_identifier_from_programming_code_and_a_verification_code():
+    with translation.override("ar"):
+        words = [translation.pgettext(c, "Code") for c in ("identifier", "programming", "verification")]
+    assert words == ["الرمز", "برمجة", "رمز التحقق"]

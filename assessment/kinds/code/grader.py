@@ -16,6 +16,8 @@ from assessment import sandbox
 from assessment.kinds.base import GraderError, GradeResult, GraderUnavailable, SpecError
 from assessment.sandbox import checker
 
+from . import shown
+
 DEFAULT_TOLERANCE = {"rel": 1e-6, "abs": 1e-9}
 MAX_TESTS = 50
 
@@ -132,7 +134,8 @@ def public_spec(spec: dict) -> dict:
     return {
         "entrypoint": spec.get("entrypoint"),
         "starter_code": spec.get("starter_code", ""),
-        "public_tests": spec.get("public_tests", []),
+        # Each with `shown`, its arguments as the learner's page writes them (JSON, DataFrame tables).
+        "public_tests": [{**t, "shown": shown.arguments(t)} for t in spec.get("public_tests", [])],
         "hidden_test_count": len(spec.get("hidden_tests", [])),
     }
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessment.kinds.base import MAX_POINTS, BuilderContext, SpecError
+from assessment.kinds.base import MAX_POINTS, BuilderContext, SpecError, content_attrs
 from assessment.kinds.rowbuilder import (
     ACTION,
     PREFIX,
@@ -129,24 +129,27 @@ class Builder(TemplateRenderMixin, forms.Form):
             self.fields[f"c{i}-meta"] = hidden()
             self.fields[f"c{i}-levels"] = forms.IntegerField(required=False, widget=forms.HiddenInput)
             self.fields[f"c{i}-title"] = forms.CharField(
-                label=_("Criterion title"), max_length=200, required=False, strip=False
-            )
+                label=_("Criterion title"), max_length=200, required=False, strip=False,
+                widget=forms.TextInput(attrs=content_attrs(self.context)),
+            )  # fmt: skip
             self.fields[f"c{i}-description"] = forms.CharField(
                 label=_("What this criterion assesses"), required=False, strip=False,
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs=content_attrs(self.context, rows=2)),
             )  # fmt: skip
             for j in range(n_levels):
                 self.fields[f"c{i}-l{j}-id"] = hidden()
                 self.fields[f"c{i}-l{j}-meta"] = hidden()
-                self.fields[f"c{i}-l{j}-title"] = forms.CharField(label=_("Level title"), max_length=200,
-                                                                  required=False, strip=False)  # fmt: skip
+                self.fields[f"c{i}-l{j}-title"] = forms.CharField(
+                    label=_("Level title"), max_length=200, required=False, strip=False,
+                    widget=forms.TextInput(attrs=content_attrs(self.context)),
+                )  # fmt: skip
                 self.fields[f"c{i}-l{j}-points"] = forms.DecimalField(
                     label=_("Points"), min_value=0, max_value=MAX_POINTS,
                     widget=forms.NumberInput(attrs={"step": "any"}),
                 )  # fmt: skip
                 self.fields[f"c{i}-l{j}-description"] = forms.CharField(
                     label=_("Descriptor: what an answer at this level looks like"), required=False, strip=False,
-                    widget=forms.Textarea(attrs={"rows": 2}),
+                    widget=forms.Textarea(attrs=content_attrs(self.context, rows=2)),
                 )  # fmt: skip
         if state is not None:
             self.fields["min_words"].initial = state["min_words"]

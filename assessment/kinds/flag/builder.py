@@ -12,7 +12,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessment.kinds.base import BuilderContext, SpecError
+from assessment.kinds.base import BuilderContext, SpecError, content_attrs
 from assessment.kinds.rowbuilder import (
     ACTION,
     PREFIX,
@@ -128,7 +128,7 @@ class Builder(TemplateRenderMixin, forms.Form):
         for i in range(self.hint_count):
             self.fields[f"hint-{i}-text"] = forms.CharField(
                 label=_("Hint %(n)d") % {"n": i + 1}, strip=False, required=False,
-                widget=forms.Textarea(attrs={"rows": 2}), max_length=grader.MAX_HINT_CHARS,
+                widget=forms.Textarea(attrs=content_attrs(self.context, rows=2)), max_length=grader.MAX_HINT_CHARS,
             )  # fmt: skip
             self.fields[f"hint-{i}-after_wrong"] = forms.IntegerField(
                 label=_("Shown after this many wrong flags"), min_value=0, max_value=grader.MAX_AFTER_WRONG

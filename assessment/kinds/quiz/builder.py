@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessment.kinds.base import BuilderContext, SpecError, check_points
+from assessment.kinds.base import BuilderContext, SpecError, check_points, content_attrs
 
 from . import grader
 
@@ -610,7 +610,7 @@ class Builder(forms.Form):
                 required=False,
                 strip=False,
                 label=_("Statement of question %(n)s") % {"n": n},
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs=content_attrs(self.context, rows=2)),
             )
             f[p + "points"] = forms.CharField(
                 required=False,
@@ -630,7 +630,10 @@ class Builder(forms.Form):
             for j in range(choice_rows):
                 f[f"{p}c{j}-id"] = forms.CharField(required=False, widget=forms.HiddenInput)
                 f[f"{p}c{j}-text"] = forms.CharField(
-                    required=False, strip=False, label=_("Choice %(m)s of question %(n)s") % {"m": j + 1, "n": n}
+                    required=False,
+                    strip=False,
+                    label=_("Choice %(m)s of question %(n)s") % {"m": j + 1, "n": n},
+                    widget=forms.TextInput(attrs=content_attrs(self.context)),
                 )
                 f[f"{p}c{j}-correct"] = forms.BooleanField(
                     required=False, label=_("Choice %(m)s is correct") % {"m": j + 1}
@@ -649,15 +652,20 @@ class Builder(forms.Form):
                 strip=False,
                 label=_("Accepted answers, one per line"),
                 help_text=_("Case, accents and extra spaces are ignored."),
-                widget=forms.Textarea(attrs={"rows": 3}),
+                widget=forms.Textarea(attrs=content_attrs(self.context, rows=3)),
             )
-            f[p + "feedback_correct"] = forms.CharField(required=False, strip=False, label=_("Feedback if right"))
-            f[p + "feedback_incorrect"] = forms.CharField(required=False, strip=False, label=_("Feedback if wrong"))
+            for key, label in (
+                ("feedback_correct", _("Feedback if right")),
+                ("feedback_incorrect", _("Feedback if wrong")),
+            ):
+                f[p + key] = forms.CharField(
+                    required=False, strip=False, label=label, widget=forms.TextInput(attrs=content_attrs(self.context))
+                )
             f[p + "explanation"] = forms.CharField(
                 required=False,
                 strip=False,
                 label=_("Explanation shown after grading"),
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs=content_attrs(self.context, rows=2)),
             )
         f["draws"] = forms.Field(required=False, widget=_NoInput, label=_("Questions drawn from the bank"))
         draw_rows = len(rows["draws"]) + BLANK_DRAWS
