@@ -1,6 +1,7 @@
 """Reads of courses, paths and progress, scoped to the acting user, each with a fixed number of
 queries whatever the size of the data."""
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -359,7 +360,8 @@ def course_file_list(*, course: Course) -> list[CourseFile]:
 def course_file_for_download(*, user, course: Course, name: str) -> CourseFile | None:
     """The file, with its content, if this user may download it: the course's editors always; a
     learner with access to the course when the current version of one of its assignments attaches
-    it. None otherwise (the caller answers 404, telling nobody the file exists)."""
+    it or one of its lessons links it (lesson_linked_files). None otherwise (the caller answers
+    404, telling nobody the file exists)."""
     row = CourseFile.objects.filter(course=course, name=name).first()
     if row is None:
         return None
@@ -371,7 +373,27 @@ def course_file_for_download(*, user, course: Course, name: str) -> CourseFile |
         "current_version__spec", flat=True
     )
     attached = any(name in ((spec or {}).get("artifacts") or []) for spec in specs)
-    return row if attached else None
+    return row if attached or name in lesson_linked_files(course=course) else None
+
+
+def lesson_file_url(*, course: Course, name: str) -> str:
+    """The address a lesson links a course file by (courses:file), as an instructor writes it."""
+    return f"/courses/{course.code}/files/{name}"
+
+
+def lesson_linked_files(*, course: Course) -> dict[str, list[str]]:
+    """The course's files its lessons link or show (Markdown naming /courses/<code>/files/<name>):
+    {file name: [lesson titles]}. A linked file is shared with the course's learners; a file no
+    lesson or assignment shows (a hidden test's dataset) stays the editors'. One query."""
+    pattern = re.compile(re.escape(f"/courses/{course.code}/files/") + r"([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
+    linked: dict[str, list[str]] = {}
+    lessons = Lesson.objects.filter(
+        module__course=course, body_markdown__contains=f"/courses/{course.code}/files/"
+    ).order_by("module__position", "position")
+    for title, body in lessons.values_list("title", "body_markdown"):
+        for name in dict.fromkeys(pattern.findall(body)):
+            linked.setdefault(name.rstrip("."), []).append(title)  # a sentence's full stop is not the name's
+    return linked
 
 
 def builder_files(*, course: Course) -> dict:

@@ -620,9 +620,10 @@ def check_file_name(name: str) -> None:
 
 
 def file_references(*, course: Course) -> dict[str, list[str]]:
-    """Which assignments' current versions attach each file: {file name: [assignment titles]}.
-    Two queries."""
-    used: dict[str, list[str]] = {}
+    """Which assignments' current versions attach each file, and which lessons link it: {file
+    name: [assignment and lesson titles]}. Three queries."""
+    used: dict[str, list[str]] = {name: list(titles) for name, titles in
+                                  selectors.lesson_linked_files(course=course).items()}  # fmt: skip
     for title, spec in course.assignments.filter(current_version__isnull=False).values_list(
         "title", "current_version__spec"
     ):

@@ -142,6 +142,31 @@ def test_a_file_no_assignment_attaches_is_not_served_to_learners(client, world):
     assert client.get(reverse("courses:file", kwargs={"code": "files-1", "name": "key.txt"})).status_code == 404
 
 
+def test_a_file_a_lesson_links_downloads_for_learners_and_cannot_be_deleted_while_linked(client, world):
+    from tests.factories import LessonFactory
+
+    course, instructor = world["course"], world["instructor"]
+    data = services.course_file_add(user=instructor, course=course, name="stays.csv", content=b"age\n34\n")
+    services.course_file_add(user=instructor, course=course, name="stays.csv.bak", content=b"age\n1\n")
+    services.course_file_add(user=instructor, course=course, name="hidden.csv", content=b"age\n9\n")
+    # Linked at a sentence's end, and named by another course's address (which shares nothing).
+    body = "Get [the data](/courses/files-1/files/stays.csv). See /courses/files-10/files/hidden.csv."
+    LessonFactory(module=course.modules.first(), title="Meet the data", body_markdown=body)
+    learner = UserFactory()
+    enroll(learner, course)
+    login_with_2fa(client, learner)
+
+    def status(name):
+        return client.get(reverse("courses:file", kwargs={"code": "files-1", "name": name})).status_code
+
+    assert (status("stays.csv"), status("stays.csv.bak"), status("hidden.csv")) == (200, 404, 404)
+    with pytest.raises(ApplicationError, match="Meet the data"):
+        services.course_file_delete(user=instructor, course_file=data)
+    login_with_2fa(client, instructor)
+    page = client.get(reverse("courses:author-files", kwargs={"code": "files-1"})).content.decode()
+    assert "Meet the data" in page and '<code dir="ltr">/courses/files-1/files/stays.csv</code>' in page
+
+
 def _export(course) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(archive.course_export(course=course))) as zf:
         return {name: zf.read(name) for name in zf.namelist()}

@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 import yaml
@@ -70,3 +71,33 @@ def test_seed_demo_is_idempotent_and_shows_all_four_tracks(db, client):
     assert set(LearningPath.objects.values_list("track", flat=True)) == set(Track.values)
     page = client.get("/").content.decode()
     assert "/courses/ds-101/" in page and "/courses/law-101/" in page and "/courses/gov-101/" in page
+
+
+# A data file a lesson names (read_csv("x.csv"), grep ... auth.log): it ships with the course.
+_DATA_FILE = re.compile(r"\b([A-Za-z0-9_-]+\.(?:csv|log|pcap|pcapng|json|txt))\b")
+
+
+@pytest.mark.parametrize("folder", demo_course_dirs(), ids=lambda f: f.name)
+def test_every_data_file_a_demo_lesson_names_ships_with_its_course_and_the_lesson_links_it(folder):
+    code = yaml.safe_load((folder / "course.yaml").read_text())["code"]
+    shipped = {p.name for p in (folder / "files").glob("*")} if (folder / "files").is_dir() else set()
+    for lesson in sorted((folder / "modules").rglob("*.md")):
+        text = lesson.read_text()
+        for name in set(_DATA_FILE.findall(text)):
+            assert name in shipped, f"{lesson.relative_to(folder)} names {name}, which files/ does not have"
+            assert f"(/courses/{code}/files/{name})" in text, f"{lesson.relative_to(folder)} does not link {name}"
+
+
+def test_the_demo_datasets_are_the_generator_s_output(tmp_path, monkeypatch):
+    """scripts/demo_datasets.py wrote the shipped CSVs: running it again changes no byte."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("demo_datasets", DEMO_DIR.parents[1] / "scripts" / "demo_datasets.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    before = {p: p.read_bytes() for p in DEMO_DIR.glob("courses/*/files/*.csv")}
+    monkeypatch.setattr(module, "DEMO", tmp_path)
+    for p in before:
+        (tmp_path / p.parent.parent.name).mkdir(exist_ok=True)
+    module.main()
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*/files/*.csv")} == {p.name: b for p, b in before.items()}
