@@ -121,6 +121,7 @@ def build() -> dict:
         "course-analytics": reverse("analytics:course", args=[code]),
         "assignment-analytics": reverse("analytics:assignment", args=[code, quiz.pk]),
         "override": reverse("analytics:override", args=[code, learner.pk, quiz.pk]),
+        "path-analytics": reverse("analytics:path", args=[path.code]),
     }
     return {
         "learner": learner,
