@@ -30,6 +30,10 @@ def _bar_sizes(page) -> list[tuple[float, float]]:
     )
 
 
+def _line_lengths(page) -> list[float]:
+    return page.eval_on_selector_all("svg polyline", "lines => lines.map(l => l.getTotalLength())")
+
+
 @pytest.mark.parametrize("lang", ["fr", "ar", "en"])
 def test_every_page_loads_without_a_console_or_script_error(pages, lang):
     site = build()
@@ -39,7 +43,7 @@ def test_every_page_loads_without_a_console_or_script_error(pages, lang):
         (site["learner"], site["learner_pages"]),
         (site["instructor"], site["instructor_pages"]),
     ]
-    bars = {}
+    bars, lines = {}, {}
     for user, urls in groups:
         page = pages.new(lang=lang, user=user)
         errors: list[str] = []
@@ -54,8 +58,13 @@ def test_every_page_loads_without_a_console_or_script_error(pages, lang):
                 found[f"{name} ({url})"] = list(errors)
                 errors.clear()
             if name.endswith("analytics"):
-                bars[name] = _bar_sizes(page)
-    assert not found, f"errors in {lang}: {found}"
+                bars[name], lines[name] = _bar_sizes(page), _line_lengths(page)
+    # A few messages per page are enough to see what broke (a chart logs one per shape).
+    assert not found, f"errors in {lang}: " + "; ".join(
+        f"{page_name}: {len(messages)} errors, first {messages[:3]}" for page_name, messages in found.items()
+    )
     # The charts have data, and their bars really draw (an unparsable width reads as 0).
     for name in ("course-analytics", "assignment-analytics", "path-analytics"):
         assert any(w > 0 and h > 0 for w, h in bars[name]), f"{name} in {lang}: no bar draws: {bars[name]}"
+    for name in ("course-analytics", "path-analytics"):
+        assert any(length > 0 for length in lines[name]), f"{name} in {lang}: no line draws: {lines[name]}"
