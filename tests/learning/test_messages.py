@@ -45,6 +45,7 @@ def test_the_notifications_page_writes_the_score_as_the_submission_page_does(cli
     assert expected in notifications.text
     score, max_score = expected.split(" / ")
     assert score in submission.text and max_score in submission.text
+    assert 'data-score="7.50"' in submission.text  # for scripts and tests: never localized
     # Stored once, language-free: the reader's language is applied when the text is shown.
     assert Notification.objects.get(user=user).params["score"] == "7.50"
 
