@@ -1,5 +1,8 @@
 """The words of each notification, rendered in the active language from its kind and params."""
 
+from decimal import Decimal, InvalidOperation
+
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from grading.messages import failure_text
@@ -7,9 +10,25 @@ from grading.messages import failure_text
 from .models import NotificationKind
 
 
+def _reader_number(value) -> str:
+    """A score stored as a plain decimal string ("10.00"), written as the reader writes numbers
+    ("10,00" in French and Arabic), like every other score on the site. Anything that is not a
+    number is shown as stored."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return formats.number_format(number)
+
+
 def notification_text(kind: str, params: dict) -> str:
     keys = ("assignment", "course", "score", "max_score", "due", "name", "learner", "worker", "problem")
     p = {k: params.get(k, "") for k in keys}
+    for k in ("score", "max_score"):
+        if p[k] != "":
+            p[k] = _reader_number(p[k])
     if kind == NotificationKind.GRADED:
         return _("%(assignment)s was graded: %(score)s / %(max_score)s.") % p
     if kind == NotificationKind.NEEDS_REVISION:

@@ -93,6 +93,7 @@ def notification_for_submission(*, submission) -> Notification | None:
         params={
             "assignment": assignment.title,
             "course": assignment.course.title,
+            # Plain decimal strings ("7.50"): learning.messages writes them in the reader's locale.
             "score": str(submission.score),
             "max_score": str(submission.max_score),
         },

@@ -10,7 +10,7 @@ from django.utils import timezone
 from certificates import services as certificate_services
 from courses import archive, banks
 from courses import services as course_services
-from courses.models import Competency, CourseImportJob
+from courses.models import Competency, CourseImportJob, Enrollment
 from grading.models import GradeRecord, Submission
 from learning import services as learning_services
 from tests.courses.images import PNG_COVER
@@ -55,6 +55,8 @@ def build() -> dict:
     learning_services.notification_for_submission(submission=sub)
     enrollment.completed_at = timezone.now()
     enrollment.save()
+    # Enrolled three weeks ago: the analytics' weekly line charts have several points to join.
+    Enrollment.objects.filter(pk=enrollment.pk).update(created_at=timezone.now() - timedelta(weeks=3))
     certificate = certificate_services.certificate_issue(user_id=learner.pk, course_id=module.course.pk)
     code = module.course.code
     # The studio's builders show the course's files (a dataset, an artifact) and its banks.
@@ -121,6 +123,7 @@ def build() -> dict:
         "course-analytics": reverse("analytics:course", args=[code]),
         "assignment-analytics": reverse("analytics:assignment", args=[code, quiz.pk]),
         "override": reverse("analytics:override", args=[code, learner.pk, quiz.pk]),
+        "path-analytics": reverse("analytics:path", args=[path.code]),
     }
     return {
         "learner": learner,
