@@ -1,8 +1,9 @@
 """The words of each notification, rendered in the active language from its kind and params."""
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from grading.messages import failure_text
@@ -23,12 +24,26 @@ def _reader_number(value) -> str:
     return formats.number_format(number)
 
 
+def _reader_datetime(value) -> str:
+    """A moment stored as ISO 8601, written the reader's way (config/formats), in the site's time
+    zone; anything else is shown as stored (reminders made before dates were stored this way)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_naive(moment):
+        return str(value)
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
 def notification_text(kind: str, params: dict) -> str:
     keys = ("assignment", "course", "score", "max_score", "due", "name", "learner", "worker", "problem")
     p = {k: params.get(k, "") for k in keys}
     for k in ("score", "max_score"):
         if p[k] != "":
             p[k] = _reader_number(p[k])
+    if params.get("due_at"):
+        p["due"] = _reader_datetime(params["due_at"])
     if kind == NotificationKind.GRADED:
         return _("%(assignment)s was graded: %(score)s / %(max_score)s.") % p
     if kind == NotificationKind.NEEDS_REVISION:

@@ -10,7 +10,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 
 from courses.models import Assignment, Enrollment, PublicationStatus
 from grading.models import Submission
@@ -185,7 +185,7 @@ def deadline_reminders_send(*, now=None) -> int:
             params={
                 "assignment": a.title,
                 "course": a.course.title,
-                "due": formats.date_format(timezone.localtime(a.due_at), "DATETIME_FORMAT"),
+                "due_at": a.due_at.isoformat(),  # written in the reader's language when shown
             },
             url=reverse("courses:assignment", args=[a.course.code, a.pk]),
             dedupe_key=f"deadline:{a.pk}:{int(a.due_at.timestamp())}",

@@ -211,6 +211,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- Languages ------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("ar", _("Arabic")), ("en", _("English"))]
+# One way of writing dates per language, across the site (config/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Africa/Casablanca")
 USE_I18N = True

@@ -1,0 +1,7 @@
+DATE_FORMAT = "j F Y"  # 1 décembre 2026
+DATETIME_FORMAT = "j F Y, H:i"  # 1 décembre 2026, 16:49
+TIME_FORMAT = "H:i"
+SHORT_DATE_FORMAT = "d/m/Y"  # 01/12/2026
+SHORT_DATETIME_FORMAT = "d/m/Y H:i"
+MONTH_DAY_FORMAT = "j F"
+YEAR_MONTH_FORMAT = "F Y"
