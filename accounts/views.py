@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.errors import ApplicationError
 
-from . import selectors, services
+from . import context_processors, selectors, services
 from .decorators import require_verified_2fa
 from .forms import ActivationForm, ConsentForm, EmailAuthenticationForm, ResendVerificationForm, SignupForm, TokenForm
 from .gate import privacy_state_refresh, two_factor_redirect
@@ -62,6 +62,17 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        """Where each person starts when no page asked for the login: who teaches, on their
+        teaching page (gradebooks, reviews, authoring); a university admin, on their university's
+        learners; a learner, on their dashboard."""
+        roles = context_processors.user_roles(self.request.user, in_this_session=False)
+        if roles["teaches"]:
+            return reverse("analytics:index")
+        if roles["org_admin"]:
+            return reverse("accounts:organization")
+        return super().get_default_redirect_url()
 
 
 logout = auth_views.LogoutView.as_view()

@@ -95,3 +95,24 @@ def test_a_university_admin_sees_only_their_learners_progress_in_constant_querie
 def test_a_learner_or_instructor_gets_no_organization_page(client):
     client.force_login(UserFactory(organization=OrganizationFactory()))
     assert client.get(reverse("accounts:organization")).status_code == 404
+
+
+@pytest.mark.parametrize("role,landing", [("learner", "/learning/"), ("instructor", "/teach/"),
+                                          ("university", "/accounts/organization/")])  # fmt: skip
+def test_each_person_lands_on_their_own_page_after_logging_in(client, role, landing):
+    from accounts.models import OrganizationMembership
+
+    user = UserFactory()
+    if role == "instructor":
+        CourseFactory().instructors.add(user)
+    if role == "university":
+        OrganizationMembership.objects.create(user=user, organization=OrganizationFactory(),
+                                              role=OrganizationMembership.Role.ADMIN)  # fmt: skip
+    response = client.post(reverse("accounts:login"), {"username": user.email,
+                                                       "password": PASSWORD})  # fmt: skip
+    assert response.status_code == 302 and response.url == landing
+    # A page that asked for the login still wins.
+    client.logout()
+    response = client.post(reverse("accounts:login") + "?next=/learning/grades/",
+                           {"username": user.email, "password": PASSWORD})  # fmt: skip
+    assert response.url == "/learning/grades/"
