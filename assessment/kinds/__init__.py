@@ -48,6 +48,7 @@ __all__ = [
     "check_points",
     "content_attrs",
     "editable_spec",
+    "feedback_notices",
     "find",
     "get",
     "get_grader",
@@ -127,3 +128,25 @@ def validate_answer(kind: str, spec: dict, answer) -> None:
     found = find(kind)
     if found is not None:  # no kind, no rule on the answer: its grader will fail, for staff to see
         found.validate_answer(spec, answer)
+
+
+def feedback_notices(feedback) -> list[str]:
+    """The messages of a grader's feedback, in the active language: each stored code rendered by
+    its kind (`"code.load_error"` by the code kind's `notice_text`); feedback stored as a sentence
+    before the codes existed (`"message"`) is shown as written."""
+    if not isinstance(feedback, dict):
+        return []
+    texts = []
+    old = feedback.get("message")
+    if isinstance(old, str) and old:
+        texts.append(old)
+    for item in feedback.get("messages") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+            continue
+        kind, _sep, code = item["code"].partition(".")
+        found = find(kind)
+        params = item.get("params") if isinstance(item.get("params"), dict) else {}
+        text = found.notice_text(code, params) if found and found.notice_text else ""
+        if text:
+            texts.append(text)
+    return texts

@@ -91,7 +91,9 @@ class Kind:
     - `attempt_spec(spec, seed)` is the spec one attempt answers (a quiz's questions drawn from
       its pools and shuffled), a pure function of the stored spec and the attempt's seed, so the
       learner's form, the answer check and every grading of that attempt see the same questions;
-      None: every attempt answers the stored spec."""
+      None: every attempt answers the stored spec;
+    - `notice_text(code, params)` renders, in the active language, a message the grader stored in
+      the feedback as `{"code": "<kind>.<code>", "params": {...}}` (see `feedback_notices`)."""
 
     name: str
     grade: Callable[[dict, dict], GradeResult]
@@ -103,6 +105,7 @@ class Kind:
     derived_keys: tuple[str, ...] = ()
     builder: type | None = None
     attempt_spec: Callable[[dict, str], dict] | None = None
+    notice_text: Callable[[str, dict], str] | None = None
 
 
 @dataclass

@@ -3,6 +3,7 @@ values it produced, parsed by the checker; `self_test` says whether the sandbox 
 
 import json
 import secrets
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,19 @@ class TestRun:
     results: dict[str, dict]  # id -> {"ok": True, "value": ...} | {"ok": False, "error": "..."}
     load_error: str | None
     run: RunResult
+
+    @property
+    def limit(self) -> str | None:
+        """Which limit stopped the run: "time" (wall clock, or the CPU rlimit's SIGXCPU),
+        "memory" (killed, as the cgroup's OOM killer does), "output", or None."""
+        code = self.run.returncode
+        if self.run.timed_out or code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+            return "time"
+        if code in (-signal.SIGKILL, 128 + signal.SIGKILL):
+            return "memory"
+        if self.run.stdout_truncated:
+            return "output"
+        return None
 
     @property
     def limit_message(self) -> str | None:

@@ -17,6 +17,11 @@ MAX_LINE = 256 * 1024
 MAX_DEPTH = 24
 
 
+# The load error of a submission that does not define its entrypoint as a function (the harness
+# reports it as such, so the learner reads which function is missing, not an AttributeError).
+MISSING_ENTRYPOINT = "missing entrypoint"
+
+
 class Malformed(ValueError):
     pass
 
@@ -77,6 +82,9 @@ def parse_results(stdout: str, test_ids: set[str]) -> tuple[dict[str, dict], str
             continue
         if "load_error" in record and type(record["load_error"]) is str and load_error is None:
             load_error = storable(record["load_error"][:500])
+            continue
+        if record.get("missing_entrypoint") is True and load_error is None:
+            load_error = MISSING_ENTRYPOINT
             continue
         tid = record.get("id")
         if type(tid) is not str or tid not in test_ids or tid in results or type(record.get("ok")) is not bool:

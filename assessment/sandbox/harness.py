@@ -89,9 +89,15 @@ def main():
         spec = importlib.util.spec_from_file_location("submission", "/task/submission.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        fn = getattr(module, task["entrypoint"])
     except BaseException as exc:  # noqa: BLE001 - any failure to load is reported, not raised
         emit({"load_error": describe(exc)})
+        return
+    try:
+        fn = getattr(module, task["entrypoint"], None)
+    except BaseException:  # noqa: BLE001 - a module __getattr__ may raise anything
+        fn = None
+    if not callable(fn):  # said as "the function is missing", never as an AttributeError
+        emit({"missing_entrypoint": True})
         return
     for test in task["tests"]:
         try:

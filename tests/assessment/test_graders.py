@@ -114,8 +114,11 @@ def test_code_grader_shows_public_results_and_only_pass_fail_for_hidden_tests():
     result = code.grade(spec, {"code": "def solve(a, b):\n    return a + b if a < 10 else 0\n"})
     assert (result.score, result.max_score) == (2, 3)
     public, *hidden = result.feedback["tests"]
-    assert public == {"id": "t1", "public": True, "passed": True, "input": "[1, 2]", "expected": "3", "got": "3"}
-    assert [set(h) for h in hidden] == [{"id", "public", "passed"}] * 2
+    assert public == {
+        "id": "t1", "public": True, "passed": True, "status": "passed", "input": "[1, 2]", "expected": "3", "got": "3"
+    }  # fmt: skip
+    assert [set(h) for h in hidden] == [{"id", "public", "passed", "status"}] * 2
+    assert [h["status"] for h in hidden] == ["failed", "passed"]
 
 
 def test_code_grader_compares_pandas_dataframes():

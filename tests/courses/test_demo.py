@@ -9,6 +9,9 @@ from assessment import kinds
 from courses import archive
 from courses.demo import DEMO_DIR, demo_course_dirs
 from courses.models import Course, LearningPath, Track
+from grading import services as grading
+from grading.selectors import submission_passed
+from tests.factories import UserFactory, enroll
 
 KINDS_BY_TRACK = {
     "data-science": {"code", "quiz"},
@@ -101,3 +104,24 @@ def test_the_demo_datasets_are_the_generator_s_output(tmp_path, monkeypatch):
         (tmp_path / p.parent.parent.name).mkdir(exist_ok=True)
     module.main()
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*/files/*.csv")} == {p.name: b for p, b in before.items()}
+
+
+@pytest.mark.django_db
+def test_the_demo_blood_pressure_exercise_does_not_pass_a_half_right_solution():
+    course = archive.course_import(data=archive.zip_directory(DEMO_DIR / "courses" / "ds-102"))
+    assignment = course.assignments.get(slug="code-count-high-blood-pressure")
+    user = UserFactory()
+    enroll(user, course)
+    wrong = 'def solve(df):\n    return int(((df["systolic"] >= 140) & (df["diastolic"] >= 90)).sum())\n'
+    right = 'def solve(df):\n    return int(((df["systolic"] >= 140) | (df["diastolic"] >= 90)).sum())\n'
+
+    graded = []
+    for code in (wrong, right):
+        sub = grading.submission_create(user=user, assignment=assignment, answer={"code": code})
+        grading.submission_grade(submission_id=sub.pk)
+        sub.refresh_from_db()
+        graded.append(sub)
+
+    assert graded[0].score == assignment.points / 2  # partial credit: half of the tests
+    assert not submission_passed(graded[0])
+    assert submission_passed(graded[1])

@@ -298,3 +298,22 @@ def test_every_page_names_its_own_icon_so_browsers_never_ask_for_a_missing_favic
     page = client.get(reverse("courses:catalogue")).content.decode()
     href = re.search(r'<link rel="icon" href="/static/([^"]+)"', page)
     assert href and finders.find(href.group(1))
+
+
+def test_grade_history_names_each_public_test_and_hides_the_hidden_ones(client):
+    user = UserFactory()
+    quiz = make_quiz(points=10, title="Code")
+    enroll(user, quiz.course)
+    tests = [
+        {"id": "sum_of_two", "public": True, "passed": True, "status": "passed"},
+        {"id": "secret_h1", "public": False, "passed": False, "status": "time_limit"},
+        {"id": "old_row", "public": True, "passed": False},  # stored before statuses existed
+    ]
+    graded(user, quiz, "5.00", feedback={"tests": tests, "passed": 1, "total": 3})
+    client.force_login(user)
+
+    page = client.get(reverse("learning:grades"), HTTP_ACCEPT_LANGUAGE="fr").text
+
+    assert "sum_of_two : réussi" in page and "old_row : échoué" in page
+    assert "test caché : temps dépassé" in page and "secret_h1" not in page
+    assert "• :" not in page and "> :" not in page

@@ -2,7 +2,7 @@
 
 from assessment.kinds.base import Kind
 
-from . import answer, builder, forms, grader
+from . import answer, builder, forms, grader, messages
 
 KIND = Kind(
     name="code",
@@ -15,4 +15,5 @@ KIND = Kind(
     # Computed at publish time from the reference solution: never authored nor archived.
     derived_keys=("expected",),
     builder=builder.Builder,
+    notice_text=messages.notice_text,
 )

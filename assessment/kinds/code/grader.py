@@ -4,8 +4,10 @@ outputs that prepare_spec computed at publish time from the reference solution.
 
 Public and hidden tests run in two separate sandbox runs: the public run never sees a hidden
 input, so whatever it prints, raises or returns can be shown to the learner; of the hidden run
-the learner only learns pass or fail per test. Spec: entrypoint, starter_code, reference_solution,
-public_tests and hidden_tests ({id, args, kwargs}) and tolerance {rel, abs}: see validate_spec."""
+the learner only learns each test's status from a fixed set (passed, failed, crashed, time limit,
+memory limit), which nothing the code prints, raises or exits with can extend.
+Spec: entrypoint, starter_code, reference_solution, public_tests and hidden_tests
+({id, args, kwargs}) and tolerance {rel, abs}: see validate_spec."""
 
 import keyword
 import math
@@ -95,6 +97,11 @@ def prepare_spec(spec: dict) -> dict:
             "reference_solution",
             _("the sandbox is unavailable, so the expected outputs cannot be computed: %(reason)s") % {"reason": exc},
         ) from exc
+    if outcome.load_error == checker.MISSING_ENTRYPOINT:
+        raise SpecError(
+            "reference_solution",
+            _("the reference solution does not define the function %(name)s") % {"name": spec["entrypoint"]},
+        )
     if outcome.load_error:
         raise SpecError(
             "reference_solution",
@@ -147,13 +154,55 @@ def _run(code: str, spec: dict, tests: list[dict]):
         raise GraderUnavailable(str(exc)) from exc
 
 
+# What a hidden test's row may say: one of these, whatever the learner's code printed, raised or
+# exited with (none of which ever reaches the learner from a hidden run).
+PASSED, FAILED, CRASHED, TIME_LIMIT, MEMORY_LIMIT = "passed", "failed", "crashed", "time_limit", "memory_limit"
+_LIMIT_STATUS = {"time": TIME_LIMIT, "memory": MEMORY_LIMIT}
+
+
+def _notice(code: str, **params) -> dict:
+    """A message for the learner, stored as a code and its parameters: pages render it in the
+    reader's language (messages.notice_text), never the worker's."""
+    return {"code": f"code.{code}", "params": params}
+
+
+def _status(result: dict | None, ok: bool, run) -> str:
+    """A test's status from the fixed set, for a run whose text the learner may not read."""
+    if ok:
+        return PASSED
+    if result is not None:
+        if result["ok"]:
+            return FAILED
+        return MEMORY_LIMIT if result["error"].startswith("MemoryError") else CRASHED
+    if run.load_error and run.load_error.startswith("MemoryError"):
+        return MEMORY_LIMIT
+    return _LIMIT_STATUS.get(run.limit, CRASHED)
+
+
+def _public_notice(run, entrypoint: str) -> dict | None:
+    """What went wrong with the public run as a whole (it never sees a hidden input, so its
+    details, exit status included, are the learner's own to read)."""
+    if run.load_error == checker.MISSING_ENTRYPOINT:
+        return _notice("missing_function", name=entrypoint)
+    if run.load_error:
+        return _notice("load_error", error=run.load_error)
+    if run.limit:
+        return _notice("public_limit", limit=run.limit)
+    if run.run.returncode not in (0, None) and not run.results:
+        return _notice("public_stopped", status=run.run.returncode)
+    return None
+
+
 def grade(spec: dict, answer: dict) -> GradeResult:
+    """Score one point per test passed. The feedback holds each test's row and `messages` as codes
+    with parameters (`{"code": "code.load_error", "params": {"error": ...}}`, see messages.py);
+    a hidden test's row is its id and a status from the fixed set above, nothing else."""
     expected = spec.get("expected")
     if not isinstance(expected, dict):
         raise GraderError("code spec has no expected outputs: publish the assignment again")
     code = answer.get("code") if isinstance(answer, dict) else None
     if not isinstance(code, str):
-        return GradeResult(score=0, max_score=1, feedback={"message": "No code was submitted."})
+        return GradeResult(score=0, max_score=1, feedback={"messages": [_notice("no_code")]})
     tol = spec.get("tolerance") or DEFAULT_TOLERANCE
     rel, abs_ = float(tol.get("rel", 1e-6)), float(tol.get("abs", 1e-9))
     public = list(spec.get("public_tests", []))
@@ -163,15 +212,15 @@ def grade(spec: dict, answer: dict) -> GradeResult:
     if public:
         run = _run(code, spec, public)
         staff.append(f"public run: exit {run.run.returncode}, {run.run.duration:.2f}s\n{run.run.stderr[-4000:]}")
-        if run.load_error:
-            messages.append(f"Your code could not be loaded: {run.load_error}")
-        elif run.limit_message:
-            messages.append(f"Public tests: {run.limit_message}.")
+        notice = _public_notice(run, spec["entrypoint"])
+        if notice:
+            messages.append(notice)
         for t in public:
             result = run.results.get(t["id"])
             ok = bool(result and result["ok"] and checker.equal(expected[t["id"]], result["value"], rel=rel, abs_=abs_))
             passed += ok
-            row = {"id": t["id"], "public": True, "passed": ok, "input": checker.preview(t.get("args", []))}
+            row = {"id": t["id"], "public": True, "passed": ok, "status": _status(result, ok, run)}
+            row["input"] = checker.preview(t.get("args", []))
             row["expected"] = checker.preview(expected[t["id"]])
             if result and result["ok"]:
                 row["got"] = checker.preview(result["value"])
@@ -180,17 +229,18 @@ def grade(spec: dict, answer: dict) -> GradeResult:
             rows.append(row)
     if hidden:
         run = _run(code, spec, hidden)
-        # Staff see the hidden run's stderr; the learner sees pass/fail only, never its text.
+        # Staff see the hidden run's exit status and stderr; the learner reads one status per test
+        # from the fixed set, never a text, a number or a message of that run.
         staff.append(f"hidden run: exit {run.run.returncode}, {run.run.duration:.2f}s\n{run.run.stderr[-4000:]}")
-        if run.limit_message and not messages:
-            messages.append(f"Hidden tests: {run.limit_message}.")
+        if run.load_error:
+            staff.append(f"hidden run load error: {run.load_error}")
         for t in hidden:
             result = run.results.get(t["id"])
             ok = bool(result and result["ok"] and checker.equal(expected[t["id"]], result["value"], rel=rel, abs_=abs_))
             passed += ok
-            rows.append({"id": t["id"], "public": False, "passed": ok})
+            rows.append({"id": t["id"], "public": False, "passed": ok, "status": _status(result, ok, run)})
     total = len(public) + len(hidden)
     feedback = {"tests": rows, "passed": passed, "total": total}
     if messages:
-        feedback["message"] = " ".join(messages)
+        feedback["messages"] = messages
     return GradeResult(score=passed, max_score=total, feedback=feedback, staff_log="\n".join(staff)[-16000:])
