@@ -42,7 +42,9 @@ def main() -> int:
                 entry.msgstr = value if isinstance(value, str) else value[0]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
+            # Both, or polib writes a lone `#| msgid_plural` that msgfmt rejects as a syntax error.
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None
             filled += 1
         po.save(str(po_path))
     sys.stdout.write(f"pending translations: {filled} entries filled from locale/pending/\n")
