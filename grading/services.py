@@ -259,7 +259,11 @@ def _apply_late_policy(sub: Submission, score: Decimal, feedback: dict) -> Decim
         "days": late,
         "percent": str(percent),
         "deduction": str(deduction),
-        "message": _("Submitted %(days)d day(s) late: %(percent)s%% of the points deducted (-%(deduction)s).")
+        "message": ngettext(
+            "Submitted %(days)d day late: %(percent)s%% of the points deducted (-%(deduction)s).",
+            "Submitted %(days)d days late: %(percent)s%% of the points deducted (-%(deduction)s).",
+            late,
+        )
         % {"days": late, "percent": percent.normalize(), "deduction": deduction},
     }
     return max(Decimal(0), score - deduction)

@@ -62,7 +62,7 @@ def test_the_dashboard_and_the_catalogue_count_courses_and_required_assignments(
 def test_arabic_uses_its_dual_its_plural_and_its_counted_singular():
     two, three, eleven = (_essay_refusal("ar", n) for n in (2, 3, 11))
     assert len({two, three, eleven}) == 3, (two, three, eleven)
-    assert "كلمتان" in two and "كلمات" in three and "كلمة" in eleven
+    assert "كلمتين" in two and "كلمات" in three and "كلمة" in eleven
     with translation.override("ar"):
         hidden = [
             ngettext("One hidden test also runs.", "%(n)s hidden tests also run.", n) % {"n": n} for n in (2, 3, 11)
@@ -101,3 +101,23 @@ def test_no_template_writes_a_count_before_a_fixed_plural():
                     continue
                 found.append(f"{name}: {hit.group(0)}")
     assert not found, found
+
+
+def test_python_messages_count_with_ngettext_not_with_a_parenthesised_s():
+    from grading.messages import failure_text, late_text
+
+    late = {"percent": "10", "deduction": "1.00"}
+    with translation.override("fr"):
+        assert late_text({**late, "days": 1}).startswith("Soumis avec 1 jour de retard")
+        assert late_text({**late, "days": 2}).startswith("Soumis avec 2 jours de retard")
+    with translation.override("ar"):
+        assert len({late_text({**late, "days": n}) for n in (2, 3, 11)}) == 3
+        assert len({failure_text("attempts_exhausted", attempts=n) for n in (2, 3, 11)}) == 3
+    marked = re.compile(r"""_\(\s*["'][^"']*\(s\)""")
+    sources = [p for app in APPS for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts]
+    found = [str(p.relative_to(ROOT)) for p in sources if marked.search(p.read_text())]
+    assert not found, found
+
+
+APPS = ("kernel", "accounts", "assessment", "courses", "grading", "certificates", "learning", "analytics",
+        "integrations", "privacy")  # fmt: skip
