@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -240,7 +240,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)  # keeps this session (update_session_auth_hash)
         ended = services.sessions_end_all(user=form.user, keep_request=self.request)
-        messages.success(self.request, _("Password changed. Your other sessions (%(n)d) were ended.") % {"n": ended})
+        message = ngettext(
+            "Password changed. %(n)d other session was ended.",
+            "Password changed. %(n)d other sessions were ended.",
+            ended,
+        )
+        messages.success(self.request, message % {"n": ended})
         return response
 
 
@@ -284,7 +289,9 @@ def session_end(request):
 @require_POST
 def sessions_end_others(request):
     n = services.sessions_end_all(user=request.user, keep_request=request)
-    messages.success(request, _("%(n)d other sessions were ended.") % {"n": n})
+    messages.success(
+        request, ngettext("%(n)d other session was ended.", "%(n)d other sessions were ended.", n) % {"n": n}
+    )
     return redirect("accounts:sessions")
 
 

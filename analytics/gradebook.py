@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from courses.models import Assignment, Course, Enrollment
 from grading.models import Submission
@@ -228,11 +228,16 @@ class Row:
         rules, e, reasons = at_risk_rules(), self.enrollment, []
         now = timezone.now()
         if rules["INACTIVE_DAYS"] and e.last_activity_at < now - timedelta(days=rules["INACTIVE_DAYS"]):
-            reasons.append(_("inactive for %(n)d days") % {"n": (now - e.last_activity_at).days})
+            days = (now - e.last_activity_at).days
+            reasons.append(ngettext("inactive for %(n)d day", "inactive for %(n)d days", days) % {"n": days})
         if rules["OVERDUE_ASSIGNMENTS"] and e.overdue_count >= rules["OVERDUE_ASSIGNMENTS"]:
-            reasons.append(_("%(n)d assignments overdue") % {"n": e.overdue_count})
+            n = e.overdue_count
+            reasons.append(ngettext("%(n)d assignment overdue", "%(n)d assignments overdue", n) % {"n": n})
         if rules["FAILING_REQUIRED"] and e.failing_count >= rules["FAILING_REQUIRED"]:
-            reasons.append(_("failing %(n)d required assignments") % {"n": e.failing_count})
+            n = e.failing_count
+            reasons.append(
+                ngettext("failing %(n)d required assignment", "failing %(n)d required assignments", n) % {"n": n}
+            )
         return reasons
 
 

@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessment import kinds
 from kernel.errors import ApplicationError
+from kernel.forms import ConfirmForm
 
 from . import archive, banks, services
 from .authoring_views import _editable_course
@@ -163,6 +165,16 @@ def _add_error(form, exc: ApplicationError, *, builder: bool) -> None:
 def bank_delete(request, code: str, tag: str):
     course = _editable_course(request, code)
     competency = _competency(tag)
+    label = _("I understand: the questions of this bank are deleted for good.")
+    form = ConfirmForm(request.POST, label=label)
+    if not form.is_valid():  # one click never deletes: ask again, on a page of its own
+        context = {
+            "heading": _("Delete the question bank %(tag)s?") % {"tag": competency.code},
+            "explanation": _("Quizzes already published keep the questions they drew from it."),
+            "action": request.path, "label": label, "button": _("Delete this bank"), "confirm_form": form,
+            "cancel_url": reverse("courses:author-bank-edit", kwargs={"code": course.code, "tag": competency.code}),
+        }  # fmt: skip
+        return render(request, "kernel/confirm.html", context, status=400)
     if banks.question_bank_delete(user=request.user, course=course, competency=competency):
         messages.success(request, _("The question bank %(tag)s is deleted.") % {"tag": competency.code})
     return redirect("courses:author-banks", code=course.code)

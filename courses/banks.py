@@ -8,6 +8,7 @@ next version draws, never what an attempt already answered."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessment import kinds
 from assessment.kinds.quiz.attempt import POOLS
@@ -92,7 +93,11 @@ def draw_pools(*, course: Course | None, spec: dict) -> dict:
             if bank is None:
                 message = _("this course has no question bank tagged %(tag)s") % {"tag": draw["tag"]}
                 raise _draw_error(f"draws[{i}].tag", message)
-            message = _("the bank %(tag)s holds %(have)d questions, fewer than the %(want)d drawn") % {
+            message = ngettext(
+                "the bank %(tag)s holds %(have)d question, fewer than the %(want)d drawn",
+                "the bank %(tag)s holds %(have)d questions, fewer than the %(want)d drawn",
+                have,
+            ) % {
                 "tag": draw["tag"],
                 "have": have,
                 "want": wanted[draw["tag"]],

@@ -9,10 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.errors import ApplicationError
+from kernel.forms import ConfirmForm
 from kernel.uploads import UploadValidator
 
 from . import selectors, services
@@ -93,6 +95,16 @@ def course_files(request, code: str):
 def course_file_delete(request, code: str, pk: int):
     course = _editable_course(request, code)
     row = get_object_or_404(CourseFile.objects.defer("content"), pk=pk, course=course)
+    label = _("I understand: %(name)s is deleted for good.") % {"name": row.name}
+    form = ConfirmForm(request.POST, label=label)
+    if not form.is_valid():  # one click never deletes: ask again, on a page of its own
+        context = {
+            "heading": _("Delete %(name)s?") % {"name": row.name},
+            "explanation": _("The file is deleted from the course for good."),
+            "action": request.path, "label": label, "button": _("Delete the file"), "confirm_form": form,
+            "cancel_url": reverse("courses:author-files", kwargs={"code": course.code}),
+        }  # fmt: skip
+        return render(request, "kernel/confirm.html", context, status=400)
     try:
         services.course_file_delete(user=request.user, course_file=row)
     except ApplicationError as exc:

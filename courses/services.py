@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessment import kinds
 from kernel.errors import ApplicationError, PermissionDenied
@@ -581,9 +582,12 @@ def question_bank_update(*, user, course: Course, competency, questions: list) -
         if not wanted:
             continue
         if wanted > len(questions):
-            message = _(
+            message = ngettext(
+                "The quiz “%(title)s” draws %(want)d question from this bank: keep at least %(want)d, "
+                "or draw fewer in the quiz first.",
                 "The quiz “%(title)s” draws %(want)d questions from this bank: keep at least %(want)d, "
-                "or draw fewer in the quiz first."
+                "or draw fewer in the quiz first.",
+                wanted,
             ) % {"title": quiz.title, "want": wanted}
             raise ApplicationError(message, field="questions")
         before = current.spec.get(banks.POOLS)  # the draft's version may be corrected in place

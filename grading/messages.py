@@ -5,6 +5,7 @@ the codes existed keep their text, shown as written."""
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # Submission.feedback of a submission that failed to grade.
 GRADING_FAILED = "grading_failed"
@@ -25,9 +26,11 @@ def failure_text(code: str, *, attempts: int = 0) -> str:
     if code == "grader_error":
         return _("The grader could not grade this submission; the staff log says why.")
     if code == "attempts_exhausted":
-        return _("Workers took this submission %(n)d times without recording a grade; the staff log says why.") % {
-            "n": attempts
-        }
+        return ngettext(
+            "Workers took this submission %(n)d time without recording a grade; the staff log says why.",
+            "Workers took this submission %(n)d times without recording a grade; the staff log says why.",
+            attempts,
+        ) % {"n": attempts}
     return code
 
 
@@ -47,7 +50,11 @@ def late_text(late: dict) -> str:
         days = int(late.get("days", 0))
     except (InvalidOperation, TypeError, ValueError):
         return str(late.get("message", ""))
-    return _("Submitted %(days)d day(s) late: %(percent)s%% of the points deducted (-%(deduction)s).") % {
+    return ngettext(
+        "Submitted %(days)d day late: %(percent)s%% of the points deducted (-%(deduction)s).",
+        "Submitted %(days)d days late: %(percent)s%% of the points deducted (-%(deduction)s).",
+        days,
+    ) % {
         "days": days,
         "percent": percent,
         "deduction": late.get("deduction", ""),

@@ -18,6 +18,7 @@ from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessment import kinds, sandbox
 from assessment.kinds import GraderError, GradeResult, GraderUnavailable, get_grader
@@ -83,7 +84,11 @@ def _check_flag_throttle(*, user, assignment: Assignment, spec: dict) -> None:
         oldest = recent.order_by("submitted_at").values_list("submitted_at", flat=True).first()
         minutes = max(1, math.ceil((oldest + timedelta(hours=1) - timezone.now()).total_seconds() / 60))
         raise SubmissionRefused(
-            _("Too many wrong flags in the last hour (%(n)d). Try again in %(m)d minutes.")
+            ngettext(
+                "Too many wrong flags in the last hour (%(n)d). Try again in %(m)d minute.",
+                "Too many wrong flags in the last hour (%(n)d). Try again in %(m)d minutes.",
+                minutes,
+            )
             % {"n": limit, "m": minutes},
             field="flag",
         )
@@ -109,7 +114,11 @@ def submission_create(*, user, assignment: Assignment, answer) -> Submission:
     late = days_late(assignment=assignment, at=now)
     if late and assignment.late_cutoff_days is not None and late > assignment.late_cutoff_days:
         raise SubmissionRefused(
-            _("The deadline has passed and late submissions closed %(n)d days after it.")
+            ngettext(
+                "The deadline has passed and late submissions closed %(n)d day after it.",
+                "The deadline has passed and late submissions closed %(n)d days after it.",
+                assignment.late_cutoff_days,
+            )
             % {"n": assignment.late_cutoff_days}
         )
     with transaction.atomic():
@@ -118,7 +127,12 @@ def submission_create(*, user, assignment: Assignment, answer) -> Submission:
         last = Submission.objects.filter(user=user, assignment=assignment).aggregate(n=Max("attempt"))["n"] or 0
         if assignment.attempts_allowed is not None and last >= assignment.attempts_allowed:
             raise SubmissionRefused(
-                _("You have used all %(n)d attempts for this assignment.") % {"n": assignment.attempts_allowed}
+                ngettext(
+                    "You have used your only attempt for this assignment.",
+                    "You have used all %(n)d attempts for this assignment.",
+                    assignment.attempts_allowed,
+                )
+                % {"n": assignment.attempts_allowed}
             )
         if per_attempt:  # the questions of this attempt, now that its number is settled
             attempt_spec = attempts.attempt_spec(
@@ -245,7 +259,11 @@ def _apply_late_policy(sub: Submission, score: Decimal, feedback: dict) -> Decim
         "days": late,
         "percent": str(percent),
         "deduction": str(deduction),
-        "message": _("Submitted %(days)d day(s) late: %(percent)s%% of the points deducted (-%(deduction)s).")
+        "message": ngettext(
+            "Submitted %(days)d day late: %(percent)s%% of the points deducted (-%(deduction)s).",
+            "Submitted %(days)d days late: %(percent)s%% of the points deducted (-%(deduction)s).",
+            late,
+        )
         % {"days": late, "percent": percent.normalize(), "deduction": deduction},
     }
     return max(Decimal(0), score - deduction)

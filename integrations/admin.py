@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from kernel.models import OutboxEvent
 
@@ -41,7 +42,7 @@ class ApiClientAdmin(admin.ModelAdmin):
         for client in queryset.filter(is_active=True):
             clients.api_client_revoke(client=client)
             n += 1
-        self.message_user(request, _("%(n)d client(s) revoked.") % {"n": n})
+        self.message_user(request, ngettext("%(n)d client revoked.", "%(n)d clients revoked.", n) % {"n": n})
 
 
 @admin.register(WebhookSubscription)

@@ -8,15 +8,22 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kernel.forms import ConfirmForm
+
 from . import selectors, services
+
+
+def _privacy_page(request, *, erase_form: ConfirmForm | None = None, status: int = 200):
+    context = selectors.privacy_overview(user=request.user)
+    context["grace_days"] = settings.KAFAAT_DELETION_GRACE_DAYS
+    context["export_hours"] = settings.KAFAAT_EXPORT_TTL_HOURS
+    context["erase_form"] = erase_form
+    return render(request, "privacy/privacy.html", context, status=status)
 
 
 @login_required
 def privacy(request):
-    context = selectors.privacy_overview(user=request.user)
-    context["grace_days"] = settings.KAFAAT_DELETION_GRACE_DAYS
-    context["export_hours"] = settings.KAFAAT_EXPORT_TTL_HOURS
-    return render(request, "privacy/privacy.html", context)
+    return _privacy_page(request)
 
 
 @login_required
@@ -39,6 +46,10 @@ def export_download(request, pk: int):
 @login_required
 @require_POST
 def deletion_request(request):
+    # One click never erases: the box "I understand" is checked here, not only in the browser.
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return _privacy_page(request, erase_form=form, status=400)
     req = services.deletion_request(user=request.user)
     messages.warning(
         request,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Organization
 from courses.enrollments import open_course_ids
@@ -579,7 +579,11 @@ def oneroster_import(
 
 def _refused(details: list[dict], total: int) -> OneRosterRefused:
     """The refusal of a package: its first errors, and how many there are in all."""
-    message = _("The OneRoster package has %(n)d error(s); nothing was changed.") % {"n": total}
+    message = ngettext(
+        "The OneRoster package has %(n)d error; nothing was changed.",
+        "The OneRoster package has %(n)d errors; nothing was changed.",
+        total,
+    ) % {"n": total}
     if total > len(details):
         message += " " + _("The first %(shown)d are listed, and %(more)d more.") % {
             "shown": len(details),

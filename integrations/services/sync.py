@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Organization
 from accounts.services.learners import LearnerPlan, learners_plan, learners_write
@@ -94,7 +95,12 @@ def request_fingerprint(payload) -> str:
 def _refuse(errors: list[dict]) -> None:
     shown = errors[:MAX_ERRORS]
     raise SyncRefused(
-        _("%(n)d row(s) are not valid; nothing was changed.") % {"n": len(errors)},
+        ngettext(
+            "%(n)d row is not valid; nothing was changed.",
+            "%(n)d rows are not valid; nothing was changed.",
+            len(errors),
+        )
+        % {"n": len(errors)},
         extra={"code": "invalid_rows", "details": shown, "errors_total": len(errors)},
     )
 

@@ -383,7 +383,8 @@ def test_another_instructor_cannot_post_a_bank_nor_delete_it(client, setup):
 def test_deleting_a_bank_keeps_the_published_snapshot(client, setup):
     quiz = _quiz(setup)
     login_with_2fa(client, setup["instructor"])
-    response = client.post(reverse("courses:author-bank-delete", kwargs={"code": "bank-1", "tag": "triage"}))
+    delete = reverse("courses:author-bank-delete", kwargs={"code": "bank-1", "tag": "triage"})
+    response = client.post(delete, {"confirm": "on"})
     assert response.status_code == 302
     assert not QuestionBank.objects.filter(course=setup["course"]).exists()
     quiz.current_version.refresh_from_db()

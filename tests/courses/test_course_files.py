@@ -99,8 +99,8 @@ def test_a_file_an_assignment_attaches_cannot_be_deleted_one_no_assignment_uses_
     spare = services.course_file_add(user=instructor, course=course, name="spare.txt", content=b"x\n")
     make_assignment("flag", {"flag": "FLAG{x}", "artifacts": ["auth.log"]}, course=course, title="Brute force")
     login_with_2fa(client, instructor)
-    client.post(reverse("courses:author-file-delete", kwargs={"code": "files-1", "pk": used.pk}))
-    client.post(reverse("courses:author-file-delete", kwargs={"code": "files-1", "pk": spare.pk}))
+    client.post(reverse("courses:author-file-delete", kwargs={"code": "files-1", "pk": used.pk}), {"confirm": "on"})
+    client.post(reverse("courses:author-file-delete", kwargs={"code": "files-1", "pk": spare.pk}), {"confirm": "on"})
     assert list(CourseFile.objects.values_list("name", flat=True)) == ["auth.log"]
     with pytest.raises(ApplicationError, match="Brute force"):
         services.course_file_delete(user=instructor, course_file=used)

@@ -35,7 +35,7 @@ def test_late_submission_loses_the_penalty_per_day_and_says_why(db):
     learner = learner_for(quiz)
     sub = _grade(services.submission_create(user=learner, assignment=quiz, answer=RIGHT))
     assert sub.is_late and sub.score == Decimal("8.00")  # 2 days started late, 10% each
-    assert "2 day(s) late" in sub.feedback["late"]["message"]
+    assert "2 days late" in sub.feedback["late"]["message"]
 
 
 def test_submission_after_the_hard_cutoff_is_refused(db):

@@ -240,7 +240,7 @@ def test_only_the_first_errors_are_listed_and_every_error_is_counted(api, org, c
         ("users.csv", 5, "enabledUser"),
         ("users.csv", 6, "enabledUser"),
     ]
-    assert "10 error(s)" in err["message"] and "7 more" in err["message"]
+    assert "10 errors;" in err["message"] and "7 more" in err["message"]
     assert not User.objects.exists()
 
 

@@ -127,8 +127,8 @@ def test_the_export_task_does_nothing_for_an_export_no_longer_pending():
 def test_erasure_waits_for_the_grace_period_and_can_be_cancelled(client):
     learner = UserFactory()
     client.force_login(learner)
-    client.post(reverse("accounts:deletion-request"))
-    client.post(reverse("accounts:deletion-request"))  # asked twice: one request
+    client.post(reverse("accounts:deletion-request"), {"confirm": "on"})
+    client.post(reverse("accounts:deletion-request"), {"confirm": "on"})  # asked twice: one request
     assert DeletionRequest.objects.filter(user=learner, status="pending").count() == 1
     assert services.retention_enforce()["erased"] == 0  # grace period not over
 
@@ -146,7 +146,7 @@ def test_erasure_anonymizes_keeps_scores_and_tells_the_university_once(client):
     submission = _graded_submission(learner)
     account_services.consent_record(user=learner, language="fr")
     client.force_login(learner)
-    client.post(reverse("accounts:deletion-request"))
+    client.post(reverse("accounts:deletion-request"), {"confirm": "on"})
     DeletionRequest.objects.filter(user=learner).update(effective_at=timezone.now() - timedelta(seconds=1))
 
     assert services.retention_enforce()["erased"] == 1

@@ -452,7 +452,8 @@ PRIVILEGED_POSTS = {
         "data": lambda w: {"questions_text": _bank_text()}, "by": "instructor",
     },
     "courses:author-bank-delete": {
-        "kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)}, "data": lambda w: {}, "by": "instructor",
+        "kwargs": lambda w: {"code": w.course.code, "tag": _bank(w)}, "data": lambda w: {"confirm": "on"},
+        "by": "instructor",
     },
     "courses:author-files": {
         **_CODE, "by": "instructor",
@@ -460,7 +461,7 @@ PRIVILEGED_POSTS = {
         "data": lambda w: {"file": _text_upload("notes.txt", f"Read me {next(_UPLOADS)}.\n".encode()), "replace": "on"},
     },
     "courses:author-file-delete": {
-        "kwargs": lambda w: {"code": w.course.code, "pk": _spare_file(w).pk}, "data": lambda w: {},
+        "kwargs": lambda w: {"code": w.course.code, "pk": _spare_file(w).pk}, "data": lambda w: {"confirm": "on"},
         "by": "instructor",
     },
     "admin:courses_competency_add": {

@@ -13,6 +13,7 @@ import keyword
 import math
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assessment import sandbox
 from assessment.kinds.base import GraderError, GradeResult, GraderUnavailable, SpecError
@@ -58,7 +59,9 @@ def validate_spec(spec: dict) -> None:
     if not seen:
         raise SpecError("public_tests", _("a code assignment needs at least one test"))
     if len(seen) > MAX_TESTS:
-        raise SpecError("hidden_tests", _("at most %(max)s tests") % {"max": MAX_TESTS})
+        raise SpecError(
+            "hidden_tests", ngettext("at most %(max)s test", "at most %(max)s tests", MAX_TESTS) % {"max": MAX_TESTS}
+        )
     tol = spec.get("tolerance", DEFAULT_TOLERANCE)
     if not isinstance(tol, dict) or not all(_tolerance_ok(tol.get(k, 0)) for k in ("rel", "abs")):
         raise SpecError("tolerance", _("tolerance is {rel: number, abs: number}, both 0 or more"))

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from assessment.kinds.base import MAX_POINTS, BuilderContext, SpecError, content_attrs
 from assessment.kinds.rowbuilder import (
@@ -216,7 +217,12 @@ class Builder(TemplateRenderMixin, forms.Form):
                 self.add_error(f"c{i}-levels", _("Add at least one level to this criterion."))
         lo, hi = data.get("min_words"), data.get("max_words")
         if lo is not None and hi is not None and lo > hi:
-            self.add_error("min_words", _("The minimum is above the maximum (%(max)d words).") % {"max": hi})
+            message = ngettext(
+                "The minimum is above the maximum (%(max)d word).",
+                "The minimum is above the maximum (%(max)d words).",
+                hi,
+            )
+            self.add_error("min_words", message % {"max": hi})
         if self.errors:
             return data
         try:

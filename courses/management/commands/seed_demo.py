@@ -3,6 +3,7 @@ prints a password twice (they are generated at first run and shown once)."""
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -21,7 +22,9 @@ class Command(BaseCommand):
     help = "Load demo paths, courses and users (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="URL printed for the demo.")
+        parser.add_argument(
+            "--base-url", default=settings.SITE_URL, help="URL printed for the demo (default: SITE_URL)."
+        )
 
     def handle(self, *args, base_url, **options):
         User = get_user_model()

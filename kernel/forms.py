@@ -1,0 +1,19 @@
+"""The confirmation a destructive action asks for: a box to tick, checked on the server, so it
+holds without JavaScript. Each page words the box for what it destroys."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ConfirmForm(forms.Form):
+    """Valid only with `confirm` ticked. Pass the page's label; the error says what is missing."""
+
+    confirm = forms.BooleanField(
+        required=True,
+        error_messages={"required": _("Tick the box to confirm: this cannot be undone.")},
+    )
+
+    def __init__(self, *args, label: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["confirm"].label = label
