@@ -169,8 +169,8 @@ def test_a_new_instructor_builds_a_path_in_french_and_a_learner_takes_every_kind
     essay = course.assignments.get(kind="essay")
     page.goto(outline)
     page.locator(f'main a[href$="/assignments/{essay.pk}/preview/"]').click()
-    assert page.get_by_text("Argumentation").first.is_visible()
-    assert page.get_by_text("Excellent").first.is_visible()
+    assert page.get_by_role("heading", name="Argumentation").is_visible()
+    assert page.get_by_role("cell", name="Excellent").is_visible()
     assert page.locator("textarea[name=text]").is_visible()
 
     page.goto(outline)

@@ -104,12 +104,13 @@ def walk(
     )
     assert r.status_code == 200 and "Enrolled" in r.text
 
-    # 4. Read a lesson and mark it done.
+    # 4. Read a lesson and mark it done (which moves on to the next step).
     lesson_url = base_url + first(rf'href="(/courses/{course_code}/lessons/\d+/)"', r.text)
     page = s.get(lesson_url)
     assert page.status_code == 200 and "<article" in page.text
     r = s.post(lesson_url, data={"csrfmiddlewaretoken": csrf(page.text), "done": "1"}, headers={"Referer": lesson_url})
-    assert r.status_code == 200 and "Marked as done" in r.text
+    assert r.status_code == 200 and r.url != lesson_url  # marked done, on to the next step
+    assert "Marked as done" in s.get(lesson_url).text
 
     # 5. Open the quiz; an incomplete answer gets a form error, then answer it rightly.
     course_page = s.get(f"{base_url}/courses/{course_code}/")
