@@ -74,22 +74,31 @@ def submission_detail(request, pk: int):
     template = (
         "grading/_submission_status.html" if request.headers.get("HX-Request") else "grading/submission_detail.html"
     )
-    context = {
-        "submission": submission,
-        "is_course_staff": is_staff,
-        "feedback_questions": _feedback_questions(submission),
-    }
-    return render(request, template, context)
+    return render(request, template, _status_context(submission, is_course_staff=is_staff))
 
 
-def _feedback_questions(submission) -> list:
+def _feedback_questions(submission, result=None) -> list:
     """A graded quiz's feedback per question, each with the prompt of the question this attempt
-    answered (its drawn and shuffled questions, in the order the learner saw them)."""
+    answered (its drawn and shuffled questions, in the order the learner saw them), the learner's
+    answer in words and, when the assignment's policy reveals it (`result.reveal`), the right one."""
     items = (submission.feedback or {}).get("questions") if submission.status == submission.Status.GRADED else None
     if not items:
         return []
-    prompts = {q.get("id"): q.get("prompt", "") for q in attempts.submission_spec(submission).get("questions", [])}
-    return [{**item, "prompt": prompts.get(item.get("id"), "")} for item in items if isinstance(item, dict)]
+    spec = attempts.submission_spec(submission)
+    prompts = {q.get("id"): q.get("prompt", "") for q in spec.get("questions", [])}
+    reviewed = kinds.answer_review(submission.assignment.kind, spec, submission.answer,
+                                   reveal=bool(result and result.reveal))  # fmt: skip
+    return [
+        {**item, "prompt": prompts.get(item.get("id"), ""), **reviewed.get(item.get("id"), {})}
+        for item in items
+        if isinstance(item, dict)
+    ]
+
+
+def _status_context(submission, **more) -> dict:
+    result = selectors.attempt_result(submission=submission)
+    return {"submission": submission, "attempt_result": result,
+            "feedback_questions": _feedback_questions(submission, result), **more}  # fmt: skip
 
 
 @login_required
@@ -97,8 +106,7 @@ def submission_status_fragment(request, pk: int):
     submission = selectors.submission_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
-    context = {"submission": submission, "feedback_questions": _feedback_questions(submission)}
-    return render(request, "grading/_submission_status.html", context)
+    return render(request, "grading/_submission_status.html", _status_context(submission))
 
 
 @login_required
