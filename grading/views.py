@@ -40,13 +40,20 @@ def assignment_detail(request, code: str, pk: int):
     next_attempt = learner_attempts[0].attempt + 1 if learner_attempts else 1
     spec = attempts.attempt_spec(kind=assignment.kind, version=version, user_id=request.user.pk, attempt=next_attempt)
     form = kind.learner_form(request.POST or None, spec=spec) if kind else None
+    public_run = None
     if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            submission = services.submission_create(user=request.user, assignment=assignment, answer=form.answer())
-        except ApplicationError as exc:
-            _form_error(form, exc)
+        if request.POST.get("run_public") and assignment.kind == Assignment.Kind.CODE:
+            try:  # the public tests only: no attempt spent, nothing saved; the code stays in the form
+                public_run = services.public_tests_run(user=request.user, assignment=assignment, answer=form.answer())
+            except ApplicationError as exc:
+                _form_error(form, exc)
         else:
-            return redirect("grading:submission", pk=submission.pk)
+            try:
+                submission = services.submission_create(user=request.user, assignment=assignment, answer=form.answer())
+            except ApplicationError as exc:
+                _form_error(form, exc)
+            else:
+                return redirect("grading:submission", pk=submission.pk)
     context = {
         "course": course,
         "assignment": assignment,
@@ -55,6 +62,8 @@ def assignment_detail(request, code: str, pk: int):
         "form": form,
         "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
         "attempts": learner_attempts,
+        "public_run": public_run,
+        "can_run_public": assignment.kind == Assignment.Kind.CODE,
         # Files and unlocked hints: templates/assessment/_flag_extras.html.
         "flag_extras": selectors.flag_extras(spec=version.spec, attempts=learner_attempts)
         if assignment.kind == Assignment.Kind.FLAG
