@@ -9,6 +9,7 @@ for the writes that only need the permission check (retry, regrade, the review's
 (`passed_q`, `submission_passed`, `latest_graded_per_learner`); every app that asks either
 question (courses' progress, learning, analytics, the university API, grading itself) uses them."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -50,6 +51,52 @@ def submission_passed(submission: Submission) -> bool:
     """`passed_q` for one submission in hand (its assignment is read for the threshold)."""
     return submission.status == Submission.Status.GRADED and score_passes(
         score=submission.score, max_score=submission.max_score, pass_threshold=submission.assignment.pass_threshold
+    )
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What a graded attempt means for its learner: passed or not (against the pass mark),
+    attempts used and left (None: no limit), whether the right answers may be shown, and the
+    lesson to go back to (the last lesson before the assignment in the course; None)."""
+
+    passed: bool
+    pass_percent: int
+    attempts_used: int
+    attempts_left: int | None
+    reveal: bool
+    lesson: object | None
+    course_code: str
+
+
+def answers_revealed(*, assignment: Assignment, attempts_used: int, now=None) -> bool:
+    """The right answers are shown once the learner has no attempt left, or once the due date has
+    passed; never before (with unlimited attempts and no due date, never: they would be a key
+    to every next attempt)."""
+    now = now or timezone.now()
+    out_of_attempts = assignment.attempts_allowed is not None and attempts_used >= assignment.attempts_allowed
+    return out_of_attempts or (assignment.due_at is not None and now >= assignment.due_at)
+
+
+def attempt_result(*, submission: Submission) -> AttemptResult | None:
+    """The AttemptResult of a graded submission, for its learner's page (None when not graded).
+    Three queries."""
+    if submission.status != Submission.Status.GRADED:
+        return None
+    assignment = submission.assignment
+    used = Submission.objects.filter(user_id=submission.user_id, assignment=assignment).count()
+    left = None if assignment.attempts_allowed is None else max(0, assignment.attempts_allowed - used)
+    steps = course_selectors.course_steps(modules=course_selectors.course_outline(course=assignment.course))
+    here = next((i for i, s in enumerate(steps) if s.kind == "assignment" and s.obj.pk == assignment.pk), None)
+    lesson = next((s.obj for s in reversed(steps[:here]) if s.kind == "lesson"), None) if here else None
+    return AttemptResult(
+        passed=submission_passed(submission),
+        pass_percent=round(assignment.pass_threshold * 100),
+        attempts_used=used,
+        attempts_left=left,
+        reveal=answers_revealed(assignment=assignment, attempts_used=used),
+        lesson=lesson,
+        course_code=assignment.course.code,
     )
 
 

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Concat, Greatest, Substr
@@ -92,6 +93,49 @@ def _check_flag_throttle(*, user, assignment: Assignment, spec: dict) -> None:
             % {"n": limit, "m": minutes},
             field="flag",
         )
+
+
+# "Run the public tests": a learner's code on the public tests only, in the sandbox, in the request;
+# no submission, no attempt, no grade. Bounded per learner: one run at a time and
+# PUBLIC_RUNS_PER_MINUTE runs a minute (counted in the default cache, per web process).
+PUBLIC_RUNS_PER_MINUTE = 6
+
+
+class RunRefused(ApplicationError):
+    pass
+
+
+def public_tests_run(*, user, assignment: Assignment, answer) -> dict:
+    """Run `answer` (a code answer) on the assignment's public tests and return the feedback a
+    graded attempt would show for them (each test's input, expected and actual output). Writes
+    nothing. RunRefused (field "code") when the learner may not run it now; the sandbox being
+    unavailable is a refusal too, saying so."""
+    if assignment.kind != Assignment.Kind.CODE or assignment.current_version is None:
+        raise RunRefused(_("Only code assignments have public tests to run."))
+    if not course_selectors.can_access_course(user=user, course=assignment.course):
+        raise PermissionDenied(_("Enroll in this course to run its tests."))
+    spec = assignment.current_version.spec
+    if not spec.get("public_tests"):
+        raise RunRefused(_("This assignment has no public test."), field="code")
+    _validate_answer(assignment=assignment, spec=spec, answer=answer)
+    minute = f"kafaat:public-run:{user.pk}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(minute, 0, timeout=90)
+    if cache.incr(minute) > PUBLIC_RUNS_PER_MINUTE:
+        raise RunRefused(_("You ran the tests often in the last minute: wait a moment, then run them again."),
+                         field="code")  # fmt: skip
+    lock = f"kafaat:public-run-lock:{user.pk}"
+    if not cache.add(lock, 1, timeout=120):
+        raise RunRefused(_("Your previous run is still going: wait for it to finish."), field="code")
+    try:
+        result = kinds.get("code").grade({**spec, "hidden_tests": []}, answer)
+    except GraderUnavailable:
+        raise RunRefused(
+            _("The tests cannot run right now (the sandbox is unavailable). Submitting still works: your attempt "
+              "waits until grading is back."), field="code",
+        ) from None  # fmt: skip
+    finally:
+        cache.delete(lock)
+    return result.feedback
 
 
 def submission_create(*, user, assignment: Assignment, answer) -> Submission:

@@ -40,13 +40,20 @@ def assignment_detail(request, code: str, pk: int):
     next_attempt = learner_attempts[0].attempt + 1 if learner_attempts else 1
     spec = attempts.attempt_spec(kind=assignment.kind, version=version, user_id=request.user.pk, attempt=next_attempt)
     form = kind.learner_form(request.POST or None, spec=spec) if kind else None
+    public_run = None
     if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            submission = services.submission_create(user=request.user, assignment=assignment, answer=form.answer())
-        except ApplicationError as exc:
-            _form_error(form, exc)
+        if request.POST.get("run_public") and assignment.kind == Assignment.Kind.CODE:
+            try:  # the public tests only: no attempt spent, nothing saved; the code stays in the form
+                public_run = services.public_tests_run(user=request.user, assignment=assignment, answer=form.answer())
+            except ApplicationError as exc:
+                _form_error(form, exc)
         else:
-            return redirect("grading:submission", pk=submission.pk)
+            try:
+                submission = services.submission_create(user=request.user, assignment=assignment, answer=form.answer())
+            except ApplicationError as exc:
+                _form_error(form, exc)
+            else:
+                return redirect("grading:submission", pk=submission.pk)
     context = {
         "course": course,
         "assignment": assignment,
@@ -55,6 +62,8 @@ def assignment_detail(request, code: str, pk: int):
         "form": form,
         "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
         "attempts": learner_attempts,
+        "public_run": public_run,
+        "can_run_public": assignment.kind == Assignment.Kind.CODE,
         # Files and unlocked hints: templates/assessment/_flag_extras.html.
         "flag_extras": selectors.flag_extras(spec=version.spec, attempts=learner_attempts)
         if assignment.kind == Assignment.Kind.FLAG
@@ -74,22 +83,31 @@ def submission_detail(request, pk: int):
     template = (
         "grading/_submission_status.html" if request.headers.get("HX-Request") else "grading/submission_detail.html"
     )
-    context = {
-        "submission": submission,
-        "is_course_staff": is_staff,
-        "feedback_questions": _feedback_questions(submission),
-    }
-    return render(request, template, context)
+    return render(request, template, _status_context(submission, is_course_staff=is_staff))
 
 
-def _feedback_questions(submission) -> list:
+def _feedback_questions(submission, result=None) -> list:
     """A graded quiz's feedback per question, each with the prompt of the question this attempt
-    answered (its drawn and shuffled questions, in the order the learner saw them)."""
+    answered (its drawn and shuffled questions, in the order the learner saw them), the learner's
+    answer in words and, when the assignment's policy reveals it (`result.reveal`), the right one."""
     items = (submission.feedback or {}).get("questions") if submission.status == submission.Status.GRADED else None
     if not items:
         return []
-    prompts = {q.get("id"): q.get("prompt", "") for q in attempts.submission_spec(submission).get("questions", [])}
-    return [{**item, "prompt": prompts.get(item.get("id"), "")} for item in items if isinstance(item, dict)]
+    spec = attempts.submission_spec(submission)
+    prompts = {q.get("id"): q.get("prompt", "") for q in spec.get("questions", [])}
+    reviewed = kinds.answer_review(submission.assignment.kind, spec, submission.answer,
+                                   reveal=bool(result and result.reveal))  # fmt: skip
+    return [
+        {**item, "prompt": prompts.get(item.get("id"), ""), **reviewed.get(item.get("id"), {})}
+        for item in items
+        if isinstance(item, dict)
+    ]
+
+
+def _status_context(submission, **more) -> dict:
+    result = selectors.attempt_result(submission=submission)
+    return {"submission": submission, "attempt_result": result,
+            "feedback_questions": _feedback_questions(submission, result), **more}  # fmt: skip
 
 
 @login_required
@@ -97,8 +115,7 @@ def submission_status_fragment(request, pk: int):
     submission = selectors.submission_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
-    context = {"submission": submission, "feedback_questions": _feedback_questions(submission)}
-    return render(request, "grading/_submission_status.html", context)
+    return render(request, "grading/_submission_status.html", _status_context(submission))
 
 
 @login_required

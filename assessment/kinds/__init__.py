@@ -121,6 +121,14 @@ def attempt_spec(kind: str, spec: dict, seed: str) -> dict:
     return found.attempt_spec(spec, seed)
 
 
+def answer_review(kind: str, spec: dict, answer, *, reveal: bool) -> dict:
+    """The kind's `review` of a graded answer ({} for a kind without one, or unknown)."""
+    found = find(kind)
+    if found is None or found.review is None:
+        return {}
+    return found.review(spec, answer, reveal)
+
+
 def validate_answer(kind: str, spec: dict, answer) -> None:
     """Raise AnswerRefused (naming the learner form's field) unless `answer` can be submitted."""
     if not isinstance(answer, dict):

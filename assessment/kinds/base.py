@@ -93,7 +93,10 @@ class Kind:
       learner's form, the answer check and every grading of that attempt see the same questions;
       None: every attempt answers the stored spec;
     - `notice_text(code, params)` renders, in the active language, a message the grader stored in
-      the feedback as `{"code": "<kind>.<code>", "params": {...}}` (see `feedback_notices`)."""
+      the feedback as `{"code": "<kind>.<code>", "params": {...}}` (see `feedback_notices`);
+    - `review(attempt_spec, answer, reveal)` is what a learner reads back per question once graded:
+      {question id: {"answer": their answer in words, "right_answer": the right one in words when
+      `reveal` (the assignment's policy allows it), else None}}; None for a kind with no questions."""
 
     name: str
     grade: Callable[[dict, dict], GradeResult]
@@ -106,6 +109,7 @@ class Kind:
     builder: type | None = None
     attempt_spec: Callable[[dict, str], dict] | None = None
     notice_text: Callable[[str, dict], str] | None = None
+    review: Callable[[dict, dict, bool], dict] | None = None
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from assessment.kinds.base import Kind
 
-from . import answer, attempt, builder, forms, grader
+from . import answer, attempt, builder, forms, grader, review
 
 KIND = Kind(
     name="quiz",
@@ -14,4 +14,5 @@ KIND = Kind(
     builder=builder.Builder,
     derived_keys=(attempt.POOLS,),
     attempt_spec=attempt.attempt_spec,
+    review=review.review,
 )
