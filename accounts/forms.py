@@ -8,9 +8,16 @@ User = get_user_model()
 
 
 class SignupForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=200)
-    email = forms.EmailField(label=_("E-mail address"), max_length=254)  # the column's length
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    # autocomplete: browsers and assistive tools fill personal data in (WCAG 1.3.5).
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )  # the column's length
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
     accept_privacy = forms.BooleanField(
         label=_("I have read the privacy notice and accept it."),
         error_messages={"required": _("Please read and accept the privacy notice to create an account.")},
@@ -33,12 +40,33 @@ class SignupForm(forms.Form):
 
 
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True}))
+    username = forms.EmailField(
+        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    ERROR_ID = "login-error"  # the element of templates/accounts/login.html that shows the form's error
+
+    def full_clean(self):
+        """A refused login's error is the form's, not a field's: tie it to both fields, so a screen
+        reader reads it from either (aria-describedby)."""
+        super().full_clean()
+        if self.non_field_errors():
+            for name in ("username", "password"):
+                self.fields[name].widget.attrs.update({"aria-describedby": self.ERROR_ID, "aria-invalid": "true"})
 
 
 class ActivationForm(forms.Form):
-    password1 = forms.CharField(label=_("Choose a password"), widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label=_("The same password again"), widget=forms.PasswordInput, strip=False)
+    password1 = forms.CharField(
+        label=_("Choose a password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
+    password2 = forms.CharField(
+        label=_("The same password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
     accept_privacy = forms.BooleanField(
         label=_("I have read the privacy notice and accept it."),
         error_messages={"required": _("Please read and accept the privacy notice to activate your account.")},
@@ -77,4 +105,4 @@ class TokenForm(forms.Form):
 
 
 class ResendVerificationForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"))
+    email = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))

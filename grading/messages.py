@@ -4,6 +4,7 @@ the codes existed keep their text, shown as written."""
 
 from decimal import Decimal, InvalidOperation
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -11,6 +12,10 @@ from django.utils.translation import ngettext
 GRADING_FAILED = "grading_failed"
 # GradeRecord.reason_code of a regrade; params {"job": <RegradeJob id>}.
 REGRADE = "regrade"
+# Submission.feedback["late"]["code"] of a late penalty; with {"days": int, "percent": "60.00",
+# "deduction": "6.00"} (decimals as strings). Rows written before the code also carry a "message",
+# in the grading worker's language: never shown while their numbers read.
+LATE_PENALTY = "late_penalty"
 
 
 def feedback_message(feedback: dict) -> str:
@@ -41,21 +46,28 @@ def reason_text(code: str, params: dict) -> str:
     return code
 
 
+def _number(value: Decimal) -> str:
+    """A decimal in the active language's format, without trailing zeros or an exponent
+    (Decimal("60.00") is "60", never "6E+1"; Decimal("12.50") is "12,5" in French)."""
+    places = max(0, -value.normalize().as_tuple().exponent)
+    return number_format(value, decimal_pos=places, use_l10n=True)
+
+
 def late_text(late: dict) -> str:
-    """The late penalty's explanation, from the numbers stored in the feedback."""
+    """The late penalty's explanation in the active language, from the code and numbers stored in
+    the feedback (an older row's stored message only when its numbers do not read)."""
     if not isinstance(late, dict):
         return ""
     try:
-        percent = Decimal(str(late.get("percent", "0"))).normalize()
-        days = int(late.get("days", 0))
-    except (InvalidOperation, TypeError, ValueError):
+        percent = Decimal(str(late["percent"]))
+        deduction = Decimal(str(late["deduction"]))
+        days = int(late["days"])
+    except (InvalidOperation, KeyError, TypeError, ValueError):
+        return str(late.get("message", ""))
+    if not (percent.is_finite() and deduction.is_finite()):
         return str(late.get("message", ""))
     return ngettext(
         "Submitted %(days)d day late: %(percent)s%% of the points deducted (-%(deduction)s).",
         "Submitted %(days)d days late: %(percent)s%% of the points deducted (-%(deduction)s).",
         days,
-    ) % {
-        "days": days,
-        "percent": percent,
-        "deduction": late.get("deduction", ""),
-    }
+    ) % {"days": days, "percent": _number(percent), "deduction": number_format(deduction, 2, use_l10n=True)}

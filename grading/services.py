@@ -299,16 +299,12 @@ def _apply_late_policy(sub: Submission, score: Decimal, feedback: dict) -> Decim
         return score
     percent = min(Decimal(100), assignment.late_penalty_per_day * late)
     deduction = (assignment.points * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    # Numbers and a code, never words: each reader gets them in their own language (messages.late_text).
     feedback["late"] = {
+        "code": messages.LATE_PENALTY,
         "days": late,
         "percent": str(percent),
         "deduction": str(deduction),
-        "message": ngettext(
-            "Submitted %(days)d day late: %(percent)s%% of the points deducted (-%(deduction)s).",
-            "Submitted %(days)d days late: %(percent)s%% of the points deducted (-%(deduction)s).",
-            late,
-        )
-        % {"days": late, "percent": percent.normalize(), "deduction": deduction},
     }
     return max(Decimal(0), score - deduction)
 

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,6 +13,9 @@ from kernel.errors import ApplicationError
 
 from . import attempts, selectors, services
 from .forms import ReviewForm
+
+# htmx: 204 swaps nothing; 286 swaps the content and stops the polling.
+NOTHING_NEW, FINAL = 204, 286
 
 
 def _form_error(form, exc: ApplicationError) -> None:
@@ -80,10 +83,9 @@ def submission_detail(request, pk: int):
     if submission is None:
         raise Http404
     is_staff = course_selectors.is_course_staff(user=request.user, course=submission.assignment.course)
-    template = (
-        "grading/_submission_status.html" if request.headers.get("HX-Request") else "grading/submission_detail.html"
-    )
-    return render(request, template, _status_context(submission, is_course_staff=is_staff))
+    if request.headers.get("HX-Request"):
+        return _status_fragment(request, submission)
+    return render(request, "grading/submission_detail.html", _status_context(submission, is_course_staff=is_staff))
 
 
 def _feedback_questions(submission, result=None) -> list:
@@ -115,7 +117,15 @@ def submission_status_fragment(request, pk: int):
     submission = selectors.submission_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
-    return render(request, "grading/_submission_status.html", _status_context(submission))
+    return _status_fragment(request, submission)
+
+
+def _status_fragment(request, submission):
+    """The poll's answer: nothing while the submission is being graded (the live region stays as it
+    is, so nothing is announced), then its final content once, which the live region announces."""
+    if not submission.is_final:
+        return HttpResponse(status=NOTHING_NEW)
+    return render(request, "grading/_submission_status.html", _status_context(submission), status=FINAL)
 
 
 @login_required
@@ -170,8 +180,12 @@ def regrade_detail(request, pk: int):
     job = selectors.regrade_job_get(user=request.user, pk=pk)
     if job is None:
         raise Http404
-    template = "grading/_regrade_progress.html" if request.headers.get("HX-Request") else "grading/regrade_detail.html"
-    return render(request, template, {"job": job})
+    if request.headers.get("HX-Request"):
+        # The progress, and the live status only when it differs from the one the page shows.
+        context = {"job": job, "state_changed": request.GET.get("seen") != job.status}
+        status = FINAL if job.status == job.Status.DONE else 200
+        return render(request, "grading/_regrade_progress.html", context, status=status)
+    return render(request, "grading/regrade_detail.html", {"job": job})
 
 
 @login_required

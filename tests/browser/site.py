@@ -1,5 +1,9 @@
-"""A small site for page-level browser checks: a path with a competency, a course with a lesson
-and a graded quiz, a learner with a certificate and notifications, and the course's instructor."""
+"""A small site for page-level browser checks, and the one list of the page states a learner, an
+instructor, a reviewer or a university admin can reach: a path with a competency, a course with a
+lesson, a graded quiz and a code, a flag and an essay assignment (each with a submission), a
+learner with a certificate and notifications, the course's instructor (who reviews its essays)
+and a university admin. tests/browser/test_site_coverage.py fails when a page of the URL matrix
+(tests/security/url_matrix.py) has no state here and no reason to be left out (EXCUSED)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -7,14 +11,50 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services as account_services
 from certificates import services as certificate_services
 from courses import archive, banks
 from courses import services as course_services
 from courses.models import Competency, CourseImportJob, Enrollment
-from grading.models import GradeRecord, Submission
+from grading.models import GradeRecord, RegradeJob, Submission
 from learning import services as learning_services
 from tests.courses.images import PNG_COVER
-from tests.factories import LessonFactory, ModuleFactory, PathFactory, UserFactory, add_to_path, enroll, make_quiz
+from tests.factories import (
+    LessonFactory,
+    ModuleFactory,
+    OrganizationFactory,
+    PathFactory,
+    UserFactory,
+    add_to_path,
+    enroll,
+    make_quiz,
+)
+from tests.grading.helpers import CODE_SPEC, ESSAY_SPEC, make_assignment
+
+# GET-able pages of the URL matrix that have no state here, each with its reason.
+EXCUSED = {
+    "healthz": "a probe for the load balancer: plain text, no page",
+    "readyz": "a probe for the load balancer: plain text, no page",
+    "accounts:export-download": "a file download (the learner's data export, a ZIP)",
+    "api_v1:schema": "the API's OpenAPI schema: YAML/JSON, no page",
+    "api_v1:docs": "drf-spectacular's Swagger UI for API clients, not a page of ours",
+    "admin:login": "Django's admin, for platform staff: Django's own templates",
+    "courses:author-export": "a file download (the course archive, a ZIP)",
+    "courses:file": "a file download (a course file)",
+    "courses:cover": "an image (a course's cover)",
+    "grading:submission-status": "the htmx fragment of grading:submission, checked inside that page",
+    "analytics:export": "a file download (the gradebook, CSV)",
+    "analytics:export_status": "the htmx fragment of an export's progress, on the gradebook page",
+    "certificates:issuer": "the issuer's Open Badges profile: JSON-LD, no page",
+    "certificates:issuer-key": "the issuer's public key: JSON, no page",
+    "certificates:pdf": "a file download (the certificate, PDF)",
+    "certificates:credential": "the signed credential: JSON, no page",
+}
+# Whole namespaces of the matrix left out, with the reason.
+EXCUSED_NAMESPACES = {
+    "admin": "Django's admin, for platform staff: Django's own templates",
+    "api_v1": "the university API: JSON for API clients, no page",
+}
 
 
 def _awaiting_replace(instructor, course) -> CourseImportJob:
@@ -67,12 +107,61 @@ def build() -> dict:
                      "choices": [{"id": "a", "text": "Yes"}, {"id": "b", "text": "No"}], "answer": ["a"]}  # fmt: skip
     banks.question_bank_save(user=instructor, course=module.course, competency=competency, questions=[bank_question])
     import_job = _awaiting_replace(instructor, module.course)
+    # The other kinds (issue 15): a code exercise, a flag with its artifact, an essay; a submission
+    # of each (the essay waits for review), a late quiz attempt, and one still being graded.
+    code_assignment = make_assignment("code", CODE_SPEC, course=module.course, title="Sum two numbers", points=20)
+    flag_spec = {"flag": "FLAG{x}", "artifacts": ["auth.log"], "hints": [{"text": "Read the log.", "after_wrong": 0}]}
+    flag = make_assignment("flag", flag_spec, course=module.course, title="Which account fell", points=5)
+    essay = make_assignment("essay", ESSAY_SPEC, course=module.course, title="Consent in care data", points=5)
+    code_sub = Submission.objects.create(
+        user=learner, assignment=code_assignment, version=code_assignment.current_version, attempt=1,
+        answer={"code": "def solve(a, b):\n    # add them\n    return a + b\n"}, status="graded",
+        score=Decimal("20.00"), max_score=Decimal("20.00"), graded_at=timezone.now(),
+        feedback={"passed": 3, "total": 3, "tests": [
+            {"id": "t1", "public": True, "passed": True, "input": "[1, 2]", "expected": "3", "got": "3"},
+            {"id": "h1", "public": False, "passed": True}, {"id": "h2", "public": False, "passed": True}]},
+    )  # fmt: skip
+    flag_sub = Submission.objects.create(
+        user=learner, assignment=flag, version=flag.current_version, attempt=1, answer={"flag": "FLAG{y}"},
+        status="graded", score=Decimal("0.00"), max_score=Decimal("5.00"), graded_at=timezone.now(),
+        feedback={"flag": {"correct": False}},
+    )  # fmt: skip
+    essay_sub = Submission.objects.create(
+        user=learner, assignment=essay, version=essay.current_version, attempt=1,
+        answer={"text": "Consent must be informed, specific and revocable.\n\nA second paragraph."},
+        status="needs_review",
+    )  # fmt: skip
+    late_sub = Submission.objects.create(
+        user=learner, assignment=quiz, version=quiz.current_version, attempt=2, answer={"q1": ["a"], "q2": ["b"]},
+        status="graded", score=Decimal("4.00"), max_score=Decimal("10.00"), graded_at=timezone.now(),
+        feedback={"questions": [{"id": "q1", "correct": True}, {"id": "q2", "correct": True}],
+                  "late": {"code": "late_penalty", "days": 3, "percent": "60.00", "deduction": "6.00"}},
+    )  # fmt: skip
+    pending_sub = Submission.objects.create(
+        user=learner,
+        assignment=quiz,
+        version=quiz.current_version,
+        attempt=3,
+        answer={"q1": ["a"], "q2": ["a"]},
+    )
+    regrade_job = RegradeJob.objects.create(assignment=quiz, version=quiz.current_version, requested_by=instructor)
+    organization = OrganizationFactory(name="Université Mohammed V")
+    university_admin = UserFactory(full_name="Salma University Admin")
+    account_services.membership_grant(user=university_admin, organization=organization)
     learner_pages = {
         "catalogue": reverse("courses:catalogue"),
         "course": reverse("courses:detail", args=[code]),
         "lesson": reverse("courses:lesson", args=[code, lesson.pk]),
         "quiz": reverse("courses:assignment", args=[code, quiz.pk]),
         "submission": reverse("grading:submission", args=[sub.pk]),
+        "code": reverse("courses:assignment", args=[code, code_assignment.pk]),
+        "flag": reverse("courses:assignment", args=[code, flag.pk]),
+        "essay": reverse("courses:assignment", args=[code, essay.pk]),
+        "submission-code": reverse("grading:submission", args=[code_sub.pk]),
+        "submission-flag": reverse("grading:submission", args=[flag_sub.pk]),
+        "submission-essay": reverse("grading:submission", args=[essay_sub.pk]),
+        "submission-late": reverse("grading:submission", args=[late_sub.pk]),
+        "submission-pending": reverse("grading:submission", args=[pending_sub.pk]),
         "dashboard": reverse("learning:dashboard"),
         "path-progress": reverse("learning:path-progress", args=[path.code]),
         "grades": reverse("learning:grades"),
@@ -84,12 +173,21 @@ def build() -> dict:
         "privacy": reverse("accounts:privacy"),
         "sessions": reverse("accounts:sessions"),
         "password-change": reverse("accounts:password-change"),
+        "otp-setup": reverse("accounts:otp-setup"),
+        "otp-verify": reverse("accounts:otp-verify"),
+        "consent": reverse("accounts:consent"),
+        "review-queue-empty": reverse("grading:review-queue"),
     }
     public_pages = {
         "login": reverse("accounts:login"),
         "signup": reverse("accounts:signup"),
         "verify": reverse("certificates:verify", args=[certificate.id]),
         "verify-unknown": reverse("certificates:verify", args=["00000000-0000-4000-8000-000000000000"]),
+        "privacy-notice": reverse("accounts:privacy-notice"),
+        "password-reset": reverse("accounts:password-reset"),
+        "password-reset-done": reverse("accounts:password-reset-done"),
+        "password-reset-confirm-invalid": reverse("accounts:password-reset-confirm", args=["MQ", "forged"]),
+        "password-reset-complete": reverse("accounts:password-reset-complete"),
     }
     instructor_pages = {
         "course-as-instructor": reverse("courses:detail", args=[code]),
@@ -112,6 +210,9 @@ def build() -> dict:
         "author-course-new": reverse("courses:author-course-new"),
         "author-path-new": reverse("courses:author-path-new"),
         "author-lesson-edit": reverse("courses:author-lesson-edit", args=[code, lesson.pk]),
+        "author-lesson-new": reverse("courses:author-lesson-new", args=[code, module.pk]),
+        "author-lesson-preview": reverse("courses:author-lesson-preview", args=[code, lesson.pk]),
+        "author-module-edit": reverse("courses:author-module-edit", args=[code, module.pk]),
         "author-import": reverse("courses:author-import"),
         "author-import-summary": reverse("courses:author-import-job", args=[import_job.pk]),
         "author-course-edit": reverse("courses:author-course-edit", args=[code]),
@@ -124,6 +225,16 @@ def build() -> dict:
         "assignment-analytics": reverse("analytics:assignment", args=[code, quiz.pk]),
         "override": reverse("analytics:override", args=[code, learner.pk, quiz.pk]),
         "path-analytics": reverse("analytics:path", args=[path.code]),
+        # Grading as course staff: a learner's submissions, the essay review, a regrade.
+        "submission-as-instructor": reverse("grading:submission", args=[code_sub.pk]),
+        "essay-submission-as-instructor": reverse("grading:submission", args=[essay_sub.pk]),
+        "review-queue": reverse("grading:review-queue"),
+        "review": reverse("grading:review", args=[essay_sub.pk]),
+        "regrade": reverse("grading:regrade", args=[regrade_job.pk]),
+    }
+    admin_pages = {
+        "organization": reverse("accounts:organization"),
+        "teach-as-university-admin": reverse("analytics:index"),
     }
     return {
         "learner": learner,
@@ -131,4 +242,16 @@ def build() -> dict:
         "learner_pages": learner_pages,
         "public_pages": public_pages,
         "instructor_pages": instructor_pages,
+        "university_admin": university_admin,
+        "admin_pages": admin_pages,
     }
+
+
+def groups(site: dict) -> list[tuple]:
+    """Every state of the site, as (user, {name: url}) groups: public, learner, instructor, admin."""
+    return [
+        (None, site["public_pages"]),
+        (site["learner"], site["learner_pages"]),
+        (site["instructor"], site["instructor_pages"]),
+        (site["university_admin"], site["admin_pages"]),
+    ]

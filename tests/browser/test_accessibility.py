@@ -1,11 +1,12 @@
 """WCAG 2.1 AA: axe-core, run in headless Debian Chromium, finds no serious or critical violation
-on the main learner, public and instructor pages, in French, Arabic and English. And the learner's
+on every page state of tests/browser/site.py (learner, public, instructor and reviewer, university
+admin), in French, Arabic and English. And the learner's
 main pages weigh under 200 KB with every asset, on a cold cache."""
 
 import pytest
 
 from .conftest import run_axe
-from .site import build
+from .site import build, groups
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,12 +17,7 @@ WEIGHT_LIMIT = 200 * 1024
 def test_no_serious_or_critical_axe_violations(pages, lang):
     site = build()
     found = {}
-    groups = [
-        (None, site["public_pages"]),
-        (site["learner"], site["learner_pages"]),
-        (site["instructor"], site["instructor_pages"]),
-    ]
-    for user, urls in groups:
+    for user, urls in groups(site):
         page = pages.new(lang=lang, user=user)
         for name, url in urls.items():
             response = page.goto(url)

@@ -64,8 +64,8 @@ def test_the_editor_is_left_to_right_and_accessible_in_every_language(pages, lan
     assert page.locator(".CodeMirror").get_attribute("dir") == "ltr"
     assert page.evaluate("getComputedStyle(document.querySelector('.CodeMirror-code')).direction") == "ltr"
     assert page.evaluate("getComputedStyle(document.querySelector('.CodeMirror pre')).direction") == "ltr"
-    # The editor's input has the field's name (the learner form's legend).
-    label = page.locator("main form fieldset legend").first.inner_text().strip()
+    # The editor's input has the field's name (the learner form's label).
+    label = page.locator("main form.answer label[for=id_code]").inner_text().strip()
     assert page.locator(".CodeMirror textarea").get_attribute("aria-label") == label
     assert run_axe(page) == []
     assert not pages.csp_violations, pages.csp_violations

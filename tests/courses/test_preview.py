@@ -46,8 +46,8 @@ def _learner_url(assignment: Assignment) -> str:
 
 
 def _answer_form(html: bytes):
-    """The page's answer form: the one whose fields are in fieldsets (not the staff forms)."""
-    forms = lxml.html.fromstring(html).xpath("//form[.//fieldset]")
+    """The page's answer form (not the staff forms)."""
+    forms = lxml.html.fromstring(html).xpath("//form[@class='answer']")
     assert len(forms) == 1
     return forms[0]
 
@@ -221,8 +221,9 @@ def test_a_bad_answer_gets_a_field_error_and_a_400(client, world, kind, data, fi
     response = _try(client, world, assignment, data)
     assert response.status_code == 400
     form = _answer_form(response.content)
-    (fieldset,) = form.xpath(f".//fieldset[.//*[@name='{field}']]")
-    assert fieldset.xpath(".//div[@class='errors'][@role='alert']")
+    # the field's group: a question's fieldset, or a single input's labelled box
+    (group,) = form.xpath(f".//*[self::fieldset or contains(@class, 'field')][.//*[@name='{field}']]")
+    assert group.xpath(".//div[@class='errors'][@role='alert']")
     assert not lxml.html.fromstring(response.content).xpath("//section[@id='try-result']")
     _nothing_stored()
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from grading import services
@@ -35,7 +36,46 @@ def test_late_submission_loses_the_penalty_per_day_and_says_why(db):
     learner = learner_for(quiz)
     sub = _grade(services.submission_create(user=learner, assignment=quiz, answer=RIGHT))
     assert sub.is_late and sub.score == Decimal("8.00")  # 2 days started late, 10% each
-    assert "2 days late" in sub.feedback["late"]["message"]
+    assert sub.feedback["late"] == {"code": "late_penalty", "days": 2, "percent": "20.00", "deduction": "2.00"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "Soumis avec 3 jours de retard : 60 % des points retirés (-6,00)."),
+        ("en", "Submitted 3 days late: 60% of the points deducted (-6.00)."),
+        ("ar", "أُرسل بتأخير 3 أيام: خُصم 60% من النقاط"),
+    ],
+)
+def test_the_late_penalty_is_stored_as_numbers_and_read_in_each_readers_language(db, client, lang, text):
+    quiz = make_quiz(points=10, due_at=timezone.now() - timedelta(days=2, hours=2), late_penalty_per_day=20)
+    learner = learner_for(quiz)
+    sub = _grade(services.submission_create(user=learner, assignment=quiz, answer=RIGHT))
+    assert "message" not in sub.feedback["late"]  # no words stored: a worker's language is nobody's
+    client.force_login(learner)
+    page = client.get(reverse("grading:submission", args=[sub.pk]), HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert text in page and "6E+1" not in page
+    if lang == "ar":
+        assert "Rendu" not in page and "Submitted" not in page
+
+
+def test_an_older_late_row_with_a_stored_french_message_reads_in_the_readers_language(db, client):
+    quiz = make_quiz(points=10)
+    learner = learner_for(quiz)
+    sub = Submission.objects.create(
+        user=learner, assignment=quiz, version=quiz.current_version, attempt=1, answer=RIGHT, status="graded",
+        score=Decimal("4.00"), max_score=Decimal("10.00"),
+        feedback={"late": {"days": 3, "percent": "60.00", "deduction": "6.00",
+                           "message": "Rendu 3 jour(s) en retard : 6E+1 % des points retirés (-6.00)."}},
+    )  # fmt: skip
+    client.force_login(learner)
+    page = client.get(reverse("grading:submission", args=[sub.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Submitted 3 days late: 60% of the points deducted (-6.00)." in page
+    assert "6E+1" not in page and "Rendu" not in page
+    # a row whose numbers do not read keeps its stored words
+    sub.feedback = {"late": {"message": "Rendu en retard."}}
+    sub.save()
+    assert "Rendu en retard." in client.get(reverse("grading:submission", args=[sub.pk])).content.decode()
 
 
 def test_submission_after_the_hard_cutoff_is_refused(db):
@@ -159,11 +199,13 @@ def test_assignment_page_of_each_kind_submits_and_shows_the_status(db, client, k
     r = client.post(url, {field: value})
     assert r.status_code == 302, r.content.decode()[:2000]
     sub = Submission.objects.get(user=learner)
-    status = client.get(f"/submissions/{sub.pk}/status/").content.decode()
-    assert 'data-status="queued"' in status and "hx-get" in status
+    page = client.get(f"/submissions/{sub.pk}/").content.decode()
+    assert 'data-status="queued"' in page and "hx-get" in page
+    assert client.get(f"/submissions/{sub.pk}/status/").status_code == 204  # nothing new while queued
     _grade(sub)
-    status = client.get(f"/submissions/{sub.pk}/status/").content.decode()
-    assert "hx-get" not in status
+    response = client.get(f"/submissions/{sub.pk}/status/")
+    status = response.content.decode()
+    assert response.status_code == 286 and "hx-get" not in status  # the final content; polling stops
     if kind == "code":
         assert "3 of 3 tests passed" in status and "hidden test" in status and "42" not in status
 

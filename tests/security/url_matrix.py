@@ -230,7 +230,12 @@ MATRIX = {
     "courses:author-path-course-gate": {"kwargs": lambda w: _path_step(w), "expect": AUTHORING_POST},
     # grading
     "grading:submission": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
-    "grading:submission-status": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": OWN_SUBMISSION},
+    # the poll of a submission's page: the world's submission is graded, so its final content with
+    # htmx's 286 (swap, then stop polling); a submission still being graded gets 204
+    "grading:submission-status": {
+        "kwargs": lambda w: {"pk": w.submission.pk},
+        "expect": logged_in(404, learner=286, instructor=286, staff=286),
+    },
     "grading:submission-retry": {"kwargs": lambda w: {"pk": w.submission.pk}, "expect": POST_ONLY},
     "grading:regrade-start": {"expect": POST_ONLY},
     "grading:regrade": {"kwargs": lambda w: {"pk": w.regrade_job.pk}, "expect": COURSE_STAFF_ONLY},
