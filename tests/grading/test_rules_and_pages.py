@@ -44,7 +44,7 @@ def test_late_submission_loses_the_penalty_per_day_and_says_why(db):
     [
         ("fr", "Soumis avec 3 jours de retard : 60 % des points retirés (-6,00)."),
         ("en", "Submitted 3 days late: 60% of the points deducted (-6.00)."),
-        ("ar", "أُرسل بتأخير 3 أيام: خُصم 60% من النقاط"),
+        ("ar", "أُرسل متأخرًا 3 أيام: خُصم 60% من النقاط"),
     ],
 )
 def test_the_late_penalty_is_stored_as_numbers_and_read_in_each_readers_language(db, client, lang, text):
