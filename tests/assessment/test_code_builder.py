@@ -379,7 +379,7 @@ def test_check_of_an_invalid_builder_runs_nothing_and_shows_the_field_errors():
 def test_template_labels_every_input_and_loads_the_editor():
     builder = Builder(spec=SPEC, context=CONTEXT)
     html = render_to_string(Builder.template_name, {"builder": builder})
-    assert "vendor/codemirror/codemirror.min.js" in html and "js/code_editor.js" in html
+    assert "vendor/codemirror6/editor.min.js" in html and "js/code_editor.js" in html
     for name, field in builder.fields.items():
         if not field.widget.is_hidden:
             assert f'for="id_{name}"' in html, name

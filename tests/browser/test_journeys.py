@@ -108,9 +108,9 @@ def learner_journey(pages, *, lang: str, texts: dict) -> dict:
     # Submit the code assignment: a worker runs it in the sandbox.
     page.goto(f"/courses/{course.code}/assignments/{code.pk}/")
     # The code field is a CodeMirror editor (static/js/code_editor.js): set its text through it.
-    page.wait_for_selector(".CodeMirror")
+    page.wait_for_selector(".code-editor")
     page.evaluate(
-        "code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)",
+        "code => document.querySelector('textarea[name=code]').kafaatEditor.setValue(code)",
         "def solve(records):\n    return len(records)\n",
     )
     page.locator("main form button[type=submit]").click()

@@ -31,8 +31,7 @@ FLAG = "KAFAAT{10.0.4.7}"
 def set_code(page, field: str, code: str):
     """A code field is a CodeMirror editor over its textarea (static/js/code_editor.js)."""
     page.evaluate(
-        "([name, code]) => document.querySelector(`textarea[name=${name}]`)"
-        ".nextElementSibling.CodeMirror.setValue(code)",
+        "([name, code]) => document.querySelector(`textarea[name=${name}]`).kafaatEditor.setValue(code)",
         [field, code],
     )
 
@@ -128,7 +127,7 @@ def test_a_new_instructor_builds_a_path_in_french_and_a_learner_takes_every_kind
     assignment_page(page, "code")
     page.fill("input[name=title]", "Somme des âges")
     page.fill("input[name=entrypoint]", "total_age")
-    page.wait_for_selector(".CodeMirror")
+    page.wait_for_selector(".code-editor")
     set_code(page, "starter_code", "def total_age(admissions):\n    ...\n")
     set_code(page, "reference_solution", REFERENCE)
     page.fill("input[name=t0_id]", "admissions")
@@ -250,8 +249,8 @@ def test_a_new_instructor_builds_a_path_in_french_and_a_learner_takes_every_kind
     assert lp.locator("[data-score]").get_attribute("data-score").replace(",", ".") == "10.00"
 
     open_assignment("code")
-    lp.wait_for_selector(".CodeMirror")
-    lp.evaluate("code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)", REFERENCE)
+    lp.wait_for_selector(".code-editor")
+    lp.evaluate("code => document.querySelector('textarea[name=code]').kafaatEditor.setValue(code)", REFERENCE)
     submit_and_wait("graded")
     assert lp.locator("[data-score]").get_attribute("data-score").replace(",", ".") == "10.00"
 

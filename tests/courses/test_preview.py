@@ -2,6 +2,7 @@
 form), and its "try it" grades an answer with the kind's real grader while storing nothing."""
 
 import dataclasses
+import re
 from types import SimpleNamespace
 
 import lxml.html
@@ -293,7 +294,19 @@ def test_a_forged_seed_is_replaced_by_a_fresh_one(client, world):
     assert "etc" not in _answer_form(page.content).get("action")
 
 
-def test_the_code_preview_loads_the_learners_code_editor(client, world):
+def test_the_code_preview_loads_the_learners_code_editor_with_the_csp_nonce_its_style_needs(client, world):
     code = _assignment(world, "code")
-    page = _get(client, world.instructor, _preview_url(code)).content.decode()
-    assert "codemirror" in page.lower() and "code_editor" in page
+    response = _get(client, world.instructor, _preview_url(code))
+    page = response.content.decode()
+    # CodeMirror writes its layout into a <style>: the page's CSP lets it in by the nonce that
+    # code_editor.js reads from its own <script> tag.
+    nonce = re.search(r"style-src 'self' 'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    assert f'src="/static/vendor/codemirror6/editor.min.js" nonce="{nonce}" defer' in page
+    assert f'src="/static/js/code_editor.js" nonce="{nonce}" defer' in page
+    assert "'nonce-" not in response.headers["Content-Security-Policy"].split("style-src")[0]  # scripts: 'self' only
+
+
+def test_a_preview_without_a_code_editor_has_no_nonce_in_its_csp(client, world):
+    quiz = _assignment(world, "quiz")
+    response = _get(client, world.instructor, _preview_url(quiz))
+    assert "nonce" not in response.headers["Content-Security-Policy"]

@@ -1,6 +1,8 @@
-"""The code editor widget: a textarea that static/js/code_editor.js turns into a CodeMirror
-Python editor. The page loads the editor only where a form uses this widget ({{ form.media }});
-without JavaScript the plain textarea is used."""
+"""The code editor widget: a textarea that static/js/code_editor.js turns into a CodeMirror 6
+Python editor (static/vendor/codemirror6, built by scripts/vendor_codemirror.sh). The page loads
+the editor only where a form uses this widget; render its media with
+`{% csp_nonce_attr form.media %}`, as CodeMirror's layout style is let in by that nonce. Without
+JavaScript the plain textarea is used."""
 
 from django import forms
 from django.forms import Script
@@ -12,5 +14,5 @@ class CodeEditor(forms.Textarea):
         super().__init__({**base, **(attrs or {})})
 
     class Media:
-        css = {"all": ["vendor/codemirror/codemirror.min.css", "css/code_editor.css"]}
-        js = [Script("vendor/codemirror/codemirror.min.js", defer=True), Script("js/code_editor.js", defer=True)]
+        css = {"all": ["css/code_editor.css"]}
+        js = [Script("vendor/codemirror6/editor.min.js", defer=True), Script("js/code_editor.js", defer=True)]

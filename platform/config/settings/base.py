@@ -87,6 +87,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
@@ -191,11 +192,13 @@ COURSE_COVER_MAX_BYTES = env.int("COURSE_COVER_MAX_BYTES", default=1024 * 1024)
 
 # --- Security headers (all modes; production adds HTTPS-only settings) ---------------------
 # Content-Security-Policy (Django's own middleware): nothing from outside the server, no inline
-# script or style. htmx runs with allowEval false (its config meta tag in base.html).
+# script, no inline style but the one CodeMirror writes, let in by the request's nonce (the code
+# editor's media is rendered with {% csp_nonce_attr %}; a page that renders no nonce gets none in
+# its header). htmx runs with allowEval false (its config meta tag in base.html).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
-    "style-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
