@@ -55,6 +55,7 @@ def assignment_detail(request, code: str, pk: int):
         "form": form,
         "is_course_staff": course_selectors.is_course_staff(user=request.user, course=course),
         "attempts": learner_attempts,
+        "grading_waits": selectors.code_grading_waits(kind=assignment.kind),
         # Files and unlocked hints: templates/assessment/_flag_extras.html.
         "flag_extras": selectors.flag_extras(spec=version.spec, attempts=learner_attempts)
         if assignment.kind == Assignment.Kind.FLAG
@@ -78,6 +79,7 @@ def submission_detail(request, pk: int):
         "submission": submission,
         "is_course_staff": is_staff,
         "feedback_questions": _feedback_questions(submission),
+        "grading_waits": selectors.code_grading_waits(kind=submission.assignment.kind, submission=submission),
     }
     return render(request, template, context)
 
@@ -97,7 +99,11 @@ def submission_status_fragment(request, pk: int):
     submission = selectors.submission_get_for_reader(user=request.user, pk=pk)
     if submission is None:
         raise Http404
-    context = {"submission": submission, "feedback_questions": _feedback_questions(submission)}
+    context = {
+        "submission": submission,
+        "feedback_questions": _feedback_questions(submission),
+        "grading_waits": selectors.code_grading_waits(kind=submission.assignment.kind, submission=submission),
+    }
     return render(request, "grading/_submission_status.html", context)
 
 
