@@ -1,54 +1,47 @@
-"""Load the demo content and demo users. Idempotent: running it again changes nothing and never
-prints a password twice (they are generated at first run and shown once)."""
+"""Load the demo content and the demo's people: users, a university with its admin and API
+client (integrations.demo). Idempotent. Writes the logins to a file readable by its owner alone
+(default var/demo-logins.txt), which `make run` prints in a frame once the servers answer. It
+lives in integrations, the top layer, since the demo spans courses, accounts and the API."""
 
-import secrets
+from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from courses.demo import load_demo_content
-
-DEMO_USERS = [
-    ("learner@kafaat.local", "Demo Learner", {}),
-    ("instructor@kafaat.local", "Demo Instructor", {}),
-    ("staff@kafaat.local", "Demo Staff", {"is_staff": True, "is_superuser": True}),
-]
+from integrations.demo import demo_people_seed, read_known_secrets, write_private
 
 
 class Command(BaseCommand):
-    help = "Load demo paths, courses and users (idempotent)."
+    help = "Load demo paths, courses, users, a university and its API client (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--base-url", default=settings.SITE_URL, help="URL printed for the demo (default: SITE_URL)."
         )
+        parser.add_argument(
+            "--logins-file",
+            type=Path,
+            default=settings.VAR_DIR / "demo-logins.txt",
+            help="Where the demo logins are written, mode 0600 (default: var/demo-logins.txt).",
+        )
+        parser.add_argument(
+            "--no-print", action="store_true", help="Write the logins file only (make run prints it later)."
+        )
 
-    def handle(self, *args, base_url, **options):
-        User = get_user_model()
-        lines = []
+    def handle(self, *args, base_url, logins_file, no_print, **options):
+        base_url = base_url.rstrip("/")
+        passwords, secret = read_known_secrets(logins_file)
         with transaction.atomic():
-            created_courses = load_demo_content(report=lambda text: self.stderr.write(self.style.WARNING(text)))
-            for email, name, flags in DEMO_USERS:
-                user = User.objects.filter(email=email).first()
-                if user is None:
-                    password = secrets.token_urlsafe(12)
-                    # The demo addresses cannot receive mail: mark them confirmed, or every page
-                    # nags the demo users to confirm an address nobody can read.
-                    user = User.objects.create_user(
-                        email=email, password=password, full_name=name, email_verified_at=timezone.now(), **flags
-                    )
-                    lines.append(f"  {email:28} {password}")
-                else:
-                    lines.append(f"  {email:28} (password shown at first run; reset: manage.py changepassword {email})")
-            instructor = User.objects.get(email="instructor@kafaat.local")
-            for course in created_courses:
-                course.instructors.add(instructor)
+            courses = load_demo_content(report=lambda text: self.stderr.write(self.style.WARNING(text)))
+            logins = demo_people_seed(
+                base_url=base_url, courses=courses, known_passwords=passwords, known_secret=secret
+            )
+        write_private(logins_file, logins.text())
+        if no_print:
+            self.stdout.write(f"Demo loaded: {len(courses)} courses; logins in {logins_file}")
+            return
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Kafaat is starting at {base_url}/"))
-        self.stdout.write("Demo logins (learner, instructor, staff):")
-        for line in lines:
-            self.stdout.write(line)
-        self.stdout.write("")
+        self.stdout.write(logins.text())
+        self.stdout.write(f"(also in {logins_file}, readable by you alone)")
