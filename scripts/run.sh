@@ -28,9 +28,10 @@ LOGINS="$VAR_DIR/demo-logins.txt"
 "$PY" manage.py seed_demo --base-url "$SITE_URL" --logins-file "$LOGINS" --no-print
 
 # ...which is printed in a frame once the web server answers, below the servers' start-up log.
-# In the background, it outlives this shell's exec into honcho and gives up when honcho is gone.
+# Started from a subshell that exits at once, so it is nobody's child here (honcho, which this
+# shell becomes, would never reap it); it gives up when honcho ($$ after the exec) is gone.
 PROBE_HOST="${KAFAAT_BIND:-127.0.0.1}"; [ "$PROBE_HOST" = 0.0.0.0 ] && PROBE_HOST=127.0.0.1
-"$PY" scripts/demo_banner.py --url "http://$PROBE_HOST:$PORT" --file "$LOGINS" --parent $$ &
+( "$PY" scripts/demo_banner.py --url "http://$PROBE_HOST:$PORT" --file "$LOGINS" --parent $$ & )
 
 export PATH="$VENV/bin:$PATH"
 exec "$VENV/bin/honcho" start --no-prefix -p "$PORT" 2>&1

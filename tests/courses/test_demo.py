@@ -75,12 +75,12 @@ def test_each_demo_course_imports_and_round_trips(db, folder):
     assert archive.course_export(course=again) == first
 
 
-def test_seed_demo_is_idempotent_and_shows_all_four_tracks(db, client):
+def test_seed_demo_is_idempotent_and_shows_all_four_tracks(db, client, tmp_path):
     out = io.StringIO()
-    call_command("seed_demo", stdout=out, stderr=io.StringIO())
+    call_command("seed_demo", logins_file=tmp_path / "l.txt", stdout=out, stderr=io.StringIO())
     assert "learner@kafaat.local" in out.getvalue()
     counts = (Course.objects.count(), LearningPath.objects.count())
-    call_command("seed_demo", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("seed_demo", logins_file=tmp_path / "l.txt", stdout=io.StringIO(), stderr=io.StringIO())
     assert (Course.objects.count(), LearningPath.objects.count()) == counts
     assert set(LearningPath.objects.values_list("track", flat=True)) == set(Track.values)
     page = client.get("/").content.decode()
