@@ -21,7 +21,7 @@ from pathlib import Path
 
 def answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:  # noqa: S310 - our own http URL
+        with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:  # noqa: S310 - our own http URL
             return response.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
