@@ -140,6 +140,21 @@ def assignment_version_create(*, assignment: Assignment, spec: dict, prompt_mark
     return version
 
 
+@transaction.atomic
+def assignment_version_derived_store(*, version: AssignmentVersion, spec: dict) -> AssignmentVersion:
+    """Store the derived keys (kinds' derived_keys) a version was published without, computed
+    later from its own spec (a code assignment's expected outputs, where the sandbox could not run
+    at publish time). What was authored stays as it is, and keys already stored are kept, so two
+    workers completing the same version at once store one value. Returns the version as stored."""
+    locked = AssignmentVersion.objects.select_for_update().select_related("assignment").get(pk=version.pk)
+    kind = kinds.find(locked.assignment.kind)
+    missing = {k: spec[k] for k in (kind.derived_keys if kind else ()) if k in spec and k not in locked.spec}
+    if missing:
+        locked.spec = {**locked.spec, **missing}
+        locked.save(update_fields=["spec"])
+    return locked
+
+
 def enrollment_complete(*, user_id: int, course_id: int, is_complete: Callable[[], bool]) -> bool:
     """Mark the learner's enrollment complete if it is not yet and `is_complete()` says the course
     is. The enrollment row is locked before asking, so two grades that finish a course at once

@@ -235,6 +235,15 @@ def sandbox_status() -> str | None:
     return head + ": " + "; ".join(f"{h.hostname}: {h.detail}" for h in broken)
 
 
+def code_grading_waits(*, kind: str, submission: Submission | None = None) -> bool:
+    """Whether code grading cannot run now (no worker's sandbox passed its self-test), for an
+    assignment of this kind (and, given, a submission still queued): the learner is told their
+    code waits queued, and is graded once a sandbox runs."""
+    if kind != "code" or (submission is not None and submission.status != Submission.Status.QUEUED):
+        return False
+    return sandbox_status() is not None
+
+
 def flag_extras(*, spec: dict, attempts: list[Submission]) -> dict:
     """What a flag's page shows beside the prompt: the attached files, the hints this learner
     unlocked with their wrong flags (graded below full marks) and how many more wrong flags

@@ -27,7 +27,7 @@ from assessment.kinds.essay import grader as essay_grader
 from assessment.kinds.flag import grader as flag_grader
 from courses import selectors as course_selectors
 from courses.models import Assignment, AssignmentVersion
-from courses.services import enrollment_complete
+from courses.services import assignment_version_derived_store, enrollment_complete
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.events import announce
 from kernel.tasks import enqueue
@@ -393,10 +393,12 @@ def grade_record(
         )
 
 
-def _run_grader(kind: str, spec: dict, answer) -> tuple[GradeResult | None, str | None]:
+def _run_grader(sub: Submission) -> tuple[GradeResult | None, str | None]:
     """(result, None) or (None, reason for staff). GraderUnavailable propagates."""
+    kind = sub.assignment.kind
     try:
-        return get_grader(kind)(spec, answer), None
+        _complete_version(sub)
+        return get_grader(kind)(attempts.submission_spec(sub), sub.answer), None
     except GraderUnavailable:
         raise
     except GraderError as exc:
@@ -404,6 +406,16 @@ def _run_grader(kind: str, spec: dict, answer) -> tuple[GradeResult | None, str 
     except Exception as exc:  # a bug in a grader must not leave the row running forever
         log.exception("grader crashed")
         return None, f"grader crashed: {exc.__class__.__name__}: {exc}"
+
+
+def _complete_version(sub: Submission) -> None:
+    """Compute what the submission's version was published without (a code assignment imported
+    where the sandbox could not run has no expected outputs) and store it with the version, so it
+    is computed once, by the first worker whose sandbox runs. GraderUnavailable propagates: the
+    submission waits queued until a sandbox runs."""
+    completed = kinds.complete_spec(sub.assignment.kind, sub.version.spec)
+    if completed is not None:
+        sub.version = assignment_version_derived_store(version=sub.version, spec=completed)
 
 
 def submission_grade(*, submission_id: int, token: str = "") -> Submission | None:
@@ -420,7 +432,7 @@ def submission_grade(*, submission_id: int, token: str = "") -> Submission | Non
     token = sub.claim_token
     try:
         with leases.heartbeat(Submission, sub.pk, token):
-            result, error = _run_grader(sub.assignment.kind, attempts.submission_spec(sub), sub.answer)
+            result, error = _run_grader(sub)
     except GraderUnavailable as exc:
         log.warning("grader unavailable for submission %s: %s", submission_id, exc)
         submission_release(submission_id=submission_id, token=token, why=f"waiting: {exc}")
@@ -745,7 +757,7 @@ def regrade_item_run(*, item_id: int, token: str = "") -> RegradeItem | None:
     sub = Submission.objects.select_related("version", "assignment").get(pk=item.submission_id)
     try:
         with leases.heartbeat(RegradeItem, item.pk, token):
-            result, error = _run_grader(sub.assignment.kind, attempts.submission_spec(sub), sub.answer)
+            result, error = _run_grader(sub)
     except GraderUnavailable as exc:
         RegradeItem.objects.filter(pk=item.pk, status=RegradeItem.Status.RUNNING, claim_token=token).update(
             status=RegradeItem.Status.PENDING,

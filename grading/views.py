@@ -67,6 +67,7 @@ def assignment_detail(request, code: str, pk: int):
         "attempts": learner_attempts,
         "public_run": public_run,
         "can_run_public": assignment.kind == Assignment.Kind.CODE,
+        "grading_waits": selectors.code_grading_waits(kind=assignment.kind),
         # Files and unlocked hints: templates/assessment/_flag_extras.html.
         "flag_extras": selectors.flag_extras(spec=version.spec, attempts=learner_attempts)
         if assignment.kind == Assignment.Kind.FLAG
@@ -109,7 +110,9 @@ def _feedback_questions(submission, result=None) -> list:
 def _status_context(submission, **more) -> dict:
     result = selectors.attempt_result(submission=submission)
     return {"submission": submission, "attempt_result": result,
-            "feedback_questions": _feedback_questions(submission, result), **more}  # fmt: skip
+            "feedback_questions": _feedback_questions(submission, result),
+            "grading_waits": selectors.code_grading_waits(kind=submission.assignment.kind, submission=submission),
+            **more}  # fmt: skip
 
 
 @login_required

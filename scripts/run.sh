@@ -17,9 +17,21 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 # Every process writes links on the address it is served at: honcho gives the worker and beat
 # ports of their own (PORT+100, +200), so the site's address is fixed here for all three.
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
-mkdir -p var
+# Debug pages only when asked for (DEBUG=true make run): otherwise a bad address shows the site's
+# own 404 page. Static files are served by WhiteNoise from static/ either way (no collectstatic).
+export DEBUG="${DEBUG:-false}"
+VAR_DIR="${KAFAAT_VAR_DIR:-$ROOT/var}"
+mkdir -p "$VAR_DIR"
 "$PY" manage.py migrate --noinput >/dev/null
-"$PY" manage.py seed_demo --base-url "$SITE_URL"
+# The demo content and people; their logins go to a file only you can read (mode 0600)...
+LOGINS="$VAR_DIR/demo-logins.txt"
+"$PY" manage.py seed_demo --base-url "$SITE_URL" --logins-file "$LOGINS" --no-print
+
+# ...which is printed in a frame once the web server answers, below the servers' start-up log.
+# Started from a subshell that exits at once, so it is nobody's child here (honcho, which this
+# shell becomes, would never reap it); it gives up when honcho ($$ after the exec) is gone.
+PROBE_HOST="${KAFAAT_BIND:-127.0.0.1}"; [ "$PROBE_HOST" = 0.0.0.0 ] && PROBE_HOST=127.0.0.1
+( "$PY" scripts/demo_banner.py --url "http://$PROBE_HOST:$PORT" --file "$LOGINS" --parent $$ & )
 
 export PATH="$VENV/bin:$PATH"
 exec "$VENV/bin/honcho" start --no-prefix -p "$PORT" 2>&1

@@ -7,7 +7,10 @@ them.
 The spec contract (AssignmentVersion.spec), shared with the course archive format:
 - `validate_spec(kind, spec)` raises SpecError naming the field path when a spec is malformed;
 - `prepare_spec(kind, spec)` runs at publish time (new version): hashes flags, computes the
-  expected outputs of code tests from the reference solution; returns the spec to store;
+  expected outputs of code tests from the reference solution; returns the spec to store. It needs
+  nothing of the machine: what needs the sandbox is left out when the sandbox cannot run here;
+- `complete_spec(kind, spec)` gives the stored spec with what prepare_spec left out (or None):
+  grading runs it before grading and stores the result with the version;
 - `public_spec(kind, spec)` is what a learner may see (no answers, hashes, hidden tests or
   expected outputs);
 - `editable_spec(kind, spec)` is what an instructor edits and an archive carries: the spec
@@ -46,6 +49,7 @@ __all__ = [
     "SpecError",
     "attempt_spec",
     "check_points",
+    "complete_spec",
     "content_attrs",
     "editable_spec",
     "feedback_notices",
@@ -99,6 +103,14 @@ def validate_spec(kind: str, spec) -> None:
 def prepare_spec(kind: str, spec: dict) -> dict:
     prepare = get(kind).prepare_spec
     return prepare(spec) if prepare else spec
+
+
+def complete_spec(kind: str, spec: dict) -> dict | None:
+    """The spec with the derived keys prepare_spec left out, or None when none is missing. Raises
+    GraderUnavailable when what computes them (the sandbox) cannot run, GraderError otherwise."""
+    found = find(kind)
+    complete = found.complete_spec if found else None
+    return complete(spec) if complete else None
 
 
 def public_spec(kind: str, spec: dict) -> dict:

@@ -84,6 +84,9 @@ class Kind:
     - `validate_answer(spec, answer)` raises AnswerRefused when the answer cannot be submitted;
     - `grade(spec, answer)` returns a GradeResult, a pure function (no database);
     - `learner_form` is the form a learner answers with (`form.answer()` gives the answer);
+    - `complete_spec(spec)` gives the spec with the derived keys prepare_spec had to leave out
+      (a code assignment published where the sandbox could not run has no expected outputs), or
+      None when nothing is missing; run by grading before it grades, which stores the result;
     - `derived_keys`: spec keys that prepare_spec computes, so never authored, edited nor
       carried by a course archive (the archive format of a kind is its spec without them);
     - `builder` is the instructor's authoring form for the kind (see `Builder` below), None for a
@@ -104,6 +107,7 @@ class Kind:
     validate_answer: Callable[[dict, dict], None]
     learner_form: type
     prepare_spec: Callable[[dict], dict] | None = None
+    complete_spec: Callable[[dict], dict | None] | None = None
     public_spec: Callable[[dict], dict] | None = None
     derived_keys: tuple[str, ...] = ()
     builder: type | None = None

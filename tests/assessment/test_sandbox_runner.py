@@ -108,9 +108,10 @@ def test_a_slot_uid_out_of_processes_is_an_infrastructure_error_never_a_score(sp
         with pytest.raises(GraderUnavailable):
             code.grade(spec, {"code": HONEST})
         with pytest.raises(SpecError) as spec_error:
-            kinds.prepare_spec("code", SPEC)
+            code.checked_spec(SPEC)
         assert spec_error.value.path == "reference_solution"
         assert "sandbox is unavailable" in spec_error.value.message
+        assert "expected" not in kinds.prepare_spec("code", SPEC)  # deferred to the first grading
     assert code.grade(spec, {"code": HONEST}).score == 2  # the slot works again once they are gone
 
 
@@ -119,8 +120,9 @@ def test_a_bwrap_that_is_not_there_is_an_infrastructure_error(spec, monkeypatch)
     with pytest.raises(GraderUnavailable):
         code.grade(spec, {"code": HONEST})
     with pytest.raises(SpecError) as exc:
-        kinds.prepare_spec("code", SPEC)
+        code.checked_spec(SPEC)
     assert "sandbox is unavailable" in exc.value.message
+    assert "expected" not in kinds.prepare_spec("code", SPEC)  # deferred to the first grading
 
 
 # Stand-ins for bwrap, each of which fails before the learner's code could run, whatever its exit
@@ -153,8 +155,9 @@ def test_a_bwrap_that_fails_to_start_is_an_infrastructure_error(spec, failing_bw
     with pytest.raises(GraderUnavailable):
         code.grade(spec, {"code": HONEST})
     with pytest.raises(SpecError) as exc:
-        kinds.prepare_spec("code", SPEC)
+        code.checked_spec(SPEC)
     assert exc.value.path == "reference_solution" and "sandbox is unavailable" in exc.value.message
+    assert "expected" not in kinds.prepare_spec("code", SPEC)  # deferred to the first grading
 
 
 # What learner code does to itself, after the sandbox started it, is the learner's outcome (the fork

@@ -4,6 +4,7 @@ embedded defaults (SQLite + filesystem broker) with the Procfile's three process
 import os
 import re
 import shutil
+import stat
 import subprocess
 from decimal import Decimal
 
@@ -85,7 +86,7 @@ def embedded_stack(tmp_path):
 
 def test_learner_walks_the_skeleton_on_the_embedded_defaults(embedded_stack):
     assert (embedded_stack["var"] / "kafaat.sqlite3").exists()
-    assert "learner@kafaat.local" in embedded_stack["seed_output"]
+    assert "learner@kafaat.local" in (embedded_stack["var"] / "demo-logins.txt").read_text()
 
     # The console e-mail backend prints the confirmation e-mail into the stack's log.
     result = walk(
@@ -94,3 +95,27 @@ def test_learner_walks_the_skeleton_on_the_embedded_defaults(embedded_stack):
     )  # fmt: skip
 
     assert result["score"] == "10.00"
+
+
+def test_make_run_ends_with_the_demo_logins_framed_after_the_servers_start(embedded_stack):
+    logins = embedded_stack["var"] / "demo-logins.txt"
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+
+    def framed():
+        log = embedded_stack["log"].read_text()
+        return "╚" in log and log
+
+    log = wait_for(framed, timeout=30, interval=0.5, message="the framed block in make run's output")
+    block = log[log.rindex("╔") : log.rindex("╚")]
+    assert "Listening at" in log[: log.rindex("╔")]  # gunicorn's start-up line came before it
+    for line in logins.read_text().splitlines():
+        assert line in block
+    # The demo university's API client gets a token with the printed credentials.
+    client_id = re.search(r"client_id\s+(\S+)", block).group(1)
+    secret = re.search(r"client_secret\s+(\S+)", block).group(1)
+    token = requests.post(f"{embedded_stack['url']}/o/token/", data={"grant_type": "client_credentials"},
+                          auth=(client_id, secret), timeout=10)  # fmt: skip
+    assert token.status_code == 200 and token.json()["access_token"]
+    # DEBUG is off: a bad address shows the site's 404 page, not Django's URL list.
+    missing = requests.get(f"{embedded_stack['url']}/no-such-page/", timeout=10)
+    assert missing.status_code == 404 and "URLconf" not in missing.text and "site-header" in missing.text

@@ -11,7 +11,7 @@ from tests.processes import ROOT, base_env
 PRINT_ADDRESSES = (
     "import django, json; django.setup(); from django.conf import settings; from django.urls import reverse; "
     "from kernel.sites import absolute_url; "
-    "from courses.management.commands.seed_demo import Command; "
+    "from integrations.management.commands.seed_demo import Command; "
     "seed = Command().create_parser('manage.py', 'seed_demo').parse_args([]); "
     "print(json.dumps({'site_url': settings.SITE_URL, "
     "'verify': absolute_url(reverse('certificates:verify', args=['00000000-0000-0000-0000-000000000000'])), "

@@ -9,10 +9,12 @@ KIND = Kind(
     grade=grader.grade,
     validate_spec=grader.validate_spec,
     prepare_spec=grader.prepare_spec,
+    complete_spec=grader.complete_spec,
     public_spec=grader.public_spec,
     validate_answer=answer.validate_answer,
     learner_form=forms.CodeForm,
-    # Computed at publish time from the reference solution: never authored nor archived.
+    # Computed from the reference solution at publish time (or at the first grading, where the
+    # sandbox could not run at publish time): never authored nor archived.
     derived_keys=("expected",),
     builder=builder.Builder,
     notice_text=messages.notice_text,

@@ -336,7 +336,7 @@ class Builder(forms.Form):
             return
         spec = self.to_spec()
         try:
-            prepared = grader.prepare_spec(spec)
+            prepared = grader.checked_spec(spec)
         except SpecError as exc:
             self.add_spec_error(exc)
             return

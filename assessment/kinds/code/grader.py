@@ -1,6 +1,7 @@
 """Code grader (Python, numpy and pandas available). The learner's code runs in the bubblewrap
 sandbox on the test *inputs*; the checker compares the JSON values it returned with the expected
-outputs that prepare_spec computed at publish time from the reference solution.
+outputs that prepare_spec computed at publish time from the reference solution, or, where the
+sandbox could not run at publish time, that the first grading computes (complete_spec).
 
 Public and hidden tests run in two separate sandbox runs: the public run never sees a hidden
 input, so whatever it prints, raises or returns can be shown to the learner; of the hidden run
@@ -10,6 +11,7 @@ Spec: entrypoint, starter_code, reference_solution, public_tests and hidden_test
 ({id, args, kwargs}) and tolerance {rel, abs}: see validate_spec."""
 
 import keyword
+import logging
 import math
 
 from django.utils.translation import gettext as _
@@ -20,6 +22,8 @@ from assessment.kinds.base import GraderError, GradeResult, GraderUnavailable, S
 from assessment.sandbox import checker
 
 from . import shown
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TOLERANCE = {"rel": 1e-6, "abs": 1e-9}
 MAX_TESTS = 50
@@ -89,17 +93,12 @@ def _storable(value) -> bool:
     return True
 
 
-def prepare_spec(spec: dict) -> dict:
-    """Compute `expected` by running the reference solution in the sandbox on every test."""
-    spec = {k: v for k, v in spec.items() if k != "expected"}
+def expected_outputs(spec: dict) -> dict:
+    """Run the reference solution in the sandbox on every test: {test id: the value it returned}.
+    Raises SpecError when the reference solution does not load or fails a test, and
+    sandbox.SandboxUnavailable when the sandbox cannot run here."""
     tests = [t for t, _public in _tests(spec)]
-    try:
-        outcome = sandbox.run_tests(code=spec["reference_solution"], entrypoint=spec["entrypoint"], tests=tests)
-    except sandbox.SandboxUnavailable as exc:
-        raise SpecError(
-            "reference_solution",
-            _("the sandbox is unavailable, so the expected outputs cannot be computed: %(reason)s") % {"reason": exc},
-        ) from exc
+    outcome = sandbox.run_tests(code=spec["reference_solution"], entrypoint=spec["entrypoint"], tests=tests)
     if outcome.load_error == checker.MISSING_ENTRYPOINT:
         raise SpecError(
             "reference_solution",
@@ -136,8 +135,47 @@ def prepare_spec(spec: dict) -> dict:
                 % {"test": t["id"]},
             )
         expected[t["id"]] = result["value"]
-    spec["expected"] = expected
-    return spec
+    return expected
+
+
+def prepare_spec(spec: dict) -> dict:
+    """The spec to store, with `expected` when the sandbox runs here. Where it cannot (no
+    bubblewrap, not root, a broken grader venv), the spec is stored without `expected`: the
+    course still imports and publishes, and the first grading by a worker whose sandbox runs
+    computes the expected outputs (complete_spec) and stores them with the version."""
+    spec = {k: v for k, v in spec.items() if k != "expected"}
+    try:
+        return {**spec, "expected": expected_outputs(spec)}
+    except sandbox.SandboxUnavailable as exc:
+        log.info("expected outputs deferred to the first grading, the sandbox cannot run here: %s", exc)
+        return spec
+
+
+def checked_spec(spec: dict) -> dict:
+    """prepare_spec for an instructor who asked to check the reference solution now: the sandbox
+    being unavailable is a field error then, not a deferral."""
+    spec = {k: v for k, v in spec.items() if k != "expected"}
+    try:
+        return {**spec, "expected": expected_outputs(spec)}
+    except sandbox.SandboxUnavailable as exc:
+        raise SpecError(
+            "reference_solution",
+            _("the sandbox is unavailable, so the expected outputs cannot be computed: %(reason)s") % {"reason": exc},
+        ) from exc
+
+
+def complete_spec(spec: dict) -> dict | None:
+    """The spec with the expected outputs it was stored without (prepare_spec deferred them), or
+    None when it has them. Raises GraderUnavailable while the sandbox cannot run (the submission
+    waits queued) and GraderError when the reference solution fails (staff see why)."""
+    if isinstance(spec.get("expected"), dict):
+        return None
+    try:
+        return {**spec, "expected": expected_outputs(spec)}
+    except sandbox.SandboxUnavailable as exc:
+        raise GraderUnavailable(str(exc)) from exc
+    except SpecError as exc:
+        raise GraderError(f"the expected outputs cannot be computed: {exc.message}") from exc
 
 
 def public_spec(spec: dict) -> dict:
@@ -200,9 +238,10 @@ def grade(spec: dict, answer: dict) -> GradeResult:
     """Score one point per test passed. The feedback holds each test's row and `messages` as codes
     with parameters (`{"code": "code.load_error", "params": {"error": ...}}`, see messages.py);
     a hidden test's row is its id and a status from the fixed set above, nothing else."""
-    expected = spec.get("expected")
-    if not isinstance(expected, dict):
-        raise GraderError("code spec has no expected outputs: publish the assignment again")
+    # A spec stored where the sandbox could not run has no expected outputs yet: compute them
+    # (the grading service stores them with the version, so this runs once per version).
+    spec = complete_spec(spec) or spec
+    expected = spec["expected"]
     code = answer.get("code") if isinstance(answer, dict) else None
     if not isinstance(code, str):
         return GradeResult(score=0, max_score=1, feedback={"messages": [_notice("no_code")]})

@@ -53,7 +53,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, which answers static files itself: they get the CSP header too (an SVG
+    # opened on its own is a document). It only sets a header, costing WhiteNoise nothing.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Static files, whatever DEBUG says (`make run` serves with DEBUG off): see STORAGES below.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -228,7 +231,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-# Outside production, serve static files straight from static/ (no collectstatic needed).
+# Outside production, serve static files straight from static/ and the apps' static folders (no
+# collectstatic needed, DEBUG on or off), as they are at start-up; DEBUG=true also picks up files
+# edited while the server runs (WhiteNoise's autorefresh follows DEBUG).
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -1,11 +1,13 @@
-"""Embedded mode for one machine (`make run`): debug on, a secret key generated once into var/."""
+"""Embedded mode for one machine (`make run`): a secret key generated once into var/, and debug
+off unless DEBUG=true, so a bad address shows the site's own 404 page, not Django's list of every
+URL pattern (static files are served by WhiteNoise either way)."""
 
 import secrets
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=False)
 
 if not SECRET_KEY:  # noqa: F405
     VAR_DIR.mkdir(parents=True, exist_ok=True)
