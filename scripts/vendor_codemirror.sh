@@ -41,3 +41,5 @@ for (const name of names) {
 fs.writeFileSync(process.argv[1] + "/VERSION", versions);
 fs.writeFileSync(process.argv[1] + "/LICENSE", licenses);
 ' "$OUT"
+# The pre-compressed copy WhiteNoise sends to browsers that accept gzip.
+"${PYTHON:-python3}" "$ROOT/scripts/compress_vendor.py"
