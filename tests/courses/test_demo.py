@@ -264,7 +264,8 @@ def test_without_a_sandbox_seed_demo_imports_all_eight_courses_and_code_grading_
     assert sub.status == Submission.Status.QUEUED
     client = Client()
     client.force_login(learner)
-    status = client.get(reverse("grading:submission-status", args=[sub.pk])).content.decode()
+    # The submission's page says so (its status poll answers "nothing new" while it waits: 204).
+    status = client.get(reverse("grading:submission", args=[sub.pk])).content.decode()
     assert "data-grading-waits" in status
     page = client.get(reverse("courses:assignment", args=[assignment.course.code, assignment.pk])).content.decode()
     assert "data-grading-waits" in page
