@@ -62,7 +62,7 @@ def test_course_staff_reading_a_submission_is_audited_whatever_the_header(client
     submission, owner, teacher = essay_world
     login_with_2fa(client, teacher)
     response = client.get(reverse(page, args=[submission.pk]), **headers)
-    assert response.status_code == 200
+    assert response.status_code in (200, 286)  # 286: the status poll's final answer (stop polling)
     (entry,) = _entries(teacher, owner)
     assert (entry.action, entry.object_type, entry.object_id) == ("submission.view", "grading.submission",
                                                                   str(submission.pk))  # fmt: skip
@@ -74,7 +74,7 @@ def test_a_learner_reading_their_own_submission_is_not_audited(client, essay_wor
     submission, owner, _teacher = essay_world
     client.force_login(owner)
     for page in ("grading:submission", "grading:submission-status"):
-        assert client.get(reverse(page, args=[submission.pk]), **headers).status_code == 200
+        assert client.get(reverse(page, args=[submission.pk]), **headers).status_code in (200, 286)
     assert not AuditEntry.objects.exists()
 
 
