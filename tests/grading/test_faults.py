@@ -462,6 +462,12 @@ def test_a_sandbox_that_breaks_while_the_worker_runs_leaves_code_queued_and_tell
         message="the sandbox found broken again",
     )
     wait_for(lambda: "sandbox" not in _consumed(worker), timeout=60, message="the sandbox queue cancelled")
+    # A task the worker had already taken may still be handing its submission back: wait for it.
+    wait_for(
+        lambda: not Submission.objects.filter(pk__in=[s.pk for s in subs], status=Submission.Status.RUNNING).exists(),
+        timeout=60,
+        message="every submission handed back",
+    )
     for sub in Submission.objects.filter(pk__in=[s.pk for s in subs]):
         assert (sub.status, sub.score, sub.grading_attempts) == (Submission.Status.QUEUED, None, 0)
         assert not sub.grades.exists() and "bubblewrap not found" in sub.staff_log
