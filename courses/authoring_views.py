@@ -526,6 +526,9 @@ def _heading(kind: str, *, module=None, assignment=None) -> str:
             "code": _("New code exercise in %(name)s"),
             "flag": _("New flag challenge in %(name)s"),
             "essay": _("New essay in %(name)s"),
+            "sql": _("New SQL exercise in %(name)s"),
+            "deid": _("New de-identification exercise in %(name)s"),
+            "fhir": _("New FHIR resource exercise in %(name)s"),
         }
         return texts.get(kind, _("New assignment in %(name)s")) % {"name": module.title}
     texts = {
@@ -533,6 +536,9 @@ def _heading(kind: str, *, module=None, assignment=None) -> str:
         "code": _("Edit the code exercise %(name)s"),
         "flag": _("Edit the flag challenge %(name)s"),
         "essay": _("Edit the essay %(name)s"),
+        "sql": _("Edit the SQL exercise %(name)s"),
+        "deid": _("Edit the de-identification exercise %(name)s"),
+        "fhir": _("Edit the FHIR resource exercise %(name)s"),
     }
     return texts.get(kind, _("Edit the assignment %(name)s")) % {"name": assignment.title}
 

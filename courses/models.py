@@ -238,6 +238,9 @@ class Assignment(models.Model):
         CODE = "code", pgettext_lazy("programming", "Code")
         FLAG = "flag", _("Flag")
         ESSAY = "essay", _("Essay")
+        SQL = "sql", pgettext_lazy("assignment kind", "SQL query")
+        DEID = "deid", _("De-identification")
+        FHIR = "fhir", pgettext_lazy("assignment kind", "FHIR resource")
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="assignments")

@@ -99,7 +99,13 @@ class Kind:
       the feedback as `{"code": "<kind>.<code>", "params": {...}}` (see `feedback_notices`);
     - `review(attempt_spec, answer, reveal)` is what a learner reads back per question once graded:
       {question id: {"answer": their answer in words, "right_answer": the right one in words when
-      `reveal` (the assignment's policy allows it), else None}}; None for a kind with no questions."""
+      `reveal` (the assignment's policy allows it), else None}}; None for a kind with no questions;
+    - `body_template`: the template of the kind's own section on the learner's page, before the
+      answer form (a SQL dataset's tables, a release's targets), given course, assignment and
+      public (its public_spec); None: the page shows the prompt and the form only;
+    - `feedback_template`: the template that shows the kind's own part of a graded answer's
+      feedback (a grader that names it sets `feedback["kind"]` to the kind's name), given
+      feedback and language (the course's); None: the page shows the score and the notices."""
 
     name: str
     grade: Callable[[dict, dict], GradeResult]
@@ -114,6 +120,8 @@ class Kind:
     attempt_spec: Callable[[dict, str], dict] | None = None
     notice_text: Callable[[str, dict], str] | None = None
     review: Callable[[dict, dict, bool], dict] | None = None
+    body_template: str | None = None
+    feedback_template: str | None = None
 
 
 @dataclass

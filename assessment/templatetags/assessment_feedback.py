@@ -1,6 +1,7 @@
 """Template filters for a grader's feedback (`{% load assessment_feedback %}`):
 `feedback|feedback_notices` gives its messages in the reader's language, `test|test_status` a code
-test's result."""
+test's result; `kind|kind_body_template` and `feedback|kind_feedback_template` name a kind's own
+templates (assessment.kinds.base.Kind), "" when it has none."""
 
 from django import template
 from django.utils.translation import gettext as _
@@ -13,6 +14,19 @@ register = template.Library()
 @register.filter
 def feedback_notices(feedback) -> list[str]:
     return kinds.feedback_notices(feedback)
+
+
+@register.filter
+def kind_body_template(kind_name) -> str:
+    found = kinds.find(kind_name) if isinstance(kind_name, str) else None
+    return (found.body_template if found else None) or ""
+
+
+@register.filter
+def kind_feedback_template(feedback) -> str:
+    name = feedback.get("kind") if isinstance(feedback, dict) else None
+    found = kinds.find(name) if isinstance(name, str) else None
+    return (found.feedback_template if found else None) or ""
 
 
 @register.filter
