@@ -205,7 +205,7 @@ def enqueue_grading(*, submission_id: int, kind: str) -> bool:
     already saved, and the sweeper enqueues it again later."""
     from . import tasks  # grading.tasks imports these services
 
-    task = tasks.submission_grade_code if kind == Assignment.Kind.CODE else tasks.submission_grade
+    task = tasks.submission_grade_code if kinds.uses_sandbox(kind) else tasks.submission_grade
     return enqueue(task, submission_id)
 
 
@@ -650,7 +650,7 @@ def _regrade_items_create(job: RegradeJob) -> int:
 
 
 def _regrade_queue(kind: str) -> str:
-    return "sandbox" if kind == Assignment.Kind.CODE else "grading"
+    return "sandbox" if kinds.uses_sandbox(kind) else "grading"
 
 
 def _enqueue_regrade(*, job_id: int) -> bool:

@@ -59,6 +59,7 @@ __all__ = [
     "prepare_spec",
     "public_spec",
     "validate_answer",
+    "uses_sandbox",
     "validate_spec",
 ]
 
@@ -85,6 +86,12 @@ def get(kind: str) -> Kind:
         return KINDS[kind]
     except KeyError:
         raise GraderError(f"no grader for assignment kind {kind!r}") from None
+
+
+def uses_sandbox(kind: str) -> bool:
+    """Whether the kind's grader runs learner code in the sandbox (False for an unknown kind)."""
+    found = find(kind)
+    return bool(found and found.uses_sandbox)
 
 
 def get_grader(kind: str):

@@ -105,7 +105,10 @@ class Kind:
       public (its public_spec); None: the page shows the prompt and the form only;
     - `feedback_template`: the template that shows the kind's own part of a graded answer's
       feedback (a grader that names it sets `feedback["kind"]` to the kind's name), given
-      feedback and language (the course's); None: the page shows the score and the notices."""
+      feedback and language (the course's); None: the page shows the score and the notices;
+    - `uses_sandbox`: its grader runs learner code in the sandbox (code, a SQL query...), so its
+      submissions go to the sandbox queue, which only workers whose sandbox passed its self-test
+      consume (grading.services.enqueue_grading)."""
 
     name: str
     grade: Callable[[dict, dict], GradeResult]
@@ -122,6 +125,7 @@ class Kind:
     review: Callable[[dict, dict, bool], dict] | None = None
     body_template: str | None = None
     feedback_template: str | None = None
+    uses_sandbox: bool = False
 
 
 @dataclass

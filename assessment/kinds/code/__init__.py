@@ -18,4 +18,5 @@ KIND = Kind(
     derived_keys=("expected",),
     builder=builder.Builder,
     notice_text=messages.notice_text,
+    uses_sandbox=True,
 )
