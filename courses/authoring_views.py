@@ -357,15 +357,14 @@ def lesson_move(request, code: str, pk: int):
 def lesson_preview(request, code: str, pk: int):
     course = _editable_course(request, code)
     lesson = get_object_or_404(Lesson.objects.select_related("module"), pk=pk, module__course=course)
-    steps = selectors.course_steps(modules=selectors.course_outline(course=course))
-    here = next(i for i, step in enumerate(steps) if step.kind == "lesson" and step.obj.pk == lesson.pk)
+    around = selectors.lesson_steps(course=course, lesson=lesson)
     context = {
         "course": course,
         "lesson": lesson,
         "preview": True,
-        "steps": steps,
-        "previous": steps[here - 1] if here > 0 else None,
-        "next": steps[here + 1] if here + 1 < len(steps) else None,
+        "steps": around.steps,
+        "previous": around.previous,
+        "next": around.next,
     }
     return render(request, "courses/lesson_detail.html", context)
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from assessment import kinds
 from kernel.errors import ApplicationError
-from kernel.forms import ConfirmForm
+from kernel.forms import ConfirmForm, confirm_page
 
 from . import archive, banks, services
 from .authoring_views import _editable_course
@@ -168,13 +168,12 @@ def bank_delete(request, code: str, tag: str):
     label = _("I understand: the questions of this bank are deleted for good.")
     form = ConfirmForm(request.POST, label=label)
     if not form.is_valid():  # one click never deletes: ask again, on a page of its own
-        context = {
-            "heading": _("Delete the question bank %(tag)s?") % {"tag": competency.code},
-            "explanation": _("Quizzes already published keep the questions they drew from it."),
-            "action": request.path, "label": label, "button": _("Delete this bank"), "confirm_form": form,
-            "cancel_url": reverse("courses:author-bank-edit", kwargs={"code": course.code, "tag": competency.code}),
-        }  # fmt: skip
-        return render(request, "kernel/confirm.html", context, status=400)
+        return confirm_page(
+            request, form, heading=_("Delete the question bank %(tag)s?") % {"tag": competency.code},
+            explanation=_("Quizzes already published keep the questions they drew from it."),
+            button=_("Delete this bank"),
+            cancel_url=reverse("courses:author-bank-edit", kwargs={"code": course.code, "tag": competency.code}),
+        )  # fmt: skip
     if banks.question_bank_delete(user=request.user, course=course, competency=competency):
         messages.success(request, _("The question bank %(tag)s is deleted.") % {"tag": competency.code})
     return redirect("courses:author-banks", code=course.code)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.errors import ApplicationError
-from kernel.forms import ConfirmForm
+from kernel.forms import ConfirmForm, confirm_page
 from kernel.uploads import UploadValidator
 
 from . import selectors, services
@@ -98,13 +98,11 @@ def course_file_delete(request, code: str, pk: int):
     label = _("I understand: %(name)s is deleted for good.") % {"name": row.name}
     form = ConfirmForm(request.POST, label=label)
     if not form.is_valid():  # one click never deletes: ask again, on a page of its own
-        context = {
-            "heading": _("Delete %(name)s?") % {"name": row.name},
-            "explanation": _("The file is deleted from the course for good."),
-            "action": request.path, "label": label, "button": _("Delete the file"), "confirm_form": form,
-            "cancel_url": reverse("courses:author-files", kwargs={"code": course.code}),
-        }  # fmt: skip
-        return render(request, "kernel/confirm.html", context, status=400)
+        return confirm_page(
+            request, form, heading=_("Delete %(name)s?") % {"name": row.name},
+            explanation=_("The file is deleted from the course for good."), button=_("Delete the file"),
+            cancel_url=reverse("courses:author-files", kwargs={"code": course.code}),
+        )  # fmt: skip
     try:
         services.course_file_delete(user=request.user, course_file=row)
     except ApplicationError as exc:

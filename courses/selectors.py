@@ -234,6 +234,26 @@ def course_steps(*, modules: list[Module]) -> list[OutlineItem]:
     return steps
 
 
+@dataclass(frozen=True)
+class LessonSteps:
+    """Where a lesson sits among its course's steps: all of them, the one before, the one after."""
+
+    steps: list[OutlineItem]
+    previous: OutlineItem | None
+    next: OutlineItem | None
+
+
+def lesson_steps(*, course: Course, lesson) -> LessonSteps:
+    """The course's steps around `lesson` (the learner's lesson page and the editor's preview of it)."""
+    steps = course_steps(modules=course_outline(course=course))
+    here = next(i for i, step in enumerate(steps) if step.kind == "lesson" and step.obj.pk == lesson.pk)
+    return LessonSteps(
+        steps=steps,
+        previous=steps[here - 1] if here > 0 else None,
+        next=steps[here + 1] if here + 1 < len(steps) else None,
+    )
+
+
 def done_lesson_ids(*, user, course: Course) -> set[int]:
     """The course's lessons this user marked done. One query (none for an anonymous user)."""
     if not user.is_authenticated:

@@ -80,10 +80,8 @@ def lesson_detail(request, code: str, pk: int):
         return redirect("courses:detail", code=course.code)
     done = request.POST.get("done") == "1" if request.method == "POST" else None
     progress = services.lesson_mark(user=request.user, lesson=lesson, done=done)
-    steps = selectors.course_steps(modules=selectors.course_outline(course=course))
-    here = next(i for i, step in enumerate(steps) if step.kind == "lesson" and step.obj.pk == lesson.pk)
-    previous = steps[here - 1] if here > 0 else None
-    following = steps[here + 1] if here + 1 < len(steps) else None
+    around = selectors.lesson_steps(course=course, lesson=lesson)
+    following = around.next
     if request.method == "POST":
         if done and following is not None:  # done: on to the next step
             return redirect(following.url_name, code=course.code, pk=following.obj.pk)
@@ -95,8 +93,8 @@ def lesson_detail(request, code: str, pk: int):
         "course": course,
         "lesson": lesson,
         "progress": progress,
-        "steps": steps,
-        "previous": previous,
+        "steps": around.steps,
+        "previous": around.previous,
         "next": following,
         "done_lesson_ids": selectors.done_lesson_ids(user=request.user, course=course),
     }

@@ -2,6 +2,7 @@
 holds without JavaScript. Each page words the box for what it destroys."""
 
 from django import forms
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,3 +18,13 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         if label:
             self.fields["confirm"].label = label
+
+
+def confirm_page(request, form: ConfirmForm, *, heading: str, explanation: str, button: str, cancel_url: str):
+    """The confirmation step of a destructive action posted without its box ticked: a page of its
+    own (kernel/confirm.html) that posts again to this address, answered 400 (nothing was done)."""
+    context = {
+        "heading": heading, "explanation": explanation, "action": request.path,
+        "label": form.fields["confirm"].label, "button": button, "confirm_form": form, "cancel_url": cancel_url,
+    }  # fmt: skip
+    return render(request, "kernel/confirm.html", context, status=400)

@@ -32,35 +32,33 @@ def _file_delete(world):
     return reverse("courses:author-file-delete", kwargs={"code": "confirm-1", "pk": world["file"].pk})
 
 
-def test_deleting_a_bank_without_confirming_keeps_it_and_shows_the_error(client, world):
+# (what is deleted, its delete address, whether it still exists)
+TARGETS = {
+    "bank": (_bank_delete, lambda w: QuestionBank.objects.filter(pk=w["bank"].pk).exists()),
+    "file": (_file_delete, lambda w: CourseFile.objects.filter(pk=w["file"].pk).exists()),
+}
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_deleting_without_confirming_keeps_it_and_shows_the_error(client, world, target):
+    address, exists = TARGETS[target]
     login_with_2fa(client, world["instructor"])
-    response = client.post(_bank_delete(world))
+    response = client.post(address(world))
     assert response.status_code == 400
     assert response.context["confirm_form"].errors["confirm"]
-    assert 'aria-describedby="confirm-errors"' in response.content.decode()
-    assert QuestionBank.objects.filter(pk=world["bank"].pk).exists()
+    page = response.content.decode()
+    assert 'aria-describedby="confirm-errors"' in page
+    assert f'action="{address(world)}"' in page  # the confirmation posts to the same address
+    assert exists(world)
 
 
-def test_deleting_a_bank_with_the_box_ticked_deletes_it(client, world):
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_deleting_with_the_box_ticked_deletes_it(client, world, target):
+    address, exists = TARGETS[target]
     login_with_2fa(client, world["instructor"])
-    response = client.post(_bank_delete(world), {"confirm": "on"})
+    response = client.post(address(world), {"confirm": "on"})
     assert response.status_code == 302
-    assert not QuestionBank.objects.filter(pk=world["bank"].pk).exists()
-
-
-def test_deleting_a_file_without_confirming_keeps_it_and_shows_the_error(client, world):
-    login_with_2fa(client, world["instructor"])
-    response = client.post(_file_delete(world))
-    assert response.status_code == 400
-    assert response.context["confirm_form"].errors["confirm"]
-    assert CourseFile.objects.filter(pk=world["file"].pk).exists()
-
-
-def test_deleting_a_file_with_the_box_ticked_deletes_it(client, world):
-    login_with_2fa(client, world["instructor"])
-    response = client.post(_file_delete(world), {"confirm": "on"})
-    assert response.status_code == 302
-    assert not CourseFile.objects.filter(pk=world["file"].pk).exists()
+    assert not exists(world)
 
 
 def test_the_delete_buttons_are_danger_buttons_behind_a_required_box(client, world):
