@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import AuditEntry
 from accounts.privilege import acts_privileged, is_platform_staff
 from accounts.services import audit_reads
+from assessment import kinds
 from assessment.kinds.flag import grader as flag_grader
 from courses import selectors as course_selectors
 from courses.models import Assignment
@@ -239,7 +240,7 @@ def code_grading_waits(*, kind: str, submission: Submission | None = None) -> bo
     """Whether code grading cannot run now (no worker's sandbox passed its self-test), for an
     assignment of this kind (and, given, a submission still queued): the learner is told their
     code waits queued, and is graded once a sandbox runs."""
-    if kind != "code" or (submission is not None and submission.status != Submission.Status.QUEUED):
+    if not kinds.uses_sandbox(kind) or (submission is not None and submission.status != Submission.Status.QUEUED):
         return False
     return sandbox_status() is not None
 
