@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from certificates import services as certificate_services
+from assessment import kinds
 from courses import archive, banks
 from courses import services as course_services
-from courses.models import Competency, CourseImportJob, Enrollment
+from courses.models import Competency, CourseFile, CourseImportJob, Enrollment
 from grading.models import GradeRecord, RegradeJob, Submission
 from learning import services as learning_services
 from tests.courses.images import PNG_COVER
@@ -29,7 +30,12 @@ from tests.factories import (
     enroll,
     make_quiz,
 )
+from tests.assessment import deid_fixtures, fhir_fixtures, sql_fixtures
 from tests.grading.helpers import CODE_SPEC, ESSAY_SPEC, make_assignment
+
+# The health-data kinds (issue 16): each kind's example spec, its right and wrong answers and the
+# course files its builder offers (tests/assessment/<kind>_fixtures.py).
+HEALTH_KINDS = {"sql": sql_fixtures, "deid": deid_fixtures, "fhir": fhir_fixtures}
 
 # GET-able pages of the URL matrix that have no state here, each with its reason.
 EXCUSED = {
@@ -137,6 +143,21 @@ def build() -> dict:
         feedback={"questions": [{"id": "q1", "correct": True}, {"id": "q2", "correct": True}],
                   "late": {"code": "late_penalty", "days": 3, "percent": "60.00", "deduction": "6.00"}},
     )  # fmt: skip
+    # The health-data kinds: each assignment, and a graded submission of a wrong answer to each, with
+    # the feedback its real grader gives (the SQL query and the release run in the sandbox).
+    health = {}
+    for kind, fixtures in HEALTH_KINDS.items():
+        for name, content in fixtures.COURSE_FILES.items():
+            if CourseFile.objects.filter(course=module.course, name=name).exists():  # admissions.csv above
+                continue
+            course_services.course_file_add(user=instructor, course=module.course, name=name, content=content)
+        assignment = make_assignment(kind, fixtures.SPEC, course=module.course, title=f"Health {kind}", points=10)
+        result = kinds.get_grader(kind)(assignment.current_version.spec, fixtures.WRONG_ANSWER)
+        health[kind] = (assignment, Submission.objects.create(
+            user=learner, assignment=assignment, version=assignment.current_version, attempt=1,
+            answer=fixtures.WRONG_ANSWER, status="graded", graded_at=timezone.now(), feedback=result.feedback,
+            score=Decimal(str(round(10 * result.score / result.max_score, 2))), max_score=Decimal("10.00"),
+        ))  # fmt: skip
     pending_sub = Submission.objects.create(
         user=learner,
         assignment=quiz,
@@ -162,6 +183,8 @@ def build() -> dict:
         "submission-essay": reverse("grading:submission", args=[essay_sub.pk]),
         "submission-late": reverse("grading:submission", args=[late_sub.pk]),
         "submission-pending": reverse("grading:submission", args=[pending_sub.pk]),
+        **{kind: reverse("courses:assignment", args=[code, a.pk]) for kind, (a, _sub) in health.items()},
+        **{f"submission-{kind}": reverse("grading:submission", args=[sub.pk]) for kind, (_a, sub) in health.items()},
         "dashboard": reverse("learning:dashboard"),
         "path-progress": reverse("learning:path-progress", args=[path.code]),
         "grades": reverse("learning:grades"),
@@ -200,7 +223,11 @@ def build() -> dict:
         # The studio (issue 14): each kind's builder, the source tab, the preview, banks, files.
         **{
             f"author-builder-{kind}": reverse("courses:author-assignment-new", args=[code, module.pk]) + f"?kind={kind}"
-            for kind in ("code", "flag", "essay")
+            for kind in ("code", "flag", "essay", *HEALTH_KINDS)
+        },
+        **{
+            f"author-edit-{kind}": reverse("courses:author-assignment-edit", args=[code, a.pk])
+            for kind, (a, _sub) in health.items()
         },
         "author-assignment-source": reverse("courses:author-assignment-edit", args=[code, quiz.pk]) + "?mode=source",
         "author-assignment-preview": reverse("courses:author-assignment-preview", args=[code, quiz.pk]),
