@@ -266,7 +266,9 @@ class Builder(forms.Form):
         field = None
         if head in ("dataset", "hidden_dataset"):
             p = "ds" if head == "dataset" else "hd"
-            script = path.endswith(".script") or not self.has_files
+            typed = self.is_bound and bool((self.data.get(f"{p}_script") or "").strip())
+            picked = self.is_bound and bool(self.data.get(f"{p}_files"))
+            script = not self.has_files or (path.endswith(".script") and not picked) or (typed and not picked)
             field = f"{p}_script" if script else f"{p}_files"
         elif head in ("reference_query", "order_matters", "column_names_matter", "tolerance", "starter_query"):
             field = head

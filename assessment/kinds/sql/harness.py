@@ -27,7 +27,7 @@ import time
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 INTEGER = re.compile(r"[+-]?(0|[1-9][0-9]*)")
-REAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+REAL = re.compile(r"[+-]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")  # 007 is an identifier: text
 
 # Authorizer action codes (sqlite3.h), spelled out: older Pythons lack some constants.
 A_CREATE_INDEX, A_CREATE_TABLE, A_CREATE_VIEW = 1, 2, 8
