@@ -67,8 +67,11 @@ class Builder(forms.Form):
     )
     answer_mode = forms.ChoiceField(
         label=gettext_lazy("Learners submit"),
-        choices=[("either", gettext_lazy("a table (CSV) or code")), ("csv", gettext_lazy("a table (CSV)")),
-                 ("code", gettext_lazy("Python code"))],  # fmt: skip
+        choices=[
+            ("either", gettext_lazy("a table (CSV) or code")),
+            ("csv", gettext_lazy("a table (CSV)")),
+            ("code", gettext_lazy("Python code")),
+        ],  # fmt: skip
     )
     entrypoint = forms.CharField(
         label=gettext_lazy("Function name (code answers)"),
@@ -138,8 +141,9 @@ class Builder(forms.Form):
         }
 
     def _state_from_data(self) -> dict:
-        state = {name: self._raw(name) or "" for name in ("source_file", "table", "k", "l", "max_loss", "answer_mode",
-                                                           "entrypoint", "reference_release", "reference_solution")}  # fmt: skip
+        names = ("source_file", "table", "k", "l", "max_loss", "answer_mode", "entrypoint", "reference_release",
+                 "reference_solution")  # fmt: skip
+        state = {name: self._raw(name) or "" for name in names}
         state["columns"] = list(self.column_names)
         state["roles"] = [self._raw(f"role-{i}") or "other" for i in range(len(self.column_names))]
         return state
@@ -219,7 +223,9 @@ class Builder(forms.Form):
                 self.add_error("table", messages.table_text(exc.code, exc.params))
                 return cleaned
             if names != self.column_names:
-                self.add_error("table", _("The table's columns changed: press “Reload the columns” and set their roles."))
+                self.add_error(
+                    "table", _("The table's columns changed: press “Reload the columns” and set their roles.")
+                )
         loss = None
         loss_text = (cleaned.get("max_loss") or "").strip().replace(",", ".")
         try:

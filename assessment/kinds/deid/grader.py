@@ -66,6 +66,9 @@ def validate_spec(spec: dict) -> None:
     unknown = [k for k in spec if k not in KEYS]
     if unknown:
         raise SpecError(unknown[0], _("unknown key"))
+    for key in ("table", "reference_release"):
+        if isinstance(spec.get(key), str) and "\r" in spec[key]:
+            raise SpecError(key, _("line breaks are \\n only (no carriage return)"))
     source = source_table(spec)
     if not source.rows:
         raise SpecError("table", _("the table has no row"))
