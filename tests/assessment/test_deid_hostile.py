@@ -6,11 +6,12 @@ fabricated DataFrame, something else, or never returns. Each ends in a notice an
 with nothing left behind; an honest answer still passes after them."""
 
 import time
+from pathlib import Path
 
 import pytest
 
 from assessment import kinds
-from assessment.sandbox.runner import ROOT_DIR
+from assessment.sandbox import runner
 from tests.assessment.deid_fixtures import REFERENCE_RELEASE, REFERENCE_SOLUTION, RIGHT_ANSWER, SPEC, TABLE
 
 HEADER = "AGE,SEXE,CODE_POSTAL,DIAGNOSTIC\n"
@@ -122,16 +123,23 @@ CODE_HOSTILE = {
 
 
 @pytest.mark.parametrize("name", sorted(CODE_HOSTILE))
-def test_hostile_code_scores_zero_with_a_clear_notice_and_leaves_nothing(name):
+def test_hostile_code_scores_zero_with_a_clear_notice_and_leaves_nothing(name, monkeypatch):
     source, code = CODE_HOSTILE[name]
-    before = set(ROOT_DIR.glob("run-*"))
+    made = []  # this run's own directories (other checkouts may be running sandboxes at the same time)
+    real = runner.tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        made.append(Path(real(*args, **kwargs)))
+        return str(made[-1])
+
+    monkeypatch.setattr(runner.tempfile, "mkdtemp", mkdtemp)
     started = time.monotonic()
     result = grade({"code": source})
     assert result.score == 0, (name, result.feedback)
     assert code in codes(result), (name, result.feedback)
     assert kinds.feedback_notices(result.feedback), name
     assert time.monotonic() - started < 30, name
-    assert set(ROOT_DIR.glob("run-*")) <= before
+    assert made and all(p.parent == runner.ROOT_DIR and not p.exists() for p in made)
 
 
 def test_an_honest_code_answer_still_passes_after_the_hostile_ones():
