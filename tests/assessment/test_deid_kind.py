@@ -280,3 +280,41 @@ def test_try_grader_names_the_field_of_a_bad_spec(tmp_path):
     (tmp_path / "answer.json").write_text(json.dumps(RIGHT_ANSWER), encoding="utf-8")
     with pytest.raises(CommandError, match="field spec.k"):
         call_command("try_grader", str(tmp_path / "bad.yaml"), str(tmp_path / "answer.json"), stdout=io.StringIO())
+
+
+# --- the learner's page --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_learner_page_shows_roles_preview_targets_and_both_answer_fields(client):
+    import lxml.html
+    from django.urls import reverse
+
+    from tests.factories import CourseFactory
+    from tests.grading.helpers import learner_for, make_assignment
+    from tests.twofactor import login_with_2fa
+
+    assignment = make_assignment("deid", SPEC, course=CourseFactory(language="fr"))
+    login_with_2fa(client, learner_for(assignment))
+    url = reverse("courses:assignment", kwargs={"code": assignment.course.code, "pk": assignment.pk})
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    doc = lxml.html.fromstring(response.content)
+    (section,) = doc.xpath("//section[@class='deid']")
+    roles = {tr.xpath("./td[1]")[0].text_content(): tr.xpath("./td[2]")[0].text_content()
+             for tr in section.xpath(".//table[@class='deid-roles']/tbody/tr")}  # fmt: skip
+    assert roles["NOM"].startswith("Direct identifier") and roles["DIAGNOSTIC"].startswith("Sensitive")
+    assert len(section.xpath(".//table[@class='deid-preview']/tbody/tr")) == 9
+    assert "at least 3 rows" in section.text_content() and "202**" not in response.content.decode()
+    assert doc.xpath("//textarea[@name='csv']") and doc.xpath("//textarea[@name='code']")
+    assert doc.xpath("//input[@name='mode'][@value='code']")
+
+
+def test_the_feedback_template_shows_measured_against_target_and_the_smallest_class():
+    from django.template.loader import render_to_string
+
+    feedback = kinds.get_grader("deid")(SPEC, WRONG_ANSWER).feedback
+    with translation.override("en"):
+        html = render_to_string("assessment/_deid_feedback.html", {"feedback": feedback, "language": "fr"})
+    assert "deid-measures" in html and "≥ 3" in html and "CODE_POSTAL = 20230" in html
+    assert "Smallest class (1 row)" in html

@@ -66,11 +66,11 @@ def notice_text(code: str, params: dict) -> str:
             % p
         ),  # fmt: skip
         "k_missed": lambda: (
-            _("k-anonymity: the smallest class has %(k)s rows, the target is %(target)s (%(short)s short).") % p
-        ),  # fmt: skip
+            _("k-anonymity: the smallest class has k = %(k)s, the target is %(target)s (%(short)s short).") % p
+        ),
         "l_missed": lambda: (
-            _("l-diversity: a class has only %(l)s distinct sensitive values, the target is %(target)s.") % p
-        ),  # fmt: skip
+            _("l-diversity: a class has l = %(l)s distinct sensitive values, the target is %(target)s.") % p
+        ),
         "loss_over": lambda: _("Information loss is %(loss)s, over the budget of %(max)s by %(over)s.") % p,
         "targets_met": lambda: _("Every target is met."),
         "k_first": lambda: _("The l-diversity and loss points count only once k-anonymity is met."),
