@@ -11,9 +11,11 @@ them as `fhir.<code>` in the reader's language):
 - too_deep: brackets nested deeper than MAX_DEPTH (counted outside strings);
 - too_many: more than MAX_ITEMS elements (commas and opening brackets outside strings);
 - string_too_long: one string of more than MAX_STRING characters;
-- empty, not_json (line, column), duplicate_key (key), constant (NaN, Infinity), not_object."""
+- empty, not_json (line, column), duplicate_key (key), constant (NaN, Infinity, 1e999), not_object.
+A NUL or a lone surrogate written as a JSON escape is refused after parsing (nul, encoding)."""
 
 import json
+import math
 import re
 
 MAX_BYTES = 256 * 1024
@@ -47,10 +49,40 @@ def _pairs(pairs):
     return seen
 
 
+def _number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity: no JSON number is
+        raise Refused("constant", value=text[:40])
+    return value
+
+
+def _check_strings(value) -> None:
+    """Escapes inside the JSON (\\u0000, \\udc80) give what the text itself could not hold:
+    refused alike, as nothing downstream (PostgreSQL's jsonb) can store it."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts = (item,)
+        elif isinstance(item, dict):
+            texts = tuple(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+            continue
+        else:
+            continue
+        for text in texts:
+            if "\x00" in text:
+                raise Refused("nul")
+            if _SURROGATE.search(text):
+                raise Refused("encoding")
+
+
 def check_text(text) -> None:
     """Refuse a text that breaks a limit; nothing is parsed."""
     if not isinstance(text, str):
-        raise Refused("not_json", line=1, column=1)
+        raise Refused("empty")
     if len(text) > MAX_BYTES:
         raise Refused("too_large", limit=MAX_BYTES // 1024)
     if _SURROGATE.search(text):
@@ -85,13 +117,15 @@ def load(text):
     """The JSON value of `text`, every limit checked first (Refused otherwise)."""
     check_text(text)
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_float=_number)
     except json.JSONDecodeError as exc:
         raise Refused("not_json", line=exc.lineno, column=exc.colno) from None
     except Refused:
         raise
     except (ValueError, RecursionError):  # a number of more than 4,300 digits, say
         raise Refused("not_json", line=1, column=1) from None
+    _check_strings(value)
+    return value
 
 
 def load_bytes(data: bytes):
