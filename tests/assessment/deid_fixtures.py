@@ -66,3 +66,6 @@ WRONG_ANSWER = {
 }
 
 COURSE_FILES = {"admissions_casablanca.csv": TABLE.encode("utf-8")}
+
+# The same release made by code, run in the sandbox (the bench's code case).
+RIGHT_CODE_ANSWER = {"code": REFERENCE_SOLUTION}

@@ -55,3 +55,16 @@ def test_assessment_has_no_models_and_imports_no_other_app():
                 names = [node.module or ""]
             found += [f"{path.relative_to(ASSESSMENT)}: {n}" for n in names if n.split(".")[0] in OTHER_APPS]
     assert found == []
+
+
+def test_the_kinds_that_run_learner_code_go_to_the_sandbox_queue(monkeypatch):
+    # A SQL query and a de-identification script are learner code: only a worker whose sandbox
+    # passed its self-test may take them (a released CSV goes there too: one queue per kind).
+    from grading import services, tasks
+
+    assert {name for name in kinds.KINDS if kinds.uses_sandbox(name)} == {"code", "sql", "deid"}
+    sent = []
+    monkeypatch.setattr(services, "enqueue", lambda task, *args: sent.append(task.name) or True)
+    for name in ("sql", "deid", "fhir", "quiz"):
+        services.enqueue_grading(submission_id=1, kind=name)
+    assert sent == [tasks.submission_grade_code.name] * 2 + [tasks.submission_grade.name] * 2

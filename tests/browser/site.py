@@ -12,13 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from certificates import services as certificate_services
 from assessment import kinds
+from certificates import services as certificate_services
 from courses import archive, banks
 from courses import services as course_services
 from courses.models import Competency, CourseFile, CourseImportJob, Enrollment
 from grading.models import GradeRecord, RegradeJob, Submission
 from learning import services as learning_services
+from tests.assessment import deid_fixtures, fhir_fixtures, sql_fixtures
 from tests.courses.images import PNG_COVER
 from tests.factories import (
     LessonFactory,
@@ -30,7 +31,6 @@ from tests.factories import (
     enroll,
     make_quiz,
 )
-from tests.assessment import deid_fixtures, fhir_fixtures, sql_fixtures
 from tests.grading.helpers import CODE_SPEC, ESSAY_SPEC, make_assignment
 
 # The health-data kinds (issue 16): each kind's example spec, its right and wrong answers and the

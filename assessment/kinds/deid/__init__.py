@@ -57,4 +57,5 @@ KIND = Kind(
     notice_text=messages.notice_text,
     body_template="assessment/_deid_body.html",
     feedback_template="assessment/_deid_feedback.html",
+    uses_sandbox=True,
 )

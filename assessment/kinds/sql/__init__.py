@@ -40,4 +40,5 @@ KIND = Kind(
     notice_text=messages.notice_text,
     body_template="assessment/_sql_body.html",
     feedback_template="assessment/_sql_feedback.html",
+    uses_sandbox=True,
 )
