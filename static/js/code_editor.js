@@ -1,4 +1,4 @@
-/* Turns every <textarea class="code"> into a CodeMirror 6 Python editor (the global
+/* Turns every <textarea data-editor="python"> (the CodeEditor widget) into a CodeMirror 6 Python editor (the global
    KafaatCodeMirror, static/vendor/codemirror6/editor.min.js): highlighting, indentation, bracket
    matching and closing, line numbers. The textarea stays in the form, hidden, and is kept in
    sync, so the post carries the code; without JavaScript the plain textarea is used. The editor
@@ -86,7 +86,7 @@
   }
 
   function attachAll(root) {
-    var found = (root || document).querySelectorAll("textarea.code");
+    var found = (root || document).querySelectorAll("textarea[data-editor=python]");
     for (var i = 0; i < found.length; i++) { attach(found[i]); }
   }
 

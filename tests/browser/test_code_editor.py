@@ -1,4 +1,5 @@
-"""The code editor (static/js/code_editor.js over the vendored CodeMirror 6): every textarea.code
+"""The code editor (static/js/code_editor.js over the vendored CodeMirror 6): every Python code
+textarea (the CodeEditor widget, data-editor="python"; a CSV, JSON or SQL textarea stays plain)
 becomes a Python editor with highlighting, line numbers, indentation and bracket closing; what is
 typed in it is what the form posts; Tab indents and Escape then Tab leaves it; it loads under the
 pages' CSP with no console error; it stays left to right in Arabic pages; with JavaScript off the

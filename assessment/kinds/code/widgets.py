@@ -10,7 +10,9 @@ from django.forms import Script
 
 class CodeEditor(forms.Textarea):
     def __init__(self, attrs=None):
-        base = {"rows": 12, "cols": 80, "class": "code", "dir": "ltr", "spellcheck": "false"}
+        # data-editor marks it for the editor: other monospace textareas (CSV, JSON, SQL, YAML)
+        # share the class "code" and stay plain text.
+        base = {"rows": 12, "cols": 80, "class": "code", "dir": "ltr", "spellcheck": "false", "data-editor": "python"}
         super().__init__({**base, **(attrs or {})})
 
     class Media:
