@@ -1,10 +1,10 @@
 """The health-data kinds end to end (issue 16), in Debian's chromium with the session's real Celery
 worker and the real bubblewrap sandbox. A new instructor, working in French, builds a SQL exercise
-(its datasets picked from the course's CSV files, checked against the reference in the sandbox)
-and a de-identification exercise (roles set per column, checked against the reference release),
-with no YAML typed. (The FHIR builder is exercised through the Django client only:
-tests/assessment/test_fhir_builder.py.) A learner, working in Arabic, then sends a
-right and a wrong answer to each and reads the scores the worker gave."""
+(its datasets picked from the course's CSV files, checked against the reference in the sandbox),
+a de-identification exercise (roles set per column, checked against the reference release) and a
+FHIR exercise (the starter's rule row given its LOINC code), with no YAML typed. A learner,
+working in Arabic, then sends a right and a wrong answer to each and reads the scores the worker
+gave."""
 
 from decimal import Decimal
 
@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission
 
 from assessment import kinds
 from courses.models import Course
-from tests.assessment import deid_fixtures, sql_fixtures
+from tests.assessment import deid_fixtures, fhir_fixtures, sql_fixtures
 from tests.browser.test_journeys import TIMEOUT_MS
 from tests.browser.test_studio_journey import assignment_page, new_course, publish, save
 from tests.factories import UserFactory
@@ -21,6 +21,13 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
 OUTLINE = "/author/sante-201/"
+FHIR_SPEC = {
+    "resource_type": "Observation",
+    "rules": [{"path": "Observation.code", "code": {"system": "http://loinc.org", "code": "8867-4"}}],
+    "reference_answer": fhir_fixtures.text(fhir_fixtures._OBSERVATION),
+}
+FHIR_RIGHT = {"resource": FHIR_SPEC["reference_answer"]}
+FHIR_WRONG = {"resource": FHIR_SPEC["reference_answer"].replace("8867-4", "8310-5")}  # body temperature
 
 
 def check(page):
@@ -77,9 +84,21 @@ def test_an_instructor_builds_each_health_kind_and_a_learner_is_graded_right_and
     check(page)
     save(page, OUTLINE)
 
+    # FHIR: an Observation; the starter's rule row (Observation.code, LOINC) given its code.
+    assignment_page(page, "fhir")
+    page.fill("input[name=title]", "Une fréquence cardiaque en FHIR")
+    page.select_option("select[name=builder-resource_type]", "Observation")
+    page.fill("input[name=builder-rule-0-path]", "Observation.code")
+    page.select_option("select[name=builder-rule-0-check]", "code")
+    page.fill("input[name=builder-rule-0-system]", "http://loinc.org")
+    page.fill("input[name=builder-rule-0-value]", "8867-4")
+    page.fill("textarea[name=builder-reference_answer]", FHIR_SPEC["reference_answer"])
+    check(page)
+    save(page, OUTLINE)
+
     course = Course.objects.get(code="sante-201")
     built = {a.kind: a for a in course.assignments.select_related("current_version")}
-    assert set(built) == {"sql", "deid"}
+    assert set(built) == {"sql", "deid", "fhir"}
     sql_spec = kinds.editable_spec("sql", built["sql"].current_version.spec)
     assert {k: sql_spec[k] for k in ("dataset", "hidden_dataset", "reference_query")} == {
         k: sql_fixtures.SPEC[k] for k in ("dataset", "hidden_dataset", "reference_query")
@@ -88,6 +107,7 @@ def test_an_instructor_builds_each_health_kind_and_a_learner_is_graded_right_and
     assert (deid_spec["direct_identifiers"], deid_spec["quasi_identifiers"], deid_spec["sensitive"]) == (
         ["NOM", "CIN"], ["AGE", "SEXE", "CODE_POSTAL"], "DIAGNOSTIC"
     )  # fmt: skip
+    assert built["fhir"].current_version.spec["rules"] == FHIR_SPEC["rules"]
     page.goto(OUTLINE)
     publish(page)
 
@@ -120,6 +140,7 @@ def test_an_instructor_builds_each_health_kind_and_a_learner_is_graded_right_and
          lambda a: lp.fill("textarea[name=query]", a["query"])),
         ("deid", deid_fixtures.RIGHT_ANSWER, deid_fixtures.WRONG_ANSWER,
          lambda a: (lp.check("input[name=mode][value=csv]"), lp.fill("textarea[name=csv]", a["csv"]))),
+        ("fhir", FHIR_RIGHT, FHIR_WRONG, lambda a: lp.fill("textarea[name=resource]", a["resource"])),
     ):  # fmt: skip
         assert answer(kind, lambda a=right, f=fill: f(a)) == points[kind], kind
         wrong_score = answer(kind, lambda a=wrong, f=fill: f(a))
