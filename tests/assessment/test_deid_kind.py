@@ -305,7 +305,7 @@ def test_the_learner_page_shows_roles_preview_targets_and_both_answer_fields(cli
              for tr in section.xpath(".//table[@class='deid-roles']/tbody/tr")}  # fmt: skip
     assert roles["NOM"].startswith("Direct identifier") and roles["DIAGNOSTIC"].startswith("Sensitive")
     assert len(section.xpath(".//table[@class='deid-preview']/tbody/tr")) == 9
-    assert "at least 3 rows" in section.text_content() and "202**" not in response.content.decode()
+    assert "(k = 3)" in section.text_content() and "202**" not in response.content.decode()
     assert doc.xpath("//textarea[@name='csv']") and doc.xpath("//textarea[@name='code']")
     assert doc.xpath("//input[@name='mode'][@value='code']")
 
