@@ -1,54 +1,55 @@
-"""Write the demo courses' synthetic datasets (courses/demo/courses/*/files/*.csv), the files their
-lessons link. Deterministic (a fixed seed): running it again writes the same bytes. Every row is
-generated; nothing comes from a real patient.
+"""Write the demo courses' synthetic datasets and artifacts (courses/demo/courses/<code>/files/),
+the files their lessons and assignments use. Each module of scripts/demo_data/ defines
+`files() -> {path under courses/demo/courses/: bytes}`; every one is deterministic (a fixed seed,
+no clock), so running this again writes the same bytes, and `--check` says which file differs
+from what is committed. Every row and line is generated: nothing comes from a real patient or
+a real person.
 
-    .venv/bin/python scripts/demo_datasets.py"""
+    .venv/bin/python scripts/demo_datasets.py            # write them
+    .venv/bin/python scripts/demo_datasets.py --check    # compare, write nothing (exit 1 if any differs)"""
 
-import random
+import importlib
+import pkgutil
 import sys
 from pathlib import Path
 
-DEMO = Path(__file__).resolve().parent.parent / "courses" / "demo" / "courses"
-WARDS_EN = ["cardiology", "paediatrics", "internal-medicine", "emergency", "maternity"]
-WARDS_FR = ["cardiologie", "pediatrie", "medecine-interne", "urgences", "maternite"]
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "courses" / "demo" / "courses"
 
 
-def _rows(rng: random.Random, n: int):
-    for i in range(1, n + 1):
-        ward = rng.randrange(len(WARDS_EN))
-        age = rng.randint(0, 15) if ward == 1 else rng.randint(16, 45) if ward == 4 else rng.randint(18, 92)
-        systolic = int(rng.gauss(128 + (age - 40) * 0.35, 16))
-        diastolic = int(rng.gauss(80 + (age - 40) * 0.1, 10))
-        glucose = "" if rng.random() < 0.08 else f"{rng.gauss(1.0 + (age > 60) * 0.15, 0.2):.2f}"
-        stay = max(1, int(rng.expovariate(1 / (3 + (ward == 2) * 3))))
-        yield i, ward, age, rng.choice("FM"), systolic, diastolic, glucose, stay
+def generated() -> dict[str, bytes]:
+    """Every generator's files, by path under courses/demo/courses/. Two generators writing one
+    path is an error."""
+    sys.path.insert(0, str(ROOT))
+    import scripts.demo_data as package
+
+    out: dict[str, bytes] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"scripts.demo_data.{info.name}")
+        for path, data in module.files().items():
+            if path in out:
+                raise SystemExit(f"scripts/demo_data/{info.name}.py: {path} is generated twice")
+            out[path] = data
+    return dict(sorted(out.items()))
 
 
-def _csv(header, rows) -> bytes:
-    """Plain CSV: the values are numbers, codes and words with no comma, quote or formula sign."""
-    return "".join(",".join(str(v) for v in row) + "\n" for row in [header, *rows]).encode()
-
-
-def main() -> None:
-    rows = list(_rows(random.Random(2026), 200))
-    stays = _csv(
-        ["patient_id", "age", "sex", "ward", "systolic", "diastolic", "glucose", "length_of_stay"],
-        ([f"P{i:04d}", age, sex, WARDS_EN[w], sys_, dia, glu, stay] for i, w, age, sex, sys_, dia, glu, stay in rows),
-    )
-    patients = _csv(
-        ["id_patient", "age", "sexe", "service", "tension_systolique", "tension_diastolique", "glycemie",
-         "duree_sejour"],
-        ([f"P{i:04d}", age, sex, WARDS_FR[w], sys_, dia, glu, stay] for i, w, age, sex, sys_, dia, glu, stay in rows),
-    )  # fmt: skip
-    for course, name, data in (
-        ("ds-102", "synthetic_stays.csv", stays),
-        ("ds-101", "patients_synthetiques.csv", patients),
-    ):
-        target = DEMO / course / "files" / name
-        target.parent.mkdir(exist_ok=True)
-        target.write_bytes(data)
-        sys.stdout.write(f"{course}/files/{name}: {len(data)} bytes\n")
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    differ = 0
+    for path, data in generated().items():
+        target = DEMO / path
+        same = target.is_file() and target.read_bytes() == data
+        if check:
+            if not same:
+                differ += 1
+                sys.stdout.write(f"{path}: differs from the generator's output\n")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not same:
+            target.write_bytes(data)
+        sys.stdout.write(f"{path}: {len(data)} bytes\n")
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))
