@@ -33,6 +33,8 @@ from pathlib import Path
 
 import yaml
 
+from courses.content_stats import CourseCounts, prose_words, quiz_question_count
+
 MODULES = (4, 6)
 LESSONS = (2, 4)
 WORDS = (500, 1200)
@@ -41,8 +43,6 @@ BANK_MIN_QUESTIONS = 15
 SOURCES_HEADING = re.compile(r"^##\s+(Sources|Références|References|المصادر|المراجع)\s*$", re.M)
 RUNNABLE = {"python", "sql", "sh"}
 _FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)[^\n]*$")
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 BLOCK_SECONDS = 120
 
 
@@ -52,25 +52,6 @@ class Block:
     text: str
     line: int  # 1-based line of the opening fence
     claims: str | None = None  # the output block that follows it, if any
-
-
-@dataclass
-class CourseCounts:
-    code: str
-    language: str
-    track: str
-    level: str
-    modules: int = 0
-    lessons: int = 0
-    words: int = 0
-    assignments: dict[str, int] = field(default_factory=dict)
-    quiz_questions: int = 0  # fixed questions of the quizzes
-    bank_questions: int = 0
-    claims: int = 0  # code blocks whose output is claimed (and checked)
-
-    @property
-    def questions(self) -> int:
-        return self.quiz_questions + self.bank_questions
 
 
 @dataclass
@@ -121,18 +102,6 @@ def split_blocks(markdown: str) -> tuple[str, list[Block]]:
             blocks.append(block)
         last_closed = (block, i)
     return "\n".join(prose), [b for b in blocks if b.info != "output"]
-
-
-def prose_words(markdown: str) -> int:
-    """Words of a lesson's prose: fenced code blocks and link targets left out."""
-    prose, _blocks = split_blocks(markdown)
-    return len(_WORD.findall(_LINK_TARGET.sub("]", prose)))
-
-
-def quiz_question_count(spec: dict) -> int:
-    """The questions a learner answers in one attempt: the fixed ones and the drawn ones."""
-    drawn = sum(d.get("count", 0) for d in spec.get("draws") or [] if isinstance(d, dict))
-    return len(spec.get("questions") or []) + drawn
 
 
 # --- running the claims -----------------------------------------------------------------------
