@@ -59,10 +59,11 @@ def quiz_question_count(spec: dict) -> int:
 def database_counts() -> list[CourseCounts]:
     """Every course on the platform, counted (a handful of queries, whatever the number of
     courses)."""
-    from .models import Assignment, Course, Lesson, Module, QuestionBank
+    from .models import Assignment, Course, Lesson, Module, PathCourse, QuestionBank
 
-    counts = {
-        c.pk: CourseCounts(code=c.code, language=c.language, track=c.track, level=c.level)
+    on_path = dict(PathCourse.objects.order_by("-path__code").values_list("course_id", "path__track"))
+    counts = {  # a course with no track of its own is counted under its path's (as the catalogue does)
+        c.pk: CourseCounts(code=c.code, language=c.language, track=c.track or on_path.get(c.pk, ""), level=c.level)
         for c in Course.objects.order_by("code")
     }
     for course_id in Module.objects.values_list("course_id", flat=True):
