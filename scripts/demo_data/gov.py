@@ -181,6 +181,45 @@ def _extract() -> list[list]:
 EXTRACT_HEADER = ["full_name", "cin", "ipp", "age", "sex", "postal_code", "ward", "diagnosis"]
 
 
+# gov-102 access audit: one week of the clinical record's access log (synthetic users, units).
+USERS = [  # user, role, unit
+    ("u.alami", "physician", "cardiology"), ("u.tahiri", "nurse", "cardiology"),
+    ("u.saidi", "physician", "nephrology"), ("u.kettani", "nurse", "nephrology"),
+    ("u.fassi", "physician", "endocrinology"), ("u.lahlou", "secretary", "endocrinology"),
+    ("u.berrada", "billing", "admissions"), ("u.amrani", "data-steward", "medical-information"),
+]
+
+
+def _access_log() -> list[list]:
+    rng = random.Random(523)
+    rows = []
+    for i in range(1, 61):
+        user, role, unit = USERS[rng.randrange(7)]
+        day, hour = rng.randint(13, 17), rng.randint(8, 17)
+        patient_unit = "admissions" if role == "billing" else unit
+        patient_unit = patient_unit if patient_unit != "admissions" else rng.choice(["cardiology", "nephrology"])
+        rows.append([f"E{i:04d}", f"2024-05-{day:02d}T{hour:02d}:{rng.randint(0, 59):02d}", user, role, unit,
+                     f"SYN-IPP-{rng.randint(300000, 399999)}", patient_unit, "view", 1, "care"])  # fmt: skip
+    for r in rows:
+        if r[3] == "billing":
+            r[9] = "billing"
+    # Findings at fixed rows: a bulk export at night, a record opened outside the user's unit
+    # with no reason, an emergency (break-glass) access, the steward's authorised extraction.
+    rows[17][1], rows[17][7], rows[17][8], rows[17][9] = "2024-05-15T02:14", "export", 1240, ""
+    rows[17][5] = rows[17][6] = "*"
+    rows[33][6], rows[33][9] = "endocrinology", ""
+    rows[33][2:5] = ["u.tahiri", "nurse", "cardiology"]
+    rows[41][6], rows[41][9] = "nephrology", "break-glass"
+    rows[41][2:5] = ["u.fassi", "physician", "endocrinology"]
+    rows.append(["E0061", "2024-05-16T10:05", "u.amrani", "data-steward", "medical-information", "*",
+                 "*", "export", 24, "research-agreement"])  # fmt: skip
+    return rows
+
+
+ACCESS_HEADER = ["event_id", "timestamp", "user", "role", "user_unit", "patient_ipp", "patient_unit", "action",
+                 "records", "reason"]  # fmt: skip
+
+
 def files() -> dict[str, bytes]:
     return {
         "gov-101/files/sejours_chr.csv": _csv(STAYS_HEADER, _stays()),
@@ -191,4 +230,5 @@ def files() -> dict[str, bytes]:
             ["loinc_code", "test_name", "unit", "min_plausible", "max_plausible"], RANGES
         ),
         "gov-102/files/discharges_extract.csv": _csv(EXTRACT_HEADER, _extract()),
+        "gov-102/files/access_log.csv": _csv(ACCESS_HEADER, _access_log()),
     }
