@@ -39,6 +39,7 @@ LAST = ["Bennani", "Alami", "Tahiri", "Saidi", "Ouazzani", "Filali", "Lahlou", "
         "Naciri", "Ghazi", "Rifi", "Zerouali", "Chami", "Haddaoui", "Kabbaj"]  # fmt: skip
 FIRST_F = ["Houda", "Samira", "Imane", "Zineb", "Hajar", "Meryem", "Naima", "Loubna", "Rim", "Asmae"]
 FIRST_M = ["Hamza", "Karim", "Anas", "Hicham", "Driss", "Yassine", "Said", "Adil", "Ayoub", "Jamal"]
+LOCAL_CODES = {"Glucose": "GLY", "HbA1c": "HBA1C", "Creatinine": "CREA", "Potassium": "K", "Hemoglobin": "HB"}
 COMMUNES = ["Sale", "Rabat", "Temara", "Kenitra", "Skhirat"]
 WARDS = ["endocrinologie", "nephrologie", "medecine_interne", "urgences"]
 TESTS = [  # LOINC, label, unit, mean, sd, decimals
@@ -114,12 +115,11 @@ def _lab():
     for j in picks[0:5]:
         rows[j][1] = ""  # no IPP
     for j in picks[5:11]:
-        rows[j][9] = {"Glucose": "GLY", "HbA1c": "HBA1C"}.get(rows[j][10], "LOCAL")  # a local code, not LOINC
-    for j in picks[11:15]:
-        if rows[j][10] == "Glucose":
-            rows[j][11], rows[j][12] = f"{float(rows[j][11]) * 5.55:.1f}", "mmol/L"
-        else:
-            rows[j][11] = "hemolyse"  # a comment where a number belongs
+        rows[j][9] = LOCAL_CODES[rows[j][10]]  # the laboratory's own code, not LOINC
+    for j in picks[11:13]:  # a glucose in mmol/L under a LOINC code that means a mass concentration
+        rows[j][9:13] = ["2345-7", "Glucose", f"{rng.uniform(4.5, 12.0):.1f}", "mmol/L"]
+    for j in picks[13:15]:
+        rows[j][11] = "non_conforme"  # a comment where a number belongs
     for j in picks[15:19]:
         rows[j][14] = rows[j][13][:11] + "06:00"  # validated before it was collected
     dup = [list(rows[j]) for j in picks[19:23]]
@@ -130,15 +130,16 @@ def _lab():
 
 
 def _research():
+    """A research request: 24 patients of three communes, the HbA1c class to study."""
     rng = random.Random(909)
     rows = []
-    ages = {"Sale": (34, 67), "Rabat": (41, 72), "Temara": (29, 58)}
-    for i in range(1, 19):
+    ages = {"Sale": (30, 69), "Rabat": (40, 79), "Temara": (30, 59)}
+    for i in range(1, 25):
         commune = COMMUNES[(i - 1) % 3]
         low, high = ages[commune]
-        sex = rng.choice("FM")
+        klass = rng.choices(["normal", "prediabetes", "diabetes"], [3, 2, 3])[0]
         rows.append([f"IPP-SYN-{200000 + i * 41}", rng.choice(LAST), f"SYN{rng.randint(100000, 999999)}",
-                     rng.randint(low, high), sex, commune, ["normal", "prediabetes", "diabetes"][i % 3]])  # fmt: skip
+                     rng.randint(low, high), rng.choice("FM"), commune, klass])  # fmt: skip
     return rows
 
 
