@@ -2,6 +2,7 @@
 seed; nothing comes from a real patient."""
 
 import random
+
 WARDS_EN = ["cardiology", "paediatrics", "internal-medicine", "emergency", "maternity"]
 WARDS_FR = ["cardiologie", "pediatrie", "medecine-interne", "urgences", "maternite"]
 
