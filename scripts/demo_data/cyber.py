@@ -83,7 +83,7 @@ def _auth_102() -> bytes:
     that guesses svc-backup's password, a slow guesser, and the staff's ordinary logins."""
     rng = random.Random(10205)
     log = _Sshd(rng, "pacs-gw")
-    start = datetime(2026, 3, 11, 22, 0, 0)
+    start = datetime(2026, 5, 11, 22, 0, 0)
     for minute in range(0, 10 * 60, 15):
         log.cron(start + timedelta(minutes=minute, seconds=1))
     staff = [("radiology", "10.20.4.17", 1001), ("m.tazi", "10.20.4.31", 1004), ("dsi.ops", "10.20.1.8", 1002)]
@@ -97,13 +97,13 @@ def _auth_102() -> bytes:
         log.fail(t, names[i % len(names)], "203.0.113.54", True)
         t += timedelta(seconds=rng.randint(18, 24))
     # The targeted brute force from 198.51.100.23: real accounts, then svc-backup gets in.
-    t = datetime(2026, 3, 12, 2, 48, 10)
+    t = datetime(2026, 5, 12, 2, 48, 10)
     targets = ["root"] * 40 + ["radiology"] * 25 + ["svc-backup"] * 21
     rng.shuffle(targets)
     for user in targets:
         log.fail(t, user, "198.51.100.23", False)
         t += timedelta(seconds=rng.randint(7, 11))
-    t = datetime(2026, 3, 12, 3, 1, 25)
+    t = datetime(2026, 5, 12, 3, 1, 25)
     pid = log.login(t, "svc-backup", "198.51.100.23", "password", 23, 1003)
     sudo = [
         (2, "svc-backup : TTY=pts/0 ; PWD=/home/svc-backup ; USER=root ; COMMAND=/usr/bin/id"),
@@ -124,7 +124,7 @@ def _auth_101() -> bytes:
     """The admissions server (srv-gap), in local time (UTC+1): one address gets into gap-admin."""
     rng = random.Random(10103)
     log = _Sshd(rng, "srv-gap")
-    start = datetime(2026, 3, 18, 0, 0, 0)
+    start = datetime(2026, 5, 18, 0, 0, 0)
     for minute in range(0, 8 * 60, 30):
         log.cron(start + timedelta(minutes=minute, seconds=2))
     log.login(start.replace(hour=0, minute=12, second=40), "k.berrada", "10.8.2.14", "publickey", 18, 1005)
@@ -156,16 +156,16 @@ def _access_line(ip, t, offset, method, path, status, size, ref, ua):
 
 
 def _access_102() -> bytes:
-    """The patient portal (rdv.chu-atlas.example) on 12 March 2026, local time (+0100)."""
+    """The patient portal (rdv.chu-atlas.example) on 12 May 2026, local time (+0100)."""
     rng = random.Random(10207)
     events = []
-    day = datetime(2026, 3, 12, 7, 0, 0)
+    day = datetime(2026, 5, 12, 7, 0, 0)
     pages = [
         ("GET", "/", 200, 5120), ("GET", "/rdv/recherche?specialite=cardiologie", 200, 8433),
         ("GET", "/rdv/recherche?specialite=pediatrie", 200, 7961), ("POST", "/connexion", 302, 0),
         ("GET", "/patient/tableau-de-bord", 200, 10211), ("GET", "/patient/resultats?id=1042", 200, 6604),
         ("GET", "/static/css/portail.css", 200, 20433), ("GET", "/static/js/portail.js", 200, 48120),
-        ("GET", "/documents/telecharger?fichier=convocation-2026-03.pdf", 200, 88311),
+        ("GET", "/documents/telecharger?fichier=convocation-2026-05.pdf", 200, 88311),
         ("GET", "/favicon.ico", 200, 1150), ("GET", "/rdv/creneaux?medecin=42", 200, 3302),
     ]
     visitors = [f"192.0.2.{n}" for n in rng.sample(range(10, 250), 25)] + [
@@ -186,7 +186,7 @@ def _access_102() -> bytes:
     probes = ["/admin/", "/phpmyadmin/", "/.env", "/.git/config", "/backup.zip", "/wp-login.php", "/server-status",
               "/cgi-bin/test.cgi", "/config.php.bak", "/etc/passwd", "/../../../../etc/passwd", "/web.config",
               "/login.jsp", "/manager/html", "/xmlrpc.php", "/.DS_Store"]  # fmt: skip
-    t = datetime(2026, 3, 12, 9, 12, 4)
+    t = datetime(2026, 5, 12, 9, 12, 4)
     for i in range(96):
         path = probes[i % len(probes)] + ("" if i < len(probes) else f"?{i:03d}")
         status = 403 if path.startswith("/server-status") else 404
@@ -197,20 +197,20 @@ def _access_102() -> bytes:
     payloads = ["cardiologie%27", "cardiologie%27%20AND%201%3D1--%20", "cardiologie%27%20AND%201%3D2--%20",
                 "cardiologie%27%20AND%20SLEEP%285%29--%20", "cardiologie%27%20UNION%20ALL%20SELECT%20NULL--%20",
                 "cardiologie%27%20UNION%20ALL%20SELECT%20NULL%2CNULL--%20", "cardiologie%22", "cardiologie%29"]  # fmt: skip
-    t = datetime(2026, 3, 12, 10, 3, 40)
+    t = datetime(2026, 5, 12, 10, 3, 40)
     for i in range(48):
         p = payloads[i % len(payloads)]
         events.append((t, _access_line("198.51.100.201", t, "+0100", "GET", f"/rdv/recherche?specialite={p}", 500 if i % 3 == 0 else 200, 402 if i % 3 == 0 else 8433, "-", sqlmap)))
         t += timedelta(seconds=rng.randint(1, 3))
     # Manual SQL injection from 203.0.113.77 with a browser, 11:20: the results page leaks.
-    t = datetime(2026, 3, 12, 11, 20, 15)
+    t = datetime(2026, 5, 12, 11, 20, 15)
     manual = [("/patient/resultats?id=1042%27", 500, 401), ("/patient/resultats?id=1042%20OR%201%3D1", 200, 148220),
               ("/patient/resultats?id=1042%20UNION%20SELECT%20login%2Cmot_de_passe%20FROM%20comptes", 200, 9120)]  # fmt: skip
     for path, status, size in manual:
         events.append((t, _access_line("203.0.113.77", t, "+0100", "GET", path, status, size, "-", BROWSERS[3])))
         t += timedelta(seconds=rng.randint(30, 70))
     # Path traversal: 192.0.2.66 is blocked in clear, gets through URL-encoded, 14:41.
-    t = datetime(2026, 3, 12, 14, 41, 2)
+    t = datetime(2026, 5, 12, 14, 41, 2)
     trav = [("../../../../etc/passwd", 403, 199), ("..%2f..%2f..%2fetc%2fpasswd", 404, 312),
             ("%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", 200, 1893),
             ("%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fshadow", 500, 401),
@@ -219,7 +219,7 @@ def _access_102() -> bytes:
         events.append((t, _access_line("192.0.2.66", t, "+0100", "GET", f"/documents/telecharger?fichier={f}", status, size, "-", BROWSERS[0])))
         t += timedelta(seconds=rng.randint(20, 50))
     # Another address tries a clear traversal and is blocked.
-    t = datetime(2026, 3, 12, 16, 5, 9)
+    t = datetime(2026, 5, 12, 16, 5, 9)
     events.append((t, _access_line("198.51.100.14", t, "+0100", "GET", "/documents/telecharger?fichier=../../etc/hosts", 403, 199, "-", BROWSERS[1])))
     return _lines(events)
 
@@ -232,17 +232,17 @@ def _web_101() -> bytes:
     pages = ["/gap/accueil", "/gap/admissions/recherche?ipp=SYN{}", "/gap/admissions/fiche?ipp=SYN{}",
              "/static/gap.css", "/gap/lits/disponibles"]  # fmt: skip
     for _ in range(120):
-        t = datetime(2026, 3, 17, 23, 0, 0) + timedelta(seconds=rng.randint(0, 8 * 3600))
+        t = datetime(2026, 5, 17, 23, 0, 0) + timedelta(seconds=rng.randint(0, 8 * 3600))
         page = rng.choice(pages).format(rng.randint(100000, 999999))
         events.append((t, _access_line(rng.choice(staff), t, "+0000", "GET", page, 200, rng.randint(900, 9000), "-", BROWSERS[0])))
-    t = datetime(2026, 3, 18, 1, 19, 40)
-    attacker = [("/gap/exports/", 200, 2310), ("/gap/exports/export-admissions-2026-03.csv", 200, 1843902),
-                ("/gap/exports/export-lits-2026-03.csv", 404, 312)]  # fmt: skip
+    t = datetime(2026, 5, 18, 1, 19, 40)
+    attacker = [("/gap/exports/", 200, 2310), ("/gap/exports/export-admissions-2026-05.csv", 200, 1843902),
+                ("/gap/exports/export-lits-2026-05.csv", 404, 312)]  # fmt: skip
     for path, status, size in attacker:
         events.append((t, _access_line("203.0.113.45", t, "+0000", "GET", path, status, size, "-", "curl/8.5.0")))
         t += timedelta(seconds=rng.randint(5, 15))
-    t = datetime(2026, 3, 17, 23, 40, 0)
-    events.append((t, _access_line("10.8.2.22", t, "+0000", "GET", "/gap/exports/export-admissions-2026-02.csv", 200, 1702210, "-", BROWSERS[0])))
+    t = datetime(2026, 5, 17, 23, 40, 0)
+    events.append((t, _access_line("10.8.2.22", t, "+0000", "GET", "/gap/exports/export-admissions-2026-04.csv", 200, 1702210, "-", BROWSERS[0])))
     return _lines(events)
 
 
@@ -271,25 +271,25 @@ def _phishing_102() -> bytes:
 Delivered-To: s.amrani@chu-atlas.example
 Received: from mx1.chu-atlas.example (mx1.chu-atlas.example [10.1.0.25])
 	by mbx01.chu-atlas.example (Dovecot) with LMTP id kQ2bJm1V8GUz
-	for <s.amrani@chu-atlas.example>; Thu, 12 Mar 2026 08:41:09 +0100
+	for <s.amrani@chu-atlas.example>; Tue, 12 May 2026 08:41:09 +0100
 Authentication-Results: mx1.chu-atlas.example;
 	spf=pass (mx1.chu-atlas.example: domain of relance@amo-cnss-remboursement.example designates 203.0.113.88 as permitted sender) smtp.mailfrom=relance@amo-cnss-remboursement.example;
 	dkim=none (message not signed);
 	dmarc=fail (p=REJECT sp=REJECT dis=QUARANTINE) header.from=amo-cnss.example
 Received: from smtp.amo-cnss-remboursement.example (smtp.amo-cnss-remboursement.example [203.0.113.88])
 	by mx1.chu-atlas.example (Postfix) with ESMTPS id 4F2A1C0031
-	for <s.amrani@chu-atlas.example>; Thu, 12 Mar 2026 07:41:07 +0000 (UTC)
+	for <s.amrani@chu-atlas.example>; Tue, 12 May 2026 07:41:07 +0000 (UTC)
 Received: from mail.amo-cnss.example (mail.amo-cnss.example [192.0.2.20])
 	by smtp.amo-cnss-remboursement.example (Postfix) with ESMTPSA id 9B1E2A7F
-	for <s.amrani@chu-atlas.example>; Thu, 12 Mar 2026 07:41:05 +0000 (UTC)
+	for <s.amrani@chu-atlas.example>; Tue, 12 May 2026 07:41:05 +0000 (UTC)
 Received: from [192.168.1.23] (unknown [198.51.100.172])
-	by mail.amo-cnss.example with ESMTP; Thu, 12 Mar 2026 07:40:58 +0000
+	by mail.amo-cnss.example with ESMTP; Tue, 12 May 2026 07:40:58 +0000
 From: "CNSS - Service AMO" <remboursements@amo-cnss.example>
 Reply-To: "Dossiers AMO" <dossiers@amo-cnss-remboursement.example>
 To: "Service des admissions" <s.amrani@chu-atlas.example>
 Subject: =?UTF-8?B?W1VSR0VOVF0gUmVqZXQgZGUgNDcgZG9zc2llcnMgQU1PIC0gYWN0aW9uIHJlcXVpc2U=?=
-Date: Thu, 12 Mar 2026 07:40:51 +0000
-Message-ID: <20260312074051.3391@amo-cnss-remboursement.example>
+Date: Tue, 12 May 2026 07:40:51 +0000
+Message-ID: <20260512074051.3391@amo-cnss-remboursement.example>
 MIME-Version: 1.0
 X-Mailer: PHPMailer 6.8.1
 Content-Type: multipart/alternative; boundary="{boundary}"
@@ -301,7 +301,7 @@ Content-Transfer-Encoding: 8bit
 Madame, Monsieur,
 
 47 dossiers de prise en charge AMO transmis par votre etablissement ont ete
-rejetes lors du controle du 11/03/2026. Sans regularisation sous 24 heures,
+rejetes lors du controle du 11/05/2026. Sans regularisation sous 24 heures,
 les remboursements correspondants seront suspendus.
 
 Connectez-vous au portail pour valider les dossiers :
@@ -316,7 +316,7 @@ Content-Transfer-Encoding: 8bit
 <html><body>
 <p>Madame, Monsieur,</p>
 <p><b>47 dossiers</b> de prise en charge AMO transmis par votre etablissement ont ete
-rejetes lors du controle du 11/03/2026. Sans regularisation <b>sous 24 heures</b>,
+rejetes lors du controle du 11/05/2026. Sans regularisation <b>sous 24 heures</b>,
 les remboursements correspondants seront suspendus.</p>
 <p>Connectez-vous au portail pour valider les dossiers :<br>
 <a href="https://amo-cnss-remboursement.example/connexion?etab=chu-atlas&amp;ref=4471">https://portail.amo-cnss.example/dossiers</a></p>
@@ -333,7 +333,7 @@ les remboursements correspondants seront suspendus.</p>
 
 def _network_102() -> tuple[bytes, bytes]:
     rng = random.Random(10211)
-    t0 = 1773273600.0  # 2026-03-12 00:00:00 UTC
+    t0 = 1778544000.0  # 2026-05-12 00:00:00 UTC
     hosts = [f"10.30.{a}.{b}" for a, b in [(2, 11), (2, 15), (3, 20), (3, 27), (4, 8), (5, 17), (6, 33), (8, 41), (8, 52)]]
     sites = [("192.0.2.80", "maj.editeur-dpi.example"), ("198.51.100.30", "www.sante.example"),
              ("198.51.100.31", "portail.amo-cnss.example"), ("192.0.2.150", "cdn.bibliotheque-medicale.example"),
@@ -383,11 +383,11 @@ def _network_102() -> tuple[bytes, bytes]:
 
 
 def _windows_102() -> bytes:
-    """SRV-DPI01 (the patient record server), 13-14 March 2026: an RDP brute force succeeds, the
+    """SRV-DPI01 (the patient record server), 13-14 May 2026: an RDP brute force succeeds, the
     intruder creates an account, makes it an administrator and clears the log."""
     rng = random.Random(10213)
     rows = []
-    start = datetime(2026, 3, 13, 18, 0, 0)
+    start = datetime(2026, 5, 13, 18, 0, 0)
     empty = ""
 
     def ev(t, eid, target, subject, ltype, ip, ws, status, group):
@@ -404,19 +404,19 @@ def _windows_102() -> bytes:
         t = start + timedelta(seconds=rng.randint(0, 15 * 3600))
         ev(t, 4625, "n.chraibi", empty, 3, "10.30.2.15", "PC-CARDIO-04", "0xC000006A", empty)
     # A legitimate account creation during the day, by the IT admin, into Users.
-    t = datetime(2026, 3, 13, 18, 22, 10)
+    t = datetime(2026, 5, 13, 18, 22, 10)
     ev(t, 4624, "adm.dsi", "SRV-DPI01$", 10, "10.30.1.8", "PC-DSI-01", "0x0", empty)
     ev(t + timedelta(minutes=3), 4720, "interne.cardio3", "adm.dsi", empty, empty, empty, empty, empty)
     ev(t + timedelta(minutes=3, seconds=20), 4732, "interne.cardio3", "adm.dsi", empty, empty, empty, empty, "Users")
     # The RDP brute force from 203.0.113.61.
-    t = datetime(2026, 3, 14, 1, 12, 0)
+    t = datetime(2026, 5, 14, 1, 12, 0)
     names = ["administrateur", "admin", "administrator", "reception", "adm.radiologie", "scanner", "test"]
     for i in range(212):
         user = names[i % len(names)] if i < 190 else "adm.radiologie"
         status = "0xC000006A" if user in ("administrateur", "adm.radiologie") else "0xC0000064"
         ev(t, 4625, user, empty, 3, "203.0.113.61", "kali", status, empty)
         t += timedelta(seconds=rng.randint(2, 5))
-    t = datetime(2026, 3, 14, 1, 31, 47)
+    t = datetime(2026, 5, 14, 1, 31, 47)
     ev(t, 4624, "adm.radiologie", "SRV-DPI01$", 10, "203.0.113.61", "kali", "0x0", empty)
     ev(t + timedelta(minutes=4, seconds=12), 4720, "maint.pacs", "adm.radiologie", empty, empty, empty, empty, empty)
     ev(t + timedelta(minutes=4, seconds=40), 4732, "maint.pacs", "adm.radiologie", empty, empty, empty, empty, "Administrators")
