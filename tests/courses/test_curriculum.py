@@ -48,6 +48,13 @@ def test_each_path_has_foundations_practice_and_capstone_and_a_course_in_each_la
         assert {c["language"] for c, _gate in courses} == {"fr", "ar", "en"}, p["code"]
 
 
+def test_each_path_names_competencies_its_courses_define():
+    for p in yaml.safe_load((DEMO_DIR / "paths.yaml").read_text(encoding="utf-8"))["paths"]:
+        defined = {c["code"] for step in p["courses"] for c in _course(step["code"]).get("competencies", [])}
+        assert p["competencies"], p["code"]
+        assert set(p["competencies"]) <= defined, p["code"]
+
+
 def test_the_whole_health_law_path_exists_in_arabic_and_in_french():
     paths = {p["code"]: p for p in yaml.safe_load((DEMO_DIR / "paths.yaml").read_text(encoding="utf-8"))["paths"]}
     law = [p for p in paths.values() if p["track"] == "health-law"]
