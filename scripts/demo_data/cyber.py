@@ -351,12 +351,65 @@ les remboursements correspondants seront suspendus.</p>
     return text.encode()
 
 
+def _phishing_lab() -> bytes:
+    """The flag's message: a supplier's "new bank details", sent through a lookalike domain."""
+    return """Return-Path: <compta@bioreactif-maroc.example>
+Delivered-To: achats@chu-atlas.example
+Received: from mx2.chu-atlas.example (mx2.chu-atlas.example [10.1.0.26])
+	by mbx01.chu-atlas.example (Dovecot) with LMTP id Zp4QxW9a8GV1
+	for <achats@chu-atlas.example>; Wed, 13 May 2026 10:02:44 +0100
+Authentication-Results: mx2.chu-atlas.example;
+	spf=pass (mx2.chu-atlas.example: domain of compta@bioreactif-maroc.example designates 198.51.100.219 as permitted sender) smtp.mailfrom=compta@bioreactif-maroc.example;
+	dkim=pass header.d=bioreactif-maroc.example header.s=mail;
+	dmarc=pass (p=NONE sp=NONE dis=NONE) header.from=bioreactif-maroc.example
+Received: from relay.bioreactif-maroc.example (relay.bioreactif-maroc.example [198.51.100.219])
+	by mx2.chu-atlas.example (Postfix) with ESMTPS id 7C11B20044
+	for <achats@chu-atlas.example>; Wed, 13 May 2026 09:02:42 +0000 (UTC)
+Received: from smtp.bioreactifs-maroc.example (smtp.bioreactifs-maroc.example [192.0.2.45])
+	by relay.bioreactif-maroc.example (Postfix) with ESMTP id 51AF09
+	for <achats@chu-atlas.example>; Wed, 13 May 2026 09:02:40 +0000 (UTC)
+Received: from [10.0.0.14] (unknown [203.0.113.30])
+	by smtp.bioreactifs-maroc.example with ESMTPSA; Wed, 13 May 2026 09:02:31 +0000
+From: "BioReactifs Maroc - Comptabilite" <compta@bioreactif-maroc.example>
+Reply-To: <recouvrement.bioreactifs@boite-mail.example>
+To: "Service des achats" <achats@chu-atlas.example>
+Subject: Changement de coordonnees bancaires - factures de mai
+Date: Wed, 13 May 2026 09:02:25 +0000
+Message-ID: <c0ffee42.7731@bioreactif-maroc.example>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+
+Bonjour,
+
+Suite a un changement de banque, nous vous prions de bien vouloir regler
+les factures de reactifs de laboratoire du mois de mai sur notre nouveau
+compte, dont le RIB est joint a ce message sur simple demande en reponse.
+
+Merci de confirmer la prise en compte avant vendredi afin d'eviter une
+suspension des livraisons.
+
+Service comptabilite - BioReactifs Maroc
+""".encode()
+
+
 # ---------------------------------------------------------------- network summary (Zeek-like)
 
 
-def _network_102() -> tuple[bytes, bytes]:
-    rng = random.Random(10211)
-    t0 = 1778544000.0  # 2026-05-12 00:00:00 UTC
+NETWORK_NIGHT = {"seed": 10211, "t0": 1778544000.0,  # 2026-05-12 00:00:00 UTC
+                 "beacon_host": "10.30.8.41", "c2": "203.0.113.140", "beacon_start": 1337.25,
+                 "interval": 300, "exfil_host": "10.30.5.17", "exfil_domain": "x7.telemetrie-cdn.example",
+                 "exfil_start": 3 * 3600 + 611.5}  # fmt: skip
+# The flags' artifacts: another night's records, other hosts, another interval and domain.
+NETWORK_LAB = {"seed": 10212, "t0": 1778630400.0,  # 2026-05-13 00:00:00 UTC
+               "beacon_host": "10.30.3.27", "c2": "198.51.100.66", "beacon_start": 901.5,
+               "interval": 180, "exfil_host": "10.30.6.33", "exfil_domain": "q.maj-antivirus-cloud.example",
+               "exfil_start": 5 * 3600 + 122.25}  # fmt: skip
+
+
+def _network_102(net: dict = NETWORK_NIGHT) -> tuple[bytes, bytes]:
+    rng = random.Random(net["seed"])
+    t0 = net["t0"]
     hosts = [f"10.30.{a}.{b}" for a, b in [(2, 11), (2, 15), (3, 20), (3, 27), (4, 8), (5, 17), (6, 33), (8, 41), (8, 52)]]
     sites = [("192.0.2.80", "maj.editeur-dpi.example"), ("198.51.100.30", "www.sante.example"),
              ("198.51.100.31", "portail.amo-cnss.example"), ("192.0.2.150", "cdn.bibliotheque-medicale.example"),
@@ -380,18 +433,18 @@ def _network_102() -> tuple[bytes, bytes]:
                                  rng.randint(48, 48) if ntp else rng.randint(400, 9000),
                                  48 if ntp else rng.randint(1500, 250000), "SF"]))  # fmt: skip
     # Beaconing: 10.30.8.41 calls 203.0.113.140:443 every 300 s (+-2 s) with near-identical sizes.
-    ts = t0 + 1337.25
+    ts = t0 + net["beacon_start"]
     while ts < t0 + 8 * 3600:
-        conn.append((ts, [f"{ts:.6f}", new_uid(), "10.30.8.41", rng.randint(49152, 65535), "203.0.113.140", 443,
+        conn.append((ts, [f"{ts:.6f}", new_uid(), net["beacon_host"], rng.randint(49152, 65535), net["c2"], 443,
                           "tcp", "ssl", f"{rng.uniform(0.2, 0.4):.3f}", rng.randint(310, 330), rng.randint(180, 220), "SF"]))  # fmt: skip
-        ts += 300 + rng.uniform(-2, 2)
+        ts += net["interval"] + rng.uniform(-2, 2)
     # DNS exfiltration: 10.30.5.17 sends hex-encoded chunks as labels under telemetrie-cdn.example.
     secret = "".join(rng.choice("0123456789abcdef") for _ in range(40 * 44))
-    ts = t0 + 3 * 3600 + 611.5
+    ts = t0 + net["exfil_start"]
     for seq in range(40):
         label = secret[seq * 44:(seq + 1) * 44]
-        dns.append((ts, [f"{ts:.6f}", new_uid().replace("C", "D", 1), "10.30.5.17", "10.30.0.53",
-                         f"{label}.{seq:03d}.x7.telemetrie-cdn.example", "TXT", "NOERROR", "ok"]))  # fmt: skip
+        dns.append((ts, [f"{ts:.6f}", new_uid().replace("C", "D", 1), net["exfil_host"], "10.30.0.53",
+                         f"{label}.{seq:03d}.{net['exfil_domain']}", "TXT", "NOERROR", "ok"]))  # fmt: skip
         ts += rng.uniform(2, 6)
     conn_header = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
                    "orig_bytes", "resp_bytes", "conn_state"]  # fmt: skip
@@ -405,47 +458,55 @@ def _network_102() -> tuple[bytes, bytes]:
 # ---------------------------------------------------------------- Windows Security export
 
 
-def _windows_102() -> bytes:
+DPI_INTRUSION = {"seed": 10213, "attacker": "203.0.113.61", "victim": "adm.radiologie", "backdoor": "maint.pacs",
+                 "decoy": "interne.cardio3", "workstation": "kali", "computer": "SRV-DPI01", "shift": timedelta(0)}  # fmt: skip
+# The flag's artifact: the same server's export for another intrusion, with other names.
+DPI_LAB = {"seed": 10214, "attacker": "198.51.100.143", "victim": "adm.urgences", "backdoor": "svc.imprimantes",
+           "decoy": "externe.pedia2", "workstation": "DESKTOP-7QK2M1",
+           "computer": "SRV-RIS01", "shift": timedelta(hours=1, minutes=38)}  # fmt: skip
+
+
+def _windows_102(case: dict = DPI_INTRUSION) -> bytes:
     """SRV-DPI01 (the patient record server), 13-14 May 2026: an RDP brute force succeeds, the
     intruder creates an account, makes it an administrator and clears the log."""
-    rng = random.Random(10213)
+    rng = random.Random(case["seed"])
     rows = []
     start = datetime(2026, 5, 13, 18, 0, 0)
     empty = ""
 
     def ev(t, eid, target, subject, ltype, ip, ws, status, group):
-        domain = "SRV-DPI01" if eid in (4720, 4732) else "" if eid == 1102 else "CHUATLAS"
-        rows.append((t, [f"{t:%Y-%m-%d %H:%M:%S}", eid, "SRV-DPI01", target, domain, subject, ltype, ip, ws, status, group]))
+        domain = case["computer"] if eid in (4720, 4732) else "" if eid == 1102 else "CHUATLAS"
+        rows.append((t, [f"{t:%Y-%m-%d %H:%M:%S}", eid, case["computer"], target, domain, subject, ltype, ip, ws, status, group]))
 
     services = [("svc-dpi", "10.30.1.12", "SRV-APP01"), ("svc-sauvegarde", "10.30.1.20", "SRV-BKP01"),
                 ("n.chraibi", "10.30.2.15", "PC-CARDIO-04"), ("y.ouazzani", "10.30.3.20", "PC-URG-02")]  # fmt: skip
     for _ in range(260):
         t = start + timedelta(seconds=rng.randint(0, 15 * 3600))
         user, ip, ws = rng.choice(services)
-        ev(t, 4624, user, "SRV-DPI01$", 3, ip, ws, "0x0", empty)
+        ev(t, 4624, user, case["computer"] + "$", 3, ip, ws, "0x0", empty)
     for _ in range(6):
         t = start + timedelta(seconds=rng.randint(0, 15 * 3600))
         ev(t, 4625, "n.chraibi", empty, 3, "10.30.2.15", "PC-CARDIO-04", "0xC000006A", empty)
     # A legitimate account creation during the day, by the IT admin, into Users.
     t = datetime(2026, 5, 13, 18, 22, 10)
-    ev(t, 4624, "adm.dsi", "SRV-DPI01$", 10, "10.30.1.8", "PC-DSI-01", "0x0", empty)
-    ev(t + timedelta(minutes=3), 4720, "interne.cardio3", "adm.dsi", empty, empty, empty, empty, empty)
-    ev(t + timedelta(minutes=3, seconds=20), 4732, "interne.cardio3", "adm.dsi", empty, empty, empty, empty, "Users")
+    ev(t, 4624, "adm.dsi", case["computer"] + "$", 10, "10.30.1.8", "PC-DSI-01", "0x0", empty)
+    ev(t + timedelta(minutes=3), 4720, case["decoy"], "adm.dsi", empty, empty, empty, empty, empty)
+    ev(t + timedelta(minutes=3, seconds=20), 4732, case["decoy"], "adm.dsi", empty, empty, empty, empty, "Users")
     # The RDP brute force from 203.0.113.61.
-    t = datetime(2026, 5, 14, 1, 12, 0)
-    names = ["administrateur", "admin", "administrator", "reception", "adm.radiologie", "scanner", "test"]
+    t = datetime(2026, 5, 14, 1, 12, 0) + case["shift"]
+    names = ["administrateur", "admin", "administrator", "reception", case["victim"], "scanner", "test"]
     for i in range(212):
-        user = names[i % len(names)] if i < 190 else "adm.radiologie"
-        status = "0xC000006A" if user in ("administrateur", "adm.radiologie") else "0xC0000064"
-        ev(t, 4625, user, empty, 3, "203.0.113.61", "kali", status, empty)
+        user = names[i % len(names)] if i < 190 else case["victim"]
+        status = "0xC000006A" if user in ("administrateur", case["victim"]) else "0xC0000064"
+        ev(t, 4625, user, empty, 3, case["attacker"], case["workstation"], status, empty)
         t += timedelta(seconds=rng.randint(2, 5))
-    t = datetime(2026, 5, 14, 1, 31, 47)
-    ev(t, 4624, "adm.radiologie", "SRV-DPI01$", 10, "203.0.113.61", "kali", "0x0", empty)
-    ev(t + timedelta(minutes=4, seconds=12), 4720, "maint.pacs", "adm.radiologie", empty, empty, empty, empty, empty)
-    ev(t + timedelta(minutes=4, seconds=40), 4732, "maint.pacs", "adm.radiologie", empty, empty, empty, empty, "Administrators")
-    ev(t + timedelta(minutes=5, seconds=5), 4732, "maint.pacs", "adm.radiologie", empty, empty, empty, empty,
+    t = datetime(2026, 5, 14, 1, 31, 47) + case["shift"]
+    ev(t, 4624, case["victim"], case["computer"] + "$", 10, case["attacker"], case["workstation"], "0x0", empty)
+    ev(t + timedelta(minutes=4, seconds=12), 4720, case["backdoor"], case["victim"], empty, empty, empty, empty, empty)
+    ev(t + timedelta(minutes=4, seconds=40), 4732, case["backdoor"], case["victim"], empty, empty, empty, empty, "Administrators")
+    ev(t + timedelta(minutes=5, seconds=5), 4732, case["backdoor"], case["victim"], empty, empty, empty, empty,
        "Remote Desktop Users")  # fmt: skip
-    ev(t + timedelta(minutes=11, seconds=30), 1102, empty, "adm.radiologie", empty, empty, empty, empty, empty)
+    ev(t + timedelta(minutes=11, seconds=30), 1102, empty, case["victim"], empty, empty, empty, empty, empty)
     header = ["TimeCreated", "EventID", "Computer", "TargetUserName", "TargetDomainName", "SubjectUserName",
               "LogonType", "IpAddress", "WorkstationName", "SubStatus", "GroupName"]  # fmt: skip
     return _csv(header, [row for _, row in sorted(rows, key=lambda e: e[0])])
@@ -453,6 +514,7 @@ def _windows_102() -> bytes:
 
 def files() -> dict[str, bytes]:
     conn, dns = _network_102()
+    lab_conn, lab_dns = _network_102(NETWORK_LAB)
     return {
         "cyber-101/files/journal-auth.log": _auth_101(),
         "cyber-101/files/journal-web.log": _web_101(),
@@ -462,7 +524,11 @@ def files() -> dict[str, bytes]:
         "cyber-102/files/access.log": _access_102(),
         "cyber-102/files/lab-access.log": _access_102(PORTAL_NEXT_DAY),
         "cyber-102/files/phishing-email.txt": _phishing_102(),
+        "cyber-102/files/lab-phishing-email.txt": _phishing_lab(),
         "cyber-102/files/conn.csv": conn,
         "cyber-102/files/dns.csv": dns,
         "cyber-102/files/security-events.csv": _windows_102(),
+        "cyber-102/files/lab-conn.csv": lab_conn,
+        "cyber-102/files/lab-dns.csv": lab_dns,
+        "cyber-102/files/lab-security-events.csv": _windows_102(DPI_LAB),
     }
