@@ -1,8 +1,11 @@
+# ruff: noqa: E501 - e-mail headers, user-agents and log payloads are written as they appear in the artifacts
 """The cybersecurity track's artifacts: authentication and web server logs, a backup inventory,
 a phishing e-mail with its full headers, a Zeek-like connection and DNS summary and a Windows
 Security event export. Every line is generated from a fixed seed; the hosts, accounts and people
 are invented, the public addresses come from the documentation ranges (RFC 5737: 192.0.2.0/24,
-198.51.100.0/24, 203.0.113.0/24) and the domains end in .example."""
+198.51.100.0/24, 203.0.113.0/24) and the domains end in .example. In cyber-102 each lesson's
+artifact has a `lab-` twin, made by the same generator with another seed, other hosts and other
+names: the lessons work through the first, the module's flags ask about the second."""
 
 import random
 from datetime import datetime, timedelta
@@ -61,11 +64,26 @@ class _Sshd:
         port = self.port()
         if invalid:
             pid = self.add(t, "sshd", f"Invalid user {user} from {ip} port {port}")
-            self.add(t + timedelta(seconds=2), "sshd", f"Failed password for invalid user {user} from {ip} port {port} ssh2", pid)
-            self.add(t + timedelta(seconds=3), "sshd", f"Connection closed by invalid user {user} {ip} port {port} [preauth]", pid)
+            self.add(
+                t + timedelta(seconds=2),
+                "sshd",
+                f"Failed password for invalid user {user} from {ip} port {port} ssh2",
+                pid,
+            )
+            self.add(
+                t + timedelta(seconds=3),
+                "sshd",
+                f"Connection closed by invalid user {user} {ip} port {port} [preauth]",
+                pid,
+            )
         else:
             pid = self.add(t, "sshd", f"Failed password for {user} from {ip} port {port} ssh2")
-            self.add(t + timedelta(seconds=1), "sshd", f"Connection closed by authenticating user {user} {ip} port {port} [preauth]", pid)
+            self.add(
+                t + timedelta(seconds=1),
+                "sshd",
+                f"Connection closed by authenticating user {user} {ip} port {port} [preauth]",
+                pid,
+            )
 
     def login(self, t, user, ip, method, minutes, uid):
         pid = self.add(t, "sshd", f"Accepted {method} for {user} from {ip} port {self.port()} ssh2")
@@ -130,7 +148,9 @@ def _auth_102(night: dict = PACS_NIGHT) -> bytes:
         log.add(t + timedelta(minutes=minutes), "sudo", head + command)
     # The slow guesser: a few tries for root over the night, from 192.0.2.141.
     for hour in [22, 0, 1, 3, 4, 5]:
-        at = start.replace(hour=hour) + timedelta(days=hour < 12, minutes=rng.randint(0, 59), seconds=rng.randint(0, 59))
+        at = start.replace(hour=hour) + timedelta(
+            days=hour < 12, minutes=rng.randint(0, 59), seconds=rng.randint(0, 59)
+        )
         log.fail(at, "root", night["slow"], False)
     return log.render()
 
@@ -170,12 +190,27 @@ def _access_line(ip, t, offset, method, path, status, size, ref, ua):
     return f'{ip} - - [{_clf(t, offset)}] "{method} {path} HTTP/1.1" {status} {size} "{ref}" "{ua}"'
 
 
-PORTAL_DAY = {"seed": 10207, "date": (2026, 5, 12), "nikto": "203.0.113.9", "sqlmap": "198.51.100.201",
-              "sqli": "203.0.113.77", "traversal": "192.0.2.66", "blocked": "198.51.100.14", "shift": timedelta(0)}
+PORTAL_DAY = {
+    "seed": 10207,
+    "date": (2026, 5, 12),
+    "nikto": "203.0.113.9",
+    "sqlmap": "198.51.100.201",
+    "sqli": "203.0.113.77",
+    "traversal": "192.0.2.66",
+    "blocked": "198.51.100.14",
+    "shift": timedelta(0),
+}
 # The flag's artifact: the next day, other addresses.
-PORTAL_NEXT_DAY = {"seed": 10208, "date": (2026, 5, 13), "nikto": "198.51.100.9", "sqlmap": "192.0.2.201",
-                   "sqli": "198.51.100.177", "traversal": "203.0.113.158", "blocked": "192.0.2.14",
-                   "shift": timedelta(hours=2, minutes=17)}
+PORTAL_NEXT_DAY = {
+    "seed": 10208,
+    "date": (2026, 5, 13),
+    "nikto": "198.51.100.9",
+    "sqlmap": "192.0.2.201",
+    "sqli": "198.51.100.177",
+    "traversal": "203.0.113.158",
+    "blocked": "192.0.2.14",
+    "shift": timedelta(hours=2, minutes=17),
+}
 
 
 def _access_102(day: dict = PORTAL_DAY) -> bytes:
@@ -184,16 +219,23 @@ def _access_102(day: dict = PORTAL_DAY) -> bytes:
     events = []
     start = datetime(*day["date"], 7, 0, 0) + day["shift"]
     pages = [
-        ("GET", "/", 200, 5120), ("GET", "/rdv/recherche?specialite=cardiologie", 200, 8433),
-        ("GET", "/rdv/recherche?specialite=pediatrie", 200, 7961), ("POST", "/connexion", 302, 0),
-        ("GET", "/patient/tableau-de-bord", 200, 10211), ("GET", "/patient/resultats?id=1042", 200, 6604),
-        ("GET", "/static/css/portail.css", 200, 20433), ("GET", "/static/js/portail.js", 200, 48120),
+        ("GET", "/", 200, 5120),
+        ("GET", "/rdv/recherche?specialite=cardiologie", 200, 8433),
+        ("GET", "/rdv/recherche?specialite=pediatrie", 200, 7961),
+        ("POST", "/connexion", 302, 0),
+        ("GET", "/patient/tableau-de-bord", 200, 10211),
+        ("GET", "/patient/resultats?id=1042", 200, 6604),
+        ("GET", "/static/css/portail.css", 200, 20433),
+        ("GET", "/static/js/portail.js", 200, 48120),
         ("GET", "/documents/telecharger?fichier=convocation-2026-05.pdf", 200, 88311),
-        ("GET", "/favicon.ico", 200, 1150), ("GET", "/rdv/creneaux?medecin=42", 200, 3302),
+        ("GET", "/favicon.ico", 200, 1150),
+        ("GET", "/rdv/creneaux?medecin=42", 200, 3302),
     ]
-    visitors = [f"192.0.2.{n}" for n in rng.sample(range(10, 250), 25)] + [
-        f"198.51.100.{n}" for n in rng.sample(range(10, 190), 20)
-    ] + [f"203.0.113.{n}" for n in rng.sample(range(100, 250), 10)]
+    visitors = (
+        [f"192.0.2.{n}" for n in rng.sample(range(10, 250), 25)]
+        + [f"198.51.100.{n}" for n in rng.sample(range(10, 190), 20)]
+        + [f"203.0.113.{n}" for n in rng.sample(range(100, 250), 10)]
+    )
     for _ in range(640):
         t = start + timedelta(seconds=rng.randint(0, 11 * 3600))
         method, path, status, size = rng.choice(pages)
@@ -203,7 +245,9 @@ def _access_102(day: dict = PORTAL_DAY) -> bytes:
             status, size = 404, 312
         size = size + rng.randint(0, 400) if size else 0
         ref = "https://rdv.chu-atlas.example/" if rng.random() < 0.6 else "-"
-        events.append((t, _access_line(rng.choice(visitors), t, "+0100", method, path, status, size, ref, rng.choice(BROWSERS))))
+        events.append(
+            (t, _access_line(rng.choice(visitors), t, "+0100", method, path, status, size, ref, rng.choice(BROWSERS)))
+        )
     # Nikto from 203.0.113.9, 09:12.
     nikto = "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:{:06d})"
     probes = ["/admin/", "/phpmyadmin/", "/.env", "/.git/config", "/backup.zip", "/wp-login.php", "/server-status",
@@ -223,7 +267,22 @@ def _access_102(day: dict = PORTAL_DAY) -> bytes:
     t = datetime(*day["date"], 10, 3, 40) + day["shift"]
     for i in range(48):
         p = payloads[i % len(payloads)]
-        events.append((t, _access_line(day["sqlmap"], t, "+0100", "GET", f"/rdv/recherche?specialite={p}", 500 if i % 3 == 0 else 200, 402 if i % 3 == 0 else 8433, "-", sqlmap)))
+        events.append(
+            (
+                t,
+                _access_line(
+                    day["sqlmap"],
+                    t,
+                    "+0100",
+                    "GET",
+                    f"/rdv/recherche?specialite={p}",
+                    500 if i % 3 == 0 else 200,
+                    402 if i % 3 == 0 else 8433,
+                    "-",
+                    sqlmap,
+                ),
+            )
+        )
         t += timedelta(seconds=rng.randint(1, 3))
     # Manual SQL injection from 203.0.113.77 with a browser, 11:20: the results page leaks.
     t = datetime(*day["date"], 11, 20, 15) + day["shift"]
@@ -239,11 +298,41 @@ def _access_102(day: dict = PORTAL_DAY) -> bytes:
             ("%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fshadow", 500, 401),
             ("%2e%2e%2f%2e%2e%2fapp%2fconfig%2fdatabase.yml", 200, 644)]  # fmt: skip
     for f, status, size in trav:
-        events.append((t, _access_line(day["traversal"], t, "+0100", "GET", f"/documents/telecharger?fichier={f}", status, size, "-", BROWSERS[0])))
+        events.append(
+            (
+                t,
+                _access_line(
+                    day["traversal"],
+                    t,
+                    "+0100",
+                    "GET",
+                    f"/documents/telecharger?fichier={f}",
+                    status,
+                    size,
+                    "-",
+                    BROWSERS[0],
+                ),
+            )
+        )
         t += timedelta(seconds=rng.randint(20, 50))
     # Another address tries a clear traversal and is blocked.
     t = datetime(*day["date"], 16, 5, 9) + day["shift"]
-    events.append((t, _access_line(day["blocked"], t, "+0100", "GET", "/documents/telecharger?fichier=../../etc/hosts", 403, 199, "-", BROWSERS[1])))
+    events.append(
+        (
+            t,
+            _access_line(
+                day["blocked"],
+                t,
+                "+0100",
+                "GET",
+                "/documents/telecharger?fichier=../../etc/hosts",
+                403,
+                199,
+                "-",
+                BROWSERS[1],
+            ),
+        )
+    )
     return _lines(events)
 
 
@@ -257,7 +346,9 @@ def _web_101() -> bytes:
     for _ in range(120):
         t = datetime(2026, 5, 17, 23, 0, 0) + timedelta(seconds=rng.randint(0, 8 * 3600))
         page = rng.choice(pages).format(rng.randint(100000, 999999))
-        events.append((t, _access_line(rng.choice(staff), t, "+0000", "GET", page, 200, rng.randint(900, 9000), "-", BROWSERS[0])))
+        events.append(
+            (t, _access_line(rng.choice(staff), t, "+0000", "GET", page, 200, rng.randint(900, 9000), "-", BROWSERS[0]))
+        )
     t = datetime(2026, 5, 18, 1, 19, 40)
     attacker = [("/gap/exports/", 200, 2310), ("/gap/exports/export-admissions-2026-05.csv", 200, 1843902),
                 ("/gap/exports/export-lits-2026-05.csv", 404, 312)]  # fmt: skip
@@ -265,7 +356,22 @@ def _web_101() -> bytes:
         events.append((t, _access_line("203.0.113.45", t, "+0000", "GET", path, status, size, "-", "curl/8.5.0")))
         t += timedelta(seconds=rng.randint(5, 15))
     t = datetime(2026, 5, 17, 23, 40, 0)
-    events.append((t, _access_line("10.8.2.22", t, "+0000", "GET", "/gap/exports/export-admissions-2026-04.csv", 200, 1702210, "-", BROWSERS[0])))
+    events.append(
+        (
+            t,
+            _access_line(
+                "10.8.2.22",
+                t,
+                "+0000",
+                "GET",
+                "/gap/exports/export-admissions-2026-04.csv",
+                200,
+                1702210,
+                "-",
+                BROWSERS[0],
+            ),
+        )
+    )
     return _lines(events)
 
 
@@ -353,7 +459,7 @@ les remboursements correspondants seront suspendus.</p>
 
 def _phishing_lab() -> bytes:
     """The flag's message: a supplier's "new bank details", sent through a lookalike domain."""
-    return """Return-Path: <compta@bioreactif-maroc.example>
+    return b"""Return-Path: <compta@bioreactif-maroc.example>
 Delivered-To: achats@chu-atlas.example
 Received: from mx2.chu-atlas.example (mx2.chu-atlas.example [10.1.0.26])
 	by mbx01.chu-atlas.example (Dovecot) with LMTP id Zp4QxW9a8GV1
@@ -390,7 +496,7 @@ Merci de confirmer la prise en compte avant vendredi afin d'eviter une
 suspension des livraisons.
 
 Service comptabilite - BioReactifs Maroc
-""".encode()
+"""
 
 
 # ---------------------------------------------------------------- network summary (Zeek-like)
@@ -410,7 +516,9 @@ NETWORK_LAB = {"seed": 10212, "t0": 1778630400.0,  # 2026-05-13 00:00:00 UTC
 def _network_102(net: dict = NETWORK_NIGHT) -> tuple[bytes, bytes]:
     rng = random.Random(net["seed"])
     t0 = net["t0"]
-    hosts = [f"10.30.{a}.{b}" for a, b in [(2, 11), (2, 15), (3, 20), (3, 27), (4, 8), (5, 17), (6, 33), (8, 41), (8, 52)]]
+    hosts = [
+        f"10.30.{a}.{b}" for a, b in [(2, 11), (2, 15), (3, 20), (3, 27), (4, 8), (5, 17), (6, 33), (8, 41), (8, 52)]
+    ]
     sites = [("192.0.2.80", "maj.editeur-dpi.example"), ("198.51.100.30", "www.sante.example"),
              ("198.51.100.31", "portail.amo-cnss.example"), ("192.0.2.150", "cdn.bibliotheque-medicale.example"),
              ("203.0.113.20", "messagerie.chu-atlas.example"), ("192.0.2.99", "ntp.example")]  # fmt: skip
@@ -442,7 +550,7 @@ def _network_102(net: dict = NETWORK_NIGHT) -> tuple[bytes, bytes]:
     secret = "".join(rng.choice("0123456789abcdef") for _ in range(40 * 44))
     ts = t0 + net["exfil_start"]
     for seq in range(40):
-        label = secret[seq * 44:(seq + 1) * 44]
+        label = secret[seq * 44 : (seq + 1) * 44]
         dns.append((ts, [f"{ts:.6f}", new_uid().replace("C", "D", 1), net["exfil_host"], "10.30.0.53",
                          f"{label}.{seq:03d}.{net['exfil_domain']}", "TXT", "NOERROR", "ok"]))  # fmt: skip
         ts += rng.uniform(2, 6)
@@ -476,7 +584,24 @@ def _windows_102(case: dict = DPI_INTRUSION) -> bytes:
 
     def ev(t, eid, target, subject, ltype, ip, ws, status, group):
         domain = case["computer"] if eid in (4720, 4732) else "" if eid == 1102 else "CHUATLAS"
-        rows.append((t, [f"{t:%Y-%m-%d %H:%M:%S}", eid, case["computer"], target, domain, subject, ltype, ip, ws, status, group]))
+        rows.append(
+            (
+                t,
+                [
+                    f"{t:%Y-%m-%d %H:%M:%S}",
+                    eid,
+                    case["computer"],
+                    target,
+                    domain,
+                    subject,
+                    ltype,
+                    ip,
+                    ws,
+                    status,
+                    group,
+                ],
+            )
+        )
 
     services = [("svc-dpi", "10.30.1.12", "SRV-APP01"), ("svc-sauvegarde", "10.30.1.20", "SRV-BKP01"),
                 ("n.chraibi", "10.30.2.15", "PC-CARDIO-04"), ("y.ouazzani", "10.30.3.20", "PC-URG-02")]  # fmt: skip
@@ -503,7 +628,17 @@ def _windows_102(case: dict = DPI_INTRUSION) -> bytes:
     t = datetime(2026, 5, 14, 1, 31, 47) + case["shift"]
     ev(t, 4624, case["victim"], case["computer"] + "$", 10, case["attacker"], case["workstation"], "0x0", empty)
     ev(t + timedelta(minutes=4, seconds=12), 4720, case["backdoor"], case["victim"], empty, empty, empty, empty, empty)
-    ev(t + timedelta(minutes=4, seconds=40), 4732, case["backdoor"], case["victim"], empty, empty, empty, empty, "Administrators")
+    ev(
+        t + timedelta(minutes=4, seconds=40),
+        4732,
+        case["backdoor"],
+        case["victim"],
+        empty,
+        empty,
+        empty,
+        empty,
+        "Administrators",
+    )
     ev(t + timedelta(minutes=5, seconds=5), 4732, case["backdoor"], case["victim"], empty, empty, empty, empty,
        "Remote Desktop Users")  # fmt: skip
     ev(t + timedelta(minutes=11, seconds=30), 1102, empty, case["victim"], empty, empty, empty, empty, empty)
