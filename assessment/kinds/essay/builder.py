@@ -35,7 +35,7 @@ from . import grader
 
 MAX_CRITERIA = 50
 MAX_LEVELS = 20
-KNOWN = ("rubric", "min_words", "max_words")
+KNOWN = ("rubric", "min_words", "max_words", "model_answer")
 CRITERION_KNOWN = ("id", "title", "description", "levels")
 LEVEL_KNOWN = ("id", "title", "points", "description")
 _PATH = re.compile(r"^rubric\.criteria(?:\[(\d+)\](?:\.(\w+))?(?:\[(\d+)\](?:\.(\w+))?)?)?")
@@ -66,6 +66,13 @@ class Builder(TemplateRenderMixin, forms.Form):
     max_words = forms.IntegerField(
         label=_("Maximum words"), min_value=1, required=False, help_text=_("Empty: no maximum.")
     )
+    model_answer = forms.CharField(
+        label=_("Model answer"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Shown to graders beside the rubric, never to learners."),
+    )
     meta = hidden()
     criteria = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -73,6 +80,7 @@ class Builder(TemplateRenderMixin, forms.Form):
                  **kwargs):  # fmt: skip
         super().__init__(data, files, prefix=PREFIX, **kwargs)
         self.context = context or BuilderContext()
+        self.fields["model_answer"].widget.attrs.update(content_attrs(self.context, rows=8))
         self._setup(None if self.is_bound else (self._state_from_spec(spec) if spec is not None else self.starter()))
 
     # --- state ---------------------------------------------------------------------------------
@@ -101,6 +109,7 @@ class Builder(TemplateRenderMixin, forms.Form):
                              "meta": meta_dump(present=c_known, extra=c_extra)})  # fmt: skip
         present = [k for k in known if k != "rubric"]
         return {"criteria": criteria, "min_words": known.get("min_words", 0), "max_words": known.get("max_words"),
+                "model_answer": known.get("model_answer", ""),
                 "meta": meta_dump(present=present, extra=extra, rubric_extra=rubric_extra)}  # fmt: skip
 
     def _raw(self, name: str):
@@ -117,7 +126,7 @@ class Builder(TemplateRenderMixin, forms.Form):
             ]
             criteria.append(c)
         return {"criteria": criteria, "min_words": self._raw("min_words"), "max_words": self._raw("max_words"),
-                "meta": self._raw("meta")}  # fmt: skip
+                "model_answer": self._raw("model_answer"), "meta": self._raw("meta")}  # fmt: skip
 
     def _setup(self, state: dict | None) -> None:
         if state is None:
@@ -155,6 +164,7 @@ class Builder(TemplateRenderMixin, forms.Form):
         if state is not None:
             self.fields["min_words"].initial = state["min_words"]
             self.fields["max_words"].initial = state["max_words"]
+            self.fields["model_answer"].initial = state["model_answer"]
             self.fields["meta"].initial = state["meta"]
             self.fields["criteria"].initial = len(state["criteria"])
             for i, c in enumerate(state["criteria"]):
@@ -177,7 +187,8 @@ class Builder(TemplateRenderMixin, forms.Form):
             return "" if value is None else str(value)
 
         data = {f"{p}-min_words": text(state["min_words"]), f"{p}-max_words": text(state["max_words"]),
-                f"{p}-meta": state["meta"], f"{p}-criteria": str(len(state["criteria"]))}  # fmt: skip
+                f"{p}-model_answer": text(state["model_answer"]), f"{p}-meta": state["meta"],
+                f"{p}-criteria": str(len(state["criteria"]))}  # fmt: skip
         for i, c in enumerate(state["criteria"]):
             data[f"{p}-c{i}-levels"] = str(len(c["levels"]))
             for key in ("id", "title", "description", "meta"):
@@ -264,6 +275,8 @@ class Builder(TemplateRenderMixin, forms.Form):
             spec["min_words"] = data.get("min_words") or 0
         if "max_words" in present or data.get("max_words") is not None:
             spec["max_words"] = data.get("max_words")
+        if data.get("model_answer"):
+            spec["model_answer"] = data["model_answer"]
         spec.update({k: v for k, v in self.stored_meta["extra"].items() if k not in KNOWN})
         return spec
 
@@ -293,7 +306,7 @@ class Builder(TemplateRenderMixin, forms.Form):
                 field = f"c{ci}-levels" if c_key == "levels" else f"c{ci}-{'title' if c_key in (None, 'id') else c_key}"
             else:
                 field = f"c{ci}-l{li}-{'title' if l_key in (None, 'id') else l_key}"
-        elif path in ("min_words", "max_words"):
+        elif path in ("min_words", "max_words", "model_answer"):
             field = path
         if field not in self.fields:
             field = None

@@ -1,8 +1,9 @@
 """Essay grader: nothing automatic. The submission goes to needs_review, and an instructor picks
 one level per rubric criterion (in grading: submission_review).
 Spec: {"rubric": {"criteria": [{"id", "title", "description", "levels": [{"id", "title",
-"points", "description"}]}]}, "min_words": 0, "max_words": 1500}; a criterion's and a level's
-description (what the level looks like: its descriptor) are optional. Answer: {"text": "..."}."""
+"points", "description"}]}]}, "min_words": 0, "max_words": 1500, "model_answer": "..."}; a
+criterion's and a level's description (what the level looks like: its descriptor) and the model
+answer (graders see it beside the rubric; learners never do) are optional. Answer: {"text": "..."}."""
 
 from django.utils.translation import gettext as _
 
@@ -48,6 +49,10 @@ def grade(spec: dict, answer: dict) -> GradeResult:
     )
 
 
+# The model answer graders see beside the rubric (never the learner: public_spec leaves it out).
+MAX_MODEL_ANSWER_CHARS = 50_000
+
+
 def validate_spec(spec: dict) -> None:
     rubric = spec.get("rubric")
     criteria = rubric.get("criteria") if isinstance(rubric, dict) else None
@@ -79,6 +84,9 @@ def validate_spec(spec: dict) -> None:
             check_points(level.get("points"), f"{lw}.points")
     if max_points(spec) <= 0:
         raise SpecError("rubric.criteria", _("the rubric's best levels must be worth more than 0 points"))
+    model = spec.get("model_answer", "")
+    if not isinstance(model, str) or len(model) > MAX_MODEL_ANSWER_CHARS:
+        raise SpecError("model_answer", _("the model answer is text of at most 50,000 characters"))
     lo, hi = spec.get("min_words", 0), spec.get("max_words")
     if isinstance(lo, bool) or not isinstance(lo, int) or lo < 0:
         raise SpecError("min_words", _("must be a whole number of 0 or more"))
