@@ -142,9 +142,16 @@ def generate(seed: int = SEED, n_patients: int = 900) -> dict:
     return {"patients": patients, "stays": [tuple(s) for s in stays], "labs": labs}
 
 
+def _cell(value) -> str:
+    """A CSV cell: quoted when it holds a comma or a quote (an ICD-10 label such as "Pneumonia,
+    organism unspecified"). No value starts with = + - @."""
+    text = str(value)
+    return '"' + text.replace('"', '""') + '"' if "," in text or '"' in text else text
+
+
 def _csv(header, rows) -> bytes:
-    """Plain CSV: values are numbers, dates, codes and words with no comma, quote or formula sign."""
-    return "".join(",".join(str(v) for v in row) + "\n" for row in [header, *rows]).encode()
+    """CSV built line by line: numbers, ISO dates, codes and labels."""
+    return "".join(",".join(_cell(v) for v in row) + "\n" for row in [header, *rows]).encode()
 
 
 def _age_on(birth: str, day: date) -> int:
