@@ -233,7 +233,7 @@ def messy_lab_export(data: dict) -> bytes:
     return _csv(["id_analyse", "ipp", "date_prelevement", "examen", "valeur", "unite"], rows)
 
 
-def hidden_tables_en(seed: int = 909, n_patients: int = 70) -> dict[str, bytes]:
+def hidden_tables_en(seed: int = 912, n_patients: int = 120) -> dict[str, bytes]:
     """Another hospital's rows (same tables and columns, other seed): the SQL exercises' hidden
     dataset (copied into their YAML by the author, not shipped as a file)."""
     return tables_en(generate(seed, n_patients))
