@@ -89,34 +89,78 @@ def _tampered(tmp_path, code: str):
     return target
 
 
-def test_the_checker_reports_a_false_output_a_wrong_answer_a_short_lesson_and_missing_sources(tmp_path):
-    folder = _tampered(tmp_path, "ds-101")
+def test_the_checker_reports_a_false_output_a_short_lesson_missing_sources_and_refused_references(tmp_path):
+    folder = _tampered(tmp_path, "gov-102")
     lesson = sorted((folder / "modules").rglob("*.md"))[0]
     lesson.write_text(
         "Trop court.\n\n```python\nprint(6 * 7)\n```\n\n```output\n41\n```\n\n```sql\nSELECT 1 AS one\n```\n"
         "```output\none\n1\n```\n",
         encoding="utf-8",
     )
-    quiz = next(p for p in sorted((folder / "assignments").glob("*.yaml")) if "kind: quiz" in p.read_text())
-    doc = yaml.safe_load(quiz.read_text(encoding="utf-8"))
-    for q in doc["spec"].get("questions") or []:
-        if q.get("type", "single") == "single":
-            q["answer"] = [next(c["id"] for c in q["choices"] if c["id"] not in q["answer"])]
-            break
-    else:  # a quiz drawn from a bank: make one bank question wrong instead
-        bank = sorted((folder / "banks").glob("*.yaml"))[0]
-        bdoc = yaml.safe_load(bank.read_text(encoding="utf-8"))
-        q = next(q for q in bdoc["questions"] if q.get("type", "single") == "single")
-        q["answer"] = [next(c["id"] for c in q["choices"] if c["id"] not in q["answer"])]
-        bank.write_text(yaml.safe_dump(bdoc, allow_unicode=True), encoding="utf-8")
-    quiz.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    # An essay whose model answer is too short, a de-identification reference that releases the
+    # source table as it is (names, exact ages): each refused by its own grader.
+    edits = {"essay": None, "deid": None}
+    for path in sorted((folder / "assignments").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if doc["kind"] not in edits or edits[doc["kind"]]:
+            continue
+        spec = doc["spec"]
+        if doc["kind"] == "essay":
+            spec["model_answer"] = "Trop court."
+        else:
+            spec.pop("reference_solution", None)
+            spec["reference_release"] = spec["table"]
+        edits[doc["kind"]] = path.relative_to(folder).as_posix()
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert all(edits.values()), edits
     problems = "\n".join(check_course(folder).problems)
     where = lesson.relative_to(folder).as_posix()
     assert f"{where} line 3 (python): prints something else than its output block:\n42" in problems
     assert f"{where} line 11 (sql)" not in problems  # that claim holds
     assert f"{where}: 2 words of prose" in problems
     assert f"{where}: the last section must list the sources" in problems
-    assert "are not right" in problems
+    for kind in ("essay", "deid"):
+        assert f"{edits[kind]}: the reference answer" in problems, kind
+
+
+def test_a_quiz_answer_that_names_no_choice_is_refused_with_its_file(tmp_path):
+    folder = _tampered(tmp_path, "ds-102")
+    path = next(p for p in sorted((folder / "assignments").glob("*.yaml")) if "kind: quiz" in p.read_text())
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["spec"]["questions"][0]["answer"] = ["zz"]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    (problem,) = check_course(folder).problems
+    assert problem.startswith(path.relative_to(folder).as_posix())
+
+
+def test_the_datasets_an_assignment_embeds_are_the_course_s_generated_files():
+    """A SQL dataset or a de-identification table is embedded in its assignment (graders read no
+    course file): each one named like a file the course ships is that file, byte for byte, and the
+    ds-102 hidden variants are the generator's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ds", DEMO_DIR.parents[1] / "scripts" / "demo_data" / "ds.py")
+    ds = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ds)
+    hidden = {name.removesuffix(".csv"): data.decode() for name, data in ds.hidden_tables_en().items()}
+    checked = 0
+    for folder in FOLDERS:
+        files = {p.stem: p.read_text(encoding="utf-8") for p in (folder / "files").glob("*.csv")}
+        for path in sorted((folder / "assignments").glob("*.yaml")):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if doc["kind"] == "sql":
+                for t in doc["spec"]["dataset"].get("tables", []):
+                    if t["name"] in files:
+                        assert t["csv"] == files[t["name"]], (path, t["name"])
+                        checked += 1
+                if folder.name == "ds-102":
+                    for t in doc["spec"]["hidden_dataset"]["tables"]:
+                        assert t["csv"] in (hidden.get(t["name"]), files.get(t["name"])), (path, t["name"])
+                        checked += 1
+            elif doc["kind"] == "deid":
+                assert doc["spec"]["table"] in files.values(), path
+                checked += 1
+    assert checked >= 15
 
 
 def test_blocks_pair_a_code_block_with_the_output_block_after_it_and_prose_leaves_code_out():

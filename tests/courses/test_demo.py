@@ -247,9 +247,7 @@ def test_the_demo_university_admin_lands_on_the_university_page_and_sees_the_dem
 
 
 @pytest.mark.django_db
-def test_without_a_sandbox_seed_demo_imports_every_course_and_code_grading_waits_until_it_runs(
-    tmp_path, monkeypatch
-):
+def test_without_a_sandbox_seed_demo_imports_every_course_and_code_grading_waits_until_it_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("KAFAAT_SANDBOX_BWRAP", "/nonexistent/bwrap")  # this machine has no bubblewrap
     err = io.StringIO()
     call_command("seed_demo", logins_file=tmp_path / "l.txt", stdout=io.StringIO(), stderr=err)

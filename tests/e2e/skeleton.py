@@ -54,10 +54,9 @@ def link_from_console_log(log_path, to: str, marker: str = "/accounts/verify/") 
     return None
 
 
-def walk(
-    base_url: str, *, course_code: str, answers: dict[str, list[str]], confirmation_link, timeout: float = 60
-) -> dict:
-    """`confirmation_link(email)` returns the link e-mailed to confirm a sign-up (a path, or a whole
+def walk(base_url: str, *, course_code: str, answers, confirmation_link, timeout: float = 60) -> dict:
+    """`answers` is {field name: value(s)}, or a function of the quiz's field names that gives it.
+    `confirmation_link(email)` returns the link e-mailed to confirm a sign-up (a path, or a whole
     URL, which must then be on `base_url`: the site's address follows its port), or None while it
     has not arrived."""
     s = requests.Session()
@@ -121,6 +120,8 @@ def walk(
     r = s.post(quiz_url, data={"csrfmiddlewaretoken": token}, headers={"Referer": quiz_url})
     assert r.status_code == 400 and "Choose an answer to this question." in r.text
     names = set(re.findall(r'name="(q_[^"]+)"', page.text))
+    if callable(answers):  # a quiz drawn from a bank: the right answers of the questions drawn
+        answers = answers(names)
     assert names == set(answers), f"the quiz asks {names}"
     r = s.post(quiz_url, data={"csrfmiddlewaretoken": token, **answers}, headers={"Referer": quiz_url})
     assert r.status_code == 200 and "/submissions/" in r.url, r.text[:2000]

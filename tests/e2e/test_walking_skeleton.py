@@ -10,8 +10,10 @@ from decimal import Decimal
 
 import pytest
 import requests
+import yaml
 from django.core import mail
 
+from courses.demo.checks import question_answer
 from grading.models import GradeRecord, Submission
 from tests.factories import LessonFactory, ModuleFactory, PathFactory, add_to_path, make_quiz
 from tests.processes import ROOT, VENV_BIN, base_env, free_port, wait_for
@@ -21,7 +23,24 @@ from .skeleton import link_from_console_log, walk
 pytestmark = pytest.mark.e2e
 
 FACTORY_ANSWERS = {"q_q1": ["a"], "q_q2": ["a", "c"]}
-DEMO_ANSWERS = {"q_q1": ["a"], "q_q2": ["a", "b"]}
+DEMO_COURSE = ROOT / "courses" / "demo" / "courses" / "ds-101"
+
+
+def _demo_quiz() -> dict:
+    """The first assignment of the demo course's first module (the one the walk opens): a quiz."""
+    docs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((DEMO_COURSE / "assignments").glob("*.yaml"))]
+    return min((d for d in docs if d["module"] == 1), key=lambda d: d["position"])
+
+
+def demo_answers(names: set[str]) -> dict:
+    """The right answers to the questions the quiz page asks (fixed, or drawn from a bank: their
+    field is q_<tag>:<id>), from the course folder's own YAML."""
+    quiz = _demo_quiz()
+    questions = {f"q_{q['id']}": q for q in quiz["spec"].get("questions") or []}
+    for path in (DEMO_COURSE / "banks").glob("*.yaml"):
+        bank = yaml.safe_load(path.read_text(encoding="utf-8"))
+        questions.update({f"q_{bank['tag']}:{q['id']}": q for q in bank["questions"]})
+    return {name: question_answer(questions[name]) for name in names}
 
 
 def test_learner_walks_the_skeleton_on_postgres_with_a_real_worker(live_server, worker):
@@ -90,11 +109,12 @@ def test_learner_walks_the_skeleton_on_the_embedded_defaults(embedded_stack):
 
     # The console e-mail backend prints the confirmation e-mail into the stack's log.
     result = walk(
-        embedded_stack["url"], course_code="ds-101", answers=DEMO_ANSWERS,
+        embedded_stack["url"], course_code="ds-101", answers=demo_answers,
         confirmation_link=lambda email: link_from_console_log(embedded_stack["log"], email),
     )  # fmt: skip
 
-    assert result["score"] == "10.00"
+    assert _demo_quiz()["kind"] == "quiz"
+    assert result["score"] == f"{Decimal(str(_demo_quiz()['points'])):.2f}"
 
 
 def test_make_run_ends_with_the_demo_logins_framed_after_the_servers_start(embedded_stack):
