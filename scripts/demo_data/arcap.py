@@ -23,7 +23,14 @@ TREATMENTS = ["oral", "insulin", "oral_insulin", "diet"]
 DICTIONARY = [
     ("patients", "patient_id", "text", "", "R0001..R9999", "معرف مستعار للمريض داخل السجل"),
     ("patients", "province", "text", "", "Fes Meknes Taza Sefrou Ifrane", "إقليم أو عمالة الإقامة"),
-    ("patients", "hospital", "text", "", "CHU_FES HP_FES CHR_MEKNES HP_TAZA HP_SEFROU HP_IFRANE", "المؤسسة الصحية التي تتابع المريض"),
+    (
+        "patients",
+        "hospital",
+        "text",
+        "",
+        "CHU_FES HP_FES CHR_MEKNES HP_TAZA HP_SEFROU HP_IFRANE",
+        "المؤسسة الصحية التي تتابع المريض",
+    ),
     ("patients", "sex", "text", "", "F M", "الجنس"),
     ("patients", "birth_year", "integer", "year", "1930..2010", "سنة الازدياد"),
     ("patients", "diabetes_type", "text", "", "T1 T2", "نوع السكري"),
@@ -157,8 +164,11 @@ OBSERVATION = {
             ]
         }
     ],
-    "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4",
-                         "display": "Hemoglobin A1c/Hemoglobin.total in Blood"}]},  # fmt: skip
+    "code": {
+        "coding": [
+            {"system": "http://loinc.org", "code": "4548-4", "display": "Hemoglobin A1c/Hemoglobin.total in Blood"}
+        ]
+    },  # fmt: skip
     "subject": {"reference": "Patient/pat-1"},
     "effectiveDateTime": "2025-10-14T08:20:00+01:00",
     "issued": "2025-10-14T12:05:00+01:00",
@@ -178,8 +188,23 @@ def files() -> dict[str, bytes]:
             ["table_name", "column_name", "type", "unit", "allowed", "description"], DICTIONARY
         ),
         "gov-103/files/lab_extract.csv": _csv(
-            ["sample_id", "ipp", "last_name", "first_name", "cin", "birth_date", "sex", "commune", "ward",
-             "loinc_code", "test_name", "value", "unit", "collected_at", "validated_at"],
+            [
+                "sample_id",
+                "ipp",
+                "last_name",
+                "first_name",
+                "cin",
+                "birth_date",
+                "sex",
+                "commune",
+                "ward",
+                "loinc_code",
+                "test_name",
+                "value",
+                "unit",
+                "collected_at",
+                "validated_at",
+            ],
             _lab(),
         ),  # fmt: skip
         "gov-103/files/research_source.csv": _csv(

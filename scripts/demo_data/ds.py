@@ -113,7 +113,9 @@ def generate(seed: int = SEED, n_patients: int = 900) -> dict:
                 glucose = rng.gauss(1.75 if diabetic else 0.98, 0.45 if diabetic else 0.13)
                 labs.append((stay, admitted, "glycemie", f"{max(0.45, glucose):.2f}", "g/L"))
             if ward in {"CARD", "MINT", "CHIR"} and rng.random() < 0.85:
-                creat = rng.gauss(38 if dx == "N18" else 9 + (sex == "M") * 2 + (age > 65) * 2, 12 if dx == "N18" else 2)
+                creat = rng.gauss(
+                    38 if dx == "N18" else 9 + (sex == "M") * 2 + (age > 65) * 2, 12 if dx == "N18" else 2
+                )
                 labs.append((stay, admitted + timedelta(days=rng.randint(0, 1)), "creatinine",
                              f"{max(4.0, creat):.1f}", "mg/L"))  # fmt: skip
             if diabetic and rng.random() < 0.85:
@@ -163,11 +165,23 @@ def tables_fr(data: dict) -> dict[str, bytes]:
     return {
         "patients.csv": _csv(["ipp", "sexe", "date_naissance", "province", "couverture"], data["patients"]),
         "sejours.csv": _csv(
-            ["id_sejour", "ipp", "code_service", "date_entree", "date_sortie", "mode_entree", "mode_sortie",
-             "diag_principal", "tension_systolique", "tension_diastolique"],
+            [
+                "id_sejour",
+                "ipp",
+                "code_service",
+                "date_entree",
+                "date_sortie",
+                "mode_entree",
+                "mode_sortie",
+                "diag_principal",
+                "tension_systolique",
+                "tension_diastolique",
+            ],
             data["stays"],
         ),  # fmt: skip
-        "analyses.csv": _csv(["id_analyse", "id_sejour", "date_prelevement", "examen", "valeur", "unite"], data["labs"]),
+        "analyses.csv": _csv(
+            ["id_analyse", "id_sejour", "date_prelevement", "examen", "valeur", "unite"], data["labs"]
+        ),
         "services.csv": _csv(["code_service", "service", "lits"], [(c, fr, beds) for c, fr, _en, beds in WARDS]),
         "cim10.csv": _csv(["code", "libelle", "chapitre"], [(c, fr, ch) for c, fr, _en, ch in ICD10]),
     }
@@ -180,15 +194,28 @@ _COVERAGE_EN = {"SANS": "NONE"}
 
 
 def tables_en(data: dict) -> dict[str, bytes]:
-    stays = [(sid, p, w, a, d, _ENTRY_EN[e], _STATUS_EN[s], dx, sy, di) for sid, p, w, a, d, e, s, dx, sy, di in data["stays"]]
+    stays = [
+        (sid, p, w, a, d, _ENTRY_EN[e], _STATUS_EN[s], dx, sy, di)
+        for sid, p, w, a, d, e, s, dx, sy, di in data["stays"]
+    ]
     return {
         "patients.csv": _csv(
             ["patient_id", "sex", "birth_date", "province", "coverage"],
             [(i, s, b, pr, _COVERAGE_EN.get(c, c)) for i, s, b, pr, c in data["patients"]],
         ),
         "admissions.csv": _csv(
-            ["admission_id", "patient_id", "ward_code", "admitted_on", "discharged_on", "admission_type",
-             "discharge_status", "primary_dx", "systolic", "diastolic"],
+            [
+                "admission_id",
+                "patient_id",
+                "ward_code",
+                "admitted_on",
+                "discharged_on",
+                "admission_type",
+                "discharge_status",
+                "primary_dx",
+                "systolic",
+                "diastolic",
+            ],
             stays,
         ),  # fmt: skip
         "lab_results.csv": _csv(
@@ -207,7 +234,7 @@ def messy_lab_export(data: dict) -> bytes:
     rng = random.Random(SEED + 3)
     patient_of = {s[0]: s[1] for s in data["stays"]}
     rows = []
-    for lab_id, sid, day, test, value, unit in data["labs"]:
+    for lab_id, sid, day, test, value, _unit in data["labs"]:
         if not (date(2025, 3, 1) <= day <= date(2025, 3, 31)) or test == "hba1c":
             continue
         v = float(value)

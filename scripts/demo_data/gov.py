@@ -183,10 +183,14 @@ EXTRACT_HEADER = ["full_name", "cin", "ipp", "age", "sex", "postal_code", "ward"
 
 # gov-102 access audit: one week of the clinical record's access log (synthetic users, units).
 USERS = [  # user, role, unit
-    ("u.alami", "physician", "cardiology"), ("u.tahiri", "nurse", "cardiology"),
-    ("u.saidi", "physician", "nephrology"), ("u.kettani", "nurse", "nephrology"),
-    ("u.fassi", "physician", "endocrinology"), ("u.lahlou", "secretary", "endocrinology"),
-    ("u.berrada", "billing", "admissions"), ("u.amrani", "data-steward", "medical-information"),
+    ("u.alami", "physician", "cardiology"),
+    ("u.tahiri", "nurse", "cardiology"),
+    ("u.saidi", "physician", "nephrology"),
+    ("u.kettani", "nurse", "nephrology"),
+    ("u.fassi", "physician", "endocrinology"),
+    ("u.lahlou", "secretary", "endocrinology"),
+    ("u.berrada", "billing", "admissions"),
+    ("u.amrani", "data-steward", "medical-information"),
 ]
 
 
