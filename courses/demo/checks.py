@@ -336,6 +336,22 @@ def _check_references(report: CourseReport, assignment: dict, banks: dict[str, l
 # --- the course -------------------------------------------------------------------------------
 
 
+def _keys_without_value(where: str, questions: list) -> list[str]:
+    """Keys of a question or a choice that hold nothing: what an unquoted comma leaves in a YAML
+    flow mapping (`{id: a, text: Oui, sauf exceptions}` makes a key "sauf exceptions" and cuts the
+    text short)."""
+    found = []
+    for i, q in enumerate(questions):
+        items = [(f"questions[{i}]", q)] + [
+            (f"questions[{i}].choices[{j}]", c) for j, c in enumerate(q.get("choices") or [])
+        ]
+        for at, item in items:
+            if isinstance(item, dict):
+                found += [f"{where}: {at}: the key {k!r} has no value (a comma in an unquoted text?)"
+                          for k, v in item.items() if v is None]  # fmt: skip
+    return found
+
+
 def check_course(folder: Path, *, run_blocks: bool = True, grade: bool = True, show: bool = False) -> CourseReport:
     """Check one course folder (see the module docstring). Parses through the archive reader,
     so whatever the importer refuses is reported too."""
@@ -381,11 +397,13 @@ def check_course(folder: Path, *, run_blocks: bool = True, grade: bool = True, s
     banks = {b["tag"]: b["questions"] for b in parsed["banks"]}
     counts.bank_questions = sum(len(q) for q in banks.values())
     for tag, questions in banks.items():
+        report.problems += _keys_without_value(f"banks/{tag}.yaml", questions)
         if len(questions) < BANK_MIN_QUESTIONS:
             report.fail(f"banks/{tag}.yaml", f"{len(questions)} questions; a bank has at least {BANK_MIN_QUESTIONS}")
     for a in parsed["assignments"]:
         counts.assignments[a["kind"]] = counts.assignments.get(a["kind"], 0) + 1
         if a["kind"] == "quiz":
+            report.problems += _keys_without_value(a["entry"], a["spec"].get("questions") or [])
             counts.quiz_questions += len(a["spec"].get("questions") or [])
             if quiz_question_count(a["spec"]) < QUIZ_MIN_QUESTIONS:
                 n = quiz_question_count(a["spec"])
