@@ -262,8 +262,23 @@ def messy_lab_export(data: dict) -> bytes:
 
 def hidden_tables_en(seed: int = 912, n_patients: int = 120) -> dict[str, bytes]:
     """Another hospital's rows (same tables and columns, other seed): the SQL exercises' hidden
-    dataset (copied into their YAML by the author, not shipped as a file)."""
-    return tables_en(generate(seed, n_patients))
+    dataset (copied into their YAML by the author, not shipped as a file). Three laboratory rows
+    are appended so that the hidden tests probe the edges the prompts announce: a creatinine of
+    exactly 20.0 mg/L sampled on 30 June (">= 20", "1 to 30 June inclusive"), listed after a
+    higher-numbered result of the same day (a query with no tie-break on lab_id returns them in file
+    order, not in lab_id order), and a second glucose >= 2.00 g/L for one stay ("each stay counts
+    once")."""
+    data = generate(seed, n_patients)
+    if (seed, n_patients) == (912, 120):
+        data["labs"] = [*data["labs"], *HIDDEN_EDGE_LABS]
+    return tables_en(data)
+
+
+HIDDEN_EDGE_LABS = [
+    ("L00228", "S00132", date(2025, 6, 30), "creatinine", "21.5", "mg/L"),
+    ("L00227", "S00126", date(2025, 6, 30), "creatinine", "20.0", "mg/L"),
+    ("L00229", "S00130", date(2025, 6, 24), "glycemie", "2.41", "g/L"),
+]
 
 
 def files() -> dict[str, bytes]:
