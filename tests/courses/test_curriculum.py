@@ -97,19 +97,14 @@ def test_the_checker_reports_a_false_output_a_short_lesson_missing_sources_and_r
         "```output\none\n1\n```\n",
         encoding="utf-8",
     )
-    # An essay whose model answer is too short, a de-identification reference that releases the
-    # source table as it is (names, exact ages): each refused by its own grader.
-    edits = {"essay": None, "deid": None}
+    # An essay whose model answer is too short: refused by its own grader.
+    edits = {"essay": None}
     for path in sorted((folder / "assignments").glob("*.yaml")):
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
         if doc["kind"] not in edits or edits[doc["kind"]]:
             continue
         spec = doc["spec"]
-        if doc["kind"] == "essay":
-            spec["model_answer"] = "Trop court."
-        else:
-            spec.pop("reference_solution", None)
-            spec["reference_release"] = spec["table"]
+        spec["model_answer"] = "Trop court."
         edits[doc["kind"]] = path.relative_to(folder).as_posix()
         path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     assert all(edits.values()), edits
@@ -119,24 +114,40 @@ def test_the_checker_reports_a_false_output_a_short_lesson_missing_sources_and_r
     assert f"{where} line 11 (sql)" not in problems  # that claim holds
     assert f"{where}: 2 words of prose" in problems
     assert f"{where}: the last section must list the sources" in problems
-    for kind in ("essay", "deid"):
-        assert f"{edits[kind]}: the reference answer" in problems, kind
+    assert f"{edits['essay']}: the reference answer is refused" in problems
 
 
-def test_a_quiz_answer_that_names_no_choice_is_refused_with_its_file(tmp_path):
+def _first(folder, kind: str):
+    for path in sorted((folder / "assignments").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if doc["kind"] == kind:
+            return path, doc
+    raise AssertionError(f"no {kind} assignment in {folder.name}")
+
+
+def test_a_quiz_answer_naming_no_choice_and_a_deid_reference_that_keeps_names_are_refused(tmp_path):
     folder = _tampered(tmp_path, "ds-102")
-    path = next(p for p in sorted((folder / "assignments").glob("*.yaml")) if "kind: quiz" in p.read_text())
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    doc["spec"]["questions"][0]["answer"] = ["zz"]
+    path, doc = _first(folder, "quiz")
+    q = next(q for q in doc["spec"]["questions"] if q.get("type", "single") == "single")
+    q["answer"] = ["zz"]
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     (problem,) = check_course(folder).problems
-    assert problem.startswith(path.relative_to(folder).as_posix())
+    assert problem.startswith(f"{path.relative_to(folder).as_posix()}, field spec.questions[")
+
+    folder = _tampered(tmp_path, "gov-102")
+    path, doc = _first(folder, "deid")
+    doc["spec"].pop("reference_solution", None)
+    doc["spec"]["reference_release"] = doc["spec"]["table"]  # the source as it is: names, exact ages
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    (problem,) = check_course(folder).problems
+    assert problem.startswith(f"{path.relative_to(folder).as_posix()}, field spec.reference_release")
 
 
 def test_the_datasets_an_assignment_embeds_are_the_course_s_generated_files():
     """A SQL dataset or a de-identification table is embedded in its assignment (graders read no
-    course file): each one named like a file the course ships is that file, byte for byte, and the
-    ds-102 hidden variants are the generator's."""
+    course file): a copy of a file the course ships (its name, its columns, and more than a small
+    excerpt's rows: an exercise may use a few rows of its own) is that file, byte for byte, and
+    the ds-102 hidden variants are the generator's."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("ds", DEMO_DIR.parents[1] / "scripts" / "demo_data" / "ds.py")
@@ -150,7 +161,8 @@ def test_the_datasets_an_assignment_embeds_are_the_course_s_generated_files():
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
             if doc["kind"] == "sql":
                 for t in doc["spec"]["dataset"].get("tables", []):
-                    if t["name"] in files:
+                    same_columns = t["name"] in files and t["csv"].split("\n")[0] == files[t["name"]].split("\n")[0]
+                    if same_columns and t["csv"].count("\n") > 50:
                         assert t["csv"] == files[t["name"]], (path, t["name"])
                         checked += 1
                 if folder.name == "ds-102":
