@@ -132,7 +132,7 @@ def test_a_quiz_answer_naming_no_choice_and_a_deid_reference_that_keeps_names_ar
     q["answer"] = ["zz"]
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     (problem,) = check_course(folder).problems
-    assert problem.startswith(f"{path.relative_to(folder).as_posix()}, field spec.questions[")
+    assert problem.startswith(f"ds-102: {path.relative_to(folder).as_posix()}, field spec.questions["), problem
 
     folder = _tampered(tmp_path, "gov-102")
     path, doc = _first(folder, "deid")
@@ -140,7 +140,7 @@ def test_a_quiz_answer_naming_no_choice_and_a_deid_reference_that_keeps_names_ar
     doc["spec"]["reference_release"] = doc["spec"]["table"]  # the source as it is: names, exact ages
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     (problem,) = check_course(folder).problems
-    assert problem.startswith(f"{path.relative_to(folder).as_posix()}, field spec.reference_release")
+    assert problem.startswith(f"gov-102: {path.relative_to(folder).as_posix()}, field spec.reference_release"), problem
 
 
 def test_the_datasets_an_assignment_embeds_are_the_course_s_generated_files():
