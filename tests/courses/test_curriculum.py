@@ -162,7 +162,8 @@ def test_the_datasets_an_assignment_embeds_are_the_course_s_generated_files():
             if doc["kind"] == "sql":
                 for t in doc["spec"]["dataset"].get("tables", []):
                     same_columns = t["name"] in files and t["csv"].split("\n")[0] == files[t["name"]].split("\n")[0]
-                    if same_columns and t["csv"].count("\n") > 50:
+                    excerpt = t["csv"].count("\n") <= 50 < files.get(t["name"], "").count("\n")
+                    if same_columns and not excerpt:
                         assert t["csv"] == files[t["name"]], (path, t["name"])
                         checked += 1
                 if folder.name == "ds-102":
