@@ -44,9 +44,30 @@ FLAG_SPECS = [
     {"flag": "F", "hints": [{"text": "t", "after_wrong": 0, "note": "kept"}], "x-unknown": {"a": [1]}},
 ]
 
+# Four criteria of three levels (0, 3, 5): the row operations below move, add and delete them.
+FOUR_CRITERIA = {
+    "rubric": {
+        "criteria": [
+            {"id": cid, "title": title, "description": "",
+             "levels": [{"id": a, "title": a.title(), "points": 0}, {"id": b, "title": b.title(), "points": 3},
+                        {"id": c, "title": c.title(), "points": 5}]}
+            for cid, title, (a, b, c) in [
+                ("qualification", "Qualification of the data and roles", ("missing", "partial", "complete")),
+                ("ground", "Legal ground and consent", ("missing", "partial", "complete")),
+                ("safeguards", "Security, secrecy and rights", ("missing", "partial", "complete")),
+                ("writing", "Structure and sources", ("weak", "fair", "strong")),
+            ]
+        ]
+    },
+    "min_words": 400,
+    "max_words": 900,
+}  # fmt: skip
+SINGLE_LEVEL = {"rubric": {"criteria": [{"id": "c", "title": "T", "levels": [{"id": "l", "title": "", "points": 1}]}]}}
+
 ESSAY_SPECS = [
     *_demo_specs("essay"),
-    {"rubric": {"criteria": [{"id": "c", "title": "T", "levels": [{"id": "l", "title": "", "points": 1}]}]}},
+    FOUR_CRITERIA,
+    SINGLE_LEVEL,
     {
         "rubric": {
             "criteria": [
@@ -239,8 +260,7 @@ def test_a_new_rubric_needs_a_criterion_title():
 
 
 def test_a_rubric_with_no_level_no_criterion_or_min_above_max_is_refused_on_its_field():
-    demo = _demo_specs("essay")[0]
-    base = EssayBuilder.data_from_spec(demo)
+    base = EssayBuilder.data_from_spec(FOUR_CRITERIA)
     cases = [({"builder-c1-levels": "0"}, "c1-levels"), ({"builder-criteria": "0"}, "criteria"),
              ({"builder-c2-title": " "}, "c2-title"), ({"builder-min_words": "1000"}, "min_words"),
              ({"builder-c0-l1-points": "-1"}, "c0-l1-points")]  # fmt: skip
@@ -251,13 +271,13 @@ def test_a_rubric_with_no_level_no_criterion_or_min_above_max_is_refused_on_its_
 
 
 def test_a_rubric_worth_nothing_is_refused_by_the_grader_on_the_criteria():
-    data = EssayBuilder.data_from_spec(ESSAY_SPECS[1])
+    data = EssayBuilder.data_from_spec(SINGLE_LEVEL)
     builder = EssayBuilder(data={**data, "builder-c0-l0-points": "0"})
     assert not builder.is_valid() and list(builder.errors) == ["criteria"]
 
 
 def test_criteria_and_levels_are_added_moved_and_deleted_keeping_their_ids():
-    demo = _demo_specs("essay")[0]
+    demo = FOUR_CRITERIA
     data = EssayBuilder.data_from_spec(demo)
 
     def after(action):
@@ -300,7 +320,7 @@ def test_criteria_and_levels_are_added_moved_and_deleted_keeping_their_ids():
      ("rubric.criteria[9].title", "__all__")],
 )  # fmt: skip
 def test_essay_spec_errors_land_on_the_field_their_path_names(path, field):
-    builder = EssayBuilder(data=EssayBuilder.data_from_spec(_demo_specs("essay")[0]))
+    builder = EssayBuilder(data=EssayBuilder.data_from_spec(FOUR_CRITERIA))
     assert builder.is_valid()
     builder.add_spec_error(SpecError(path, "wrong here"))
     assert builder.errors[field] == ["wrong here"]
@@ -339,3 +359,18 @@ def test_saving_the_builder_unchanged_keeps_the_version_and_the_archive_bytes(db
     version = services.assignment_spec_apply(assignment=assignment, spec=builder.to_spec(), prompt_markdown="")
     assert version.pk == assignment.current_version_id and version.number == 1
     assert archive.course_export(course=course) == before
+
+
+def test_the_model_answer_is_edited_in_the_builder_and_never_reaches_the_learner():
+    builder = EssayBuilder()  # a new essay: an empty model answer field, labelled
+    assert 'name="essay-model_answer"' in str(builder) or "model_answer" in builder.fields
+    spec = {**ESSAY_SPECS[0], "model_answer": "Une réponse modèle."}
+    posted = EssayBuilder.data_from_spec(spec)
+    posted[f"{EssayBuilder(data=posted).prefix}-model_answer"] = "Une autre réponse modèle."
+    edited = EssayBuilder(data=posted)
+    assert edited.is_valid(), edited.errors
+    assert edited.to_spec()["model_answer"] == "Une autre réponse modèle."
+    assert "model_answer" not in kinds.public_spec("essay", edited.to_spec())
+    with pytest.raises(SpecError) as exc:
+        kinds.validate_spec("essay", {**spec, "model_answer": ["not text"]})
+    assert exc.value.path == "model_answer"

@@ -86,7 +86,8 @@ def test_the_essay_page_and_the_review_page_show_every_level_with_its_descriptor
     spec = {**ESSAY_SPEC, "rubric": {"criteria": [
         {**ESSAY_SPEC["rubric"]["criteria"][0], "levels": [
             {"id": "l0", "title": "Weak", "points": 0, "description": "DESCRIPTOR-WEAK"},
-            {"id": "l1", "title": "Strong", "points": 4, "description": "DESCRIPTOR-STRONG"}]}]}}  # fmt: skip
+            {"id": "l1", "title": "Strong", "points": 4, "description": "DESCRIPTOR-STRONG"}]}]},
+            "model_answer": "MODEL-ANSWER-FOR-GRADERS"}  # fmt: skip
     essay = make_assignment("essay", spec)
     learner, instructor = UserFactory(), UserFactory()
     essay.course.instructors.add(instructor)
@@ -96,8 +97,10 @@ def test_the_essay_page_and_the_review_page_show_every_level_with_its_descriptor
         reverse("courses:assignment", kwargs={"code": essay.course.code, "pk": essay.pk})
     ).content.decode()
     assert "DESCRIPTOR-WEAK" in page and "DESCRIPTOR-STRONG" in page and "Strong" in page
+    assert "MODEL-ANSWER-FOR-GRADERS" not in page  # the learner never sees the model answer
     sub = Submission.objects.create(user=learner, assignment=essay, version=essay.current_version, attempt=1,
                                     answer={"text": "a b c"}, status="needs_review")  # fmt: skip
     login_with_2fa(client, instructor)
     review = client.get(reverse("grading:review", kwargs={"pk": sub.pk})).content.decode()
     assert "DESCRIPTOR-WEAK" in review and "DESCRIPTOR-STRONG" in review
+    assert "MODEL-ANSWER-FOR-GRADERS" in review  # the grader does, beside the rubric

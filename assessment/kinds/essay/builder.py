@@ -87,7 +87,7 @@ class Builder(TemplateRenderMixin, forms.Form):
 
     @staticmethod
     def starter() -> dict:
-        return {"criteria": [_new_criterion(set())], "min_words": 0, "max_words": None,
+        return {"criteria": [_new_criterion(set())], "min_words": 0, "max_words": None, "model_answer": "",
                 "meta": meta_dump(present=["min_words", "max_words"])}  # fmt: skip
 
     @staticmethod
