@@ -33,6 +33,8 @@ from pathlib import Path
 
 import yaml
 
+from assessment import kinds
+from courses import archive
 from courses.content_stats import CourseCounts, prose_words, quiz_question_count
 
 MODULES = (4, 6)
@@ -289,8 +291,6 @@ def question_answer(q: dict):
 
 
 def _check_references(report: CourseReport, assignment: dict, banks: dict[str, list]) -> None:
-    from assessment import kinds
-
     where, kind, spec = assignment["entry"], assignment["kind"], assignment["spec"]
     if kind == "quiz":
         questions = [dict(q) for q in spec.get("questions") or []]
@@ -355,8 +355,6 @@ def _keys_without_value(where: str, questions: list) -> list[str]:
 def check_course(folder: Path, *, run_blocks: bool = True, grade: bool = True, show: bool = False) -> CourseReport:
     """Check one course folder (see the module docstring). Parses through the archive reader,
     so whatever the importer refuses is reported too."""
-    from courses import archive
-
     report = CourseReport(folder=folder)
     try:
         parsed = archive.archive_read(archive.zip_directory(folder))

@@ -8,6 +8,8 @@ modules, lessons, words of lesson prose, assignments and quiz questions (fixed a
 from django.core.management.base import BaseCommand
 
 from courses.content_stats import database_counts, totals
+from courses.demo import demo_course_dirs
+from courses.demo.checks import check_course
 
 COLUMNS = ("courses", "modules", "lessons", "words", "assignments", "questions")
 
@@ -21,9 +23,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, demo, courses, **options):
         if demo:
-            from courses.demo import demo_course_dirs
-            from courses.demo.checks import check_course
-
             rows = [r.counts for r in (check_course(f, run_blocks=False, grade=False) for f in demo_course_dirs())]
             rows = [r for r in rows if r is not None]
         else:
