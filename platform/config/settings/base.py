@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "integrations",
     "certificates",
     "learning",
+    "roster",
     "analytics",
     "privacy",
     # Accounts and security (issue 6): two-factor, login throttling.
