@@ -431,7 +431,14 @@ def read_package(fileobj, *, size: int | None = None) -> Package:
                 continue
             mode, line = manifest.get(f"file.{name}", ("absent", None))
             if mode not in MODES:
-                pkg.error("manifest", line, "value", "invalid_choice", gettext_lazy("Must be absent, bulk or delta."))
+                pkg.error(
+                    "manifest",
+                    line,
+                    "value",
+                    "invalid_choice",
+                    gettext_lazy('Must be one of: %(v)s; found "%(got)s".'),
+                    {"v": "absent, bulk, delta", "got": rules.shown(mode)},
+                )
                 continue
             pkg.modes[name] = mode
             if mode == "absent":

@@ -417,3 +417,27 @@ def test_a_refusal_in_arabic():
     with translation.override("ar"):
         pkg = read(PACKAGES["invalid_zip_slip.zip"])
     assert pkg.errors[0]["message"] == ("مسار العنصر «../x.csv» في ملف zip يخرج من جذر الحزمة: رُفضت الحزمة كاملةً.")
+
+
+def test_the_api_answers_a_refusal_in_the_admins_language_and_writes_nothing(api, org):
+    from accounts.models import User
+
+    f = io.BytesIO(PACKAGES["invalid_vocabulary.zip"])
+    f.name = "roster.zip"
+    resp = api.http.post("/api/v1/oneroster/imports", {"file": f}, HTTP_ACCEPT_LANGUAGE="ar")
+    assert resp.status_code == 400
+    [detail] = resp.json()["error"]["details"]
+    assert (detail["file"], detail["line"], detail["column"], detail["code"]) == (
+        "enrollments.csv", 2, "role", "invalid_choice"
+    )  # fmt: skip
+    assert detail["message"] == "يجب أن تكون إحدى القيم: administrator, proctor, student, teacher؛ وُجد «pupil»."
+    assert not User.objects.filter(organization=org).exists()
+
+
+def test_a_manifest_mode_outside_absent_bulk_delta_is_quoted():
+    data = PACKAGES["bulk.zip"]
+    data = gen._replace_bytes(data, "manifest.csv", b"file.users,bulk", b"file.users,full")
+    pkg = read(data)
+    line = gen.manifest({}).splitlines().index("file.users,absent") + 1
+    assert where(pkg) == {("manifest.csv", line, "value", "invalid_choice")}
+    assert pkg.errors[0]["message"] == 'Must be one of: absent, bulk, delta; found "full".'
