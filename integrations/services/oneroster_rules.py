@@ -38,6 +38,10 @@ VOCABULARIES = {
 }  # fmt: skip
 # Vocabularies the spec extends with "ext:" values.
 EXTENSIBLE = {("orgs", "type"), ("academicSessions", "type"), ("classes", "classType"), ("roles", "role")}
+# The same, by file: what one record's check walks.
+_VOCABULARIES_OF = {}
+for (_file, _col), _allowed in VOCABULARIES.items():
+    _VOCABULARIES_OF.setdefault(_file, []).append((_col, _allowed, (_file, _col) in EXTENSIBLE))
 DATE_COLUMNS = {
     "academicSessions": ("startDate", "endDate"),
     "roles": ("beginDate", "endDate"),
@@ -59,7 +63,9 @@ def shown(value: str) -> str:
 
 
 def sourced_id_ok(value: str) -> bool:
-    return len(value) <= SOURCED_ID_MAX_CHARS and all(c.isprintable() and not c.isspace() for c in value)
+    # str.isprintable() is False for every whitespace character but the ASCII space (and for
+    # controls, format characters and line separators): the two tests cover them all.
+    return len(value) <= SOURCED_ID_MAX_CHARS and value.isprintable() and " " not in value
 
 
 def date_ok(value: str) -> bool:
@@ -120,11 +126,11 @@ def check_values(pkg, name: str, line: int, values: dict, mode: str) -> bool:
         if year and not _YEAR.fullmatch(year):
             bad("schoolYear", "invalid_year", gettext_lazy('A school year is four digits (2027); found "%(got)s".'),
                 {"got": shown(year)})  # fmt: skip
-    for (fname, col), allowed in VOCABULARIES.items():
+    for col, allowed, extensible in _VOCABULARIES_OF.get(name, ()):
         value = values.get(col, "")
-        if fname != name or not value or value in allowed:
+        if not value or value in allowed:
             continue
-        if (fname, col) in EXTENSIBLE and value.startswith("ext:") and len(value) > 4:
+        if extensible and value.startswith("ext:") and len(value) > 4:
             continue
         bad(col, "invalid_choice", gettext_lazy('Must be one of: %(v)s; found "%(got)s".'),
             {"v": ", ".join(sorted(allowed)), "got": shown(value)})  # fmt: skip
