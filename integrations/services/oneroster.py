@@ -272,6 +272,8 @@ def _records(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pkg: Package, name: str
                     )
                     continue
                 row = dict(zip(header, (v.strip() for v in values), strict=True))
+                if header[0] == "sourcedId" and values[0] != row["sourcedId"]:
+                    row["sourcedId"] = values[0]  # not trimmed: a key with spaces around is refused
                 bad = next((c for c, v in row.items() if len(v) > max_chars), None)
                 if bad:
                     pkg.error(

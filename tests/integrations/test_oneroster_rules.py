@@ -106,7 +106,9 @@ def test_a_dangling_reference_is_named_once_the_rows_are_well_formed(org):
 
 
 @pytest.mark.parametrize(
-    "sid", ["stu 0002", "stu\t0002", "stu\x070002", "stu\u00a00002", "stu\u20280002", "x" * 256], ids=repr
+    "sid",
+    ["stu 0002", "stu\t0002", "stu\x070002", "stu\u00a00002", "stu\u20280002", "x" * 256, " stu-0002", "stu-0002 "],
+    ids=repr,
 )
 def test_a_sourcedid_with_whitespace_or_control_characters_or_too_long_is_refused(sid):
     pkg = read(users_with(sourcedId=sid))
@@ -441,3 +443,16 @@ def test_a_manifest_mode_outside_absent_bulk_delta_is_quoted():
     line = gen.manifest({}).splitlines().index("file.users,absent") + 1
     assert where(pkg) == {("manifest.csv", line, "value", "invalid_choice")}
     assert pkg.errors[0]["message"] == 'Must be one of: absent, bulk, delta; found "full".'
+
+
+def test_the_command_names_an_unsafe_entry_without_a_line(org, tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "roster.zip"
+    path.write_bytes(PACKAGES["invalid_zip_slip.zip"])
+    with pytest.raises(CommandError):
+        call_command("import_oneroster", str(path), "--org", org.slug)
+    err = capsys.readouterr().err
+    assert f"{path}: The path of the zip entry «../x.csv» leaves the package root" in err
+    assert ":0" not in err
