@@ -88,8 +88,7 @@ KEEP = {
 }
 # Read in this order: enrollments before users, so only the users enrollments name are kept.
 READ_ORDER = ["orgs", "academicSessions", "courses", "classes", "enrollments", "users", "roles"]
-# A CSV line, or a record (quoted fields may hold line ends), longer than this is refused without
-# being held whole in memory. Below csv's own field limit (131072), which is thus never reached.
+# A CSV line (a record) longer than this is refused without being held whole in memory.
 MAX_LINE_CHARS = 64 * 1024
 _READ_CHUNK = 64 * 1024
 
@@ -172,7 +171,8 @@ class _Capped(io.RawIOBase):
 
 
 class _Lines:
-    """The entry's lines (with their line ends, as csv expects), each at most MAX_LINE_CHARS, and
+    """(MAX_LINE_CHARS caps records too, quoted fields holding line ends: csv's own field limit,
+    131072, is thus never reached.) The entry's lines (with their line ends, as csv expects), each at most MAX_LINE_CHARS, and
     each record too (the reader calls new_record() after each): a quoted field that runs over
     many lines is stopped at the cap, long before csv's own field limit."""
 
@@ -448,11 +448,7 @@ def read_package(fileobj, *, size: int | None = None) -> Package:
             info = entries.get(f"{name}.csv")
             if info is None:
                 pkg.error(
-                    name,
-                    None,
-                    None,
-                    "missing",
-                    gettext_lazy("The manifest lists this file but the zip does not hold it."),
+                    name, 0, None, "missing", gettext_lazy("The manifest lists this file but the zip does not hold it.")
                 )
                 continue
             pkg.files[name] = _checked_records(zf, info, pkg, name, columns[name].split(","), mode)
