@@ -171,10 +171,9 @@ class _Capped(io.RawIOBase):
 
 
 class _Lines:
-    """(MAX_LINE_CHARS caps records too, quoted fields holding line ends: csv's own field limit,
-    131072, is thus never reached.) The entry's lines (with their line ends, as csv expects), each at most MAX_LINE_CHARS, and
+    """The entry's lines (with their line ends, as csv expects), each at most MAX_LINE_CHARS, and
     each record too (the reader calls new_record() after each): a quoted field that runs over
-    many lines is stopped at the cap, long before csv's own field limit."""
+    many lines is stopped at the cap, so csv's own field limit (131072) is never reached."""
 
     def __init__(self, text: io.TextIOWrapper):
         self.text, self.record = text, []
