@@ -437,6 +437,9 @@ WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 # OneRoster zip limits (the spec sets none): whole upload, one entry, one field.
 ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
+# All entries read, inflated, together: bounds the work one package costs (5,000 users and 12,000
+# enrollments inflate to about 1.3 MB).
+ONEROSTER_MAX_TOTAL_BYTES = env.int("ONEROSTER_MAX_TOTAL_BYTES", default=400 * 1024 * 1024)
 ONEROSTER_MAX_FIELD_CHARS = env.int("ONEROSTER_MAX_FIELD_CHARS", default=1024)
 # A refused package lists this many errors (file, line, column) and counts the rest.
 ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
