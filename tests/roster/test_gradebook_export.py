@@ -253,3 +253,45 @@ def test_the_export_runs_a_fixed_number_of_queries_whatever_the_class_size(world
         submit(student(cls, f"more-{i}"), quiz, score=Decimal(i % 10))
     many = _queries(cls, django_assert_num_queries, 31)
     assert few == many
+
+
+def test_the_command_writes_the_zip_and_prints_the_next_cursor(world, tmp_path):
+    from django.core.management import call_command
+
+    course, _t, cls, quiz, essay, amina, karim = world
+    submit(amina, quiz, score=8, when=timezone.now().replace(year=2026, month=10, day=2))
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "out.zip"
+    call_command(
+        "export_oneroster_gradebook", "--org", "univ-a", "--class", "class-1", "--term", "term-2026",
+        "-o", str(target), stdout=out, stderr=err,
+    )  # fmt: skip
+    cursor = out.getvalue().strip()
+    og.decode_cursor(cursor)
+    pkg = read_package(target.read_bytes())
+    assert [r["score"] for r in pkg["results.csv"]] == ["8"]
+    call_command(
+        "export_oneroster_gradebook", "--org", "univ-a", "--class", "class-1", "--from", "2000-01-01",
+        "--to", "2100-01-01", "--since", cursor, "-o", str(target), stdout=io.StringIO(), stderr=err,
+    )  # fmt: skip
+    assert read_package(target.read_bytes())["results.csv"] == []
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--org", "nope", "--class", "class-1"], "--org: no organization"),
+        (["--org", "univ-a", "--class", "nope"], "--class: univ-a has no class"),
+        (["--org", "univ-a", "--class", "class-1", "--term", "x"], "--term: no academic session"),
+        (["--org", "univ-a", "--class", "class-1", "--from", "2026-02-30", "--to", "2026-03-01"], "--from: "),
+        (["--org", "univ-a", "--class", "class-1", "--from", "2026-01-01"], "--from and --to go together"),
+        (["--org", "univ-a", "--class", "class-1", "--since", "zzz"], "--since: "),
+    ],
+)
+def test_the_command_names_the_bad_option(world, tmp_path, args, message):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as err:
+        call_command("export_oneroster_gradebook", *args, "-o", str(tmp_path / "x.zip"), stderr=io.StringIO())
+    assert str(err.value).startswith(message)
+    assert not (tmp_path / "x.zip").exists()
