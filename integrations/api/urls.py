@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import gradebook, views
 
 app_name = "api_v1"
 
@@ -31,4 +31,10 @@ urlpatterns = [
         name="webhook-delivery-replay",
     ),
     path("oneroster/imports", views.OneRosterImportView.as_view(), name="oneroster-import"),
+    path("oneroster/classes", gradebook.OneRosterClassListView.as_view(), name="oneroster-classes"),
+    path(
+        "oneroster/classes/<str:sourced_id>/gradebook.zip",
+        gradebook.OneRosterGradebookView.as_view(),
+        name="oneroster-class-gradebook",
+    ),
 ]

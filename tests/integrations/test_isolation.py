@@ -12,6 +12,7 @@ from courses.models import Enrollment
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.services import webhooks
 from tests.factories import CourseFactory, make_quiz
+from tests.roster.helpers import roster_class, student
 
 from .helpers import RIGHT, graded, learner
 
@@ -22,8 +23,11 @@ OBJECT_ROUTES = {
     ("DELETE", "webhooks/{wh}"),
     ("GET", "webhooks/{wh}/deliveries"),
     ("POST", "webhooks/{wh}/deliveries/{delivery}/replay"),
+    ("GET", "oneroster/classes/{cls}/gradebook.zip"),
 }
-LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks"}
+# The query an object route needs to answer its owner 200.
+QUERIES = {"oneroster/classes/{cls}/gradebook.zip": {"term": "term-2026"}}
+LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks", "oneroster/classes"}
 WRITE_ROUTES = {"enrollments/sync", "oneroster/imports", "webhooks"}
 SHARED_ROUTES = {"paths", "paths/{code}", "courses", "courses/{code}", "courses/{code}/assignments"}
 DOC_ROUTES = {"schema/", "docs/"}
@@ -35,13 +39,14 @@ def world(org, api):
     quiz = make_quiz()
     amina = learner(org, "amina")
     graded(amina, quiz, RIGHT)
+    student(roster_class(org, quiz.course), "amina", user=amina)
     sub = webhooks.subscription_create(
         client=api.client_model, url="http://127.0.0.1:9/hook", event_types=["course.completed"]
     )
     webhooks.events_dispatch()
     delivery = WebhookDelivery.objects.get(subscription=sub)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status="dead")
-    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz}
+    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz, "cls": "class-1"}
 
 
 def test_every_api_route_is_covered_by_an_isolation_test():
@@ -50,7 +55,8 @@ def test_every_api_route_is_covered_by_an_isolation_test():
         if str(pattern.pattern) == "api/v1/":
             for sub in pattern.url_patterns:
                 routes.add(str(sub.pattern).replace("<slug:code>", "{code}").replace("<str:external_id>", "{ext}")
-                           .replace("<int:pk>", "{wh}").replace("<int:delivery_pk>", "{delivery}"))  # fmt: skip
+                           .replace("<int:pk>", "{wh}").replace("<int:delivery_pk>", "{delivery}")
+                           .replace("<str:sourced_id>", "{cls}"))  # fmt: skip
     covered = {p for _m, p in OBJECT_ROUTES} | LIST_ROUTES | WRITE_ROUTES | SHARED_ROUTES | DOC_ROUTES
     assert routes == covered
 
@@ -58,17 +64,18 @@ def test_every_api_route_is_covered_by_an_isolation_test():
 @pytest.mark.parametrize(("method", "route"), sorted(OBJECT_ROUTES))
 def test_another_universitys_client_gets_404_for_each_record(world, api, other_api, method, route):
     path = route.format(**world)
-    resp = getattr(other_api, method.lower())(path)
+    query = (QUERIES.get(route),) if method == "GET" else ()
+    resp = getattr(other_api, method.lower())(path, *query)
     assert resp.status_code == 404, (path, resp.content)
     assert resp.json()["error"]["code"] == "not_found"
     # Indistinguishable from a record that does not exist at all.
-    missing = route.format(ext="nobody", wh=999999, delivery=999999)
-    assert getattr(other_api, method.lower())(missing).json() == resp.json()
+    missing = route.format(ext="nobody", wh=999999, delivery=999999, cls="nobody")
+    assert getattr(other_api, method.lower())(missing, *query).json() == resp.json()
     # Nothing changed, and the owner still sees it.
     assert WebhookSubscription.objects.filter(pk=world["wh"]).exists()
     assert WebhookDelivery.objects.get(pk=world["delivery"]).status == "dead"
     if method == "GET":
-        assert api.get(path).status_code == 200
+        assert api.get(path, *query).status_code == 200
 
 
 @pytest.mark.parametrize("route", sorted(LIST_ROUTES))
