@@ -441,6 +441,14 @@ ONEROSTER_MAX_FIELD_CHARS = env.int("ONEROSTER_MAX_FIELD_CHARS", default=1024)
 ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
 CELERY_BEAT_SCHEDULE["integrations-webhooks-tick"] = {"task": "integrations.webhooks_tick", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["integrations-invites-send"] = {"task": "integrations.invites_send", "schedule": 30.0}
+# Invitations: a message the mail server refused (or could not take: down) is tried again after
+# BASE seconds, doubling up to MAX, and is failed after MAX_ATTEMPTS tries (shown to staff and to
+# the university, resent by hand). A worker claims a batch for CLAIM seconds, above the task's hard
+# time limit (120 s), so a second worker never sends the same invitation twice.
+INVITE_RETRY_BASE_SECONDS = env.int("INVITE_RETRY_BASE_SECONDS", default=60)
+INVITE_RETRY_MAX_SECONDS = env.int("INVITE_RETRY_MAX_SECONDS", default=6 * 3600)
+INVITE_MAX_ATTEMPTS = env.int("INVITE_MAX_ATTEMPTS", default=10)
+INVITE_CLAIM_SECONDS = env.int("INVITE_CLAIM_SECONDS", default=300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kafaat university API",
     "DESCRIPTION": "Enrollment sync, grades and completions out, signed webhooks, OneRoster import.",
