@@ -4,8 +4,15 @@ A token comes from the OAuth 2 client-credentials grant. Its application belongs
 ApiClient, hence one organization; every selector and service is then scoped to that
 organization, so another university's records simply do not exist for the caller (404)."""
 
+import hashlib
+from collections import OrderedDict
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
+from oauth2_provider.models import AccessToken
 from oauth2_provider.scopes import SettingsScopes
+from rest_framework import exceptions
 
 from ..models import ApiClient
 
@@ -30,14 +37,55 @@ class ApiClientScopes(SettingsScopes):
         return self._client_scopes(application)
 
 
+class InvalidToken(exceptions.AuthenticationFailed):
+    """A bearer token was sent but does not work: 401 with code `token_expired` or
+    `invalid_token`, and `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750)."""
+
+    def __init__(self, *, expired: bool):
+        self.api_code = "token_expired" if expired else "invalid_token"
+        message = (
+            _("The access token has expired: ask for a new one.") if expired else _("The access token is invalid.")
+        )
+        super().__init__(message, code=self.api_code)
+
+
+def _bearer_token(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def _is_expired(token: str) -> bool:
+    # Tokens are stored by their SHA-256 checksum (RFC 9700 token storage).
+    checksum = hashlib.sha256(token.encode()).hexdigest()
+    expires = AccessToken.objects.filter(token_checksum=checksum).values_list("expires", flat=True).first()
+    return expires is not None and expires <= timezone.now()
+
+
 class ApiClientAuthentication(OAuth2Authentication):
     """Bearer tokens of active API clients. Sets request.auth to the AccessToken and
-    request.api_client to its ApiClient."""
+    request.api_client to its ApiClient. A request without a token is anonymous (refused later
+    as "not authenticated"); one with a token that does not work is refused here, saying why."""
 
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is None:
-            return None
+            token = _bearer_token(request)
+            if token is None:
+                return None
+            expired = _is_expired(token)
+            request.oauth2_error = OrderedDict(
+                [
+                    ("error", "invalid_token"),
+                    (
+                        "error_description",
+                        "The access token has expired." if expired else "The access token is invalid.",
+                    ),
+                ]
+            )
+            raise InvalidToken(expired=expired)
         _user, token = result
         client = (
             ApiClient.objects.select_related("organization").filter(application_id=token.application_id).first()
@@ -45,7 +93,8 @@ class ApiClientAuthentication(OAuth2Authentication):
             else None
         )
         if client is None or not client.is_active:
-            return None
+            request.oauth2_error = OrderedDict([("error", "invalid_token")])
+            raise InvalidToken(expired=False)
         request.api_client = client
         return None, token
 
