@@ -9,6 +9,8 @@ import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from config.mail_url import mailer_from_env
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 env = environ.Env()
 VAR_DIR = Path(env.str("KAFAAT_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -242,7 +244,10 @@ STORAGES = {
 }
 
 # --- E-mail: console in embedded mode ---------------------------------------------------------
-MAILERS = {"default": {"BACKEND": env.str("EMAIL_BACKEND", default="config.mail.ReadableConsoleBackend")}}
+# One URL says where mail goes (README, Configuration): smtp://user:pass@host:587/?tls=1,
+# smtps://..., console://, file:///path, locmem://. The older EMAIL_BACKEND/EMAIL_HOST... still work.
+EMAIL_DEFAULT_URL = "console://"
+MAILERS = {"default": mailer_from_env(env, default_url=EMAIL_DEFAULT_URL)}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kafaat <no-reply@kafaat.local>")
 
 # --- Celery ---------------------------------------------------------------------------------
