@@ -4,14 +4,22 @@ A token comes from the OAuth 2 client-credentials grant. Its application belongs
 ApiClient, hence one organization; every selector and service is then scoped to that
 organization, so another university's records simply do not exist for the caller (404)."""
 
+import base64
+import binascii
+import functools
 import hashlib
+import secrets
 from collections import OrderedDict
+from urllib.parse import unquote_plus
 
+from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher, make_password
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
 from oauth2_provider.models import AccessToken
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
+from oauth2_provider.settings import oauth2_settings
 from rest_framework import exceptions
 
 from ..models import ApiClient
@@ -110,3 +118,54 @@ class ClientHasScope(TokenHasScope):
 
 def api_client_of(request) -> ApiClient:
     return request.api_client
+
+
+class ApiClientOAuth2Validator(OAuth2Validator):
+    """The token endpoint's client check, with two changes to django-oauth-toolkit's:
+    - an unknown client id costs the same hash as a known one with a wrong secret (a dummy
+      verification), so the answer's timing does not tell which ids exist, and each request is
+      checked by one method (HTTP Basic, else the body), one hash;
+    - a secret still hashed the old way (Argon2) is rehashed with CLIENT_SECRET_HASHER at its
+      first successful use."""
+
+    def authenticate_client(self, request, *args, **kwargs):
+        # One method per request (RFC 6749 2.3): the toolkit tries the body after a failed HTTP
+        # Basic check, which hashed a known id's wrong secret twice (once with an empty secret).
+        if self._extract_basic_auth(request):
+            authenticated = self._authenticate_basic_auth(request)
+        else:
+            authenticated = self._authenticate_request_body(request)
+        secret = _provided_secret(request)
+        if not authenticated:
+            if request.client is None and secret is not None:
+                check_password(secret, _dummy_hash())
+            return authenticated
+        app = request.client
+        if secret is not None and app.hash_client_secret:
+            try:
+                algorithm = identify_hasher(app.client_secret).algorithm
+            except ValueError:
+                algorithm = None
+            if algorithm != get_hasher(oauth2_settings.CLIENT_SECRET_HASHER).algorithm:
+                app.client_secret = secret  # hashed by the field on save
+                app.save(update_fields=["client_secret"])
+        return authenticated
+
+
+def _provided_secret(request) -> str | None:
+    """The secret the client sent: HTTP Basic (preferred) or the request body."""
+    auth = request.headers.get("HTTP_AUTHORIZATION", "") or ""
+    scheme, _sep, value = auth.partition(" ")
+    if scheme == "Basic" and value:
+        try:
+            decoded = base64.b64decode(value).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _client_id, sep, secret = decoded.partition(":")
+        return unquote_plus(secret) if sep else None
+    return getattr(request, "client_secret", None) or None
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return make_password(secrets.token_urlsafe(32), hasher=oauth2_settings.CLIENT_SECRET_HASHER)

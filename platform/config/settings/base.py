@@ -127,6 +127,8 @@ LOGOUT_REDIRECT_URL = "courses:catalogue"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # API client secrets only (OAUTH2_PROVIDER's CLIENT_SECRET_HASHER): never first in this list.
+    "integrations.hashers.HmacSha256ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -398,6 +400,10 @@ OAUTH2_PROVIDER = {
         "webhooks:manage": "Manage this university's webhook subscriptions",
     },
     "SCOPES_BACKEND_CLASS": "integrations.api.auth.ApiClientScopes",
+    # Client secrets are long and random: a keyed fast hash (integrations/hashers.py, README), and
+    # the same hash work for an unknown client id as for a wrong secret (api/auth.py).
+    "CLIENT_SECRET_HASHER": "hmac_sha256",
+    "OAUTH2_VALIDATOR_CLASS": "integrations.api.auth.ApiClientOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_EXPIRE_SECONDS", default=3600),
     # RFC 9700 (OAuth 2.0 Security BCP): only the client-credentials grant is used, tokens travel
     # in the Authorization header only and are stored hashed; redirect URIs (unused) need https.
@@ -423,6 +429,13 @@ INTEGRATIONS_SYNC_MAX_DROP_SHARE = env.float("INTEGRATIONS_SYNC_MAX_DROP_SHARE",
 # Requests per client (DRF throttle syntax); a refused request carries Retry-After.
 INTEGRATIONS_API_RATE = env.str("INTEGRATIONS_API_RATE", default="600/min")
 INTEGRATIONS_API_WRITE_RATE = env.str("INTEGRATIONS_API_WRITE_RATE", default="60/min")
+# The token endpoint (/o/token/): requests per remote address, and failed client authentications
+# per client id and per remote address; a refused request gets 429 with Retry-After.
+INTEGRATIONS_TOKEN_RATE = env.str("INTEGRATIONS_TOKEN_RATE", default="120/min")
+INTEGRATIONS_TOKEN_FAILURE_RATE = env.str("INTEGRATIONS_TOKEN_FAILURE_RATE", default="10/min")
+# The key of the HMAC that hashes API client secrets; empty: SECRET_KEY (and SECRET_KEY_FALLBACKS).
+# Set it to rotate SECRET_KEY without invalidating every client's secret.
+API_CLIENT_SECRET_KEY = env.str("API_CLIENT_SECRET_KEY", default="")
 # The cache alias holding the throttle counters (Django's default: per-process memory).
 INTEGRATIONS_THROTTLE_CACHE = env.str("INTEGRATIONS_THROTTLE_CACHE", default="default")
 # Webhook delivery: exponential backoff from BASE seconds, capped, then the delivery is dead

@@ -6,7 +6,10 @@ from .base import CELERY_BEAT_SCHEDULE, CELERY_BROKER_TRANSPORT_OPTIONS, DATABAS
 SECRET_KEY = env.str("SECRET_KEY", default="test-only-secret-key-not-for-production-" + "x" * 20)
 DEBUG = False
 # Argon2 is the real hasher; tests that check it say so. The rest go fast.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "integrations.hashers.HmacSha256ClientSecretHasher",
+]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 # Tests share one database with worker subprocesses: no persistent connections in the test process.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
