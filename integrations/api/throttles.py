@@ -9,7 +9,27 @@ from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
 
+def window_hit(*, cache, key: str, duration: int) -> tuple[int, int]:
+    """Count one hit in the fixed window of `duration` seconds holding now. Returns the hits in
+    it so far (this one included) and the seconds until it ends. Atomic in a shared cache
+    (add, then incr: Redis's INCR, or config.cache.DatabaseCache's locked row)."""
+    now = int(time.time())
+    start = now - now % duration
+    window = f"{key}_{start}"
+    wait = start + duration - now
+    cache.add(window, 0, timeout=wait + 1)
+    try:
+        return cache.incr(window), wait
+    except ValueError:  # expired between add and incr
+        cache.add(window, 1, timeout=wait + 1)
+        return 1, wait
+
+
 class ClientRateThrottle(SimpleRateThrottle):
+    """N requests per client per period, in fixed windows counted in the shared cache, so the
+    limit holds across every web process (DRF's own throttle keeps a list of timestamps, read
+    then written back: two processes at once both fit under the limit)."""
+
     scope = "client"
     setting = "INTEGRATIONS_API_RATE"
 
@@ -18,8 +38,6 @@ class ClientRateThrottle(SimpleRateThrottle):
 
     @property
     def cache(self):
-        # Counters must be shared by every web process for the rate to hold across them: point
-        # INTEGRATIONS_THROTTLE_CACHE at a shared cache (Redis, database) in production.
         return caches[settings.INTEGRATIONS_THROTTLE_CACHE]
 
     def get_cache_key(self, request, view):
@@ -27,6 +45,18 @@ class ClientRateThrottle(SimpleRateThrottle):
         if client is None:
             return None  # unauthenticated requests are refused before any work
         return f"throttle_{self.scope}_{client.pk}"
+
+    def allow_request(self, request, view):
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        hits, self._wait = window_hit(cache=self.cache, key=key, duration=self.duration)
+        return hits <= self.num_requests
+
+    def wait(self):
+        return self._wait
 
 
 class ClientWriteThrottle(ClientRateThrottle):
@@ -78,9 +108,4 @@ class TokenThrottle:
         for kind, setting in kinds:
             _limit, duration = self._rate(setting)
             for key in self.keys[kind]:
-                window, wait = self._window(key, duration)
-                cache.add(window, 0, timeout=wait + 1)
-                try:
-                    cache.incr(window)
-                except ValueError:  # expired between add and incr
-                    cache.add(window, 1, timeout=wait + 1)
+                window_hit(cache=cache, key=key, duration=duration)

@@ -252,6 +252,15 @@ EMAIL_DEFAULT_URL = "console://"
 MAILERS = {"default": mailer_from_env(env, default_url=EMAIL_DEFAULT_URL)}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kafaat <no-reply@kafaat.local>")
 
+# --- Cache: shared by every process (the API's rate counters live here) -----------------------
+# CACHE_URL (django-environ: redis://host:6379/1, dbcache://table, locmemcache://), else REDIS_URL,
+# else the database cache (table kafaat_cache, created by `migrate`): a limit then holds across
+# all web processes and hosts. A per-process cache lets N processes through N times the limit.
+_cache_url = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="") or "dbcache://kafaat_cache"
+CACHES = {"default": environ.Env.cache_url_config(_cache_url)}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"  # with an atomic incr
+
 # --- Celery ---------------------------------------------------------------------------------
 # Embedded: kombu's filesystem transport (no server). Production and tests: redis:// or amqp://.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -436,7 +445,7 @@ INTEGRATIONS_TOKEN_FAILURE_RATE = env.str("INTEGRATIONS_TOKEN_FAILURE_RATE", def
 # The key of the HMAC that hashes API client secrets; empty: SECRET_KEY (and SECRET_KEY_FALLBACKS).
 # Set it to rotate SECRET_KEY without invalidating every client's secret.
 API_CLIENT_SECRET_KEY = env.str("API_CLIENT_SECRET_KEY", default="")
-# The cache alias holding the throttle counters (Django's default: per-process memory).
+# The cache alias holding the throttle counters: shared by every process (CACHES above).
 INTEGRATIONS_THROTTLE_CACHE = env.str("INTEGRATIONS_THROTTLE_CACHE", default="default")
 # Webhook delivery: exponential backoff from BASE seconds, capped, then the delivery is dead
 # (replayable). 16 attempts with these defaults span more than a day.

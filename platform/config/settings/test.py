@@ -1,5 +1,7 @@
 """Test settings: PostgreSQL (DATABASE_URL) and a real broker (CELERY_BROKER_URL), never eager."""
 
+import environ
+
 from .base import *  # noqa: F403
 from .base import CELERY_BEAT_SCHEDULE, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, env
 
@@ -11,6 +13,11 @@ PASSWORD_HASHERS = [
     "integrations.hashers.HmacSha256ClientSecretHasher",
 ]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# Tests count in memory unless they say otherwise (CACHE_URL; a test of the shared counters starts
+# processes with the database cache): query counts stay those of the code under test.
+CACHES = {"default": environ.Env.cache_url_config(env.str("CACHE_URL", default="locmemcache://"))}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"
 # Tests share one database with worker subprocesses: no persistent connections in the test process.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 ALLOWED_HOSTS = ["*"]
