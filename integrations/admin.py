@@ -79,7 +79,8 @@ class LearnerInviteAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send again (failed or waiting invitations)"))
     def resend(self, request, queryset):
-        n = invites.invites_resend(invite_ids=list(queryset.values_list("pk", flat=True)))
+        rows = list(queryset.values_list("pk", "organization_id"))
+        n = invites.invites_resend(organization_ids=[o for _pk, o in rows], invite_ids=[pk for pk, _o in rows])
         self.message_user(
             request,
             ngettext("%(n)d invitation will be sent again.", "%(n)d invitations will be sent again.", n) % {"n": n},

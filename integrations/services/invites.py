@@ -138,15 +138,13 @@ def invites_send_pending(*, max_batches: int = 25) -> int:
     return total
 
 
-def invites_resend(*, organization_id: int | None = None, invite_ids: list[int] | None = None) -> int:
-    """Make failed (or waiting) invitations due now, with a fresh count of attempts; the next beat
-    run sends them. Returns how many."""
-    qs = LearnerInvite.objects.filter(sent_at__isnull=True)
-    if organization_id is not None:
-        qs = qs.filter(organization_id=organization_id)
+def invites_resend(*, organization_ids: list[int], invite_ids: list[int] | None = None) -> int:
+    """Make these organizations' unsent invitations (all, or `invite_ids`) due now with a fresh
+    count of attempts; the next beat run sends them. Returns how many."""
+    qs = LearnerInvite.objects.filter(organization_id__in=organization_ids, sent_at__isnull=True)
     if invite_ids is not None:
         qs = qs.filter(pk__in=invite_ids)
-    return qs.update(failed_at=None, next_attempt_at=None, attempts=0, claimed_until=None)
+    return qs.update(failed_at=None, next_attempt_at=None, attempts=0, claimed_until=None, last_error="")
 
 
 def invites_unsent_counts(*, organization_id: int) -> dict[str, int]:

@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts import urls as accounts_urls
 from courses import urls as courses_urls
 from grading import urls as grading_urls
+from integrations import invite_views
 from integrations.api.token import ThrottledTokenView
 from kernel import converters  # noqa: F401 - registers <id:...> before any app's URLs
 from learning import urls as learning_urls
@@ -25,6 +26,12 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the accounts pages: under /accounts/organization/, where two-factor is required.
+    path(
+        "accounts/organization/invitations/",
+        invite_views.organization_invitations,
+        name="organization-invitations",
+    ),
     path("accounts/", include(ACCOUNTS_PAGES)),
     path("", include("certificates.urls")),
     path("learning/", include("learning.urls")),

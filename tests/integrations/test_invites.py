@@ -110,7 +110,7 @@ def test_an_invitation_refused_too_often_is_failed_and_can_be_resent(smtp, setti
 
     smtp.refuse = False
     assert invites.invites_send_pending() == 0  # failed: no more automatic tries
-    assert invites.invites_resend(organization_id=invite.organization_id) == 1
+    assert invites.invites_resend(organization_ids=[invite.organization_id]) == 1
     assert invites.invites_send_pending() == 1
     invite.refresh_from_db()
     assert invite.status == "sent" and len(smtp.messages) == 1
