@@ -19,6 +19,7 @@ import logging
 import smtplib
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -103,10 +104,14 @@ def invites_send(*, limit: int = BATCH) -> int:
         for invite in LearnerInvite.objects.filter(pk__in=ids).select_related("user").order_by("id"):
             try:
                 delivered = _send_one(invite)
-            except OSError as error:  # smtplib's errors are OSErrors, like a refused connection
+            except SoftTimeLimitExceeded:
+                raise  # the task's time is up: the finally below hands the rest back
+            except Exception as error:  # noqa: BLE001 - one bad message must not block the others
                 wait = _record_refusal(invite, error)
                 unfinished.discard(invite.pk)
-                if not isinstance(error, _PER_MESSAGE):
+                # smtplib's errors are OSErrors, like a refused connection; anything else (a
+                # template, an address) concerns this message only.
+                if isinstance(error, OSError) and not isinstance(error, _PER_MESSAGE):
                     # The server takes no mail now: the rest of the batch waits as long, untried.
                     LearnerInvite.objects.filter(pk__in=unfinished).update(
                         claimed_until=None, next_attempt_at=timezone.now() + wait

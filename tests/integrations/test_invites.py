@@ -1,9 +1,12 @@
 """Invitations go through a real SMTP server on localhost: an invitation is marked sent only once
 the server accepted its message, in its own commit; refusals back off and end as failed."""
 
+import os
+import signal
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connections
 from django.utils import timezone
 
@@ -141,3 +144,43 @@ def test_an_activated_learner_gets_no_invitation(smtp):
     assert smtp.messages == []
     invite.refresh_from_db()
     assert invite.sent_at is not None  # nothing left to send
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_cannot_be_built_does_not_hold_up_the_others(smtp):
+    made = make_invites(3)
+    User.objects.filter(pk=made[0].user_id).update(email="bad\naddress@univ.example.ma")
+    smtp.start()
+    assert invites.invites_send_pending() == 2
+    bad = LearnerInvite.objects.get(pk=made[0].pk)
+    assert bad.sent_at is None and bad.attempts == 1 and bad.last_error and bad.next_attempt_at
+    assert sorted(smtp.recipients) == ["learner1@univ.example.ma", "learner2@univ.example.ma"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_soft_time_limit_midway_loses_nothing_and_leaves_nothing_claimed(smtp):
+    """The soft time limit is a signal raising SoftTimeLimitExceeded in the worker (billiard)."""
+    made = make_invites(5)
+
+    def time_is_up(*_args):
+        raise SoftTimeLimitExceeded
+
+    previous = signal.signal(signal.SIGUSR2, time_is_up)
+    smtp.on_message = lambda _m: len(smtp.messages) == 2 and os.kill(os.getpid(), signal.SIGUSR2)
+    smtp.start()
+    try:
+        with pytest.raises(SoftTimeLimitExceeded):
+            invites.invites_send_pending()
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    smtp.on_message = None
+    # The two accepted before the signal are sent; the one in flight when it came, and the rest,
+    # are handed back at once (not left claimed for INVITE_CLAIM_SECONDS).
+    assert [i.sent_at is not None for i in LearnerInvite.objects.order_by("id")] == [True, True, False, False, False]
+    assert not LearnerInvite.objects.filter(claimed_until__isnull=False).exists()
+    assert LearnerInvite.objects.filter(attempts=0, sent_at__isnull=True).count() == 3
+
+    assert invites.invites_send_pending() == 3
+    assert not LearnerInvite.objects.filter(sent_at__isnull=True).exists()
+    # Only the message in flight at the signal can arrive twice: its acceptance was never recorded.
+    assert set(smtp.recipients) == {i.user.email for i in made} and len(smtp.messages) <= 6
