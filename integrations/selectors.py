@@ -197,13 +197,18 @@ def delivery_list(*, client: ApiClient, subscription_id: int, limit: int = DEFAU
 UNSENT_INVITES_SHOWN = 200
 
 
-def invites_unsent(*, organization_ids: list[int], limit: int = UNSENT_INVITES_SHOWN) -> dict:
+def invites_unsent(
+    *, organization_ids: list[int], limit: int = UNSENT_INVITES_SHOWN, status: str | None = None
+) -> dict:
     """The invitations of these organizations not accepted by the mail server yet: failed first
-    (they wait for a resend), then pending by age. Counts of each, and the first `limit` rows."""
+    (they wait for a resend), then pending by age. Counts of each, and the first `limit` rows
+    (only `status`'s: "pending" or "failed", if given)."""
     qs = LearnerInvite.objects.filter(organization_id__in=organization_ids, sent_at__isnull=True)
     counts = qs.aggregate(
         failed=Count("id", filter=Q(failed_at__isnull=False)), pending=Count("id", filter=Q(failed_at__isnull=True))
     )
+    if status is not None:
+        qs = qs.filter(failed_at__isnull=status != "failed")
     rows = list(
         qs.select_related("user", "organization").order_by(F("failed_at").desc(nulls_last=True), "created_at", "id")[
             :limit
