@@ -41,3 +41,7 @@ LANGUAGE_CODE = "en"
 # The suite's webhook receivers are real servers on 127.0.0.1, which production refuses; tests of
 # the refusal turn this off. Worker subprocesses read the same settings.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=True)
+# The token endpoint's limits count per address, and every test client is 127.0.0.1: tests of the
+# throttle set their own rates.
+INTEGRATIONS_TOKEN_RATE = env.str("INTEGRATIONS_TOKEN_RATE", default="100000/min")
+INTEGRATIONS_TOKEN_FAILURE_RATE = env.str("INTEGRATIONS_TOKEN_FAILURE_RATE", default="100000/min")
