@@ -31,7 +31,7 @@ def creds(org):
 def assert_throttled(resp):
     assert resp.status_code == 429
     assert resp.json()["error"] == "slow_down" and "try again" in resp.json()["error_description"]
-    assert 0 < int(resp["Retry-After"]) <= 3600  # hourly windows: no test straddles two
+    assert 0 < int(resp["Retry-After"]) <= 3600  # hourly windows: a test rarely straddles two
 
 
 def test_wrong_secrets_for_one_client_id_are_throttled_from_any_address(creds, org, settings):
