@@ -260,6 +260,9 @@ _cache_url = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default=""
 CACHES = {"default": environ.Env.cache_url_config(_cache_url)}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"  # with an atomic incr
+    # Culling past MAX_ENTRIES (Django's default: 300) deletes live rows too, a rate counter among
+    # them: keep it far above the counters a busy hour holds (expired rows go first anyway).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 # --- Celery ---------------------------------------------------------------------------------
 # Embedded: kombu's filesystem transport (no server). Production and tests: redis:// or amqp://.
