@@ -9,7 +9,7 @@ from django.urls import get_resolver
 
 from accounts.models import User
 from courses.models import Enrollment
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import LearnerInvite, WebhookDelivery, WebhookSubscription
 from integrations.services import webhooks
 from tests.factories import CourseFactory, make_quiz
 
@@ -23,7 +23,7 @@ OBJECT_ROUTES = {
     ("GET", "webhooks/{wh}/deliveries"),
     ("POST", "webhooks/{wh}/deliveries/{delivery}/replay"),
 }
-LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks"}
+LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks", "invitations"}
 WRITE_ROUTES = {"enrollments/sync", "oneroster/imports", "webhooks"}
 SHARED_ROUTES = {"paths", "paths/{code}", "courses", "courses/{code}", "courses/{code}/assignments"}
 DOC_ROUTES = {"schema/", "docs/"}
@@ -31,10 +31,12 @@ DOC_ROUTES = {"schema/", "docs/"}
 
 @pytest.fixture
 def world(org, api):
-    """University A with a learner, an enrollment, a grade, a completion, a webhook and a delivery."""
+    """University A with a learner, an enrollment, a grade, a completion, a webhook and a delivery,
+    and an invitation not delivered yet."""
     quiz = make_quiz()
     amina = learner(org, "amina")
     graded(amina, quiz, RIGHT)
+    LearnerInvite.objects.create(user=learner(org, "yasmine"), organization=org)  # its mail not taken yet
     sub = webhooks.subscription_create(
         client=api.client_model, url="http://127.0.0.1:9/hook", event_types=["course.completed"]
     )
