@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,3 +13,11 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from .api import schema  # noqa: F401 - registers the OpenAPI auth extension
         from .services import events  # noqa: F401 - subscribes the webhook nudge to outbox writes
+
+        post_migrate.connect(_create_cache_tables, sender=self)
+
+
+def _create_cache_tables(using, **kwargs):
+    """The database cache's table (the API's rate counters), on every `migrate`: a fresh machine
+    and `make run` have it; createcachetable leaves an existing table alone."""
+    call_command("createcachetable", database=using, verbosity=0)

@@ -95,7 +95,10 @@ def exception_handler(exc, context):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+        # An exception may name its own stable code (api.auth.InvalidToken: token_expired).
+        code = getattr(exc, "api_code", None) or next(
+            (c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error"
+        )
         if isinstance(exc, exceptions.ValidationError):
             details = flatten_detail(exc.detail)
             message = _("The request is not valid.")

@@ -262,6 +262,7 @@ def build() -> dict:
     }
     admin_pages = {
         "organization": reverse("accounts:organization"),
+        "organization-invitations": reverse("organization-invitations"),
         "teach-as-university-admin": reverse("analytics:index"),
     }
     return {

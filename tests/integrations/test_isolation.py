@@ -9,7 +9,7 @@ from django.urls import get_resolver
 
 from accounts.models import User
 from courses.models import Enrollment
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import LearnerInvite, WebhookDelivery, WebhookSubscription
 from integrations.services import webhooks
 from tests.factories import CourseFactory, make_quiz
 from tests.roster.helpers import roster_class, student
@@ -27,7 +27,7 @@ OBJECT_ROUTES = {
 }
 # The query an object route needs to answer its owner 200.
 QUERIES = {"oneroster/classes/{cls}/gradebook.zip": {"term": "term-2026"}}
-LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks", "oneroster/classes"}
+LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks", "oneroster/classes", "invitations"}
 WRITE_ROUTES = {"enrollments/sync", "oneroster/imports", "webhooks"}
 SHARED_ROUTES = {"paths", "paths/{code}", "courses", "courses/{code}", "courses/{code}/assignments"}
 DOC_ROUTES = {"schema/", "docs/"}
@@ -35,11 +35,13 @@ DOC_ROUTES = {"schema/", "docs/"}
 
 @pytest.fixture
 def world(org, api):
-    """University A with a learner, an enrollment, a grade, a completion, a webhook and a delivery."""
+    """University A with a learner, an enrollment, a grade, a completion, a webhook and a delivery,
+    and an invitation not delivered yet."""
     quiz = make_quiz()
     amina = learner(org, "amina")
     graded(amina, quiz, RIGHT)
     student(roster_class(org, quiz.course), "amina", user=amina)
+    LearnerInvite.objects.create(user=learner(org, "yasmine"), organization=org)  # its mail not taken yet
     sub = webhooks.subscription_create(
         client=api.client_model, url="http://127.0.0.1:9/hook", event_types=["course.completed"]
     )

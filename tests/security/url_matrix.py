@@ -141,6 +141,7 @@ MATRIX = {
     "accounts:deletion-request": {"expect": POST_ONLY},
     "accounts:deletion-cancel": {"expect": POST_ONLY},
     "accounts:organization": {"expect": logged_in(404, university_admin=200)},
+    "organization-invitations": {"expect": logged_in(404, university_admin=200)},
     # University API v1: its OpenAPI schema and docs are public; the token endpoint is POST-only.
     "api_v1:schema": {"expect": everyone(200)},
     "api_v1:docs": {"expect": everyone(200)},
