@@ -143,7 +143,13 @@ class EnrollmentSyncView(ApiView):
         operation_id="enrollments_sync",
         request=s.SyncRequestSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: s.SyncResponseSerializer, 409: s.ErrorSerializer, 422: s.ErrorSerializer, **ERRORS},
+        responses={
+            200: s.SyncResponseSerializer,
+            409: s.ErrorSerializer,
+            413: s.ErrorSerializer,
+            422: s.ErrorSerializer,
+            **ERRORS,
+        },
     )
     def post(self, request):
         envelope = s.SyncEnvelopeSerializer(data=request.data)
