@@ -1,4 +1,4 @@
-"""The API's one error format. Every 4xx answer of /api/v1/ has this shape:
+"""The API's one error format. Every error answer under /api/ (4xx and 5xx) has this shape:
 
     {"error": {"status": 400, "code": "invalid", "message": "...",
                "details": [{"field": "rows.3.email", "code": "invalid", "message": "..."}]}}

@@ -1,8 +1,9 @@
 """The API's JSON parser: the one place every JSON body of /api/v1/ goes through, so no view can
-forget its checks. Before parsing, the body's size (the view's `max_body_bytes`, else
-DATA_UPLOAD_MAX_MEMORY_SIZE: 413) and its nesting depth (MAX_DEPTH: 400, Python's parser would
-otherwise recurse until RecursionError); after, every key and string value must be storable text
-(integrations.text: 400 naming each path). Errors are in our words, with the line and column,
+forget its checks. Before parsing: the body's size (at most the view's `max_body_bytes`, else
+DATA_UPLOAD_MAX_MEMORY_SIZE; over it, 413 `body_too_large`) and its nesting depth (at most
+MAX_DEPTH levels, else 400 `too_deep`: Python's parser would recurse into a RecursionError).
+After: every key and string value must be storable text (integrations.text; else 400
+`invalid_character`, one detail per path). Errors are in our words, with the line and column,
 never Python's own text."""
 
 import json
