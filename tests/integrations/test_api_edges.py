@@ -6,11 +6,14 @@ import json
 
 import pytest
 from django.test import Client
+from django.urls import get_resolver
 
 from accounts.models import User
 from courses.models import Enrollment
+from integrations.api.errors import error_body
 from integrations.models import AuditEntry, IdempotencyRecord, WebhookSubscription
 from integrations.services.sync_rows import MAX_LENGTH
+from integrations.text import safe_text
 from kernel.models import OutboxEvent
 from tests.factories import CourseFactory
 
@@ -92,11 +95,9 @@ def test_a_valid_surrogate_pair_is_text_like_any_other(api):
     assert User.objects.get(external_id="s1").full_name == "Amina \U0001f600 Alaoui"
 
 
-def test_an_error_message_never_echoes_an_unencodable_character(api):
-    # A choice error echoes the value it refuses; a surrogate there must come back escaped. The
-    # parser refuses it first: this proves the renderer of errors holds on its own as well.
-    from integrations.api.errors import error_body, safe_text
-
+def test_an_error_message_never_echoes_an_unencodable_character():
+    # A choice error echoes the value it refuses ("x" is not a valid choice). The parser refuses
+    # such text first; the one error format holds on its own as well, for any other input path.
     assert safe_text("x\ud800y") == "x\\ud800y"
     body = error_body(status=400, code="invalid", message="a\ud800", details=[{"field": "f\udfff", "message": "m"}])
     json.dumps(body, ensure_ascii=False).encode()  # would raise UnicodeEncodeError unescaped
@@ -169,8 +170,6 @@ def test_a_body_over_the_upload_limit_is_a_json_413(api, settings):
 
 
 def test_a_server_error_under_api_is_a_json_500_and_the_website_keeps_its_page(rf):
-    from django.urls import get_resolver
-
     handler500 = get_resolver().resolve_error_handler(500)
     resp = handler500(rf.get("/api/v1/courses"))
     err = error_of(resp, 500)
