@@ -52,3 +52,10 @@ urlpatterns = [
         ),
     ),
 ]
+
+# Under /api/ Django's own errors (an unknown address, a body it refused, a crash) answer in the
+# API's JSON format; the website keeps its pages.
+handler400 = "integrations.api.errors.handler400"
+handler403 = "integrations.api.errors.handler403"
+handler404 = "integrations.api.errors.handler404"
+handler500 = "integrations.api.errors.handler500"

@@ -382,7 +382,7 @@ ANALYTICS_EXPORT_DIR = VAR_DIR / "exports"
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["integrations.api.parsers.ApiJSONParser"],
     "UNAUTHENTICATED_USER": None,
     # University API v1 (integrations/api): one error format, OpenAPI 3 from drf-spectacular.
     "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
@@ -438,6 +438,9 @@ OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 # A full sync that would drop more than this share of the university's enrollments in the named
 # courses is refused unless force=true.
 INTEGRATIONS_SYNC_MAX_ROWS = env.int("INTEGRATIONS_SYNC_MAX_ROWS", default=10000)
+# The body of one sync request: 10,000 rows at every field's maximum, names sent as \u escapes,
+# are 17.6 MB; every other request keeps DATA_UPLOAD_MAX_MEMORY_SIZE (5 MiB).
+INTEGRATIONS_SYNC_MAX_BODY_BYTES = env.int("INTEGRATIONS_SYNC_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 INTEGRATIONS_SYNC_MAX_DROP_SHARE = env.float("INTEGRATIONS_SYNC_MAX_DROP_SHARE", default=0.2)
 # Requests per client (DRF throttle syntax); a refused request carries Retry-After.
 INTEGRATIONS_API_RATE = env.str("INTEGRATIONS_API_RATE", default="600/min")
