@@ -175,3 +175,24 @@ class LearnerInvite(models.Model):
         if self.sent_at is not None:
             return "sent"
         return "failed" if self.failed_at is not None else "pending"
+
+    @property
+    def error_summary(self) -> str:
+        """The last refusal in a university admin's words (the raw error stays for staff, in
+        the admin site and the logs): `last_error` starts with the exception's class name."""
+        if not self.last_error:
+            return ""
+        kind, _sep, rest = self.last_error.partition(":")
+        code = next((w for w in rest.replace(",", " ").replace("(", " ").split() if w.isdigit() and len(w) == 3), "")
+        if kind in ("SMTPRecipientsRefused",):
+            return str(_("The mail server refused this address."))
+        if kind in ("SMTPAuthenticationError", "SMTPNotSupportedError"):
+            return str(_("The mail server refused the platform's login: check EMAIL_URL."))
+        if kind.startswith("SMTP") and kind != "SMTPServerDisconnected":
+            if code:
+                return str(_("The mail server refused the message (code %(code)s).") % {"code": code})
+            return str(_("The mail server refused the message."))
+        if kind in ("ConnectionRefusedError", "TimeoutError", "OSError", "socket.gaierror", "gaierror",
+                    "SMTPServerDisconnected", "ConnectionResetError", "SoftTimeLimitExceeded"):  # fmt: skip
+            return str(_("The mail server could not be reached."))
+        return str(_("The message could not be sent."))
