@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -29,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Organization, OrganizationMembership, User
 from courses.enrollments import open_course_ids
 from courses.models import Course
-from kernel.errors import ApplicationError
+from kernel.errors import ApplicationError, PermissionDenied
 
 from .models import (
     AcademicSession,
@@ -453,21 +452,27 @@ def roster_users_link(*, organization: Organization) -> int:
     return len(linked)
 
 
-class CourseMapDenied(PermissionDenied):
-    pass
-
-
-def roster_course_map(*, user: User, roster_course: RosterCourse, course: Course | None) -> list[int]:
-    """Map (or with None, unmap) a roster course onto one of our courses, as its university's
-    admin; imports keep this choice. Its classes whose own classCode is not one of our courses
-    follow it. Returns the pks of the classes whose course changed."""
-    is_admin = (
-        user.is_superuser
-        or OrganizationMembership.objects.filter(
-            user=user, organization_id=roster_course.organization_id, role=OrganizationMembership.Role.ADMIN
-        ).exists()
-    )
-    if not is_admin:
+def roster_course_map(
+    *,
+    roster_course: RosterCourse,
+    course: Course | None,
+    user: User | None = None,
+    organization: Organization | None = None,
+) -> list[int]:
+    """Map (or with None, unmap) a roster course onto one of our courses; imports keep this
+    choice. Allowed to the university's admins (`user`), or to the university's own system
+    (`organization`: an API client acting for it). Its classes whose own classCode is not one of
+    our courses follow it. Returns the pks of the classes whose course changed."""
+    if user is not None:
+        allowed = (
+            user.is_superuser
+            or OrganizationMembership.objects.filter(
+                user=user, organization_id=roster_course.organization_id, role=OrganizationMembership.Role.ADMIN
+            ).exists()
+        )
+    else:
+        allowed = organization is not None and organization.pk == roster_course.organization_id
+    if not allowed:
         raise PermissionDenied(gettext_lazy("Only this university's admins may map its roster courses."))
     codes = open_course_ids()
     with transaction.atomic():

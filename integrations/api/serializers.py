@@ -260,10 +260,33 @@ class OneRosterSkippedSerializer(serializers.Serializer):
     other_roles = serializers.IntegerField()
 
 
+class OneRosterListedSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    sourced_ids = serializers.ListField(child=serializers.CharField(), help_text=_("The first 100"))
+
+
+class OneRosterUnmappedSerializer(serializers.Serializer):
+    classes = OneRosterListedSerializer()
+    courses = OneRosterListedSerializer()
+
+
+class OneRosterTeachersSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(help_text=_("Whether this university's teachers become instructors"))
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    accounts_created = serializers.IntegerField()
+
+
 class OneRosterInfoSerializer(serializers.Serializer):
     version = serializers.CharField()
     files = serializers.DictField(child=serializers.CharField(), help_text=_("absent, bulk or delta, per file"))
     skipped = OneRosterSkippedSerializer()
+    roster = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text=_("Per file: created, updated, unchanged, deactivated"),
+    )
+    unmapped = OneRosterUnmappedSerializer()
+    teachers = OneRosterTeachersSerializer()
 
 
 class OneRosterResponseSerializer(SyncResponseSerializer):
@@ -274,3 +297,17 @@ class OneRosterUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("A OneRoster 1.2 (or 1.1) CSV zip"))
     dry_run = serializers.BooleanField(default=False)
     force = serializers.BooleanField(default=False)
+
+
+class OneRosterMappingInSerializer(serializers.Serializer):
+    course_code = serializers.CharField(
+        max_length=64, allow_blank=True, allow_null=True, help_text=_("Our course's code; empty to unmap")
+    )
+
+
+class OneRosterMappingOutSerializer(serializers.Serializer):
+    sourced_id = serializers.CharField()
+    course_code = serializers.CharField(allow_null=True)
+    is_mapped_by_admin = serializers.BooleanField()
+    classes_changed = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField())

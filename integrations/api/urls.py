@@ -31,4 +31,9 @@ urlpatterns = [
         name="webhook-delivery-replay",
     ),
     path("oneroster/imports", views.OneRosterImportView.as_view(), name="oneroster-import"),
+    path(
+        "oneroster/courses/<str:sourced_id>/mapping",
+        views.OneRosterCourseMappingView.as_view(),
+        name="oneroster-course-mapping",
+    ),
 ]

@@ -377,3 +377,35 @@ class OneRosterImportView(ApiView):
             endpoint="oneroster/imports",
         )
         return Response(body)
+
+
+class OneRosterCourseMappingView(ApiView):
+    """Map a stored roster course onto one of our courses (what an admin's mapping does): its
+    classes' stored students are enrolled, and an import never overrides it."""
+
+    required_scopes = [Scope.ENROLLMENTS_WRITE]
+
+    @extend_schema(
+        operation_id="oneroster_course_mapping_set",
+        request=s.OneRosterMappingInSerializer,
+        responses={200: s.OneRosterMappingOutSerializer, **ERRORS},
+    )
+    def put(self, request, sourced_id: str):
+        data = s.OneRosterMappingInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        client = api_client_of(request)
+        body = oneroster.oneroster_course_map(
+            organization=client.organization,
+            sourced_id=sourced_id,
+            course_code=data.validated_data["course_code"] or None,
+            client=client,
+        )
+        return Response(s.OneRosterMappingOutSerializer(body).data)
+
+    @extend_schema(
+        operation_id="oneroster_course_mapping_post",
+        request=s.OneRosterMappingInSerializer,
+        responses={200: s.OneRosterMappingOutSerializer, **ERRORS},
+    )
+    def post(self, request, sourced_id: str):
+        return self.put(request, sourced_id)

@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Organization
 from courses.enrollments import open_course_ids
-from courses.models import Enrollment
-from kernel.errors import ApplicationError
+from courses.models import Course, Enrollment
+from kernel.errors import ApplicationError, NotFound
 from roster import selectors as roster_selectors
 from roster import services as roster_services
 from roster.models import RosterEnrollment, RosterUser
@@ -639,3 +639,62 @@ def _refused(details: list[dict], total: int) -> OneRosterRefused:
             "more": total - len(details),
         }
     return OneRosterRefused(message, extra={"code": "invalid_package", "details": details, "errors_total": total})
+
+
+def oneroster_course_map(
+    *,
+    organization: Organization,
+    sourced_id: str,
+    course_code: str | None,
+    user=None,
+    client: ApiClient | None = None,
+    endpoint: str = "oneroster/courses/mapping",
+) -> dict:
+    """Map a stored roster course onto one of our open courses (or, with no code, unmap it), as
+    the university's admin (`user`) or its API client: then the stored students of its classes
+    are enrolled through the sync and, where the university may, its teachers assigned; all in
+    one transaction. Returns the mapping and what the sync did."""
+    roster_course = roster_selectors.roster_course_get(organization=organization, sourced_id=sourced_id)
+    if roster_course is None:
+        raise NotFound(_("No roster course has this sourcedId."), extra={"code": "not_found"})
+    course = None
+    if course_code:
+        course_id = open_course_ids().get(course_code)
+        if course_id is None:
+            raise ApplicationError(
+                _("No open course has the code %(code)s.") % {"code": course_code},
+                field="course_code",
+                extra={"code": "unknown_course"},
+            )
+        course = Course.objects.get(pk=course_id)
+    with transaction.atomic():
+        changed = roster_services.roster_course_map(
+            roster_course=roster_course, course=course, user=user, organization=None if user else organization
+        )
+        pkg = Package()
+        mapped = map_package(pkg, organization=organization, changed={"classes": set(changed)})
+        if pkg.errors:
+            raise _refused(pkg.errors, pkg.errors_total)
+        body = _sync_chunks(
+            organization=organization, mapped=mapped, client=client, endpoint=endpoint, dry_run=False, force=False
+        )
+        roster_services.roster_users_link(organization=organization)
+        policy = RosterPolicy.objects.filter(organization=organization).first()
+        if policy and policy.assign_teachers:
+            body["teachers"] = _teachers(organization=organization, changed={"classes": set(changed)})
+        AuditEntry.objects.create(
+            organization=organization,
+            client=client,
+            endpoint=endpoint,
+            action="oneroster.course_map",
+            counts=body["counts"],
+            detail={"sourced_id": sourced_id, "course_code": course_code or "", "by": user.pk if user else None},
+        )
+    roster_course.refresh_from_db()
+    return {
+        "sourced_id": roster_course.sourced_id,
+        "course_code": roster_course.course.code if roster_course.course_id else None,
+        "is_mapped_by_admin": roster_course.is_mapped_by_admin,
+        "classes_changed": len(changed),
+        **body,
+    }
