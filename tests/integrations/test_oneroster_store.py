@@ -25,6 +25,7 @@ from roster.models import (
     RosterRole,
     RosterUser,
 )
+from scripts.oneroster_packages import COURSE_CODES, big_package, build_packages
 from tests.factories import CourseFactory, UserFactory
 
 from .test_oneroster import MANIFEST_12, USERS_11, H
@@ -286,3 +287,32 @@ def test_the_command_prints_file_line_column_and_exits_non_zero(org, course, tmp
         call_command("import_oneroster", str(bad), "--org", org.slug)
     err = capsys.readouterr().err
     assert "enrollments.csv:2: column classSourcedId:" in err
+
+
+def test_the_shared_bulk_then_delta_packages(org):
+    for code in COURSE_CODES:
+        CourseFactory(code=code)
+    packages = build_packages()
+    run(org, packages["bulk.zip"])
+    assert Enrollment.objects.filter(status="active").count() == 6
+    assert sorted(RosterClass.objects.get(sourced_id="cls-ds-a").terms.values_list("sourced_id", flat=True)) == [
+        "term-1"
+    ]
+    body = run(org, packages["delta.zip"])
+    # stu-0004 is tobedeleted: their enrollments go; stu-0001 joins cls-cy-a (stored by the bulk).
+    assert not RosterUser.objects.get(sourced_id="stu-0004").is_active
+    assert set(Enrollment.objects.filter(user__external_id="stu-0004").values_list("status", flat=True)) == {"dropped"}
+    assert Enrollment.objects.get(user__external_id="stu-0001", course__code="cy-101").status == "active"
+    assert RosterClass.objects.get(sourced_id="cls-ds-a").title == "Data science A (renamed)"
+    assert body["oneroster"]["roster"]["classes"]["updated"] == 1
+
+
+def test_a_big_package_imports_at_the_default_settings(org):
+    for code in COURSE_CODES:
+        CourseFactory(code=code)
+    data = big_package(users=5000, enrollments=12000)
+    body = run(org, data)
+    assert RosterEnrollment.objects.filter(organization=org, is_active=True).count() == 12000
+    # 3 classes of 2 courses: 5,000 students in each course, one enrollment per learner and course.
+    assert body["counts"]["created"] == Enrollment.objects.count() == 10000
+    assert body["learners"]["created"] == 5000
