@@ -3,7 +3,7 @@ not orphan queued messages."""
 
 from celery import shared_task
 
-from .services import invites, webhooks
+from .services import invites, oneroster_jobs, webhooks
 
 COMMON = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 120, "soft_time_limit": 100}
 
@@ -21,3 +21,17 @@ def webhooks_deliver(subscription_id: int):
 @shared_task(name="integrations.invites_send", ignore_result=True, **COMMON)
 def invites_send():
     invites.invites_send_pending()
+
+
+@shared_task(
+    name="integrations.oneroster_import",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # 5,000 users and 12,000 enrollments take seconds; the largest package the limits allow, minutes.
+    time_limit=oneroster_jobs.TIME_LIMIT,
+    soft_time_limit=oneroster_jobs.TIME_LIMIT - 60,
+)
+def oneroster_import(job_id: int):
+    """Run a stored OneRoster import job once (a redelivered message finds it claimed)."""
+    oneroster_jobs.oneroster_job_run(job_id=job_id)

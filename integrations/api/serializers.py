@@ -297,6 +297,22 @@ class OneRosterUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("A OneRoster 1.2 (or 1.1) CSV zip"))
     dry_run = serializers.BooleanField(default=False)
     force = serializers.BooleanField(default=False)
+    background = serializers.BooleanField(
+        default=False, help_text=_("Import in the background (202 and the job's URL) even if the package is small")
+    )
+
+
+class OneRosterJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    status = serializers.CharField(help_text=_("queued, running, succeeded, failed or refused"))
+    progress = serializers.DictField(help_text=_("The current step (queued, reading, storing, done...) and counts"))
+    result = serializers.DictField(help_text=_("Once succeeded: the import's answer; once refused: code and message"))
+    errors = serializers.ListField(child=serializers.DictField(), help_text=_("A page of the errors (file, line...)"))
+    errors_total = serializers.IntegerField()
+    next_offset = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class OneRosterMappingInSerializer(serializers.Serializer):
@@ -311,3 +327,7 @@ class OneRosterMappingOutSerializer(serializers.Serializer):
     is_mapped_by_admin = serializers.BooleanField()
     classes_changed = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class OneRosterJobPageSerializer(serializers.Serializer):
+    offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)

@@ -31,6 +31,7 @@ urlpatterns = [
         name="webhook-delivery-replay",
     ),
     path("oneroster/imports", views.OneRosterImportView.as_view(), name="oneroster-import"),
+    path("oneroster/imports/<int:pk>", views.OneRosterImportJobView.as_view(), name="oneroster-import-job"),
     path(
         "oneroster/courses/<str:sourced_id>/mapping",
         views.OneRosterCourseMappingView.as_view(),

@@ -552,8 +552,9 @@ def oneroster_import(
     the enrollment sync for the students of mapped classes it changed, and, where the university
     may, make its teachers instructors. All or nothing: a refused package (OneRosterRefused, with
     every bad row by file, line and column) changes nothing but one "refused" audit entry.
-    `dry_run` does everything, answers, and rolls it all back. `progress(step)` is told each step."""
-    tell = progress or (lambda step: None)
+    `dry_run` does everything, answers, and rolls it all back. `progress(step, **counts)` is told
+    each step (reading, storing with the records read per file, enrolling, teachers)."""
+    tell = progress or (lambda step, **counts: None)
     try:
         tell("reading")
         pkg = read_package(fileobj, size=size)
@@ -561,6 +562,7 @@ def oneroster_import(
             pkg.error("manifest", 0, "value", "missing", gettext_lazy("file.enrollments must be bulk or delta."))
         if pkg.errors:
             raise _refused(pkg.errors, pkg.errors_total)
+        tell("storing", records={name: len(records) for name, records in pkg.files.items()})
         with transaction.atomic():
             body = _store_and_sync(
                 pkg, organization=organization, client=client, endpoint=endpoint, dry_run=dry_run, force=force,
@@ -591,7 +593,6 @@ def oneroster_import(
 
 
 def _store_and_sync(pkg: Package, *, organization, client, endpoint, dry_run, force, tell) -> dict:
-    tell("storing")
     try:
         stored = roster_services.roster_apply(
             organization=organization, files=pkg.files, modes=pkg.modes, version=pkg.version, error=pkg.error
