@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Organization
-from courses.enrollments import open_course_ids
+from courses.enrollments import open_course_ids, organization_enrollments_open
 from courses.models import Course, Enrollment
 from kernel.errors import ApplicationError, NotFound
 from roster import selectors as roster_selectors
@@ -459,6 +459,9 @@ def _sync_chunks(*, organization, mapped: Mapped, client, endpoint, dry_run, for
     counts = {"created": 0, "updated": 0, "unchanged": 0, "dropped": 0}
     learners = {"created": 0, "updated": 0}
     errors, total = [], 0
+    drops = [r for r in mapped.raw_rows if r["status"] == Enrollment.Status.DROPPED]
+    if mapped.mode == "full" and drops and not force:
+        _drop_threshold(organization=organization, drops=drops)
     # The drops go in their own chunks, after the enrollments: their changes are the answer's
     # "dropped" (the sync counts a status change as "updated").
     order = sorted(range(len(mapped.raw_rows)), key=lambda i: mapped.raw_rows[i]["status"] == Enrollment.Status.DROPPED)
@@ -501,6 +504,30 @@ def _sync_chunks(*, organization, mapped: Mapped, client, endpoint, dry_run, for
     if errors:
         raise _refused(errors[: max(1, settings.ONEROSTER_MAX_ERRORS)], total)
     return {"mode": mapped.mode, "dry_run": dry_run, "counts": counts, "learners": learners}
+
+
+def _drop_threshold(*, organization: Organization, drops: list[dict]) -> None:
+    """A bulk enrollments file dropping more than INTEGRATIONS_SYNC_MAX_DROP_SHARE of the
+    university's open enrollments in those courses is refused unless forced (a truncated export
+    must not unenroll a faculty)."""
+    courses = open_course_ids()
+    ids = {courses[r["course_code"]] for r in drops if r["course_code"] in courses}
+    open_now = organization_enrollments_open(organization=organization, course_ids=ids)
+    held = {(ext, cid) for _pk, _uid, cid, _status, ext in open_now}
+    share = settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE
+    drops = sum(1 for r in drops if (r["external_id"], courses.get(r["course_code"])) in held)
+    if drops and drops > share * len(open_now):
+        raise sync.DropThresholdExceeded(
+            _(
+                "This bulk import would drop %(n)d of %(total)d enrollments (more than %(share)d%%); "
+                "send force=true to apply it."
+            )
+            % {"n": drops, "total": len(open_now), "share": round(share * 100)},
+            extra={
+                "code": "drop_threshold_exceeded",
+                "details": [{"field": "force", "code": "required", "message": str(drops)}],
+            },
+        )
 
 
 def _teachers(*, organization: Organization, changed: dict) -> dict:
@@ -568,16 +595,12 @@ def oneroster_import(
                 pkg, organization=organization, client=client, endpoint=endpoint, dry_run=dry_run, force=force,
                 tell=tell,
             )  # fmt: skip
-            AuditEntry.objects.create(
-                organization=organization,
-                client=client,
-                endpoint=endpoint,
-                action="oneroster.import.dry_run" if dry_run else "oneroster.import",
-                counts={**body["counts"], "learners_created": body["learners"]["created"]},
-                detail={"version": pkg.version, "files": pkg.modes, "roster": body["oneroster"]["roster"]},
-            )
-            if dry_run:
-                transaction.set_rollback(True)
+            if not dry_run:
+                _audit(organization, client, endpoint, "oneroster.import", pkg, body)
+            else:
+                transaction.set_rollback(True)  # a dry run did everything: now undo it
+        if dry_run:
+            _audit(organization, client, endpoint, "oneroster.import.dry_run", pkg, body)
     except ApplicationError as exc:
         # Written outside the rolled-back transaction: the one trace of a refused package.
         AuditEntry.objects.create(
@@ -590,6 +613,17 @@ def oneroster_import(
         )
         raise
     return body
+
+
+def _audit(organization, client, endpoint, action: str, pkg: Package, body: dict) -> None:
+    AuditEntry.objects.create(
+        organization=organization,
+        client=client,
+        endpoint=endpoint,
+        action=action,
+        counts={**body["counts"], "learners_created": body["learners"]["created"]},
+        detail={"version": pkg.version, "files": pkg.modes, "roster": body["oneroster"]["roster"]},
+    )
 
 
 def _store_and_sync(pkg: Package, *, organization, client, endpoint, dry_run, force, tell) -> dict:

@@ -14,6 +14,7 @@ from accounts.models import OrganizationMembership, User
 from courses.models import Enrollment
 from integrations.models import AuditEntry, LearnerInvite, RosterPolicy
 from integrations.services.oneroster import OneRosterRefused, oneroster_import
+from integrations.services.sync import DropThresholdExceeded
 from privacy.services.erasure import account_erase
 from roster.models import (
     AcademicSession,
@@ -151,7 +152,8 @@ def test_the_same_bulk_again_changes_nothing_and_says_so(org, course):
     assert dict(RosterEnrollment.objects.values_list("sourced_id", "updated_at")) == stamps
 
 
-def test_a_bulk_deactivates_what_it_omits_and_a_delta_upserts_against_what_is_stored(org, course):
+def test_a_bulk_deactivates_what_it_omits_and_a_delta_upserts_against_what_is_stored(org, course, settings):
+    settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE = 0.5
     run(org, zip_of(base_files(students=("s1", "s2", "s3"))))
     body = run(org, zip_of(base_files(students=("s1", "s2"))))
     assert body["oneroster"]["roster"]["enrollments"]["deactivated"] == 1
@@ -286,7 +288,16 @@ def test_the_command_prints_file_line_column_and_exits_non_zero(org, course, tmp
     with pytest.raises(CommandError):
         call_command("import_oneroster", str(bad), "--org", org.slug)
     err = capsys.readouterr().err
-    assert "enrollments.csv:2: column classSourcedId:" in err
+    assert "enrollments.csv:2:classSourcedId: " in err
+
+
+def test_the_command_prints_the_roster_summary_and_the_unmapped(org, course, tmp_path, capsys):
+    good = tmp_path / "good.zip"
+    good.write_bytes(zip_of(base_files(course_code="SIS-DS")))
+    call_command("import_oneroster", str(good), "--org", org.slug)
+    out = capsys.readouterr().out
+    assert "enrollments: 3 created, 0 updated, 0 unchanged, 0 deactivated" in out
+    assert "unmapped classes: 1 (cls1)" in out
 
 
 def test_the_shared_bulk_then_delta_packages(org):
@@ -316,3 +327,22 @@ def test_a_big_package_imports_at_the_default_settings(org):
     # 3 classes of 2 courses: 5,000 students in each course, one enrollment per learner and course.
     assert body["counts"]["created"] == Enrollment.objects.count() == 10000
     assert body["learners"]["created"] == 5000
+
+
+def test_a_bulk_dropping_most_enrollments_needs_force_and_a_dry_run_changes_nothing(org, course, settings):
+    settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE = 0.5
+    run(org, zip_of(base_files(students=("s1", "s2", "s3"))))
+    truncated = zip_of(base_files(students=("s1",)))
+    with pytest.raises(DropThresholdExceeded):
+        run(org, truncated)
+    assert Enrollment.objects.filter(status="active").count() == 3
+    assert RosterEnrollment.objects.filter(is_active=True).count() == 4
+
+    body = run(org, truncated, dry_run=True, force=True)
+    assert body["counts"]["dropped"] == 2
+    assert Enrollment.objects.filter(status="active").count() == 3
+    assert RosterEnrollment.objects.filter(is_active=True).count() == 4
+    assert AuditEntry.objects.filter(action="oneroster.import.dry_run").count() == 1
+
+    assert run(org, truncated, force=True)["counts"]["dropped"] == 2
+    assert Enrollment.objects.filter(status="active").count() == 1
