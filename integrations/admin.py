@@ -4,7 +4,7 @@ from django.utils.translation import ngettext
 
 from kernel.models import OutboxEvent
 
-from .models import ApiClient, AuditEntry, WebhookDelivery, WebhookSubscription
+from .models import ApiClient, AuditEntry, OneRosterImportJob, RosterPolicy, WebhookDelivery, WebhookSubscription
 from .services import clients
 
 
@@ -64,3 +64,19 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "organization", "client", "endpoint", "action", "counts"]
     list_filter = ["action", "organization"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+
+@admin.register(RosterPolicy)
+class RosterPolicyAdmin(admin.ModelAdmin):
+    """Where a university's roster teachers become instructors of our courses."""
+
+    list_display = ["organization", "assign_teachers"]
+    list_editable = ["assign_teachers"]
+
+
+@admin.register(OneRosterImportJob)
+class OneRosterImportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "organization", "client", "status", "created_at", "finished_at", "errors_total"]
+    list_filter = ["status", "organization"]
+    exclude = ["package"]
+    readonly_fields = [f.name for f in OneRosterImportJob._meta.fields if f.name != "package"]
