@@ -121,6 +121,7 @@ class _Apply:
         self.users = _Resolver(RosterUser, organization)
         self.codes = open_course_ids()
         self.org_types: dict[int, str] | None = None
+        self.written: dict[str, set[int]] = {}  # per file: pks created or updated by store()
 
     def error(self, file, line, column, code, message, params=None) -> None:
         self.out.error_count += 1
@@ -187,6 +188,7 @@ class _Apply:
         if update:
             model.objects.bulk_update(update, [*names, "updated_at"], batch_size=BATCH)
         changed = {o.pk for o in create} | {o.pk for o in update}
+        self.written[name] = changed.copy()
         if mode == "bulk":
             gone = model.objects.filter(organization=self.org, is_active=True).exclude(pk__in=seen.values())
             gone_pks = list(gone.values_list("pk", flat=True))
@@ -227,8 +229,10 @@ class _Apply:
                 changes.append(model(pk=pk, parent_id=parent, updated_at=self.now))
         if changes:
             model.objects.bulk_update(changes, ["parent", "updated_at"], batch_size=BATCH)
-            counts = self.out.counts[name]
-            counts["updated"] += max(0, len(changes) - counts["created"])
+            counts, written = self.out.counts[name], self.written.get(name, set())
+            moved = sum(1 for c in changes if c.pk not in written)  # only its parent changed
+            counts["updated"] += moved
+            counts["unchanged"] -= moved
 
     def sessions_store(self, records: list) -> None:
         def build(r):

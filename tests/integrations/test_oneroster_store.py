@@ -346,3 +346,11 @@ def test_a_bulk_dropping_most_enrollments_needs_force_and_a_dry_run_changes_noth
 
     assert run(org, truncated, force=True)["counts"]["dropped"] == 2
     assert Enrollment.objects.filter(status="active").count() == 1
+
+
+def test_a_delta_moving_an_org_counts_one_update(org, course):
+    run(org, zip_of(base_files()))
+    moved = {"orgs": [f"sch1,{DELTA[0]},{DELTA[1]},Faculté de médecine,school,FM,"], "enrollments": []}
+    body = run(org, zip_of(moved, mode="delta"))
+    assert body["oneroster"]["roster"]["orgs"] == {"created": 0, "updated": 1, "unchanged": 0, "deactivated": 0}
+    assert Org.objects.get(organization=org, sourced_id="sch1").parent is None
