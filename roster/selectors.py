@@ -1,13 +1,14 @@
 """Reads of the stored roster."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q
 
 from accounts.models import Organization
+from courses.models import Course
 
-from .models import RosterClass, RosterCourse, RosterEnrollment
+from .models import RosterClass, RosterCourse, RosterEnrollment, RosterUser
 
 UNMAPPED_LISTED = 100
 
@@ -30,10 +31,13 @@ class StudentSeat:
 def roster_student_seats(
     *, organization: Organization, class_ids: Iterable[int] = (), user_ids: Iterable[int] = (),
     enrollment_ids: Iterable[int] = (), course_codes: Iterable[str] | None = None,
+    left: Mapping[int, int | None] | None = None,
 ) -> list[StudentSeat]:  # fmt: skip
     """The (learner, course) seats touched by these changed classes, users and enrollments, each
     decided from all of the learner's student enrollments into that course. Only classes mapped
-    onto a course (of `course_codes`, when given) count."""
+    onto a course (of `course_codes`, when given) count. `left` (class pk -> the course it no
+    longer maps to) adds its students' seats in that course: inactive unless another class still
+    gives them."""
     base = RosterEnrollment.objects.filter(
         organization=organization, role=RosterEnrollment.Role.STUDENT, roster_class__course__isnull=False
     )
@@ -43,6 +47,15 @@ def roster_student_seats(
     touched |= Q(roster_user_id__in=list(user_ids))
     users = set(base.filter(touched).values_list("roster_user_id", flat=True))
     pairs = set(base.filter(touched).values_list("roster_user_id", "roster_class__course_id"))
+    left = {pk: cid for pk, cid in (left or {}).items() if cid is not None}
+    gone = {
+        (uid, left[cls])
+        for uid, cls in RosterEnrollment.objects.filter(
+            organization=organization, role=RosterEnrollment.Role.STUDENT, roster_class_id__in=list(left)
+        ).values_list("roster_user_id", "roster_class_id")
+    }
+    pairs |= gone
+    users |= {uid for uid, _cid in gone}
     seats: dict[tuple[int, int], StudentSeat] = {}
     rows = base.filter(roster_user_id__in=users).values_list(
         "roster_user_id", "roster_class__course_id", "sourced_id", "is_active", "roster_class__is_active",
@@ -58,6 +71,21 @@ def roster_student_seats(
             seats[(uid, cid)] = StudentSeat(usid, sid, email, given, family, code, on, account is not None)
         elif on and not seat.active:
             seat.active, seat.enrollment_sourced_id = True, sid
+    missing = gone - set(seats)
+    if missing:
+        codes = dict(Course.objects.filter(pk__in={cid for _uid, cid in missing}).values_list("pk", "code"))
+        wanted = None if course_codes is None else set(course_codes)
+        people = {
+            row[0]: row[1:]
+            for row in RosterUser.objects.filter(pk__in={uid for uid, _cid in missing}).values_list(
+                "pk", "sourced_id", "email", "given_name", "family_name", "user_id"
+            )
+        }
+        for uid, cid in missing:
+            if wanted is not None and codes.get(cid) not in wanted:
+                continue
+            usid, email, given, family, account = people[uid]
+            seats[(uid, cid)] = StudentSeat(usid, "", email, given, family, codes[cid], False, account is not None)
     return list(seats.values())
 
 

@@ -64,7 +64,9 @@ class RosterOutcome:
 
     counts: dict = field(default_factory=dict)
     changed: dict = field(default_factory=lambda: {"classes": set(), "users": set(), "enrollments": set()})
-    remapped_classes: set = field(default_factory=set)
+    # Classes whose Kafaat course changed from one of ours: class pk -> the course it left (its
+    # students' seats there are decided again: dropped unless another class still gives them).
+    left: dict = field(default_factory=dict)
     error_count: int = 0
 
 
@@ -282,6 +284,9 @@ class _Apply:
 
     def classes_store(self, records: list) -> None:
         course_of = dict(RosterCourse.objects.filter(organization=self.org).values_list("pk", "course_id"))
+        before = dict(
+            RosterClass.objects.filter(organization=self.org, course__isnull=False).values_list("pk", "course_id")
+        )
         terms: dict[str, list[int]] = {}
 
         def build(r):
@@ -311,6 +316,9 @@ class _Apply:
         fields = ["title", "class_code", "class_type", "location", "roster_course_id", "school_id", "course_id"]
         pks = self.store("classes", RosterClass, records, fields, build)
         self.classes.reset()
+        if before:
+            now = dict(RosterClass.objects.filter(pk__in=list(before)).values_list("pk", "course_id"))
+            self.out.left.update({pk: cid for pk, cid in before.items() if now.get(pk) != cid})
         if not pks:
             return
         through = RosterClass.terms.through
@@ -462,11 +470,12 @@ def roster_course_map(
     course: Course | None,
     user: User | None = None,
     organization: Organization | None = None,
-) -> list[int]:
+) -> dict[int, int | None]:
     """Map (or with None, unmap) a roster course onto one of our courses; imports keep this
     choice. Allowed to the university's admins (`user`), or to the university's own system
     (`organization`: an API client acting for it). Its classes whose own classCode is not one of
-    our courses follow it. Returns the pks of the classes whose course changed."""
+    our courses follow it. Returns the classes whose course changed: pk -> the course they left
+    (None if they had none)."""
     if user is not None:
         allowed = (
             user.is_superuser
@@ -486,11 +495,11 @@ def roster_course_map(
         if course is None:
             rc.course_id = codes.get(rc.course_code)
         rc.save(update_fields=["course", "is_mapped_by_admin", "updated_at"])
-        changed = []
+        changed = {}
         for cls in RosterClass.objects.filter(roster_course=rc).only("pk", "class_code", "course_id"):
             target = codes.get(cls.class_code) or rc.course_id
             if cls.course_id != target:
-                changed.append(cls.pk)
+                changed[cls.pk] = cls.course_id
                 RosterClass.objects.filter(pk=cls.pk).update(course_id=target, updated_at=timezone.now())
         roster_course.refresh_from_db()
     return changed

@@ -413,6 +413,7 @@ def map_package(pkg: Package, *, organization: Organization, changed: dict) -> M
         user_ids=changed.get("users", ()),
         enrollment_ids=changed.get("enrollments", ()),
         course_codes=set(open_course_ids()),
+        left=changed.get("left"),
     )
     for seat in seats:
         if not seat.active and not seat.has_account:
@@ -634,7 +635,7 @@ def _store_and_sync(pkg: Package, *, organization, client, endpoint, dry_run, fo
     except roster_services.RosterInvalid:
         raise _refused(pkg.errors, pkg.errors_total) from None
     tell("enrolling")
-    mapped = map_package(pkg, organization=organization, changed=stored.changed)
+    mapped = map_package(pkg, organization=organization, changed={**stored.changed, "left": stored.left})
     if pkg.errors:
         raise _refused(pkg.errors, pkg.errors_total)
     body = _sync_chunks(
@@ -707,7 +708,7 @@ def oneroster_course_map(
             roster_course=roster_course, course=course, user=user, organization=None if user else organization
         )
         pkg = Package()
-        mapped = map_package(pkg, organization=organization, changed={"classes": set(changed)})
+        mapped = map_package(pkg, organization=organization, changed={"classes": set(changed), "left": changed})
         if pkg.errors:
             raise _refused(pkg.errors, pkg.errors_total)
         body = _sync_chunks(

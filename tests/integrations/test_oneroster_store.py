@@ -354,3 +354,11 @@ def test_a_delta_moving_an_org_counts_one_update(org, course):
     body = run(org, zip_of(moved, mode="delta"))
     assert body["oneroster"]["roster"]["orgs"] == {"created": 0, "updated": 1, "unchanged": 0, "deactivated": 0}
     assert Org.objects.get(organization=org, sourced_id="sch1").parent is None
+
+
+def test_a_class_moved_to_another_course_drops_its_students_from_the_old_one(org, course):
+    run(org, zip_of(base_files()))
+    other = CourseFactory(code="ds-102")
+    run(org, zip_of(base_files(course_code="ds-102")), force=True)  # 2 of 2 dropped: past the threshold
+    assert set(Enrollment.objects.filter(course=course).values_list("status", flat=True)) == {"dropped"}
+    assert Enrollment.objects.filter(course=other, status="active").count() == 2

@@ -69,7 +69,7 @@ def test_only_the_universitys_admins_map_its_courses(org):
     admin = UserFactory(organization=org)
     OrganizationMembership.objects.create(user=admin, organization=org)
     changed = roster_course_map(roster_course=rc, course=course, user=admin)
-    assert changed == [RosterClass.objects.get(organization=org).pk]
+    assert changed == {RosterClass.objects.get(organization=org).pk: None}
     assert RosterClass.objects.get(organization=org).course == course
     # Unmapping gives the class back to what its codes say: nothing here.
     roster_course_map(roster_course=rc, course=None, user=admin)
