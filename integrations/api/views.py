@@ -412,9 +412,11 @@ class OneRosterCourseMappingView(ApiView):
         responses={200: s.OneRosterMappingOutSerializer, **ERRORS},
     )
     def put(self, request, sourced_id: str):
+        client = api_client_of(request)
+        # Another university's course answers 404 whatever the body (never a 400 that tells).
+        oneroster.roster_course_of(organization=client.organization, sourced_id=sourced_id)
         data = s.OneRosterMappingInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        client = api_client_of(request)
         body = oneroster.oneroster_course_map(
             organization=client.organization,
             sourced_id=sourced_id,

@@ -677,6 +677,15 @@ def _refused(details: list[dict], total: int) -> OneRosterRefused:
     return OneRosterRefused(message, extra={"code": "invalid_package", "details": details, "errors_total": total})
 
 
+def roster_course_of(*, organization: Organization, sourced_id: str):
+    """The university's stored roster course with this sourcedId, or NotFound (another
+    university's is not found either)."""
+    roster_course = roster_selectors.roster_course_get(organization=organization, sourced_id=sourced_id)
+    if roster_course is None:
+        raise NotFound(_("No roster course has this sourcedId."), extra={"code": "not_found"})
+    return roster_course
+
+
 def oneroster_course_map(
     *,
     organization: Organization,
@@ -690,9 +699,7 @@ def oneroster_course_map(
     the university's admin (`user`) or its API client: then the stored students of its classes
     are enrolled through the sync and, where the university may, its teachers assigned; all in
     one transaction. Returns the mapping and what the sync did."""
-    roster_course = roster_selectors.roster_course_get(organization=organization, sourced_id=sourced_id)
-    if roster_course is None:
-        raise NotFound(_("No roster course has this sourcedId."), extra={"code": "not_found"})
+    roster_course = roster_course_of(organization=organization, sourced_id=sourced_id)
     course = None
     if course_code:
         course_id = open_course_ids().get(course_code)

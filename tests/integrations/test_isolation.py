@@ -9,8 +9,9 @@ from django.urls import get_resolver
 
 from accounts.models import User
 from courses.models import Enrollment
-from integrations.models import WebhookDelivery, WebhookSubscription
+from integrations.models import OneRosterImportJob, WebhookDelivery, WebhookSubscription
 from integrations.services import webhooks
+from roster.models import RosterCourse
 from tests.factories import CourseFactory, make_quiz
 
 from .helpers import RIGHT, graded, learner
@@ -22,6 +23,8 @@ OBJECT_ROUTES = {
     ("DELETE", "webhooks/{wh}"),
     ("GET", "webhooks/{wh}/deliveries"),
     ("POST", "webhooks/{wh}/deliveries/{delivery}/replay"),
+    ("GET", "oneroster/imports/{job}"),
+    ("POST", "oneroster/courses/{ext}/mapping"),
 }
 LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks"}
 WRITE_ROUTES = {"enrollments/sync", "oneroster/imports", "webhooks"}
@@ -41,7 +44,10 @@ def world(org, api):
     webhooks.events_dispatch()
     delivery = WebhookDelivery.objects.get(subscription=sub)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status="dead")
-    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz}
+    # A background import job, and a stored roster course named like the learner (route {ext}).
+    job = OneRosterImportJob.objects.create(organization=org, client=api.client_model)
+    RosterCourse.objects.create(organization=org, sourced_id="amina", title="DS")
+    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz, "job": job.pk}
 
 
 def test_every_api_route_is_covered_by_an_isolation_test():
@@ -50,6 +56,7 @@ def test_every_api_route_is_covered_by_an_isolation_test():
         if str(pattern.pattern) == "api/v1/":
             for sub in pattern.url_patterns:
                 routes.add(str(sub.pattern).replace("<slug:code>", "{code}").replace("<str:external_id>", "{ext}")
+                           .replace("imports/<int:pk>", "imports/{job}").replace("<str:sourced_id>", "{ext}")
                            .replace("<int:pk>", "{wh}").replace("<int:delivery_pk>", "{delivery}"))  # fmt: skip
     covered = {p for _m, p in OBJECT_ROUTES} | LIST_ROUTES | WRITE_ROUTES | SHARED_ROUTES | DOC_ROUTES
     assert routes == covered
@@ -62,7 +69,7 @@ def test_another_universitys_client_gets_404_for_each_record(world, api, other_a
     assert resp.status_code == 404, (path, resp.content)
     assert resp.json()["error"]["code"] == "not_found"
     # Indistinguishable from a record that does not exist at all.
-    missing = route.format(ext="nobody", wh=999999, delivery=999999)
+    missing = route.format(ext="nobody", wh=999999, delivery=999999, job=999999)
     assert getattr(other_api, method.lower())(missing).json() == resp.json()
     # Nothing changed, and the owner still sees it.
     assert WebhookSubscription.objects.filter(pk=world["wh"]).exists()
