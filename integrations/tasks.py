@@ -3,6 +3,9 @@ not orphan queued messages."""
 
 from celery import shared_task
 
+from kernel.tasks import resend_stale
+
+from .models import OneRosterImportJob
 from .services import invites, oneroster_jobs, webhooks
 
 COMMON = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 120, "soft_time_limit": 100}
@@ -35,3 +38,14 @@ def invites_send():
 def oneroster_import(job_id: int):
     """Run a stored OneRoster import job once (a redelivered message finds it claimed)."""
     oneroster_jobs.oneroster_job_run(job_id=job_id)
+
+
+def oneroster_jobs_resend() -> int:
+    """Send again the import jobs still queued KERNEL_RESEND_AFTER_SECONDS after their upload
+    (their message was lost: the broker was down). A job runs once however often it is sent.
+    Registered with kernel's re-send sweep in IntegrationsConfig.ready()."""
+    return resend_stale(
+        OneRosterImportJob.objects.filter(status=OneRosterImportJob.Status.QUEUED),
+        asked_at="created_at",
+        task=oneroster_import,
+    )

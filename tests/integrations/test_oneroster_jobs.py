@@ -3,12 +3,16 @@ that the real Celery worker runs once; the university polls its status, progress
 errors."""
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from courses.models import Enrollment
 from integrations.models import AuditEntry, OneRosterImportJob
 from integrations.services.oneroster_jobs import oneroster_job_run
+from integrations.tasks import oneroster_jobs_resend
+from kernel.tasks import _resenders
 from roster.models import RosterEnrollment
 from scripts.oneroster_packages import COURSE_CODES, big_package, build_packages
 from tests.factories import CourseFactory
@@ -75,3 +79,12 @@ def test_a_refused_job_lists_its_errors_and_changes_nothing(worker, org, courses
     # Another university cannot see it.
     assert Api(other_org).http.get(resp.json()["url"]).status_code == 404
     assert api.http.get(resp.json()["url"], {"offset": "-1"}).status_code == 400
+
+
+def test_a_job_whose_message_was_lost_is_sent_again_by_the_sweep(org, db):
+    assert oneroster_jobs_resend in _resenders
+    api = Api(org)
+    job = OneRosterImportJob.objects.create(organization=org, client=api.client_model)
+    assert oneroster_jobs_resend() == 0  # just asked for: its message may still be on its way
+    OneRosterImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert oneroster_jobs_resend() == 1
