@@ -507,7 +507,7 @@ def roster_course_map(
 
 def roster_instructors_apply(*, organization: Organization) -> dict:
     """Make the roster's teachers the instructors of their classes' courses: every active teacher
-    enrollment of an active, mapped class whose user is active and has an account. An assignment
+    enrollment of an active, mapped class whose user is active, enabled and has an account. An assignment
     the roster gave and no longer gives is removed; one given by hand is never touched (the
     roster's own are recorded in RosterInstructor). Returns {"added": n, "removed": n}."""
     wanted = set(
@@ -518,6 +518,7 @@ def roster_instructors_apply(*, organization: Organization) -> dict:
             roster_class__is_active=True,
             roster_class__course__isnull=False,
             roster_user__is_active=True,
+            roster_user__is_enabled=True,
             roster_user__user__isnull=False,
         ).values_list("roster_user__user_id", "roster_class__course_id")
     )

@@ -542,6 +542,7 @@ def _teachers(*, organization: Organization, changed: dict) -> dict:
             organization=organization,
             user__isnull=True,
             is_active=True,
+            is_enabled=True,
             enrollments__role=RosterEnrollment.Role.TEACHER,
             enrollments__is_active=True,
             enrollments__roster_class__course__isnull=False,

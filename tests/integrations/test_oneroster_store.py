@@ -362,3 +362,15 @@ def test_a_class_moved_to_another_course_drops_its_students_from_the_old_one(org
     run(org, zip_of(base_files(course_code="ds-102")), force=True)  # 2 of 2 dropped: past the threshold
     assert set(Enrollment.objects.filter(course=course).values_list("status", flat=True)) == {"dropped"}
     assert Enrollment.objects.filter(course=other, status="active").count() == 2
+
+
+def test_a_disabled_teacher_is_no_longer_an_instructor(org, course):
+    RosterPolicy.objects.create(organization=org, assign_teachers=True)
+    run(org, zip_of(base_files()))
+    assert course.instructors.filter(external_id="tch1").exists()
+    files = base_files()
+    files["users"] = [
+        line.replace(",true,", ",false,") if line.startswith("tch1,") else line for line in files["users"]
+    ]
+    run(org, zip_of(files))
+    assert not course.instructors.exists()
