@@ -14,10 +14,19 @@ class GradebookFilterForm(forms.Form):
     )
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + STATUS_CHOICES)
     at_risk = forms.BooleanField(label=_("At risk only"), required=False)
+    roster_class = forms.TypedChoiceField(label=_("Class (university roster)"), required=False, coerce=int,
+                                          empty_value=None)  # fmt: skip
 
-    def __init__(self, *args, organizations=(), **kwargs):
+    def __init__(self, *args, organizations=(), roster_classes=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.roster_classes = list(roster_classes)
         self.fields["organization"].choices = [("", _("All"))] + [(o.pk, o.name) for o in organizations]
+        if roster_classes:
+            self.fields["roster_class"].choices = [("", _("All"))] + [
+                (c.pk, f"{c.title} ({c.sourced_id})") for c in roster_classes
+            ]
+        else:  # no class of a university maps to this course: no filter to offer
+            del self.fields["roster_class"]
 
     def filters(self) -> Filters:
         if not self.is_valid():
@@ -25,7 +34,7 @@ class GradebookFilterForm(forms.Form):
         d = self.cleaned_data
         return Filters(
             organization_id=d["organization"], source=d["source"] or None, status=d["status"] or None,
-            at_risk=d["at_risk"],
+            at_risk=d["at_risk"], roster_class_id=d.get("roster_class"),
         )  # fmt: skip
 
 

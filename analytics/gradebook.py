@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from courses.models import Assignment, Course, Enrollment
 from grading.models import Submission
 from grading.selectors import latest_per_learner, passed_q, passing_score_q, score_passes
+from roster.gradebook import class_member_user_ids
 
 from .models import GradeOverride
 from .permissions import LearnerScope
@@ -51,6 +52,8 @@ class Filters:
     source: str | None = None
     status: str | None = None
     at_risk: bool = False
+    # A roster class (a university's OneRoster class mapped to the course): its students only.
+    roster_class_id: int | None = None
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v not in (None, False, "")}
@@ -58,7 +61,7 @@ class Filters:
     @classmethod
     def from_dict(cls, data: dict) -> "Filters":
         return cls(
-            **{k: data.get(k) for k in ("organization_id", "source", "status") if data.get(k)},
+            **{k: data.get(k) for k in ("organization_id", "source", "status", "roster_class_id") if data.get(k)},
             at_risk=bool(data.get("at_risk")),
         )
 
@@ -121,6 +124,8 @@ def enrollments(*, course: Course, scope: LearnerScope, filters: Filters = Filte
         qs = qs.filter(user__organization_id=filters.organization_id)
     if filters.source:
         qs = qs.filter(source=filters.source)
+    if filters.roster_class_id:
+        qs = qs.filter(user_id__in=class_member_user_ids(roster_class_id=filters.roster_class_id))
     if filters.status == "completed":
         qs = qs.filter(completed_at__isnull=False)
     elif filters.status == "active":

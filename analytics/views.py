@@ -16,6 +16,7 @@ from accounts.services import audit_reads
 from courses.models import Assignment, Course, Enrollment, LearningPath
 from grading.models import GradeRecord
 from kernel.errors import ApplicationError
+from roster import gradebook as roster_gradebook
 
 from . import charts, exports, gradebook, selectors, services
 from .forms import GradebookFilterForm, OverrideForm
@@ -33,11 +34,20 @@ def _course_and_scope(request, code: str):
     return course, scope
 
 
-def _filter_form(request, scope):
+def _roster_classes(course, scope) -> list:
+    """The universities' roster classes mapped to this course that this scope may see."""
+    return roster_gradebook.classes_for_course(
+        course_id=course.pk, organization_ids=None if scope.all_learners else scope.organization_ids
+    )
+
+
+def _filter_form(request, scope, course):
     orgs = Organization.objects.order_by("name")
     if not scope.all_learners:
         orgs = orgs.filter(pk__in=scope.organization_ids)
-    return GradebookFilterForm(request.GET or None, organizations=list(orgs))
+    return GradebookFilterForm(
+        request.GET or None, organizations=list(orgs), roster_classes=_roster_classes(course, scope)
+    )
 
 
 def _query(form) -> str:
@@ -58,17 +68,21 @@ def index(request):
 @login_required
 def gradebook_view(request, code: str):
     course, scope = _course_and_scope(request, code)
-    form = _filter_form(request, scope)
+    form = _filter_form(request, scope, course)
     filters = form.filters()
     book = gradebook.gradebook_page(course=course, scope=scope, filters=filters, page_number=request.GET.get("page"))
     shown = [r.enrollment.user_id for r in book.rows]
     audit_reads(actor=request.user, action=AuditEntry.Action.GRADES_VIEW, subjects=shown, obj=course)
     from django.conf import settings
 
+    roster_class = None
+    if "roster_class" in form.fields and filters.roster_class_id:
+        roster_class = next(c for c in form.roster_classes if c.pk == filters.roster_class_id)
     return render(
         request,
         "analytics/gradebook.html",
         {
+            "roster_class": roster_class,
             "course": course,
             "scope": scope,
             "form": form,
@@ -134,7 +148,7 @@ def export_download(request, code: str, fmt: str):
     if fmt not in exports.CONTENT_TYPES:
         raise Http404
     course, scope = _course_and_scope(request, code)
-    filters = _filter_form(request, scope).filters()
+    filters = _filter_form(request, scope, course).filters()
     rows = gradebook.export_rows(
         course=course, scope=scope, filters=filters,
         on_learners=lambda ids: audit_reads(actor=request.user, action=AuditEntry.Action.GRADES_EXPORT, subjects=ids,
@@ -147,10 +161,31 @@ def export_download(request, code: str, fmt: str):
 
 
 @login_required
+def oneroster_export(request, code: str, class_id: int):
+    """Stream a roster class's gradebook as a OneRoster 1.2 Gradebook CSV zip (bulk, all dates)."""
+    course, scope = _course_and_scope(request, code)
+    roster_class = next((c for c in _roster_classes(course, scope) if c.pk == class_id), None)
+    if roster_class is None:
+        raise Http404
+    roster_class = roster_gradebook.class_get(
+        organization_id=roster_class.organization_id, sourced_id=roster_class.sourced_id
+    )
+    export = roster_gradebook.gradebook_export(roster_class=roster_class)
+    members = list(roster_gradebook.class_member_user_ids(roster_class_id=roster_class.pk))
+    audit_reads(
+        actor=request.user, action=AuditEntry.Action.GRADES_EXPORT,
+        subjects=[m["roster_user__user_id"] for m in members], obj=course,
+    )  # fmt: skip
+    response = StreamingHttpResponse(roster_gradebook.zip_chunks(export), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+@login_required
 @require_POST
 def export_start(request, code: str):
     course, scope = _course_and_scope(request, code)
-    filters = _filter_form(request, scope).filters()
+    filters = _filter_form(request, scope, course).filters()
     try:
         job = services.export_job_create(
             user=request.user, course=course, fmt=request.POST.get("format"), filters=filters

@@ -6,7 +6,7 @@ whatever the page or its headers. `submission_get`, `review_get` and `review_que
 for the writes that only need the permission check (retry, regrade, the review's own save).
 
 "This submission passed" and "each learner's latest graded attempt" are defined here once
-(`passed_q`, `submission_passed`, `latest_graded_per_learner`); every app that asks either
+(`passed_q`, `submission_passed`, `latest_graded_per_learner`, `latest_result_per_learner`); every app that asks either
 question (courses' progress, learning, analytics, the university API, grading itself) uses them."""
 
 from dataclasses import dataclass
@@ -150,6 +150,18 @@ def latest_graded_per_learner(submissions: QuerySet | None = None) -> QuerySet:
 def latest_per_learner(submissions: QuerySet | None = None) -> QuerySet:
     """Of `submissions`, each learner's latest attempt at each assignment, whatever its status."""
     return _latest(submissions, graded=False)
+
+
+def latest_result_per_learner(submissions: QuerySet | None = None) -> QuerySet:
+    """Of `submissions`, each learner's standing result at each assignment: the latest graded
+    attempt when there is one (a newer attempt still being graded does not hide it), else the
+    latest attempt whatever its status. One row per learner and assignment; what a university is
+    told the grade is (OneRoster results)."""
+    qs = Submission.objects.all() if submissions is None else submissions
+    any_graded = Submission.objects.filter(
+        user_id=OuterRef("user_id"), assignment_id=OuterRef("assignment_id"), status=Submission.Status.GRADED
+    )
+    return latest_graded_per_learner(qs) | latest_per_learner(qs).exclude(Exists(any_graded))
 
 
 def submission_get(*, user, pk: int) -> Submission | None:

@@ -4,8 +4,16 @@ from django.utils.translation import ngettext
 
 from kernel.models import OutboxEvent
 
-from .models import ApiClient, AuditEntry, OneRosterImportJob, RosterPolicy, WebhookDelivery, WebhookSubscription
-from .services import clients
+from .models import (
+    ApiClient,
+    AuditEntry,
+    LearnerInvite,
+    OneRosterImportJob,
+    RosterPolicy,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from .services import clients, invites
 
 
 @admin.register(OutboxEvent)
@@ -64,6 +72,27 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "organization", "client", "endpoint", "action", "counts"]
     list_filter = ["action", "organization"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+
+@admin.register(LearnerInvite)
+class LearnerInviteAdmin(admin.ModelAdmin):
+    """Invitations a university's sync asked for: sent (the mail server took them), pending (a
+    retry is due at next_attempt_at) or failed (given up after INVITE_MAX_ATTEMPTS refusals)."""
+
+    list_display = ["user", "organization", "created_at", "sent_at", "attempts", "next_attempt_at", "failed_at"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter), ("failed_at", admin.EmptyFieldListFilter), "organization"]
+    raw_id_fields = ["user", "organization"]
+    readonly_fields = ["sent_at", "attempts", "next_attempt_at", "claimed_until", "last_error", "failed_at"]
+    actions = ["resend"]
+
+    @admin.action(description=_("Send again (failed or waiting invitations)"))
+    def resend(self, request, queryset):
+        rows = list(queryset.values_list("pk", "organization_id"))
+        n = invites.invites_resend(organization_ids=[o for _pk, o in rows], invite_ids=[pk for pk, _o in rows])
+        self.message_user(
+            request,
+            ngettext("%(n)d invitation will be sent again.", "%(n)d invitations will be sent again.", n) % {"n": n},
+        )
 
 
 @admin.register(RosterPolicy)

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.core.management import call_command
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,3 +18,10 @@ class IntegrationsConfig(AppConfig):
         from .services import events  # noqa: F401 - subscribes the webhook nudge to outbox writes
 
         resender(tasks.oneroster_jobs_resend)  # import jobs whose message was lost
+        post_migrate.connect(_create_cache_tables, sender=self)
+
+
+def _create_cache_tables(using, **kwargs):
+    """The database cache's table (the API's rate counters), on every `migrate`: a fresh machine
+    and `make run` have it; createcachetable leaves an existing table alone."""
+    call_command("createcachetable", database=using, verbosity=0)

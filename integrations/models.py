@@ -151,7 +151,16 @@ class LearnerInvite(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_invite")
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set only once the mail server accepted the message (services/invites.py).
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Delivery: tries so far, when the next one is due (exponential backoff), the last refusal, and
+    # the end of a worker's claim (no other worker takes the row until then). After
+    # INVITE_MAX_ATTEMPTS refusals the invitation is failed: shown, resent only by hand.
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -160,6 +169,12 @@ class LearnerInvite(models.Model):
 
     def __str__(self) -> str:
         return f"invite of {self.user_id}"
+
+    @property
+    def status(self) -> str:
+        if self.sent_at is not None:
+            return "sent"
+        return "failed" if self.failed_at is not None else "pending"
 
 
 class RosterPolicy(models.Model):

@@ -10,7 +10,7 @@ import binascii
 import json
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Count, F, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -19,7 +19,7 @@ from grading.models import Submission
 from grading.selectors import latest_graded_per_learner
 from kernel.errors import ApplicationError, NotFound
 
-from .models import ApiClient, WebhookDelivery, WebhookSubscription
+from .models import ApiClient, LearnerInvite, WebhookDelivery, WebhookSubscription
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -190,3 +190,28 @@ def subscription_get(*, client: ApiClient, subscription_id: int) -> WebhookSubsc
 def delivery_list(*, client: ApiClient, subscription_id: int, limit: int = DEFAULT_LIMIT) -> list[WebhookDelivery]:
     sub = subscription_get(client=client, subscription_id=subscription_id)
     return list(WebhookDelivery.objects.filter(subscription=sub).select_related("event").order_by("-id")[:limit])
+
+
+# --- Invitations (a university admin's page) ----------------------------------------------------
+
+UNSENT_INVITES_SHOWN = 200
+
+
+def invites_unsent(
+    *, organization_ids: list[int], limit: int = UNSENT_INVITES_SHOWN, status: str | None = None
+) -> dict:
+    """The invitations of these organizations not accepted by the mail server yet: failed first
+    (they wait for a resend), then pending by age. Counts of each, and the first `limit` rows
+    (only `status`'s: "pending" or "failed", if given)."""
+    qs = LearnerInvite.objects.filter(organization_id__in=organization_ids, sent_at__isnull=True)
+    counts = qs.aggregate(
+        failed=Count("id", filter=Q(failed_at__isnull=False)), pending=Count("id", filter=Q(failed_at__isnull=True))
+    )
+    if status is not None:
+        qs = qs.filter(failed_at__isnull=status != "failed")
+    rows = list(
+        qs.select_related("user", "organization").order_by(F("failed_at").desc(nulls_last=True), "created_at", "id")[
+            :limit
+        ]
+    )
+    return {"failed": counts["failed"], "pending": counts["pending"], "rows": rows}

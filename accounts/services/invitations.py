@@ -18,7 +18,7 @@ from .mail import send_email
 User = get_user_model()
 
 
-def invitation_send(*, user) -> None:
+def invitation_send(*, user, immediate: bool = False) -> None:
     """E-mail an activation link to a user created without a password (university sync, staff):
     following it, they choose a password and accept the privacy notice. Safe to call again: the
     newest link works, and every link stops working once the account is activated."""
@@ -28,7 +28,8 @@ def invitation_send(*, user) -> None:
         # A stand-in waits for the owner of its address to link their own account: never usable.
         raise ApplicationError(_("This account cannot be activated."))
     token = link_token_make(user=user, purpose="invite")
-    send_email(user=user, template="invite", context={"url": absolute_url(reverse("accounts:activate", args=[token]))})
+    url = absolute_url(reverse("accounts:activate", args=[token]))
+    send_email(user=user, template="invite", context={"url": url}, immediate=immediate)
 
 
 @transaction.atomic

@@ -75,7 +75,11 @@ def learners_plan(*, organization: Organization, learners: Mapping[str, RosterLe
         row[0]: row[1:]
         for row in User.objects.filter(organization=organization, **bulk.in_filter("external_id", learners))
         .annotate(
-            usable=ExpressionWrapper(~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()),
+            # Activated: a usable password, or an active account (which may hold no roster address,
+            # so it is never re-addressed in place, whatever way it was activated).
+            usable=ExpressionWrapper(
+                ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX) | Q(is_active=True), output_field=BooleanField()
+            ),
             privileged=ExpressionWrapper(privileged_condition(), output_field=BooleanField()),
             pending_email=Subquery(pending.values("new_email")[:1]),
         )

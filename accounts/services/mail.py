@@ -7,10 +7,20 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def send_email(*, user, template: str, context: dict, to: str | None = None, folder: str = "accounts/email") -> None:
+def send_email(
+    *,
+    user,
+    template: str,
+    context: dict,
+    to: str | None = None,
+    folder: str = "accounts/email",
+    immediate: bool = False,
+) -> None:
     """Render and send one e-mail in the user's language, after the surrounding commit, to the
     user's address (or `to`). Templates are `<folder>/<template>{,_subject}.txt`: an app above
-    accounts keeps its own e-mails in its own folder (privacy: `privacy/email`)."""
+    accounts keeps its own e-mails in its own folder (privacy: `privacy/email`).
+    `immediate`: send now and let the mail server's refusal raise (OSError, smtplib's errors), for
+    a caller that records the acceptance of each message itself (integrations' invitations)."""
     language = user.get_language()
     recipient = to or user.email
 
@@ -21,4 +31,7 @@ def send_email(*, user, template: str, context: dict, to: str | None = None, fol
             body = render_to_string(f"{folder}/{template}.txt", ctx)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
 
-    transaction.on_commit(send)
+    if immediate:
+        send()
+    else:
+        transaction.on_commit(send)

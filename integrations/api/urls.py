@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import gradebook, invitations, views
 
 app_name = "api_v1"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("enrollments", views.EnrollmentListView.as_view(), name="enrollments"),
     path("enrollments/sync", views.EnrollmentSyncView.as_view(), name="enrollments-sync"),
     path("learners/<str:external_id>", views.LearnerDetailView.as_view(), name="learner"),
+    path("invitations", invitations.InvitationListView.as_view(), name="invitations"),
     path("grades", views.GradeListView.as_view(), name="grades"),
     path("completions", views.CompletionListView.as_view(), name="completions"),
     path("webhooks", views.WebhookListView.as_view(), name="webhooks"),
@@ -36,5 +37,11 @@ urlpatterns = [
         "oneroster/courses/<str:sourced_id>/mapping",
         views.OneRosterCourseMappingView.as_view(),
         name="oneroster-course-mapping",
+    ),
+    path("oneroster/classes", gradebook.OneRosterClassListView.as_view(), name="oneroster-classes"),
+    path(
+        "oneroster/classes/<str:sourced_id>/gradebook.zip",
+        gradebook.OneRosterGradebookView.as_view(),
+        name="oneroster-class-gradebook",
     ),
 ]

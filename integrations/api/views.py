@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,8 +17,10 @@ from kernel.tasks import enqueue_on_commit
 from .. import selectors, tasks
 from ..models import Scope
 from ..services import oneroster, oneroster_jobs, sync, webhooks
+from ..text import UNSTORABLE_CODE, UNSTORABLE_MESSAGE, is_unstorable
 from . import serializers as s
 from .auth import ApiClientAuthentication, ClientHasScope, api_client_of
+from .parsers import ApiJSONParser
 from .throttles import ClientRateThrottle, ClientWriteThrottle
 
 MAX_ID = 2**63 - 1
@@ -35,7 +37,7 @@ class ApiView(APIView):
     authentication_classes = [ApiClientAuthentication]
     permission_classes = [ClientHasScope]
     throttle_classes = [ClientRateThrottle, ClientWriteThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [ApiJSONParser]
     required_scopes: list[str] = []
 
     def initial(self, request, *args, **kwargs):
@@ -134,11 +136,22 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 class EnrollmentSyncView(ApiView):
     required_scopes = [Scope.ENROLLMENTS_WRITE]
 
+    @property
+    def max_body_bytes(self) -> int:
+        # A full batch at every field's maximum is larger than the site's 5 MiB (README, API).
+        return settings.INTEGRATIONS_SYNC_MAX_BODY_BYTES
+
     @extend_schema(
         operation_id="enrollments_sync",
         request=s.SyncRequestSerializer,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: s.SyncResponseSerializer, 409: s.ErrorSerializer, 422: s.ErrorSerializer, **ERRORS},
+        responses={
+            200: s.SyncResponseSerializer,
+            409: s.ErrorSerializer,
+            413: s.ErrorSerializer,
+            422: s.ErrorSerializer,
+            **ERRORS,
+        },
     )
     def post(self, request):
         envelope = s.SyncEnvelopeSerializer(data=request.data)
@@ -147,6 +160,8 @@ class EnrollmentSyncView(ApiView):
         key = request.headers.get("Idempotency-Key") or None
         if key is not None and len(key) > 255:
             raise sync.SyncRefused(_("The Idempotency-Key is too long."), field="Idempotency-Key")
+        if key is not None and is_unstorable(key):
+            raise sync.SyncRefused(UNSTORABLE_MESSAGE, field="Idempotency-Key", extra={"code": UNSTORABLE_CODE})
         outcome = sync.enrollment_sync(
             organization=api_client_of(request).organization,
             client=api_client_of(request),

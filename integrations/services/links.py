@@ -84,7 +84,7 @@ def link_token_check(*, token: str, for_update: bool = False):
     return stand_in, account
 
 
-def link_offer_send(*, stand_in) -> None:
+def link_offer_send(*, stand_in, immediate: bool = False) -> None:
     """E-mail the owner of a stand-in's address: a link offer, or the notice that nothing changed.
     If the address has no account any more, the stand-in becomes a plain invitee and is invited."""
     account = (
@@ -93,7 +93,7 @@ def link_offer_send(*, stand_in) -> None:
     organization = stand_in.organization
     if account is None:
         if stand_in_to_invitee(stand_in=stand_in):
-            invitation_send(user=stand_in)
+            invitation_send(user=stand_in, immediate=immediate)
         return
     context = {
         "organization": organization,
@@ -103,9 +103,9 @@ def link_offer_send(*, stand_in) -> None:
     if link_eligible(account=account, organization=organization):
         token = link_token_make(stand_in=stand_in, account=account)
         context["url"] = absolute_url(reverse("integrations:link-confirm", args=[token]))
-        send_email(user=account, template="link_offer", context=context)
+        send_email(user=account, template="link_offer", context=context, immediate=immediate)
     else:
-        send_email(user=account, template="link_refused", context=context)
+        send_email(user=account, template="link_refused", context=context, immediate=immediate)
 
 
 def link_confirm(*, token: str, user):

@@ -15,13 +15,14 @@ file is a full sync over the package's classes; a delta one an upsert where `tob
 import csv
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -34,6 +35,7 @@ from roster import services as roster_services
 from roster.models import RosterEnrollment, RosterUser
 
 from ..models import ApiClient, AuditEntry, RosterPolicy
+from . import oneroster_rules as rules
 from . import sync
 from .sync_rows import SyncRow
 
@@ -66,14 +68,7 @@ REQUIRED = {
     "roles": {"sourcedId", "userSourcedId", "roleType", "role", "orgSourcedId"},
     "enrollments": {"sourcedId", "classSourcedId", "schoolSourcedId", "userSourcedId", "role"},
 }
-ENUMS = {
-    ("orgs", "type"): {"department", "school", "district", "local", "state", "national"},
-    ("academicSessions", "type"): {"gradingPeriod", "semester", "schoolYear", "term"},
-    ("classes", "classType"): {"homeroom", "scheduled"},
-    ("enrollments", "role"): {"administrator", "proctor", "student", "teacher"},
-    ("users", "enabledUser"): {"true", "false"},
-    ("roles", "roleType"): {"primary", "secondary"},
-}
+ENUMS = rules.VOCABULARIES
 # What we read; the rest of a package (demographics, resources...) is ignored.
 FILES = ["orgs", "academicSessions", "courses", "classes", "users", "roles", "enrollments"]
 MODES = {"absent", "bulk", "delta"}
@@ -127,12 +122,16 @@ class Package:
     errors_total: int = 0
     skipped: dict = field(default_factory=lambda: {"teachers": 0, "other_roles": 0})
     max_errors: int = field(default_factory=lambda: max(1, settings.ONEROSTER_MAX_ERRORS))
+    # Inflated bytes the entries still read may give (ONEROSTER_MAX_TOTAL_BYTES for them all).
+    inflate_left: int = field(default_factory=lambda: settings.ONEROSTER_MAX_TOTAL_BYTES)
 
-    def error(self, file: str, line: int, column: str | None, code: str, message, params=None) -> None:
+    def error(self, file: str | None, line: int | None, column: str | None, code: str, message, params=None) -> None:
         """Count an error, and keep it while fewer than max_errors are kept. `message` is a lazy
-        translation (or plain text) formatted with `params` only when kept: a package of millions
-        of bad lines costs neither their memory nor their translation."""
+        translation formatted with `params` only when kept: a package of millions of bad lines
+        costs neither their memory nor their translation. An error about a whole file (or the
+        whole package: file None) has line None; a line 0 is taken as that."""
         self.errors_total += 1
+        line = line or None
         if len(self.errors) < self.max_errors:
             message = str(message) % params if params else str(message)
             self.errors.append(
@@ -145,16 +144,25 @@ class _EntryTooLarge(Exception):
     pass
 
 
-class _LineTooLong(Exception):
+class _PackageTooLarge(Exception):
     pass
+
+
+class _LineTooLong(Exception):
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self.lines = lines  # the record's lines so far (at most about 2 * MAX_LINE_CHARS)
 
 
 class _Capped(io.RawIOBase):
     """An entry's inflated bytes, counted as they come out of the decompressor: past `limit`,
-    reading stops (the sizes in the zip's headers are not trusted)."""
+    or past what is left of the package's total (`pkg.inflate_left`), reading stops (the sizes in
+    the zip's headers are not trusted). The bytes are checked to be UTF-8 as they pass, so the
+    first bad one is named by line and position (rules.BadUtf8)."""
 
-    def __init__(self, raw, limit: int):
-        self.raw, self.left = raw, limit
+    def __init__(self, raw, limit: int, pkg=None):
+        self.raw, self.left, self.pkg = raw, limit, pkg
+        self.utf8 = rules.Utf8Checker()
 
     def readable(self) -> bool:
         return True
@@ -164,41 +172,102 @@ class _Capped(io.RawIOBase):
         self.left -= len(data)
         if self.left < 0:
             raise _EntryTooLarge
+        if self.pkg is not None:
+            self.pkg.inflate_left -= len(data)
+            if self.pkg.inflate_left < 0:
+                raise _PackageTooLarge
+        self.utf8.feed(data, final=not data)
         buffer[: len(data)] = data
         return len(data)
 
 
-def _lines(text: io.TextIOWrapper):
-    """The entry's lines (with their line ends, as csv expects), each at most MAX_LINE_CHARS."""
-    while line := text.readline(MAX_LINE_CHARS + 1):
-        if len(line) > MAX_LINE_CHARS:
-            raise _LineTooLong
-        yield line
+class _Lines:
+    """The entry's lines (with their line ends, as csv expects), each at most MAX_LINE_CHARS, and
+    each record too (the reader calls new_record() after each): a quoted field that runs over
+    many lines is stopped at the cap, so csv's own field limit (131072) is never reached."""
+
+    def __init__(self, text: io.TextIOWrapper):
+        self.text, self.record = text, []
+        self.record_chars = 0
+
+    def new_record(self) -> None:
+        self.record.clear()
+        self.record_chars = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.record_chars += len(line)
+        self.record.append(line)
+        if len(line) > MAX_LINE_CHARS or self.record_chars > MAX_LINE_CHARS:
+            raise _LineTooLong(self.record)
+        return line
+
+
+def _lines(text: io.TextIOWrapper) -> _Lines:
+    return _Lines(text)
+
+
+def _size(n: int) -> str:
+    """A size as a university admin reads it, in their language ("50.0 MB", "50,0 Mo")."""
+    return str(filesizeformat(n))
+
+
+# Why zipfile could not give an entry's bytes, in the words of someone who exports packages.
+_ENCRYPTED = gettext_lazy("This file is encrypted in the zip: export the package without a password.")
+_METHOD = gettext_lazy(
+    "This file is compressed with a method we cannot read: export the package with the usual zip compression (deflate)."
+)
+_DAMAGED = gettext_lazy(
+    "This file is damaged in the zip (its data does not match its size or checksum): export the package again."
+)
+_LYING = gettext_lazy(
+    "This file's sizes in the zip's headers are impossible (fewer bytes inflated than compressed): "
+    "the package is refused without inflating it."
+)
 
 
 def _records(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pkg: Package, name: str, columns: list[str]):
     """Stream one CSV entry: yield a Record (the whole row) per well-formed line and record every
     problem in pkg. Nothing is read whole: the entry is inflated, decoded and parsed a chunk at a
-    time, and what comes out of the decompressor is counted against ONEROSTER_MAX_ENTRY_BYTES."""
+    time, and what comes out of the decompressor is counted against ONEROSTER_MAX_ENTRY_BYTES and
+    what is left of ONEROSTER_MAX_TOTAL_BYTES."""
     limit = settings.ONEROSTER_MAX_ENTRY_BYTES
-    too_large = gettext_lazy("This file is larger than %(n)d bytes."), {"n": limit}
+    too_large = gettext_lazy("This file is larger than %(size)s."), {"size": _size(limit)}
+    too_large_total = (
+        gettext_lazy("The package's files inflate to more than %(size)s in all."),
+        {"size": _size(settings.ONEROSTER_MAX_TOTAL_BYTES)},
+    )
     if info.file_size > limit:
-        pkg.error(name, 0, None, "too_large", *too_large)
+        pkg.error(name, None, None, "too_large", *too_large)
+        return
+    if info.file_size > pkg.inflate_left:
+        pkg.error(name, None, None, "too_large", *too_large_total)
+        return
+    if rules.headers_understate(info):
+        pkg.error(name, None, None, "unreadable", _LYING)
         return
     max_chars = settings.ONEROSTER_MAX_FIELD_CHARS
-    reader = None
+    reader = lines = header = None
     try:
         with zf.open(info) as raw:
-            stream = io.BufferedReader(_Capped(raw, limit), _READ_CHUNK)
+            stream = io.BufferedReader(_Capped(raw, limit, pkg), _READ_CHUNK)
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-            reader = csv.reader(_lines(text))
+            lines = _lines(text)
+            reader = csv.reader(lines)
             header = next(reader, None)
             if header is None:
                 pkg.error(name, 1, None, "empty", gettext_lazy("The file is empty: a header line is expected."))
                 return
             if not _header_ok(header, columns, pkg, name):
                 return
+            lines.new_record()
             for values in reader:
+                lines.new_record()
                 line = reader.line_num
                 if not values or values == [""]:
                     continue
@@ -213,6 +282,8 @@ def _records(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pkg: Package, name: str
                     )
                     continue
                 row = dict(zip(header, (v.strip() for v in values), strict=True))
+                if header[0] == "sourcedId" and values[0] != row["sourcedId"]:
+                    row["sourcedId"] = values[0]  # not trimmed: a key with spaces around is refused
                 bad = next((c for c, v in row.items() if len(v) > max_chars), None)
                 if bad:
                     pkg.error(
@@ -221,26 +292,57 @@ def _records(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pkg: Package, name: str
                     continue
                 yield Record(line, row)
     except _EntryTooLarge:
-        pkg.error(name, 0, None, "too_large", *too_large)
-    except _LineTooLong:
-        line = (reader.line_num if reader else 0) + 1
+        pkg.error(name, None, None, "too_large", *too_large)
+    except _PackageTooLarge:
+        pkg.error(name, None, None, "too_large", *too_large_total)
+    except _LineTooLong as exc:
+        # The line the record starts on (the overlong line is the reader's next one).
+        line = (reader.line_num if reader else 0) + 1 - (len(exc.lines) - 1)
+        index = rules.field_index("".join(exc.lines))
+        column = header[index] if header and index < len(header) else None
+        if column is not None:
+            pkg.error(
+                name,
+                line,
+                column,
+                "max_length",
+                gettext_lazy("This field runs past %(n)d characters (a quote left open?)."),
+                {"n": MAX_LINE_CHARS},
+            )
+        else:
+            pkg.error(
+                name,
+                line,
+                None,
+                "max_length",
+                gettext_lazy("This line is longer than %(n)d characters."),
+                {"n": MAX_LINE_CHARS},
+            )
+    except rules.BadUtf8 as exc:
         pkg.error(
             name,
-            line,
+            exc.line,
             None,
-            "max_length",
-            gettext_lazy("This line is longer than %(n)d characters."),
-            {"n": MAX_LINE_CHARS},
+            "encoding",
+            gettext_lazy("Line %(line)d, character %(char)d (byte %(byte)d), is not UTF-8: save the file as UTF-8."),
+            {"line": exc.line, "char": exc.char, "byte": exc.byte},
         )
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # not reached: the bytes were checked on their way in
+        pkg.error(name, None, None, "encoding", gettext_lazy("This file is not UTF-8."))
+    except csv.Error:
         pkg.error(
-            name, (reader.line_num if reader else 0) + 1, None, "encoding", gettext_lazy("This file is not UTF-8.")
+            name,
+            (reader.line_num if reader else 0) + 1,
+            None,
+            "csv",
+            gettext_lazy("This line cannot be read as CSV (RFC 4180): check its quotes."),
         )
-    except csv.Error as exc:
-        pkg.error(name, reader.line_num if reader else 1, None, "csv", str(exc))
-    # RuntimeError: an encrypted entry; NotImplementedError: a compression zipfile lacks.
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError) as exc:
-        pkg.error(name, 0, None, "unreadable", gettext_lazy("This file cannot be read from the zip: %(e)s"), {"e": exc})
+    except NotImplementedError:  # zipfile: a compression method it lacks (before RuntimeError: a subclass)
+        pkg.error(name, None, None, "unreadable", _METHOD)
+    except RuntimeError:  # zipfile: an encrypted entry
+        pkg.error(name, None, None, "unreadable", _ENCRYPTED)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError):
+        pkg.error(name, None, None, "unreadable", _DAMAGED)
 
 
 def _header_ok(header: list[str], expected: list[str], pkg: Package, name: str) -> bool:
@@ -266,47 +368,37 @@ def _header_ok(header: list[str], expected: list[str], pkg: Package, name: str) 
 
 
 def _check_record(pkg: Package, name: str, rec: Record, mode: str) -> bool:
+    """Required fields here; every value rule (sourcedId, dates, vocabularies, bulk/delta) in
+    oneroster_rules."""
     ok = True
     for col in sorted(REQUIRED[name]):
         if not rec.values.get(col):
             pkg.error(name, rec.line, col, "required", gettext_lazy("This field is required."))
             ok = False
-    for (fname, col), allowed in ENUMS.items():
-        value = rec.values.get(col, "")
-        if fname == name and value and value not in allowed:
-            pkg.error(
-                name,
-                rec.line,
-                col,
-                "invalid_choice",
-                gettext_lazy("Must be one of: %(v)s."),
-                {"v": ", ".join(sorted(allowed))},
-            )
-            ok = False
-    status, stamp = rec.values.get("status", ""), rec.values.get("dateLastModified", "")
-    if mode == "delta":
-        if status not in ("active", "tobedeleted"):
-            pkg.error(
-                name,
-                rec.line,
-                "status",
-                "invalid_choice",
-                gettext_lazy("In a delta file, status is active or tobedeleted."),
-            )
-            ok = False
-        if not stamp or (parse_datetime(stamp) is None and parse_date(stamp) is None):
-            pkg.error(
-                name,
-                rec.line,
-                "dateLastModified",
-                "invalid",
-                gettext_lazy("In a delta file, an ISO 8601 date is required."),
-            )
-            ok = False
-    elif status not in ("", "active"):
-        pkg.error(name, rec.line, "status", "invalid", gettext_lazy("In a bulk file, status is left blank."))
-        ok = False
-    return ok
+    return rules.check_values(pkg, name, rec.line, rec.values, mode) and ok
+
+
+def _root_entries(zf: zipfile.ZipFile, pkg: Package) -> dict:
+    """The zip's plain entries at its root, by name. An entry that could leave the root (or a
+    symbolic link), or two entries with one name, refuses the package: each is reported. Entries
+    below the root (folders, __MACOSX/) are ignored: never read, never extracted."""
+    entries: dict[str, zipfile.ZipInfo] = {}
+    for info in zf.infolist():
+        fault = rules.entry_fault(info)
+        if fault is not None:
+            pkg.error(None, None, None, "unsafe_entry", fault, {"entry": rules.shown(info.filename)})
+        elif "/" not in info.filename:
+            if info.filename in entries:
+                pkg.error(
+                    None,
+                    None,
+                    None,
+                    "duplicate_entry",
+                    gettext_lazy("The zip holds two entries named «%(entry)s»: the whole package is refused."),
+                    {"entry": rules.shown(info.filename)},
+                )
+            entries[info.filename] = info
+    return entries
 
 
 def read_package(fileobj, *, size: int | None = None) -> Package:
@@ -315,7 +407,7 @@ def read_package(fileobj, *, size: int | None = None) -> Package:
     pkg = Package()
     if size is not None and size > settings.ONEROSTER_MAX_UPLOAD_BYTES:
         raise PackageTooLarge(
-            _("The package is larger than %(n)d bytes.") % {"n": settings.ONEROSTER_MAX_UPLOAD_BYTES},
+            _("The package is larger than %(size)s.") % {"size": _size(settings.ONEROSTER_MAX_UPLOAD_BYTES)},
             field="file",
             extra={"code": "too_large"},
         )
@@ -324,35 +416,41 @@ def read_package(fileobj, *, size: int | None = None) -> Package:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise OneRosterRefused(_("The file is not a zip archive."), field="file", extra={"code": "not_a_zip"}) from None
     with zf:
-        # Only plain names at the root count; anything with a path is ignored, never followed.
-        entries = {i.filename: i for i in zf.infolist() if "/" not in i.filename and "\\" not in i.filename}
+        entries = _root_entries(zf, pkg)
+        if pkg.errors:
+            return pkg
         if "manifest.csv" not in entries:
-            pkg.error("manifest", 0, None, "missing", gettext_lazy("The package has no manifest.csv at its root."))
+            pkg.error("manifest", None, None, "missing", gettext_lazy("The package has no manifest.csv at its root."))
             return pkg
         manifest = {}
         for r in _records(zf, entries["manifest.csv"], pkg, "manifest", ["propertyName", "value"]):
             manifest[r.values["propertyName"]] = (r.values["value"], r.line)
         if pkg.errors:
             return pkg
-        manifest_version = manifest.get("manifest.version", ("", 0))
+        manifest_version = manifest.get("manifest.version", ("", None))
         if manifest_version[0] != "1.0":
             pkg.error(
-                "manifest", manifest_version[1] or 0, "value", "version", gettext_lazy("manifest.version must be 1.0.")
+                "manifest", manifest_version[1], "value", "version", gettext_lazy("manifest.version must be 1.0.")
             )
-        version = manifest.get("oneroster.version", ("", 0))
+        version = manifest.get("oneroster.version", ("", None))
         if version[0] not in ("1.1", "1.2"):
-            pkg.error(
-                "manifest", version[1] or 0, "value", "version", gettext_lazy("oneroster.version must be 1.1 or 1.2.")
-            )
+            pkg.error("manifest", version[1], "value", "version", gettext_lazy("oneroster.version must be 1.1 or 1.2."))
             return pkg
         pkg.version = version[0]
         columns = COLUMNS_12 if pkg.version == "1.2" else COLUMNS_11
         for name in READ_ORDER:
             if name == "roles" and pkg.version == "1.1":
                 continue
-            mode, line = manifest.get(f"file.{name}", ("absent", 0))
+            mode, line = manifest.get(f"file.{name}", ("absent", None))
             if mode not in MODES:
-                pkg.error("manifest", line, "value", "invalid_choice", gettext_lazy("Must be absent, bulk or delta."))
+                pkg.error(
+                    "manifest",
+                    line,
+                    "value",
+                    "invalid_choice",
+                    gettext_lazy('Must be one of: %(v)s; found "%(got)s".'),
+                    {"v": "absent, bulk, delta", "got": rules.shown(mode)},
+                )
                 continue
             pkg.modes[name] = mode
             if mode == "absent":

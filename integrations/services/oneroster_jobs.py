@@ -31,11 +31,7 @@ def oneroster_job_create(
 ) -> OneRosterImportJob:
     """Store an upload as a QUEUED job (the caller enqueues it after the commit)."""
     if len(data) > settings.ONEROSTER_MAX_UPLOAD_BYTES:
-        raise oneroster.PackageTooLarge(
-            _("The package is larger than %(n)d bytes.") % {"n": settings.ONEROSTER_MAX_UPLOAD_BYTES},
-            field="file",
-            extra={"code": "too_large"},
-        )
+        oneroster.read_package(io.BytesIO(), size=len(data))  # refuses it (PackageTooLarge), as inline
     return OneRosterImportJob.objects.create(
         organization=client.organization,
         client=client,

@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Organization
+from accounts.models import Organization, User
 from accounts.services.learners import LearnerPlan, learners_plan, learners_write
 from courses.enrollments import (
     enrollments_drop_bulk,
@@ -342,6 +344,14 @@ def _events_record(plan: EnrollmentPlan, *, organization, user_ids, courses, sou
     """One enrollment.changed event per new, changed or dropped enrollment, in one statement; the
     `events` queue is nudged after the commit."""
     code_by_id = {cid: code for code, cid in courses.items()}
+    # A dropped learner is absent from the batch: its address, as the university knows it, is read.
+    email_of = {}
+    if plan.drops:
+        email_of = dict(
+            User.objects.filter(**bulk.in_filter("pk", [d[1] for d in plan.drops]))
+            .annotate(shown=Coalesce(NullIf("roster_email", Value("")), "email"))
+            .values_list("pk", "shown")
+        )
     events = [
         (
             "enrollment.changed",
@@ -362,7 +372,7 @@ def _events_record(plan: EnrollmentPlan, *, organization, user_ids, courses, sou
             organization.pk,
             uid,
             {
-                "learner": {"external_id": ext, "email": None},
+                "learner": {"external_id": ext, "email": email_of.get(uid)},
                 "course_code": code_by_id[cid],
                 "status": Enrollment.Status.DROPPED,
                 "previous_status": status,

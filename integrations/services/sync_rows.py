@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from courses.models import Enrollment
 
+from ..text import UNSTORABLE_CODE, UNSTORABLE_MESSAGE, is_unstorable
+
 STATUSES = tuple(Enrollment.Status.values)
 # Text fields of a row: required, and their longest length.
 TEXT_FIELDS = {
@@ -48,10 +50,8 @@ def _text(row: dict, name: str, *, errors: list, index: int) -> str:
         errors.append({"row": index, "field": name, "code": "invalid", "message": _("Must be a string.")})
         return ""
     value = value.strip()
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL: a row error, not a database error
-        errors.append(
-            {"row": index, "field": name, "code": "invalid", "message": _("Must not contain NUL characters.")}
-        )
+    if is_unstorable(value):  # NUL or a lone surrogate: a row error, not a database error
+        errors.append({"row": index, "field": name, "code": UNSTORABLE_CODE, "message": str(UNSTORABLE_MESSAGE)})
         return ""
     if required and not value:
         errors.append({"row": index, "field": name, "code": "required", "message": _("This field is required.")})

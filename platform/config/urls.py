@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from oauth2_provider import views as oauth2_views
 
 from accounts import urls as accounts_urls
 from courses import urls as courses_urls
 from grading import urls as grading_urls
+from integrations import invite_views
+from integrations.api.token import ThrottledTokenView
 from kernel import converters  # noqa: F401 - registers <id:...> before any app's URLs
 from learning import urls as learning_urls
 from privacy import urls as privacy_urls
@@ -25,13 +26,19 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the accounts pages: under /accounts/organization/, where two-factor is required.
+    path(
+        "accounts/organization/invitations/",
+        invite_views.organization_invitations,
+        name="organization-invitations",
+    ),
     path("accounts/", include(ACCOUNTS_PAGES)),
     path("", include("certificates.urls")),
     path("learning/", include("learning.urls")),
     path("teach/", include("analytics.urls")),
     path("api/v1/", include("integrations.api.urls")),
     path("links/", include("integrations.urls")),
-    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
+    path("o/token/", ThrottledTokenView.as_view(), name="oauth2_token"),
     path("", include("grading.urls")),
     # One namespace, three apps' pages: the course page with the learner's progress is learning's,
     # the assignment page is grading's (it takes the submission).
@@ -45,3 +52,10 @@ urlpatterns = [
         ),
     ),
 ]
+
+# Under /api/ Django's own errors (an unknown address, a body it refused, a crash) answer in the
+# API's JSON format; the website keeps its pages.
+handler400 = "integrations.api.errors.handler400"
+handler403 = "integrations.api.errors.handler403"
+handler404 = "integrations.api.errors.handler404"
+handler500 = "integrations.api.errors.handler500"

@@ -51,6 +51,7 @@ EXCUSED = {
     "grading:submission-status": "the htmx fragment of grading:submission, checked inside that page",
     "analytics:export": "a file download (the gradebook, CSV)",
     "analytics:export_status": "the htmx fragment of an export's progress, on the gradebook page",
+    "analytics:oneroster_export": "a file download (a roster class's gradebook, a OneRoster zip)",
     "certificates:issuer": "the issuer's Open Badges profile: JSON-LD, no page",
     "certificates:issuer-key": "the issuer's public key: JSON, no page",
     "certificates:pdf": "a file download (the certificate, PDF)",
@@ -261,6 +262,7 @@ def build() -> dict:
     }
     admin_pages = {
         "organization": reverse("accounts:organization"),
+        "organization-invitations": reverse("organization-invitations"),
         "teach-as-university-admin": reverse("analytics:index"),
     }
     return {

@@ -9,10 +9,11 @@ from django.urls import get_resolver
 
 from accounts.models import User
 from courses.models import Enrollment
-from integrations.models import OneRosterImportJob, WebhookDelivery, WebhookSubscription
+from integrations.models import LearnerInvite, OneRosterImportJob, WebhookDelivery, WebhookSubscription
 from integrations.services import webhooks
 from roster.models import RosterCourse
 from tests.factories import CourseFactory, make_quiz
+from tests.roster.helpers import roster_class, student
 
 from .helpers import RIGHT, graded, learner
 
@@ -24,9 +25,12 @@ OBJECT_ROUTES = {
     ("GET", "webhooks/{wh}/deliveries"),
     ("POST", "webhooks/{wh}/deliveries/{delivery}/replay"),
     ("GET", "oneroster/imports/{job}"),
-    ("POST", "oneroster/courses/{ext}/mapping"),
+    ("POST", "oneroster/courses/{cls}/mapping"),
+    ("GET", "oneroster/classes/{cls}/gradebook.zip"),
 }
-LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks"}
+# The query an object route needs to answer its owner 200.
+QUERIES = {"oneroster/classes/{cls}/gradebook.zip": {"term": "term-2026"}}
+LIST_ROUTES = {"enrollments", "grades", "completions", "webhooks", "oneroster/classes", "invitations"}
 WRITE_ROUTES = {"enrollments/sync", "oneroster/imports", "webhooks"}
 SHARED_ROUTES = {"paths", "paths/{code}", "courses", "courses/{code}", "courses/{code}/assignments"}
 DOC_ROUTES = {"schema/", "docs/"}
@@ -34,20 +38,23 @@ DOC_ROUTES = {"schema/", "docs/"}
 
 @pytest.fixture
 def world(org, api):
-    """University A with a learner, an enrollment, a grade, a completion, a webhook and a delivery."""
+    """University A with a learner, an enrollment, a grade, a completion, a webhook and a delivery,
+    and an invitation not delivered yet."""
     quiz = make_quiz()
     amina = learner(org, "amina")
     graded(amina, quiz, RIGHT)
+    student(roster_class(org, quiz.course), "amina", user=amina)
+    LearnerInvite.objects.create(user=learner(org, "yasmine"), organization=org)  # its mail not taken yet
     sub = webhooks.subscription_create(
         client=api.client_model, url="http://127.0.0.1:9/hook", event_types=["course.completed"]
     )
     webhooks.events_dispatch()
     delivery = WebhookDelivery.objects.get(subscription=sub)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status="dead")
-    # A background import job, and a stored roster course named like the learner (route {ext}).
+    # A background import job; the roster course of the world's class (route {cls}) is mapped below.
     job = OneRosterImportJob.objects.create(organization=org, client=api.client_model)
-    RosterCourse.objects.create(organization=org, sourced_id="amina", title="DS")
-    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz, "job": job.pk}
+    RosterCourse.objects.create(organization=org, sourced_id="class-1", title="DS")
+    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz, "cls": "class-1", "job": job.pk}
 
 
 def test_every_api_route_is_covered_by_an_isolation_test():
@@ -56,8 +63,9 @@ def test_every_api_route_is_covered_by_an_isolation_test():
         if str(pattern.pattern) == "api/v1/":
             for sub in pattern.url_patterns:
                 routes.add(str(sub.pattern).replace("<slug:code>", "{code}").replace("<str:external_id>", "{ext}")
-                           .replace("imports/<int:pk>", "imports/{job}").replace("<str:sourced_id>", "{ext}")
-                           .replace("<int:pk>", "{wh}").replace("<int:delivery_pk>", "{delivery}"))  # fmt: skip
+                           .replace("imports/<int:pk>", "imports/{job}")
+                           .replace("<int:pk>", "{wh}").replace("<int:delivery_pk>", "{delivery}")
+                           .replace("<str:sourced_id>", "{cls}"))  # fmt: skip
     covered = {p for _m, p in OBJECT_ROUTES} | LIST_ROUTES | WRITE_ROUTES | SHARED_ROUTES | DOC_ROUTES
     assert routes == covered
 
@@ -65,17 +73,18 @@ def test_every_api_route_is_covered_by_an_isolation_test():
 @pytest.mark.parametrize(("method", "route"), sorted(OBJECT_ROUTES))
 def test_another_universitys_client_gets_404_for_each_record(world, api, other_api, method, route):
     path = route.format(**world)
-    resp = getattr(other_api, method.lower())(path)
+    query = (QUERIES.get(route),) if method == "GET" else ()
+    resp = getattr(other_api, method.lower())(path, *query)
     assert resp.status_code == 404, (path, resp.content)
     assert resp.json()["error"]["code"] == "not_found"
     # Indistinguishable from a record that does not exist at all.
-    missing = route.format(ext="nobody", wh=999999, delivery=999999, job=999999)
-    assert getattr(other_api, method.lower())(missing).json() == resp.json()
+    missing = route.format(ext="nobody", wh=999999, delivery=999999, cls="nobody", job=999999)
+    assert getattr(other_api, method.lower())(missing, *query).json() == resp.json()
     # Nothing changed, and the owner still sees it.
     assert WebhookSubscription.objects.filter(pk=world["wh"]).exists()
     assert WebhookDelivery.objects.get(pk=world["delivery"]).status == "dead"
     if method == "GET":
-        assert api.get(path).status_code == 200
+        assert api.get(path, *query).status_code == 200
 
 
 @pytest.mark.parametrize("route", sorted(LIST_ROUTES))

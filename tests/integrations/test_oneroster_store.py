@@ -32,8 +32,8 @@ from tests.factories import CourseFactory, UserFactory
 from .test_oneroster import MANIFEST_12, USERS_11, H
 
 BULK = ("", "")
-DELTA = ("active", "2026-11-02T10:00:00Z")
-GONE = ("tobedeleted", "2026-11-03T10:00:00Z")
+DELTA = ("active", "2026-11-02T10:00:00.000Z")
+GONE = ("tobedeleted", "2026-11-03T10:00:00.000Z")
 
 
 def user_line(sid, email, stamp=BULK, org="sch1", given=None):

@@ -12,6 +12,7 @@ BAD = [
     {**GOOD, "external_id": ""},
     {**GOOD, "external_id": "x" * (MAX_LENGTH["external_id"] + 1)},
     {**GOOD, "course_code": "bad\x00code"},
+    {**GOOD, "family_name": "bad\ud800name"},
     {**GOOD, "status": "paused"},
     {**GOOD, "given_name": 7},
 ]

@@ -65,6 +65,15 @@ def _certificate(w):
     return w.certificate
 
 
+def _roster_class_id(w):
+    """A roster class of the learner's university mapped to the world's course (made once)."""
+    if not hasattr(w, "roster_class"):
+        from tests.roster.helpers import roster_class
+
+        w.roster_class = roster_class(w.users["learner"].organization, w.course, sourced_id="matrix-class")
+    return w.roster_class.pk
+
+
 def _course_file(w):
     """A log attached by a flag of the world's course (made once, on first use)."""
     if not hasattr(w, "course_file"):
@@ -132,6 +141,7 @@ MATRIX = {
     "accounts:deletion-request": {"expect": POST_ONLY},
     "accounts:deletion-cancel": {"expect": POST_ONLY},
     "accounts:organization": {"expect": logged_in(404, university_admin=200)},
+    "organization-invitations": {"expect": logged_in(404, university_admin=200)},
     # University API v1: its OpenAPI schema and docs are public; the token endpoint is POST-only.
     "api_v1:schema": {"expect": everyone(200)},
     "api_v1:docs": {"expect": everyone(200)},
@@ -251,6 +261,10 @@ MATRIX = {
     },  # fmt: skip
     "analytics:export": {"kwargs": lambda w: {"code": w.course.code, "fmt": "csv"}, "expect": TEACH_READ},
     "analytics:export_start": {"kwargs": lambda w: {"code": w.course.code}, "expect": POST_ONLY},
+    "analytics:oneroster_export": {
+        "kwargs": lambda w: {"code": w.course.code, "class_id": _roster_class_id(w)},
+        "expect": TEACH_READ,
+    },
     "analytics:export_status": {
         "kwargs": lambda w: {"code": w.course.code, "pk": w.export_job.pk},
         "expect": TEACH | {"instructor": 200, "university_admin": 404, "staff": 404},

@@ -9,6 +9,8 @@ import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from config.mail_url import mailer_from_env
+
 BASE_DIR = Path(__file__).resolve().parents[3]
 env = environ.Env()
 VAR_DIR = Path(env.str("KAFAAT_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -126,6 +128,8 @@ LOGOUT_REDIRECT_URL = "courses:catalogue"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # API client secrets only (OAUTH2_PROVIDER's CLIENT_SECRET_HASHER): never first in this list.
+    "integrations.hashers.HmacSha256ClientSecretHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -243,8 +247,23 @@ STORAGES = {
 }
 
 # --- E-mail: console in embedded mode ---------------------------------------------------------
-MAILERS = {"default": {"BACKEND": env.str("EMAIL_BACKEND", default="config.mail.ReadableConsoleBackend")}}
+# One URL says where mail goes (README, Configuration): smtp://user:pass@host:587/?tls=1,
+# smtps://..., console://, file:///path, locmem://. The older EMAIL_BACKEND/EMAIL_HOST... still work.
+EMAIL_DEFAULT_URL = "console://"
+MAILERS = {"default": mailer_from_env(env, default_url=EMAIL_DEFAULT_URL)}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kafaat <no-reply@kafaat.local>")
+
+# --- Cache: shared by every process (the API's rate counters live here) -----------------------
+# CACHE_URL (django-environ: redis://host:6379/1, dbcache://table, locmemcache://), else REDIS_URL,
+# else the database cache (table kafaat_cache, created by `migrate`): a limit then holds across
+# all web processes and hosts. A per-process cache lets N processes through N times the limit.
+_cache_url = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="") or "dbcache://kafaat_cache"
+CACHES = {"default": environ.Env.cache_url_config(_cache_url)}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"  # with an atomic incr
+    # Culling past MAX_ENTRIES (Django's default: 300) deletes live rows too, a rate counter among
+    # them: keep it far above the counters a busy hour holds (expired rows go first anyway).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 # --- Celery ---------------------------------------------------------------------------------
 # Embedded: kombu's filesystem transport (no server). Production and tests: redis:// or amqp://.
@@ -363,7 +382,7 @@ ANALYTICS_EXPORT_DIR = VAR_DIR / "exports"
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["integrations.api.parsers.ApiJSONParser"],
     "UNAUTHENTICATED_USER": None,
     # University API v1 (integrations/api): one error format, OpenAPI 3 from drf-spectacular.
     "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
@@ -394,6 +413,10 @@ OAUTH2_PROVIDER = {
         "webhooks:manage": "Manage this university's webhook subscriptions",
     },
     "SCOPES_BACKEND_CLASS": "integrations.api.auth.ApiClientScopes",
+    # Client secrets are long and random: a keyed fast hash (integrations/hashers.py, README), and
+    # the same hash work for an unknown client id as for a wrong secret (api/auth.py).
+    "CLIENT_SECRET_HASHER": "hmac_sha256",
+    "OAUTH2_VALIDATOR_CLASS": "integrations.api.auth.ApiClientOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("API_TOKEN_EXPIRE_SECONDS", default=3600),
     # RFC 9700 (OAuth 2.0 Security BCP): only the client-credentials grant is used, tokens travel
     # in the Authorization header only and are stored hashed; redirect URIs (unused) need https.
@@ -415,11 +438,21 @@ OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 # A full sync that would drop more than this share of the university's enrollments in the named
 # courses is refused unless force=true.
 INTEGRATIONS_SYNC_MAX_ROWS = env.int("INTEGRATIONS_SYNC_MAX_ROWS", default=10000)
+# The body of one sync request: 10,000 rows at every field's maximum, names sent as \u escapes,
+# are 17.6 MB; every other request keeps DATA_UPLOAD_MAX_MEMORY_SIZE (5 MiB).
+INTEGRATIONS_SYNC_MAX_BODY_BYTES = env.int("INTEGRATIONS_SYNC_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 INTEGRATIONS_SYNC_MAX_DROP_SHARE = env.float("INTEGRATIONS_SYNC_MAX_DROP_SHARE", default=0.2)
 # Requests per client (DRF throttle syntax); a refused request carries Retry-After.
 INTEGRATIONS_API_RATE = env.str("INTEGRATIONS_API_RATE", default="600/min")
 INTEGRATIONS_API_WRITE_RATE = env.str("INTEGRATIONS_API_WRITE_RATE", default="60/min")
-# The cache alias holding the throttle counters (Django's default: per-process memory).
+# The token endpoint (/o/token/): requests per remote address, and failed client authentications
+# per client id and per remote address; a refused request gets 429 with Retry-After.
+INTEGRATIONS_TOKEN_RATE = env.str("INTEGRATIONS_TOKEN_RATE", default="120/min")
+INTEGRATIONS_TOKEN_FAILURE_RATE = env.str("INTEGRATIONS_TOKEN_FAILURE_RATE", default="10/min")
+# The key of the HMAC that hashes API client secrets; empty: SECRET_KEY (and SECRET_KEY_FALLBACKS).
+# Set it to rotate SECRET_KEY without invalidating every client's secret.
+API_CLIENT_SECRET_KEY = env.str("API_CLIENT_SECRET_KEY", default="")
+# The cache alias holding the throttle counters: shared by every process (CACHES above).
 INTEGRATIONS_THROTTLE_CACHE = env.str("INTEGRATIONS_THROTTLE_CACHE", default="default")
 # Webhook delivery: exponential backoff from BASE seconds, capped, then the delivery is dead
 # (replayable). 16 attempts with these defaults span more than a day.
@@ -437,6 +470,9 @@ WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 # OneRoster zip limits (the spec sets none): whole upload, one entry, one field.
 ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
+# All entries read, inflated, together: bounds the work one package costs (5,000 users and 12,000
+# enrollments inflate to about 1.3 MB).
+ONEROSTER_MAX_TOTAL_BYTES = env.int("ONEROSTER_MAX_TOTAL_BYTES", default=400 * 1024 * 1024)
 ONEROSTER_MAX_FIELD_CHARS = env.int("ONEROSTER_MAX_FIELD_CHARS", default=1024)
 # A refused package lists this many errors (file, line, column) and counts the rest.
 ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
@@ -445,6 +481,14 @@ ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
 ONEROSTER_INLINE_MAX_BYTES = env.int("ONEROSTER_INLINE_MAX_BYTES", default=256 * 1024)
 CELERY_BEAT_SCHEDULE["integrations-webhooks-tick"] = {"task": "integrations.webhooks_tick", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["integrations-invites-send"] = {"task": "integrations.invites_send", "schedule": 30.0}
+# Invitations: a message the mail server refused (or could not take: down) is tried again after
+# BASE seconds, doubling up to MAX, and is failed after MAX_ATTEMPTS tries (shown to staff and to
+# the university, resent by hand). A worker claims a batch for CLAIM seconds, above the task's hard
+# time limit (120 s), so a second worker never sends the same invitation twice.
+INVITE_RETRY_BASE_SECONDS = env.int("INVITE_RETRY_BASE_SECONDS", default=60)
+INVITE_RETRY_MAX_SECONDS = env.int("INVITE_RETRY_MAX_SECONDS", default=6 * 3600)
+INVITE_MAX_ATTEMPTS = env.int("INVITE_MAX_ATTEMPTS", default=10)
+INVITE_CLAIM_SECONDS = env.int("INVITE_CLAIM_SECONDS", default=300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kafaat university API",
     "DESCRIPTION": "Enrollment sync, grades and completions out, signed webhooks, OneRoster import.",

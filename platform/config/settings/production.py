@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.mail_url import mailer_from_env
+
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, env
 
@@ -29,15 +31,5 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-MAILERS = {
-    "default": {
-        "BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"),
-        "OPTIONS": {
-            "host": env.str("EMAIL_HOST", default="localhost"),
-            "port": env.int("EMAIL_PORT", default=25),
-            "username": env.str("EMAIL_HOST_USER", default=None),
-            "password": env.str("EMAIL_HOST_PASSWORD", default=None),
-            "use_tls": env.bool("EMAIL_USE_TLS", default=False),
-        },
-    }
-}
+# Mail: SMTP on localhost:25 unless EMAIL_URL (or the older EMAIL_* variables) says otherwise.
+MAILERS = {"default": mailer_from_env(env, default_url="smtp://localhost:25")}

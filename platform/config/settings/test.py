@@ -1,13 +1,23 @@
 """Test settings: PostgreSQL (DATABASE_URL) and a real broker (CELERY_BROKER_URL), never eager."""
 
+import environ
+
 from .base import *  # noqa: F403
 from .base import CELERY_BEAT_SCHEDULE, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, env
 
 SECRET_KEY = env.str("SECRET_KEY", default="test-only-secret-key-not-for-production-" + "x" * 20)
 DEBUG = False
 # Argon2 is the real hasher; tests that check it say so. The rest go fast.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "integrations.hashers.HmacSha256ClientSecretHasher",
+]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# Tests count in memory unless they say otherwise (CACHE_URL; a test of the shared counters starts
+# processes with the database cache): query counts stay those of the code under test.
+CACHES = {"default": environ.Env.cache_url_config(env.str("CACHE_URL", default="locmemcache://"))}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"
 # Tests share one database with worker subprocesses: no persistent connections in the test process.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 ALLOWED_HOSTS = ["*"]
@@ -31,3 +41,7 @@ LANGUAGE_CODE = "en"
 # The suite's webhook receivers are real servers on 127.0.0.1, which production refuses; tests of
 # the refusal turn this off. Worker subprocesses read the same settings.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=True)
+# The token endpoint's limits count per address, and every test client is 127.0.0.1: tests of the
+# throttle set their own rates.
+INTEGRATIONS_TOKEN_RATE = env.str("INTEGRATIONS_TOKEN_RATE", default="100000/min")
+INTEGRATIONS_TOKEN_FAILURE_RATE = env.str("INTEGRATIONS_TOKEN_FAILURE_RATE", default="100000/min")

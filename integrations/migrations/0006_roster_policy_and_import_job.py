@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_privacy_models_move_to_privacy"),
-        ("integrations", "0004_outboxevent_moves_to_kernel"),
+        ("integrations", "0005_invite_delivery_retries"),
     ]
 
     operations = [
