@@ -4,7 +4,15 @@ from django.utils.translation import ngettext
 
 from kernel.models import OutboxEvent
 
-from .models import ApiClient, AuditEntry, LearnerInvite, WebhookDelivery, WebhookSubscription
+from .models import (
+    ApiClient,
+    AuditEntry,
+    LearnerInvite,
+    OneRosterImportJob,
+    RosterPolicy,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from .services import clients, invites
 
 
@@ -85,3 +93,19 @@ class LearnerInviteAdmin(admin.ModelAdmin):
             request,
             ngettext("%(n)d invitation will be sent again.", "%(n)d invitations will be sent again.", n) % {"n": n},
         )
+
+
+@admin.register(RosterPolicy)
+class RosterPolicyAdmin(admin.ModelAdmin):
+    """Where a university's roster teachers become instructors of our courses."""
+
+    list_display = ["organization", "assign_teachers"]
+    list_editable = ["assign_teachers"]
+
+
+@admin.register(OneRosterImportJob)
+class OneRosterImportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "organization", "client", "status", "created_at", "finished_at", "errors_total"]
+    list_filter = ["status", "organization"]
+    exclude = ["package"]
+    readonly_fields = [f.name for f in OneRosterImportJob._meta.fields if f.name != "package"]

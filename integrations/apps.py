@@ -11,9 +11,13 @@ class IntegrationsConfig(AppConfig):
     privacy_erase = "integrations.privacy.erase"
 
     def ready(self):
+        from kernel.tasks import resender
+
+        from . import tasks
         from .api import schema  # noqa: F401 - registers the OpenAPI auth extension
         from .services import events  # noqa: F401 - subscribes the webhook nudge to outbox writes
 
+        resender(tasks.oneroster_jobs_resend)  # import jobs whose message was lost
         post_migrate.connect(_create_cache_tables, sender=self)
 
 

@@ -196,3 +196,58 @@ class LearnerInvite(models.Model):
                     "SMTPServerDisconnected", "ConnectionResetError", "SoftTimeLimitExceeded"):  # fmt: skip
             return str(_("The mail server could not be reached."))
         return str(_("The message could not be sent."))
+
+
+class RosterPolicy(models.Model):
+    """What a university's OneRoster imports may do beyond enrolling learners. Staff set it (the
+    admin site): by default a roster's teachers are stored but given no rights on our courses."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="roster_policy", verbose_name=_("organization")
+    )
+    assign_teachers = models.BooleanField(
+        _("teachers become instructors"),
+        default=False,
+        help_text=_("A roster teacher of a mapped class becomes an instructor of its course (accounts are created)."),
+    )
+
+    class Meta:
+        verbose_name = _("roster policy")
+        verbose_name_plural = _("roster policies")
+
+    def __str__(self) -> str:
+        return f"roster policy of {self.organization_id}"
+
+
+class OneRosterImportJob(models.Model):
+    """A OneRoster package uploaded through the API, imported by a worker
+    (integrations.oneroster_import). The zip is kept in the database so any worker host can read
+    it, and emptied once the job ends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        REFUSED = "refused", _("Refused")
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file_name = models.CharField(max_length=255, blank=True)
+    package = models.BinaryField(default=b"", blank=True)
+    dry_run = models.BooleanField(default=False)
+    force = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    errors_total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"OneRoster import {self.pk} ({self.status})"

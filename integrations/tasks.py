@@ -3,7 +3,10 @@ not orphan queued messages."""
 
 from celery import shared_task
 
-from .services import invites, webhooks
+from kernel.tasks import resend_stale
+
+from .models import OneRosterImportJob
+from .services import invites, oneroster_jobs, webhooks
 
 COMMON = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 120, "soft_time_limit": 100}
 
@@ -21,3 +24,28 @@ def webhooks_deliver(subscription_id: int):
 @shared_task(name="integrations.invites_send", ignore_result=True, **COMMON)
 def invites_send():
     invites.invites_send_pending()
+
+
+@shared_task(
+    name="integrations.oneroster_import",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # 5,000 users and 12,000 enrollments take seconds; the largest package the limits allow, minutes.
+    time_limit=oneroster_jobs.TIME_LIMIT,
+    soft_time_limit=oneroster_jobs.TIME_LIMIT - 60,
+)
+def oneroster_import(job_id: int):
+    """Run a stored OneRoster import job once (a redelivered message finds it claimed)."""
+    oneroster_jobs.oneroster_job_run(job_id=job_id)
+
+
+def oneroster_jobs_resend() -> int:
+    """Send again the import jobs still queued KERNEL_RESEND_AFTER_SECONDS after their upload
+    (their message was lost: the broker was down). A job runs once however often it is sent.
+    Registered with kernel's re-send sweep in IntegrationsConfig.ready()."""
+    return resend_stale(
+        OneRosterImportJob.objects.filter(status=OneRosterImportJob.Status.QUEUED),
+        asked_at="created_at",
+        task=oneroster_import,
+    )

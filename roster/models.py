@@ -180,3 +180,19 @@ class RosterEnrollment(RosterRecord):
         verbose_name_plural = _("class enrollments")
         constraints = _unique("enrollment")
         indexes = [models.Index(fields=["roster_class", "role", "is_active"], name="roster_enr_class_role_idx")]
+
+
+class RosterInstructor(models.Model):
+    """An instructor assignment (Course.instructors) the roster gave: a teacher of a mapped class.
+    Only these are taken back when the roster drops the teacher; one given by hand is kept."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="roster_instructor_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} teaches {self.course_id}"

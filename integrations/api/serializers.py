@@ -260,10 +260,33 @@ class OneRosterSkippedSerializer(serializers.Serializer):
     other_roles = serializers.IntegerField()
 
 
+class OneRosterListedSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    sourced_ids = serializers.ListField(child=serializers.CharField(), help_text=_("The first 100"))
+
+
+class OneRosterUnmappedSerializer(serializers.Serializer):
+    classes = OneRosterListedSerializer()
+    courses = OneRosterListedSerializer()
+
+
+class OneRosterTeachersSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(help_text=_("Whether this university's teachers become instructors"))
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    accounts_created = serializers.IntegerField()
+
+
 class OneRosterInfoSerializer(serializers.Serializer):
     version = serializers.CharField()
     files = serializers.DictField(child=serializers.CharField(), help_text=_("absent, bulk or delta, per file"))
     skipped = OneRosterSkippedSerializer()
+    roster = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text=_("Per file: created, updated, unchanged, deactivated"),
+    )
+    unmapped = OneRosterUnmappedSerializer()
+    teachers = OneRosterTeachersSerializer()
 
 
 class OneRosterResponseSerializer(SyncResponseSerializer):
@@ -274,3 +297,37 @@ class OneRosterUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("A OneRoster 1.2 (or 1.1) CSV zip"))
     dry_run = serializers.BooleanField(default=False)
     force = serializers.BooleanField(default=False)
+    background = serializers.BooleanField(
+        default=False, help_text=_("Import in the background (202 and the job's URL) even if the package is small")
+    )
+
+
+class OneRosterJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    status = serializers.CharField(help_text=_("queued, running, succeeded, failed or refused"))
+    progress = serializers.DictField(help_text=_("The current step (queued, reading, storing, done...) and counts"))
+    result = serializers.DictField(help_text=_("Once succeeded: the import's answer; once refused: code and message"))
+    errors = serializers.ListField(child=serializers.DictField(), help_text=_("A page of the errors (file, line...)"))
+    errors_total = serializers.IntegerField()
+    next_offset = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class OneRosterMappingInSerializer(serializers.Serializer):
+    course_code = serializers.CharField(
+        max_length=64, allow_blank=True, allow_null=True, help_text=_("Our course's code; empty to unmap")
+    )
+
+
+class OneRosterMappingOutSerializer(serializers.Serializer):
+    sourced_id = serializers.CharField()
+    course_code = serializers.CharField(allow_null=True)
+    is_mapped_by_admin = serializers.BooleanField()
+    classes_changed = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class OneRosterJobPageSerializer(serializers.Serializer):
+    offset = serializers.IntegerField(min_value=0, max_value=1_000_000, default=0)

@@ -32,6 +32,12 @@ urlpatterns = [
         name="webhook-delivery-replay",
     ),
     path("oneroster/imports", views.OneRosterImportView.as_view(), name="oneroster-import"),
+    path("oneroster/imports/<int:pk>", views.OneRosterImportJobView.as_view(), name="oneroster-import-job"),
+    path(
+        "oneroster/courses/<str:sourced_id>/mapping",
+        views.OneRosterCourseMappingView.as_view(),
+        name="oneroster-course-mapping",
+    ),
     path("oneroster/classes", gradebook.OneRosterClassListView.as_view(), name="oneroster-classes"),
     path(
         "oneroster/classes/<str:sourced_id>/gradebook.zip",

@@ -12,9 +12,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
+from kernel.tasks import enqueue_on_commit
+
+from .. import selectors, tasks
 from ..models import Scope
-from ..services import oneroster, sync, webhooks
+from ..services import oneroster, oneroster_jobs, sync, webhooks
 from ..text import UNSTORABLE_CODE, UNSTORABLE_MESSAGE, is_unstorable
 from . import serializers as s
 from .auth import ApiClientAuthentication, ClientHasScope, api_client_of
@@ -376,13 +378,31 @@ class OneRosterImportView(ApiView):
     @extend_schema(
         operation_id="oneroster_import",
         request={"multipart/form-data": s.OneRosterUploadSerializer},
-        responses={200: s.OneRosterResponseSerializer, 409: s.ErrorSerializer, 413: s.ErrorSerializer, **ERRORS},
+        responses={
+            200: s.OneRosterResponseSerializer,
+            202: s.OneRosterJobSerializer,
+            409: s.ErrorSerializer,
+            413: s.ErrorSerializer,
+            **ERRORS,
+        },
     )
     def post(self, request):
         data = s.OneRosterUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         client = api_client_of(request)
+        if data.validated_data["background"] or upload.size > settings.ONEROSTER_INLINE_MAX_BYTES:
+            if upload.size > settings.ONEROSTER_MAX_UPLOAD_BYTES:  # never read a body past the limit
+                oneroster.read_package(upload, size=upload.size)
+            job = oneroster_jobs.oneroster_job_create(
+                client=client,
+                data=upload.read(),
+                file_name=upload.name or "",
+                dry_run=data.validated_data["dry_run"],
+                force=data.validated_data["force"],
+            )
+            enqueue_on_commit(tasks.oneroster_import, job.pk)
+            return Response(_job_body(request, job), status=status.HTTP_202_ACCEPTED)
         body = oneroster.oneroster_import(
             organization=client.organization,
             fileobj=upload,
@@ -393,3 +413,72 @@ class OneRosterImportView(ApiView):
             endpoint="oneroster/imports",
         )
         return Response(body)
+
+
+class OneRosterCourseMappingView(ApiView):
+    """Map a stored roster course onto one of our courses (what an admin's mapping does): its
+    classes' stored students are enrolled, and an import never overrides it."""
+
+    required_scopes = [Scope.ENROLLMENTS_WRITE]
+
+    @extend_schema(
+        operation_id="oneroster_course_mapping_set",
+        request=s.OneRosterMappingInSerializer,
+        responses={200: s.OneRosterMappingOutSerializer, **ERRORS},
+    )
+    def put(self, request, sourced_id: str):
+        client = api_client_of(request)
+        # Another university's course answers 404 whatever the body (never a 400 that tells).
+        oneroster.roster_course_of(organization=client.organization, sourced_id=sourced_id)
+        data = s.OneRosterMappingInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = oneroster.oneroster_course_map(
+            organization=client.organization,
+            sourced_id=sourced_id,
+            course_code=data.validated_data["course_code"] or None,
+            client=client,
+        )
+        return Response(s.OneRosterMappingOutSerializer(body).data)
+
+    @extend_schema(
+        operation_id="oneroster_course_mapping_post",
+        request=s.OneRosterMappingInSerializer,
+        responses={200: s.OneRosterMappingOutSerializer, **ERRORS},
+    )
+    def post(self, request, sourced_id: str):
+        return self.put(request, sourced_id)
+
+
+def _job_body(request, job, *, offset: int = 0) -> dict:
+    page = job.errors[offset : offset + oneroster_jobs.DETAILS_PAGE]
+    more = offset + len(page) < len(job.errors)
+    return {
+        "id": job.pk,
+        "url": request.build_absolute_uri(f"/api/v1/oneroster/imports/{job.pk}"),
+        "status": job.status,
+        "progress": job.progress,
+        "result": job.result,
+        "errors": page,
+        "errors_total": job.errors_total,
+        "next_offset": offset + len(page) if more else None,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+class OneRosterImportJobView(ApiView):
+    """A background OneRoster import: its status, progress, result and (a page of) its errors."""
+
+    required_scopes = [Scope.ENROLLMENTS_WRITE]
+
+    @extend_schema(
+        operation_id="oneroster_import_job",
+        parameters=[OpenApiParameter("offset", OpenApiTypes.INT, description=_("First error to list"))],
+        responses={200: s.OneRosterJobSerializer, **ERRORS},
+    )
+    def get(self, request, pk: int):
+        job = oneroster_jobs.oneroster_job_get(client=api_client_of(request), job_id=pk)
+        page = s.OneRosterJobPageSerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        offset = page.validated_data["offset"]
+        return Response(s.OneRosterJobSerializer(_job_body(request, job, offset=offset)).data)

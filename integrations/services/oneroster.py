@@ -19,18 +19,25 @@ import zlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Organization
-from courses.enrollments import open_course_ids
-from courses.models import Enrollment
-from kernel.errors import ApplicationError
+from courses.enrollments import open_course_ids, organization_enrollments_open
+from courses.models import Course, Enrollment
+from kernel.errors import ApplicationError, NotFound
+from roster import selectors as roster_selectors
+from roster import services as roster_services
+from roster.models import RosterEnrollment, RosterUser
 
-from ..models import ApiClient
+from ..models import ApiClient, AuditEntry, RosterPolicy
 from . import oneroster_rules as rules
 from . import sync
+from .sync_rows import SyncRow
 
 COLUMNS_12 = {
     "orgs": "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId",
@@ -75,17 +82,21 @@ class PackageTooLarge(ApplicationError):
     status_code = 413
 
 
-# The columns each file's records keep once checked: what the mapping reads, nothing more, so a
-# large valid package costs a few short strings per row.
+# The columns each file's records keep once checked: what the roster stores, nothing more (and
+# only the non-empty ones), so a large valid package costs a few short strings per row.
+_STAMPS = ("status", "dateLastModified")
 KEEP = {
-    "orgs": ("type",),
-    "academicSessions": (),
-    "courses": ("courseCode",),
-    "classes": ("classCode", "courseSourcedId", "schoolSourcedId"),
-    "users": ("email", "givenName", "familyName", "enabledUser", "status"),
-    "roles": (),
-    "enrollments": ("classSourcedId", "schoolSourcedId", "userSourcedId", "role", "status"),
-}
+    "orgs": ("name", "type", "identifier", "parentSourcedId", *_STAMPS),
+    "academicSessions": ("title", "type", "startDate", "endDate", "parentSourcedId", "schoolYear", *_STAMPS),
+    "courses": ("title", "courseCode", "orgSourcedId", "schoolYearSourcedId", *_STAMPS),
+    "classes": ("title", "classCode", "classType", "location", "courseSourcedId", "schoolSourcedId",
+                "termSourcedIds", *_STAMPS),
+    "users": ("enabledUser", "username", "givenName", "familyName", "email", "primaryOrgSourcedId",
+              "orgSourcedIds", "role", *_STAMPS),
+    "roles": ("userSourcedId", "roleType", "role", "beginDate", "endDate", "orgSourcedId", *_STAMPS),
+    "enrollments": ("classSourcedId", "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
+                    "endDate", *_STAMPS),
+}  # fmt: skip
 # Read in this order: enrollments before users, so only the users enrollments name are kept.
 READ_ORDER = ["orgs", "academicSessions", "courses", "classes", "enrollments", "users", "roles"]
 # A CSV line (a record) longer than this is refused without being held whole in memory.
@@ -455,187 +466,202 @@ def read_package(fileobj, *, size: int | None = None) -> Package:
 
 
 def _checked_records(zf, info, pkg: Package, name: str, columns: list[str], mode: str) -> dict:
-    """The file's valid records by sourcedId, keeping only what the mapping can use: users that
-    an enrollment names, student enrollments up to the sync's batch limit (teachers are counted).
-    Every record is still checked, and every sourcedId is checked for duplicates."""
+    """The file's valid records by sourcedId, keeping only the columns the roster stores (and of
+    them only the non-empty ones). Every record is checked, and every sourcedId for duplicates.
+    Enrollments are counted by role (the answer's `roles`)."""
     records: dict[str, Record] = {}
-    seen: set[str] = set()  # sourcedIds of checked records not kept
-    wanted = None
-    if name == "users":
-        wanted = {e.values["userSourcedId"] for e in pkg.files.get("enrollments", {}).values()}
-    max_students, students = settings.INTEGRATIONS_SYNC_MAX_ROWS, 0
+    keep = ("sourcedId", *KEEP[name])
     for rec in _records(zf, info, pkg, name, columns):
         if not _check_record(pkg, name, rec, mode):
             continue
         sid = rec.values["sourcedId"]
-        if sid in records or sid in seen:
+        if sid in records:
             pkg.error(name, rec.line, "sourcedId", "duplicate", gettext_lazy("This sourcedId appears twice."))
             continue
-        keep = bool(KEEP[name])
         if name == "enrollments":
-            if rec.values["role"] != "student":
-                pkg.skipped["teachers" if rec.values["role"] == "teacher" else "other_roles"] += 1
-                keep = False
-            else:
-                students += 1
-                if students == max_students + 1:
-                    pkg.error(
-                        name,
-                        rec.line,
-                        None,
-                        "too_many_rows",
-                        gettext_lazy("More than %(n)d student enrollments: the sync takes at most %(n)d at once."),
-                        {"n": max_students},
-                    )
-                keep = students <= max_students
-        elif wanted is not None and sid not in wanted:
-            keep = False
-        if keep:
-            records[sid] = Record(rec.line, {c: rec.values[c] for c in ("sourcedId", *KEEP[name])})
-        else:
-            seen.add(sid)
+            role = rec.values["role"]
+            if role != "student":
+                key = "teachers" if role == "teacher" else "other_roles"
+                pkg.skipped[key] = pkg.skipped.get(key, 0) + 1
+        records[sid] = Record(rec.line, {c: v for c in keep if (v := rec.values.get(c, ""))})
     return records
 
 
 @dataclass
 class Mapped:
+    """The enrollment sync's rows for what an import changed, and where each came from."""
+
     raw_rows: list = field(default_factory=list)
-    origins: list = field(default_factory=list)  # per row: (enrollment line, user line, class line)
+    origins: list = field(default_factory=list)  # per row: (enrollment line, user line)
     mode: str = "upsert"
-    scope_codes: list = field(default_factory=list)
     skipped: dict = field(default_factory=lambda: {"teachers": 0, "other_roles": 0})
 
 
-def map_package(pkg: Package, *, organization: Organization, course_codes: set[str]) -> Mapped:
-    """Turn a checked package into sync rows; reference errors are added to pkg.errors."""
-    from django.contrib.auth import get_user_model
-
-    out = Mapped(skipped=dict(pkg.skipped))
-    users, classes = pkg.files.get("users", {}), pkg.files.get("classes", {})
-    courses, orgs = pkg.files.get("courses", {}), pkg.files.get("orgs", {})
-    enrollments = pkg.files.get("enrollments", {})
-    if pkg.modes.get("enrollments", "absent") == "absent":
-        pkg.error("manifest", 0, "value", "missing", gettext_lazy("file.enrollments must be bulk or delta."))
-        return out
-    out.mode = "full" if pkg.modes["enrollments"] == "bulk" else "upsert"
-
-    def class_code(cls: Record) -> str | None:
-        if cls.values.get("classCode") in course_codes:
-            return cls.values["classCode"]
-        course = courses.get(cls.values["courseSourcedId"])
-        if course is not None and course.values.get("courseCode") in course_codes:
-            return course.values["courseCode"]
-        return None
-
-    codes: dict[str, str] = {}
-    for sid, cls in classes.items():
-        code = class_code(cls)
-        if code is None:
-            pkg.error(
-                "classes",
-                cls.line,
-                "classCode",
-                "unknown_course",
-                gettext_lazy("Neither this classCode nor its course's courseCode is the code of an open course."),
-            )
-        else:
-            codes[sid] = code
-        school = cls.values["schoolSourcedId"]
-        if orgs and school in orgs and orgs[school].values["type"] != "school":
-            pkg.error(
-                "classes", cls.line, "schoolSourcedId", "invalid_reference", gettext_lazy("This org is not a school.")
-            )
-    if out.mode == "full":
-        out.scope_codes = sorted(set(codes.values()))
-
-    # Learners not in a delta users file may already be known to us by their sourcedId.
-    missing_users = {e.values["userSourcedId"] for e in enrollments.values()} - set(users)
-    known = {
-        ext: roster or email  # a stand-in's address is the one its roster gave
-        for ext, email, roster in get_user_model()
-        .objects.filter(organization=organization, external_id__in=missing_users)
-        .values_list("external_id", "email", "roster_email")
-    }
-    for enr in sorted(enrollments.values(), key=lambda r: r.line):
-        v = enr.values
-        if v["role"] != "student":
-            continue  # read_package keeps only students (and counted the others)
-        if orgs and v["schoolSourcedId"] not in orgs:
-            pkg.error(
-                "enrollments",
-                enr.line,
-                "schoolSourcedId",
-                "invalid_reference",
-                gettext_lazy("No org has this sourcedId."),
-            )
+def map_package(pkg: Package, *, organization: Organization, changed: dict) -> Mapped:
+    """The sync rows of the (learner, course) seats the stored roster's changes touch: active
+    while any active student enrollment of a mapped class gives it, dropped otherwise (only for a
+    learner who has an account: a learner never enrolled is not created to be dropped). A learner
+    of a mapped class needs an e-mail address (an error on their users.csv line)."""
+    out = Mapped(mode="full" if pkg.modes.get("enrollments") == "bulk" else "upsert")
+    enr_lines = {sid: r.line for sid, r in pkg.files.get("enrollments", {}).items()}
+    user_lines = {sid: r.line for sid, r in pkg.files.get("users", {}).items()}
+    seats = roster_selectors.roster_student_seats(
+        organization=organization,
+        class_ids=changed.get("classes", ()),
+        user_ids=changed.get("users", ()),
+        enrollment_ids=changed.get("enrollments", ()),
+        course_codes=set(open_course_ids()),
+        left=changed.get("left"),
+    )
+    for seat in seats:
+        if not seat.active and not seat.has_account:
             continue
-        if orgs and orgs[v["schoolSourcedId"]].values["type"] != "school":
-            pkg.error(
-                "enrollments",
-                enr.line,
-                "schoolSourcedId",
-                "invalid_reference",
-                gettext_lazy("This org is not a school."),
-            )
+        user_line = user_lines.get(seat.user_sourced_id)
+        if seat.active and not seat.email:
+            if user_line:
+                pkg.error("users", user_line, "email", "required", gettext_lazy("A learner needs an e-mail address."))
+            else:
+                pkg.error("enrollments", enr_lines.get(seat.enrollment_sourced_id, 0), "userSourcedId", "required",
+                          gettext_lazy("This learner has no e-mail address."))  # fmt: skip
             continue
-        cls = classes.get(v["classSourcedId"])
-        if cls is None:
-            pkg.error(
-                "enrollments",
-                enr.line,
-                "classSourcedId",
-                "invalid_reference",
-                gettext_lazy("No class has this sourcedId."),
-            )
-            continue
-        if v["classSourcedId"] not in codes:
-            continue  # already reported on classes.csv
-        user = users.get(v["userSourcedId"])
-        if user is None and v["userSourcedId"] not in known:
-            pkg.error(
-                "enrollments",
-                enr.line,
-                "userSourcedId",
-                "invalid_reference",
-                gettext_lazy("No user has this sourcedId."),
-            )
-            continue
-        if user is not None:
-            email = user.values.get("email", "")
-            if not email:
-                pkg.error("users", user.line, "email", "required", gettext_lazy("A learner needs an e-mail address."))
-                continue
-            given, family = user.values["givenName"], user.values["familyName"]
-            enabled = user.values["enabledUser"] == "true" and user.values.get("status") != "tobedeleted"
-        else:
-            email, given, family, enabled = known[v["userSourcedId"]], "", "", True
-        status = Enrollment.Status.ACTIVE
-        if v.get("status") == "tobedeleted" or not enabled:
-            status = Enrollment.Status.DROPPED
         out.raw_rows.append(
             {
-                "external_id": v["userSourcedId"],
-                "email": email,
-                "given_name": given,
-                "family_name": family,
-                "course_code": codes[v["classSourcedId"]],
-                "status": status,
+                "external_id": seat.user_sourced_id,
+                "email": seat.email,
+                "given_name": seat.given_name,
+                "family_name": seat.family_name,
+                "course_code": seat.course_code,
+                "status": Enrollment.Status.ACTIVE if seat.active else Enrollment.Status.DROPPED,
             }
         )
-        out.origins.append((enr.line, user.line if user else None, cls.line))
+        out.origins.append((enr_lines.get(seat.enrollment_sourced_id), user_line))
     return out
 
 
 def _locate(detail: dict, origins: list) -> dict:
     """A sync row error -> the OneRoster file, line and column it came from."""
-    enr_line, user_line, class_line = origins[detail["row"]]
+    enr_line, user_line = origins[detail["row"]]
     fld = detail.get("field")
     if fld in ("email", "given_name", "family_name") and user_line:
         column = {"email": "email", "given_name": "givenName", "family_name": "familyName"}[fld]
         return {**detail, "file": "users.csv", "line": user_line, "column": column, "field": column}
     if fld == "course_code":
-        return {**detail, "file": "classes.csv", "line": class_line, "column": "classCode", "field": "classCode"}
+        return {**detail, "file": "enrollments.csv", "line": enr_line, "column": "classSourcedId",
+                "field": "classSourcedId"}  # fmt: skip
     return {**detail, "file": "enrollments.csv", "line": enr_line, "column": "userSourcedId", "field": "userSourcedId"}
+
+
+def _sync_chunks(*, organization, mapped: Mapped, client, endpoint, dry_run, force) -> dict:
+    """Run the enrollment sync over the rows in chunks of INTEGRATIONS_SYNC_MAX_ROWS, inside the
+    caller's transaction: a package has no cap below its own size limits."""
+    size = max(1, settings.INTEGRATIONS_SYNC_MAX_ROWS)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "dropped": 0}
+    learners = {"created": 0, "updated": 0}
+    errors, total = [], 0
+    drops = [r for r in mapped.raw_rows if r["status"] == Enrollment.Status.DROPPED]
+    if mapped.mode == "full" and drops and not force:
+        _drop_threshold(organization=organization, drops=drops)
+    # The drops go in their own chunks, after the enrollments: their changes are the answer's
+    # "dropped" (the sync counts a status change as "updated").
+    order = sorted(range(len(mapped.raw_rows)), key=lambda i: mapped.raw_rows[i]["status"] == Enrollment.Status.DROPPED)
+    for start in range(0, len(order), size):
+        indices = order[start : start + size]
+        rows = [mapped.raw_rows[i] for i in indices]
+        drops = [r["status"] == Enrollment.Status.DROPPED for r in rows]
+        chunks = [(rows, indices)]
+        if any(drops) and not all(drops):
+            cut = drops.index(True)
+            chunks = [(rows[:cut], indices[:cut]), (rows[cut:], indices[cut:])]
+        for chunk, where in chunks:
+            try:
+                outcome = sync.enrollment_sync(
+                    organization=organization,
+                    raw_rows=chunk,
+                    mode="upsert",
+                    force=force,
+                    client=client,
+                    endpoint=endpoint,
+                    source=Enrollment.Source.ONEROSTER,
+                    audit=False,
+                )
+            except sync.SyncRefused as exc:
+                for d in exc.extra.get("details", []):
+                    if d.get("row") is not None:
+                        d = _locate({**d, "row": where[d["row"]]}, mapped.origins)
+                    errors.append(d)
+                total += exc.extra.get("errors_total", len(exc.extra.get("details", [])))
+                continue
+            got = outcome.body["counts"]
+            if chunk[0]["status"] == Enrollment.Status.DROPPED:
+                counts["dropped"] += got["created"] + got["updated"] + got["dropped"]
+                counts["unchanged"] += got["unchanged"]
+            else:
+                for k in counts:
+                    counts[k] += got[k]
+            for k in learners:
+                learners[k] += outcome.body["learners"][k]
+    if errors:
+        raise _refused(errors[: max(1, settings.ONEROSTER_MAX_ERRORS)], total)
+    return {"mode": mapped.mode, "dry_run": dry_run, "counts": counts, "learners": learners}
+
+
+def _drop_threshold(*, organization: Organization, drops: list[dict]) -> None:
+    """A bulk enrollments file dropping more than INTEGRATIONS_SYNC_MAX_DROP_SHARE of the
+    university's open enrollments in those courses is refused unless forced (a truncated export
+    must not unenroll a faculty)."""
+    courses = open_course_ids()
+    ids = {courses[r["course_code"]] for r in drops if r["course_code"] in courses}
+    open_now = organization_enrollments_open(organization=organization, course_ids=ids)
+    held = {(ext, cid) for _pk, _uid, cid, _status, ext in open_now}
+    share = settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE
+    drops = sum(1 for r in drops if (r["external_id"], courses.get(r["course_code"])) in held)
+    if drops and drops > share * len(open_now):
+        raise sync.DropThresholdExceeded(
+            _(
+                "This bulk import would drop %(n)d of %(total)d enrollments (more than %(share)d%%); "
+                "send force=true to apply it."
+            )
+            % {"n": drops, "total": len(open_now), "share": round(share * 100)},
+            extra={
+                "code": "drop_threshold_exceeded",
+                "details": [{"field": "force", "code": "required", "message": str(drops)}],
+            },
+        )
+
+
+def _teachers(*, organization: Organization, changed: dict) -> dict:
+    """Where the university may (RosterPolicy.assign_teachers): accounts for the teachers of
+    mapped classes (created and invited as learners are), then the roster's instructor
+    assignments made to match the stored roster."""
+    now = timezone.now()
+    people = {}
+    for i, (sid, email, given, family) in enumerate(
+        RosterUser.objects.filter(
+            organization=organization,
+            user__isnull=True,
+            is_active=True,
+            is_enabled=True,
+            enrollments__role=RosterEnrollment.Role.TEACHER,
+            enrollments__is_active=True,
+            enrollments__roster_class__course__isnull=False,
+        )
+        .exclude(email="")
+        .distinct()
+        .values_list("sourced_id", "email", "given_name", "family_name")
+    ):
+        full_name = " ".join(p for p in (given, family) if p)[:200]
+        people[sid] = SyncRow(i, sid, email.lower(), full_name, "", Enrollment.Status.ACTIVE)
+    created = 0
+    if people:
+        before = set(
+            get_user_model()
+            .objects.filter(organization=organization, external_id__in=list(people))
+            .values_list("external_id", flat=True)
+        )
+        sync.accounts_ensure(organization=organization, people=people, now=now)
+        created = len(set(people) - before)
+        roster_services.roster_users_link(organization=organization)
+    return {**roster_services.roster_instructors_apply(organization=organization), "accounts_created": created}
 
 
 def oneroster_import(
@@ -647,32 +673,92 @@ def oneroster_import(
     dry_run: bool = False,
     force: bool = False,
     endpoint: str = "oneroster/imports",
+    progress=None,
 ) -> dict:
-    """Import a OneRoster CSV package for a university through the enrollment sync. Raises
-    OneRosterRefused with every bad row (file, line, column) and writes nothing in that case."""
-    pkg = read_package(fileobj, size=size)
-    mapped = Mapped()
-    if not pkg.errors:
-        mapped = map_package(pkg, organization=organization, course_codes=set(open_course_ids()))
-    if pkg.errors:
-        raise _refused(pkg.errors, pkg.errors_total)
+    """Import a OneRoster CSV package for a university: store its whole roster (roster app), run
+    the enrollment sync for the students of mapped classes it changed, and, where the university
+    may, make its teachers instructors. All or nothing: a refused package (OneRosterRefused, with
+    every bad row by file, line and column) changes nothing but one "refused" audit entry.
+    `dry_run` does everything, answers, and rolls it all back. `progress(step, **counts)` is told
+    each step (reading, storing with the records read per file, enrolling, teachers)."""
+    tell = progress or (lambda step, **counts: None)
     try:
-        outcome = sync.enrollment_sync(
+        tell("reading")
+        pkg = read_package(fileobj, size=size)
+        if not pkg.errors and pkg.modes.get("enrollments", "absent") == "absent":
+            pkg.error("manifest", 0, "value", "missing", gettext_lazy("file.enrollments must be bulk or delta."))
+        if pkg.errors:
+            raise _refused(pkg.errors, pkg.errors_total)
+        tell("storing", records={name: len(records) for name, records in pkg.files.items()})
+        with transaction.atomic():
+            body = _store_and_sync(
+                pkg, organization=organization, client=client, endpoint=endpoint, dry_run=dry_run, force=force,
+                tell=tell,
+            )  # fmt: skip
+            if not dry_run:
+                _audit(organization, client, endpoint, "oneroster.import", pkg, body)
+            else:
+                transaction.set_rollback(True)  # a dry run did everything: now undo it
+        if dry_run:
+            _audit(organization, client, endpoint, "oneroster.import.dry_run", pkg, body)
+    except ApplicationError as exc:
+        # Written outside the rolled-back transaction: the one trace of a refused package.
+        AuditEntry.objects.create(
             organization=organization,
-            raw_rows=mapped.raw_rows,
-            mode=mapped.mode,
-            dry_run=dry_run,
-            force=force,
             client=client,
             endpoint=endpoint,
-            source=Enrollment.Source.ONEROSTER,
-            scope_course_codes=mapped.scope_codes,
+            action="oneroster.import.refused",
+            counts={"errors": exc.extra.get("errors_total", 1)},
+            detail={"code": exc.extra.get("code", "")},
         )
-    except sync.SyncRefused as exc:
-        details = [_locate(d, mapped.origins) if d.get("row") is not None else d for d in exc.extra.get("details", [])]
-        total = exc.extra.get("errors_total", len(details))
-        raise _refused(details[: pkg.max_errors], total) from None
-    return {**outcome.body, "oneroster": {"version": pkg.version, "files": pkg.modes, "skipped": mapped.skipped}}
+        raise
+    return body
+
+
+def _audit(organization, client, endpoint, action: str, pkg: Package, body: dict) -> None:
+    AuditEntry.objects.create(
+        organization=organization,
+        client=client,
+        endpoint=endpoint,
+        action=action,
+        counts={**body["counts"], "learners_created": body["learners"]["created"]},
+        detail={"version": pkg.version, "files": pkg.modes, "roster": body["oneroster"]["roster"]},
+    )
+
+
+def _store_and_sync(pkg: Package, *, organization, client, endpoint, dry_run, force, tell) -> dict:
+    try:
+        stored = roster_services.roster_apply(
+            organization=organization, files=pkg.files, modes=pkg.modes, version=pkg.version, error=pkg.error
+        )
+    except roster_services.RosterInvalid:
+        raise _refused(pkg.errors, pkg.errors_total) from None
+    tell("enrolling")
+    mapped = map_package(pkg, organization=organization, changed={**stored.changed, "left": stored.left})
+    if pkg.errors:
+        raise _refused(pkg.errors, pkg.errors_total)
+    body = _sync_chunks(
+        organization=organization, mapped=mapped, client=client, endpoint=endpoint, dry_run=dry_run, force=force
+    )
+    roster_services.roster_users_link(organization=organization)
+    policy = RosterPolicy.objects.filter(organization=organization).first()
+    teachers = {"enabled": bool(policy and policy.assign_teachers), "added": 0, "removed": 0, "accounts_created": 0}
+    if teachers["enabled"]:
+        tell("teachers")
+        teachers.update(_teachers(organization=organization, changed=stored.changed))
+    skipped = {
+        "teachers": 0 if teachers["enabled"] else pkg.skipped.get("teachers", 0),
+        "other_roles": pkg.skipped.get("other_roles", 0),
+    }
+    body["oneroster"] = {
+        "version": pkg.version,
+        "files": pkg.modes,
+        "skipped": skipped,
+        "roster": stored.counts,
+        "unmapped": roster_selectors.roster_unmapped(organization=organization),
+        "teachers": teachers,
+    }
+    return body
 
 
 def _refused(details: list[dict], total: int) -> OneRosterRefused:
@@ -688,3 +774,69 @@ def _refused(details: list[dict], total: int) -> OneRosterRefused:
             "more": total - len(details),
         }
     return OneRosterRefused(message, extra={"code": "invalid_package", "details": details, "errors_total": total})
+
+
+def roster_course_of(*, organization: Organization, sourced_id: str):
+    """The university's stored roster course with this sourcedId, or NotFound (another
+    university's is not found either)."""
+    roster_course = roster_selectors.roster_course_get(organization=organization, sourced_id=sourced_id)
+    if roster_course is None:
+        raise NotFound(_("No roster course has this sourcedId."), extra={"code": "not_found"})
+    return roster_course
+
+
+def oneroster_course_map(
+    *,
+    organization: Organization,
+    sourced_id: str,
+    course_code: str | None,
+    user=None,
+    client: ApiClient | None = None,
+    endpoint: str = "oneroster/courses/mapping",
+) -> dict:
+    """Map a stored roster course onto one of our open courses (or, with no code, unmap it), as
+    the university's admin (`user`) or its API client: then the stored students of its classes
+    are enrolled through the sync and, where the university may, its teachers assigned; all in
+    one transaction. Returns the mapping and what the sync did."""
+    roster_course = roster_course_of(organization=organization, sourced_id=sourced_id)
+    course = None
+    if course_code:
+        course_id = open_course_ids().get(course_code)
+        if course_id is None:
+            raise ApplicationError(
+                _("No open course has the code %(code)s.") % {"code": course_code},
+                field="course_code",
+                extra={"code": "unknown_course"},
+            )
+        course = Course.objects.get(pk=course_id)
+    with transaction.atomic():
+        changed = roster_services.roster_course_map(
+            roster_course=roster_course, course=course, user=user, organization=None if user else organization
+        )
+        pkg = Package()
+        mapped = map_package(pkg, organization=organization, changed={"classes": set(changed), "left": changed})
+        if pkg.errors:
+            raise _refused(pkg.errors, pkg.errors_total)
+        body = _sync_chunks(
+            organization=organization, mapped=mapped, client=client, endpoint=endpoint, dry_run=False, force=False
+        )
+        roster_services.roster_users_link(organization=organization)
+        policy = RosterPolicy.objects.filter(organization=organization).first()
+        if policy and policy.assign_teachers:
+            body["teachers"] = _teachers(organization=organization, changed={"classes": set(changed)})
+        AuditEntry.objects.create(
+            organization=organization,
+            client=client,
+            endpoint=endpoint,
+            action="oneroster.course_map",
+            counts=body["counts"],
+            detail={"sourced_id": sourced_id, "course_code": course_code or "", "by": user.pk if user else None},
+        )
+    roster_course.refresh_from_db()
+    return {
+        "sourced_id": roster_course.sourced_id,
+        "course_code": roster_course.course.code if roster_course.course_id else None,
+        "is_mapped_by_admin": roster_course.is_mapped_by_admin,
+        "classes_changed": len(changed),
+        **body,
+    }

@@ -120,13 +120,15 @@ def enrollment_sync(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     scope_course_codes: list[str] | None = None,
+    audit: bool = True,
 ) -> SyncOutcome:
     """Upsert a university's learners and enrollments in bulk; in full mode drop (never delete)
     its enrollments in the named courses that the batch omits. Writes enrollment.changed events,
     invitations for new learners, an audit entry and the idempotency record in one transaction.
     Raises SyncRefused (400, every row error), DropThresholdExceeded (409), IdempotencyKeyReused
     (422). `scope_course_codes` widens full mode's scope beyond the batch's own courses (used by
-    OneRoster bulk files, where a class with no enrollment left is still named)."""
+    OneRoster bulk files, where a class with no enrollment left is still named). `audit=False`
+    leaves the audit entry to a caller that writes its own (the OneRoster import, one per package)."""
     if mode not in MODES:
         raise SyncRefused(_("Unknown mode."), field="mode", extra={"code": "invalid"})
     if len(raw_rows) > settings.INTEGRATIONS_SYNC_MAX_ROWS:
@@ -154,6 +156,7 @@ def enrollment_sync(
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
                 scope_course_codes=scope_course_codes,
+                audit=audit,
             )
     except IntegrityError as exc:
         # A concurrent sign-up took one of the e-mails between our check and our insert.
@@ -178,6 +181,7 @@ def _sync_locked(
     idempotency_key,
     request_hash,
     scope_course_codes,
+    audit=True,
 ) -> SyncOutcome:
     # Serialize syncs of one university: a replayed key sees the first request's record.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
@@ -221,18 +225,19 @@ def _sync_locked(
         "counts": enrollments.counts,
         "learners": {"created": len(plan.create), "updated": plan.updated},
     }
-    _audit_record(
-        plan=plan,
-        counts=enrollments.counts,
-        rows=len(rows),
-        organization=organization,
-        client=client,
-        endpoint=endpoint,
-        mode=mode,
-        dry_run=dry_run,
-        force=force,
-        idempotency_key=idempotency_key,
-    )
+    if audit:
+        _audit_record(
+            plan=plan,
+            counts=enrollments.counts,
+            rows=len(rows),
+            organization=organization,
+            client=client,
+            endpoint=endpoint,
+            mode=mode,
+            dry_run=dry_run,
+            force=force,
+            idempotency_key=idempotency_key,
+        )
     if idempotency_key and client is not None:
         IdempotencyRecord.objects.create(
             client=client,
@@ -243,6 +248,17 @@ def _sync_locked(
             response=body,
         )
     return SyncOutcome(200, body, created_user_ids=created_user_ids)
+
+
+def accounts_ensure(*, organization: Organization, people: dict[str, SyncRow], now=None) -> dict[str, int]:
+    """The accounts of these people (external id -> row), created as the sync creates learners'
+    (inactive, invited from the `events` queue), in the caller's transaction. Used for a roster's
+    teachers, who get an account to be made instructors but no enrollment. External id -> user id."""
+    now = now or timezone.now()
+    plan = learners_plan(organization=organization, learners=people)
+    created = learners_write(plan=plan, organization=organization, now=now)
+    _invites_record(plan=plan, created=created, organization=organization, now=now)
+    return plan.user_ids
 
 
 def _replayed(*, client, idempotency_key, request_hash, endpoint) -> SyncOutcome | None:

@@ -9,8 +9,9 @@ from django.urls import get_resolver
 
 from accounts.models import User
 from courses.models import Enrollment
-from integrations.models import LearnerInvite, WebhookDelivery, WebhookSubscription
+from integrations.models import LearnerInvite, OneRosterImportJob, WebhookDelivery, WebhookSubscription
 from integrations.services import webhooks
+from roster.models import RosterCourse
 from tests.factories import CourseFactory, make_quiz
 from tests.roster.helpers import roster_class, student
 
@@ -23,6 +24,8 @@ OBJECT_ROUTES = {
     ("DELETE", "webhooks/{wh}"),
     ("GET", "webhooks/{wh}/deliveries"),
     ("POST", "webhooks/{wh}/deliveries/{delivery}/replay"),
+    ("GET", "oneroster/imports/{job}"),
+    ("POST", "oneroster/courses/{cls}/mapping"),
     ("GET", "oneroster/classes/{cls}/gradebook.zip"),
 }
 # The query an object route needs to answer its owner 200.
@@ -48,7 +51,10 @@ def world(org, api):
     webhooks.events_dispatch()
     delivery = WebhookDelivery.objects.get(subscription=sub)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status="dead")
-    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz, "cls": "class-1"}
+    # A background import job; the roster course of the world's class (route {cls}) is mapped below.
+    job = OneRosterImportJob.objects.create(organization=org, client=api.client_model)
+    RosterCourse.objects.create(organization=org, sourced_id="class-1", title="DS")
+    return {"ext": "amina", "wh": sub.pk, "delivery": delivery.pk, "quiz": quiz, "cls": "class-1", "job": job.pk}
 
 
 def test_every_api_route_is_covered_by_an_isolation_test():
@@ -57,6 +63,7 @@ def test_every_api_route_is_covered_by_an_isolation_test():
         if str(pattern.pattern) == "api/v1/":
             for sub in pattern.url_patterns:
                 routes.add(str(sub.pattern).replace("<slug:code>", "{code}").replace("<str:external_id>", "{ext}")
+                           .replace("imports/<int:pk>", "imports/{job}")
                            .replace("<int:pk>", "{wh}").replace("<int:delivery_pk>", "{delivery}")
                            .replace("<str:sourced_id>", "{cls}"))  # fmt: skip
     covered = {p for _m, p in OBJECT_ROUTES} | LIST_ROUTES | WRITE_ROUTES | SHARED_ROUTES | DOC_ROUTES
@@ -71,7 +78,7 @@ def test_another_universitys_client_gets_404_for_each_record(world, api, other_a
     assert resp.status_code == 404, (path, resp.content)
     assert resp.json()["error"]["code"] == "not_found"
     # Indistinguishable from a record that does not exist at all.
-    missing = route.format(ext="nobody", wh=999999, delivery=999999, cls="nobody")
+    missing = route.format(ext="nobody", wh=999999, delivery=999999, cls="nobody", job=999999)
     assert getattr(other_api, method.lower())(missing, *query).json() == resp.json()
     # Nothing changed, and the owner still sees it.
     assert WebhookSubscription.objects.filter(pk=world["wh"]).exists()

@@ -11,7 +11,14 @@ import pytest
 from django.utils import translation
 
 from integrations.services import oneroster
-from integrations.services.oneroster import COLUMNS_11, COLUMNS_12, PackageTooLarge, map_package, read_package
+from integrations.services.oneroster import (
+    COLUMNS_11,
+    COLUMNS_12,
+    OneRosterRefused,
+    PackageTooLarge,
+    oneroster_import,
+    read_package,
+)
 from scripts import oneroster_packages as gen
 
 PACKAGES = gen.build_packages()
@@ -98,8 +105,13 @@ def test_each_invalid_package_is_refused_where_its_fault_is(name):
 def test_a_dangling_reference_is_named_once_the_rows_are_well_formed(org):
     pkg = read(PACKAGES["invalid_dangling_reference.zip"])
     assert pkg.errors == []
-    map_package(pkg, organization=org, course_codes=set(gen.COURSE_CODES))
-    assert ("enrollments.csv", 2, "classSourcedId", "invalid_reference") in where(pkg)
+    # References are resolved while the roster is stored (against the package, then what earlier
+    # imports of this university stored): the import is refused there, and nothing is written.
+    data = PACKAGES["invalid_dangling_reference.zip"]
+    with pytest.raises(OneRosterRefused) as caught:
+        oneroster_import(organization=org, fileobj=io.BytesIO(data), size=len(data))
+    got = {(d["file"], d["line"], d["column"], d["code"]) for d in caught.value.extra["details"]}
+    assert ("enrollments.csv", 2, "classSourcedId", "invalid_reference") in got
 
 
 # --- sourcedId -----------------------------------------------------------------------------------

@@ -7,7 +7,12 @@ def test_task_names_are_pinned_and_routed_to_the_events_queue():
     """Renaming a module must not orphan queued messages, nor beat's schedule."""
     from django.conf import settings
 
-    names = {"integrations.webhooks_tick", "integrations.webhooks_deliver", "integrations.invites_send"}
+    names = {
+        "integrations.webhooks_tick",
+        "integrations.webhooks_deliver",
+        "integrations.invites_send",
+        "integrations.oneroster_import",
+    }
     assert names <= set(current_app.tasks)
     assert settings.CELERY_TASK_ROUTES["integrations.*"] == {"queue": "events"}
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}

@@ -26,7 +26,8 @@ def test_a_worker_registers_every_pinned_task_name():
         "accounts.export_build", "accounts.retention_enforce", "analytics.export_build", "certificates.issue",
         "certificates.sweep_missing", "courses.course_import", "grading.regrade_item", "grading.regrade_run",
         "grading.submission_grade", "grading.submission_grade_code", "grading.sweep_stuck_submissions",
-        "integrations.invites_send", "integrations.webhooks_deliver", "integrations.webhooks_tick",
+        "integrations.invites_send", "integrations.oneroster_import", "integrations.webhooks_deliver",
+        "integrations.webhooks_tick",
         "learning.deadline_reminders", "learning.notification_email",
     }  # fmt: skip
     names = worker_task_names()

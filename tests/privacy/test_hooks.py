@@ -18,7 +18,7 @@ def test_each_app_gives_its_own_part_and_the_user_models_app_erases_last():
         "learning",
     ]
     erase = [label for label, _ in hooks.erase_hooks()]
-    assert sorted(erase) == ["accounts", "certificates", "grading", "integrations", "learning"]
+    assert sorted(erase) == ["accounts", "certificates", "grading", "integrations", "learning", "roster"]
     assert erase[-1] == "accounts"  # the others may still read the user's fields (learner.erased)
 
 

@@ -476,6 +476,9 @@ ONEROSTER_MAX_TOTAL_BYTES = env.int("ONEROSTER_MAX_TOTAL_BYTES", default=400 * 1
 ONEROSTER_MAX_FIELD_CHARS = env.int("ONEROSTER_MAX_FIELD_CHARS", default=1024)
 # A refused package lists this many errors (file, line, column) and counts the rest.
 ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
+# An API upload larger than this (or sent with background=true) is imported by a worker: the
+# answer is 202 and the job's URL (integrations.OneRosterImportJob); a smaller one in the request.
+ONEROSTER_INLINE_MAX_BYTES = env.int("ONEROSTER_INLINE_MAX_BYTES", default=256 * 1024)
 CELERY_BEAT_SCHEDULE["integrations-webhooks-tick"] = {"task": "integrations.webhooks_tick", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["integrations-invites-send"] = {"task": "integrations.invites_send", "schedule": 30.0}
 # Invitations: a message the mail server refused (or could not take: down) is tried again after
