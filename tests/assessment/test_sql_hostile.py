@@ -23,7 +23,8 @@ HOSTILE = {
     "recursive_cte_never_ends": (R.format(where="") + "SELECT count(*) FROM r", "time"),
     "recursive_cte_rows_forever": (R.format(where="") + "SELECT x FROM r", "too_many_rows"),
     "huge_cross_join": (R10K + "SELECT count(*) FROM r a, r b, r c, r d", "time"),
-    "sort_of_millions": (R.format(where=" WHERE x < 5000000") + "SELECT x FROM r ORDER BY random() LIMIT 1", "time"),
+    # Hundreds of millions: 5 million once finished inside the time limit on this machine.
+    "sort_of_millions": (R.format(where=" WHERE x < 500000000") + "SELECT x FROM r ORDER BY random() LIMIT 1", "time"),
     "attach": ("ATTACH DATABASE '/tmp/x.db' AS x", "denied"),
     "attach_memory": ("ATTACH ':memory:' AS m", "denied"),
     "load_extension": ("SELECT load_extension('/tmp/x')", "denied"),
@@ -85,7 +86,7 @@ def test_a_hostile_query_scores_zero_with_a_clear_notice_and_leaves_nothing(spec
     started = time.monotonic()
     result = grade(spec, query)
     assert result.score == 0, (name, result.feedback)
-    assert result.feedback["public"]["error"] == error, result.feedback
+    assert result.feedback["public"].get("error") == error, result.feedback
     notices = kinds.feedback_notices(result.feedback)
     assert notices and notices[0].startswith("Public dataset:"), notices
     assert result.feedback["hidden"]["status"] in ("error", "time_limit")
