@@ -23,7 +23,9 @@ def organization_invitations(request):
         raise Http404
     organization_ids = [o.pk for o in organizations]
     if request.method == "POST":
-        invite_ids = [int(v) for v in request.POST.getlist("invite") if v.isdigit()] or None
+        # "Send again" on one row posts its id; "send all" posts none. Anything else names nothing.
+        posted = request.POST.getlist("invite")
+        invite_ids = [int(v) for v in posted if v.isascii() and v.isdigit()] if posted else None
         n = invites.invites_resend(organization_ids=organization_ids, invite_ids=invite_ids)
         messages.success(
             request,

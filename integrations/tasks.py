@@ -1,9 +1,12 @@
 """Thin tasks on the `events` queue. Names are pinned (tests check them): renaming a module must
 not orphan queued messages."""
 
-from celery import shared_task
+from datetime import timedelta
 
-from kernel.tasks import resend_stale
+from celery import shared_task
+from django.utils import timezone
+
+from kernel.tasks import enqueue, resend_stale
 
 from .models import OneRosterImportJob
 from .services import invites, oneroster_jobs, webhooks
@@ -44,8 +47,15 @@ def oneroster_jobs_resend() -> int:
     """Send again the import jobs still queued KERNEL_RESEND_AFTER_SECONDS after their upload
     (their message was lost: the broker was down). A job runs once however often it is sent.
     Registered with kernel's re-send sweep in IntegrationsConfig.ready()."""
-    return resend_stale(
+    queued = resend_stale(
         OneRosterImportJob.objects.filter(status=OneRosterImportJob.Status.QUEUED),
         asked_at="created_at",
         task=oneroster_import,
     )
+    # A job RUNNING past the task's hard time limit lost its worker (the redelivered message found
+    # it still running and was dropped): its claim is stale, so it is sent again and re-claimed.
+    stale = timezone.now() - timedelta(seconds=oneroster_jobs.TIME_LIMIT)
+    stuck = OneRosterImportJob.objects.filter(
+        status=OneRosterImportJob.Status.RUNNING, started_at__lt=stale, started_at__gte=stale - timedelta(days=1)
+    ).values_list("pk", flat=True)[:500]
+    return queued + sum(enqueue(oneroster_import, pk) for pk in stuck)

@@ -336,8 +336,17 @@ class _Apply:
         )
 
     def users_store(self, records: list, version: str) -> None:
+        # An erased learner's roster record keeps saying nothing of them, whatever the SIS resends.
+        erased = set(
+            RosterUser.objects.filter(organization=self.org, user__erased_at__isnull=False).values_list(
+                "sourced_id", flat=True
+            )
+        )
+
         def build(r):
             v = r.values
+            if v["sourcedId"] in erased:
+                v = {**v, "username": "", "givenName": "", "familyName": "", "email": ""}
             if version == "1.1":
                 org_sid = next((s.strip() for s in v.get("orgSourcedIds", "").split(",") if s.strip()), "")
                 primary = self.ref(self.orgs, "users", r, "orgSourcedIds", gettext_lazy("org"), value=org_sid)

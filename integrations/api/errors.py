@@ -120,6 +120,9 @@ def exception_handler(exc, context):
         else:
             details = []
             message = str(exc.detail) if not isinstance(exc.detail, list | dict) else _("The request failed.")
+            if isinstance(exc, exceptions.ParseError) and message.startswith("Multipart form parse error"):
+                # DRF's MultiPartParser wraps Django's own (English, technical) text.
+                message = _("The multipart/form-data body cannot be read: send the file as a form field.")
         set_rollback()
         return Response(
             error_body(status=exc.status_code, code=code, message=message, details=details, errors_total=total),

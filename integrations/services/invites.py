@@ -146,7 +146,9 @@ def invites_send_pending(*, max_batches: int = 25) -> int:
 def invites_resend(*, organization_ids: list[int], invite_ids: list[int] | None = None) -> int:
     """Make these organizations' unsent invitations (all, or `invite_ids`) due now with a fresh
     count of attempts; the next beat run sends them. Returns how many."""
-    qs = LearnerInvite.objects.filter(organization_id__in=organization_ids, sent_at__isnull=True)
+    # A row inside a worker's live claim is being sent right now: releasing it would send it twice.
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now())
+    qs = LearnerInvite.objects.filter(free, organization_id__in=organization_ids, sent_at__isnull=True)
     if invite_ids is not None:
         qs = qs.filter(pk__in=invite_ids)
     return qs.update(failed_at=None, next_attempt_at=None, attempts=0, claimed_until=None, last_error="")

@@ -664,6 +664,12 @@ def _teachers(*, organization: Organization, changed: dict) -> dict:
     return {**roster_services.roster_instructors_apply(organization=organization), "accounts_created": created}
 
 
+def _lock(organization: Organization) -> None:
+    """One roster write per university at a time (imports, jobs, mappings), as the sync does:
+    two at once would both create the same new sourcedIds, or deactivate from stale snapshots."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+
+
 def oneroster_import(
     *,
     organization: Organization,
@@ -691,6 +697,7 @@ def oneroster_import(
             raise _refused(pkg.errors, pkg.errors_total)
         tell("storing", records={name: len(records) for name, records in pkg.files.items()})
         with transaction.atomic():
+            _lock(organization)
             body = _store_and_sync(
                 pkg, organization=organization, client=client, endpoint=endpoint, dry_run=dry_run, force=force,
                 tell=tell,
@@ -810,6 +817,7 @@ def oneroster_course_map(
             )
         course = Course.objects.get(pk=course_id)
     with transaction.atomic():
+        _lock(organization)
         changed = roster_services.roster_course_map(
             roster_course=roster_course, course=course, user=user, organization=None if user else organization
         )

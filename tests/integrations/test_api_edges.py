@@ -231,3 +231,10 @@ def test_a_full_sync_drop_carries_the_learners_email(api, org):
     assert event.payload["learner"] == {"external_id": "s0", "email": "s0@univ.example.ma"}
     assert event.payload["previous_status"] == "active"
     assert event.user_id == User.objects.get(external_id="s0").pk
+
+
+def test_an_unreadable_multipart_body_is_a_json_400_in_our_words(api):
+    resp = api.http.post("/api/v1/oneroster/imports", data=b"not a form", content_type="multipart/form-data")
+    assert resp.status_code == 400 and resp["Content-Type"].startswith("application/json")
+    message = resp.json()["error"]["message"]
+    assert message.startswith("The multipart/form-data body cannot be read") and "boundary" not in message

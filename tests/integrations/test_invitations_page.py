@@ -71,3 +71,10 @@ def test_a_learner_sees_no_invitations_and_resends_none(client, world):
     assert client.get(reverse("organization-invitations")).status_code == 404
     assert client.post(reverse("organization-invitations")).status_code == 404
     assert LearnerInvite.objects.filter(failed_at__isnull=False).count() == 2
+
+
+def test_a_posted_id_that_is_not_a_plain_number_resends_nothing(client, world):
+    login_with_2fa(client, world["admin"])
+    resp = client.post(reverse("organization-invitations"), {"invite": ["²", "x"]})
+    assert resp.status_code == 302
+    assert LearnerInvite.objects.filter(organization=world["org"], failed_at__isnull=False).count() == 1

@@ -184,3 +184,11 @@ def test_a_soft_time_limit_midway_loses_nothing_and_leaves_nothing_claimed(smtp)
     assert not LearnerInvite.objects.filter(sent_at__isnull=True).exists()
     # Only the message in flight at the signal can arrive twice: its acceptance was never recorded.
     assert set(smtp.recipients) == {i.user.email for i in made} and len(smtp.messages) <= 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_again_leaves_an_invitation_a_worker_is_sending_right_now(smtp):
+    made = make_invites(2)
+    LearnerInvite.objects.filter(pk=made[0].pk).update(claimed_until=timezone.now() + timedelta(minutes=5))
+    assert invites.invites_resend(organization_ids=[made[0].organization_id]) == 1
+    assert LearnerInvite.objects.get(pk=made[0].pk).claimed_until is not None  # still the worker's

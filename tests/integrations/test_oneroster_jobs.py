@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from courses.models import Enrollment
 from integrations.models import AuditEntry, OneRosterImportJob
+from integrations.services import oneroster_jobs
 from integrations.services.oneroster_jobs import oneroster_job_run
 from integrations.tasks import oneroster_jobs_resend
 from kernel.tasks import _resenders
@@ -87,4 +88,18 @@ def test_a_job_whose_message_was_lost_is_sent_again_by_the_sweep(org, db):
     job = OneRosterImportJob.objects.create(organization=org, client=api.client_model)
     assert oneroster_jobs_resend() == 0  # just asked for: its message may still be on its way
     OneRosterImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert oneroster_jobs_resend() == 1
+
+
+def test_a_job_whose_worker_died_while_running_is_sent_again_after_the_time_limit(org, db):
+    """The redelivered message found the job still RUNNING and was dropped: the sweep sends it
+    again once its claim is older than the task's hard time limit (and _claim re-claims it)."""
+    api = Api(org)
+    job = OneRosterImportJob.objects.create(
+        organization=org, client=api.client_model, status=OneRosterImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    assert oneroster_jobs_resend() == 0  # running now, within its time limit
+    OneRosterImportJob.objects.filter(pk=job.pk).update(
+        started_at=timezone.now() - timedelta(seconds=oneroster_jobs.TIME_LIMIT + 60)
+    )
     assert oneroster_jobs_resend() == 1

@@ -280,6 +280,11 @@ def test_an_erasure_clears_the_roster_users_personal_fields(org, course):
     ru = RosterUser.objects.get(organization=org, sourced_id="s1")
     assert (ru.username, ru.given_name, ru.family_name, ru.email) == ("", "", "", "")
     assert RosterUser.objects.get(organization=org, sourced_id="s2").email == "s2@u.ma"
+    # The university sends its roster again: the erased learner's record still says nothing of them.
+    run(org, zip_of(base_files()))
+    ru.refresh_from_db()
+    assert (ru.username, ru.given_name, ru.family_name, ru.email) == ("", "", "", "")
+    assert RosterUser.objects.get(organization=org, sourced_id="s2").email == "s2@u.ma"
 
 
 def test_the_command_prints_file_line_column_and_exits_non_zero(org, course, tmp_path, capsys):
