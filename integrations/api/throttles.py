@@ -72,7 +72,7 @@ class ClientWriteThrottle(ClientRateThrottle):
 class TokenThrottle:
     """The token endpoint's limits (it is no DRF view): every request per remote address, and
     failed client authentications per client id and per address, each in a fixed window counted
-    in the shared throttle cache. `refusal()` says how many seconds to wait, or None."""
+    in the shared throttle cache. `admit()` says how many seconds to wait, or None."""
 
     def __init__(self, *, client_id: str | None, address: str):
         self.keys = {"address": [f"token_req_{address}"], "failure": [f"token_fail_addr_{address}"]}
@@ -89,23 +89,33 @@ class TokenThrottle:
         start = now - now % duration
         return f"{key}_{start}", start + duration - now
 
-    def refusal(self) -> int | None:
+    def admit(self) -> int | None:
+        """Count this request before it is handled, atomically: one hit per address, and one
+        *tentative* failure per client id and per address (taken back by `succeeded()`). So N
+        requests sent at once cannot all pass while the counters are still under the limit.
+        Returns the seconds to wait when a limit is passed (nothing stays counted as a failure
+        then: a refused request tried no secret), else None."""
         cache = caches[settings.INTEGRATIONS_THROTTLE_CACHE]
-        waits = []
-        for kind, setting in (("failure", "INTEGRATIONS_TOKEN_FAILURE_RATE"), ("address", "INTEGRATIONS_TOKEN_RATE")):
+        waits, self._tentative = [], []
+        for kind, setting in (("address", "INTEGRATIONS_TOKEN_RATE"), ("failure", "INTEGRATIONS_TOKEN_FAILURE_RATE")):
             limit, duration = self._rate(setting)
             for key in self.keys[kind]:
-                window, wait = self._window(key, duration)
-                if (cache.get(window) or 0) >= limit:
+                hits, wait = window_hit(cache=cache, key=key, duration=duration)
+                if kind == "failure":
+                    self._tentative.append(self._window(key, duration)[0])
+                if hits > limit:
                     waits.append(wait)
-        return max(waits) if waits else None
+        if waits:
+            self.succeeded()
+            return max(waits)
+        return None
 
-    def count(self, *, failed: bool) -> None:
+    def succeeded(self) -> None:
+        """The client authenticated: its tentative failures are taken back."""
         cache = caches[settings.INTEGRATIONS_THROTTLE_CACHE]
-        kinds = [("address", "INTEGRATIONS_TOKEN_RATE")]
-        if failed:
-            kinds.append(("failure", "INTEGRATIONS_TOKEN_FAILURE_RATE"))
-        for kind, setting in kinds:
-            _limit, duration = self._rate(setting)
-            for key in self.keys[kind]:
-                window_hit(cache=cache, key=key, duration=duration)
+        for window in getattr(self, "_tentative", []):
+            try:
+                cache.decr(window)
+            except ValueError:  # the window ended meanwhile
+                pass
+        self._tentative = []

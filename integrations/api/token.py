@@ -27,7 +27,7 @@ def _client_id(request) -> str | None:
 class ThrottledTokenView(TokenView):
     def post(self, request, *args, **kwargs):
         throttle = TokenThrottle(client_id=_client_id(request), address=request.META.get("REMOTE_ADDR") or "-")
-        wait = throttle.refusal()
+        wait = throttle.admit()
         if wait is not None:
             body = {
                 "error": "slow_down",
@@ -40,5 +40,6 @@ class ThrottledTokenView(TokenView):
             return response
         response = super().post(request, *args, **kwargs)
         failed = response.status_code == 401 or b'"invalid_client"' in response.content
-        throttle.count(failed=failed)
+        if not failed:
+            throttle.succeeded()
         return response

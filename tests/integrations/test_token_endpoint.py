@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 from oauth2_provider.models import Application
 
+from integrations.api.throttles import TokenThrottle
 from integrations.hashers import HmacSha256ClientSecretHasher
 from integrations.services import clients
 
@@ -102,3 +103,14 @@ def test_a_secret_hashed_under_a_rotated_secret_key_still_works(creds, settings)
     assert token(creds.client_id, creds.client_secret).status_code == 200
     settings.SECRET_KEY_FALLBACKS = []
     assert token(creds.client_id, creds.client_secret, address="10.0.3.1").status_code == 401
+
+
+def test_requests_in_flight_count_before_any_secret_is_checked(settings):
+    """Sent at once, N+1 guesses cannot all pass while the counters are still under N: each is
+    counted as a tentative failure before it is handled, and a success takes its count back."""
+    settings.INTEGRATIONS_TOKEN_FAILURE_RATE = "3/hour"
+    in_flight = [TokenThrottle(client_id="sis", address="10.0.3.1") for _ in range(4)]
+    assert [t.admit() for t in in_flight[:3]] == [None, None, None]
+    assert in_flight[3].admit() is not None  # the fourth, before any of the three has finished
+    in_flight[0].succeeded()  # one of them had the right secret
+    assert TokenThrottle(client_id="sis", address="10.0.3.1").admit() is None
