@@ -3,6 +3,8 @@ from django.core.management import call_command
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from kernel.tasks import resender
+
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
@@ -11,8 +13,6 @@ class IntegrationsConfig(AppConfig):
     privacy_erase = "integrations.privacy.erase"
 
     def ready(self):
-        from kernel.tasks import resender
-
         from . import tasks
         from .api import schema  # noqa: F401 - registers the OpenAPI auth extension
         from .services import events  # noqa: F401 - subscribes the webhook nudge to outbox writes
