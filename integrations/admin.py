@@ -8,6 +8,9 @@ from .models import (
     ApiClient,
     AuditEntry,
     LearnerInvite,
+    LtiDeployment,
+    LtiPlatform,
+    LtiScoreDelivery,
     OneRosterImportJob,
     RosterPolicy,
     WebhookDelivery,
@@ -109,3 +112,29 @@ class OneRosterImportJobAdmin(admin.ModelAdmin):
     list_filter = ["status", "organization"]
     exclude = ["package"]
     readonly_fields = [f.name for f in OneRosterImportJob._meta.fields if f.name != "package"]
+
+
+class LtiDeploymentInline(admin.TabularInline):
+    model = LtiDeployment
+    extra = 1
+    fields = ["deployment_id", "is_active"]
+
+
+@admin.register(LtiPlatform)
+class LtiPlatformAdmin(admin.ModelAdmin):
+    """Staff see and edit every university's LMS registrations (a university admin has their own
+    page: /accounts/organization/lti/)."""
+
+    list_display = ["name", "organization", "issuer", "client_id", "registered_by", "is_active", "created_at"]
+    list_filter = ["is_active", "registered_by", "organization"]
+    search_fields = ["name", "issuer", "client_id"]
+    readonly_fields = ["uuid", "registered_by", "created_at"]
+    inlines = [LtiDeploymentInline]
+
+
+@admin.register(LtiScoreDelivery)
+class LtiScoreDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["pk", "link", "event", "status", "attempts", "next_attempt_at", "delivered_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["link", "event"]
+    readonly_fields = ["link", "event", "attempts", "claimed_at", "last_error", "delivered_at"]

@@ -15,7 +15,10 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from . import tasks
         from .api import schema  # noqa: F401 - registers the OpenAPI auth extension
-        from .services import events  # noqa: F401 - subscribes the webhook nudge to outbox writes
+        from .services import (
+            events,  # noqa: F401 - subscribes the webhook nudge to outbox writes
+            lti_ags,  # noqa: F401 - subscribes LTI score deliveries to outbox writes
+        )
 
         resender(tasks.oneroster_jobs_resend)  # import jobs whose message was lost
         post_migrate.connect(_create_cache_tables, sender=self)

@@ -251,3 +251,200 @@ class OneRosterImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"OneRoster import {self.pk} ({self.status})"
+
+
+# --- LTI 1.3 (Kafaat is the tool; a university's LMS is the platform) -----------------------
+
+
+class LtiToolKey(models.Model):
+    """One of the tool's RSA key pairs. The newest active key signs (deep-linking responses, the
+    client assertions of AGS and NRPS token requests); every active key is published in the key
+    set (/lti/jwks.json), so a platform that cached the previous set still verifies until the old
+    key is retired (manage.py lti_rotate_key)."""
+
+    kid = models.CharField(max_length=64, unique=True)
+    private_pem = models.TextField()
+    public_pem = models.TextField()
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.kid
+
+
+class LtiPlatform(models.Model):
+    """A university's LMS registered with us (issuer + client id). It belongs to one university:
+    its launches arrive at its own URLs (/lti/<uuid>/login/, /lti/<uuid>/launch/), create and
+    match that university's learners only, and only its origins may frame our pages."""
+
+    uuid = models.UUIDField(unique=True, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="lti_platforms", verbose_name=_("organization")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    issuer = models.CharField(_("issuer"), max_length=255)
+    client_id = models.CharField(_("client id"), max_length=255)
+    auth_login_url = models.URLField(_("authentication request URL"), max_length=500)
+    auth_token_url = models.URLField(_("access token URL"), max_length=500)
+    key_set_url = models.URLField(_("public key set URL"), max_length=500)
+    auth_audience = models.CharField(_("token audience"), max_length=255, blank=True)
+    match_by_email = models.BooleanField(
+        _("match learners by e-mail"),
+        default=False,
+        help_text=_(
+            "A first launch may find this university's learner by the e-mail address the LMS gives. "
+            "Only if the LMS checks its users' addresses."
+        ),
+    )
+    frame_origins = models.JSONField(_("origins allowed to frame Kafaat"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    registered_by = models.CharField(max_length=16, default="manual")  # manual | dynamic
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("LTI platform")
+        verbose_name_plural = _("LTI platforms")
+        constraints = [models.UniqueConstraint(fields=["issuer", "client_id"], name="lti_platform_issuer_client")]
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LtiDeployment(models.Model):
+    platform = models.ForeignKey(LtiPlatform, on_delete=models.CASCADE, related_name="deployments")
+    deployment_id = models.CharField(_("deployment id"), max_length=255)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "deployment_id"], name="lti_deployment_platform_id")]
+
+    def __str__(self) -> str:
+        return self.deployment_id
+
+
+class LtiRegistrationInvite(models.Model):
+    """A one-time Dynamic Registration URL a university admin hands to their LMS admin: the
+    platform that opens it is registered for this university. Expires; used once."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    platform = models.ForeignKey(LtiPlatform, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"LTI registration link {self.pk}"
+
+
+class LtiIdentity(models.Model):
+    """Who a platform's `sub` is here. Unique per platform (an issuer's subjects are its own)."""
+
+    platform = models.ForeignKey(LtiPlatform, on_delete=models.CASCADE, related_name="identities")
+    sub = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lti_identities")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_launch_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "sub"], name="lti_identity_platform_sub")]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id}:{self.sub}"
+
+
+class LtiNonce(models.Model):
+    """A launch's nonce, kept until its id_token has expired: the same nonce twice is a replay."""
+
+    platform = models.ForeignKey(LtiPlatform, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["platform", "nonce"], name="lti_nonce_once")]
+
+    def __str__(self) -> str:
+        return self.nonce
+
+
+class LtiContext(models.Model):
+    """An LMS course (context) that launched one of our courses: where its roster (NRPS) is read."""
+
+    platform = models.ForeignKey(LtiPlatform, on_delete=models.CASCADE, related_name="contexts")
+    deployment_id = models.CharField(max_length=255)
+    context_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=500, blank=True)
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    memberships_url = models.URLField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "deployment_id", "context_id", "course"], name="lti_context_course"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.context_id
+
+
+class LtiGradeLink(models.Model):
+    """Where a learner's grade on an assignment goes back: the line item of the resource link they
+    launched it from (AGS), with the scopes the platform granted."""
+
+    platform = models.ForeignKey(LtiPlatform, on_delete=models.CASCADE, related_name="grade_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sub = models.CharField(max_length=255)
+    assignment = models.ForeignKey("courses.Assignment", on_delete=models.CASCADE, related_name="+")
+    lineitem_url = models.URLField(max_length=500)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "user", "assignment", "lineitem_url"], name="lti_grade_link_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.lineitem_url
+
+
+class LtiScoreDelivery(models.Model):
+    """One grade (an outbox `submission.graded` event) on its way to one line item. Unique per
+    (link, event): a grade is sent once. A link's deliveries go in event order: a later one waits
+    while an earlier one is pending or being sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Given up")
+
+    link = models.ForeignKey(LtiGradeLink, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("kernel.OutboxEvent", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["link", "event"], name="lti_score_once")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="lti_score_due")]
+
+    def __str__(self) -> str:
+        return f"score {self.event_id} -> {self.link_id} ({self.status})"

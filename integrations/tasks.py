@@ -9,7 +9,7 @@ from django.utils import timezone
 from kernel.tasks import enqueue, resend_stale
 
 from .models import OneRosterImportJob
-from .services import invites, oneroster_jobs, webhooks
+from .services import invites, lti, lti_ags, oneroster_jobs, webhooks
 
 COMMON = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 120, "soft_time_limit": 100}
 
@@ -22,6 +22,17 @@ def webhooks_tick():
 @shared_task(name="integrations.webhooks_deliver", ignore_result=True, **COMMON)
 def webhooks_deliver(subscription_id: int):
     webhooks.webhooks_deliver(subscription_id=subscription_id)
+
+
+@shared_task(name="integrations.lti_scores_tick", ignore_result=True, **COMMON)
+def lti_scores_tick():
+    lti_ags.scores_tick()
+    lti.nonces_purge()
+
+
+@shared_task(name="integrations.lti_scores_deliver", ignore_result=True, **COMMON)
+def lti_scores_deliver(link_id: int):
+    lti_ags.scores_deliver(link_id=link_id)
 
 
 @shared_task(name="integrations.invites_send", ignore_result=True, **COMMON)

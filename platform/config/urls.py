@@ -4,7 +4,7 @@ from django.urls import include, path
 from accounts import urls as accounts_urls
 from courses import urls as courses_urls
 from grading import urls as grading_urls
-from integrations import invite_views
+from integrations import invite_views, lti_views
 from integrations.api.token import ThrottledTokenView
 from kernel import converters  # noqa: F401 - registers <id:...> before any app's URLs
 from learning import urls as learning_urls
@@ -32,7 +32,15 @@ urlpatterns = [
         invite_views.organization_invitations,
         name="organization-invitations",
     ),
+    path("accounts/organization/lti/", lti_views.organization_platforms, name="organization-lti"),
     path("accounts/", include(ACCOUNTS_PAGES)),
+    # LTI 1.3: Kafaat as a tool launched from universities' LMSs (integrations.lti_views).
+    path("lti/jwks.json", lti_views.jwks, name="lti-jwks"),
+    path("lti/register/<str:token>/", lti_views.register, name="lti-register"),
+    path("lti/roster/<id:context_id>/", lti_views.roster, name="lti-roster"),
+    path("lti/<uuid:platform_uuid>/login/", lti_views.oidc_login, name="lti-login"),
+    path("lti/<uuid:platform_uuid>/launch/", lti_views.launch, name="lti-launch"),
+    path("lti/<uuid:platform_uuid>/deep-link/", lti_views.deep_link, name="lti-deep-link"),
     path("", include("certificates.urls")),
     path("learning/", include("learning.urls")),
     path("teach/", include("analytics.urls")),

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "learning.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After XFrameOptions: a browser session launched from an LMS may be framed by that LMS only.
+    "integrations.lti_frame.LtiFrameMiddleware",
     "accounts.middleware.SecurityGateMiddleware",
     "accounts.middleware.AdminReadAuditMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -142,7 +144,10 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+# Lax: our pages' cookies stay on our site. An LMS on another site (not *.same-university.ma)
+# that frames Kafaat (LTI) needs "None" (HTTPS only: browsers drop SameSite=None without Secure).
+SESSION_COOKIE_SAMESITE = env.str("SESSION_COOKIE_SAMESITE", default="Lax")
+CSRF_COOKIE_SAMESITE = env.str("CSRF_COOKIE_SAMESITE", default=SESSION_COOKIE_SAMESITE)
 CSRF_COOKIE_HTTPONLY = True
 AUTHENTICATION_BACKENDS = [
     # Refuses locked-out users before any password is checked (django-axes).
@@ -467,6 +472,14 @@ WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=Fa
 # CA certificates webhook receivers' TLS certificates are checked against (a PEM file); empty:
 # certifi's bundle. For a lab whose receiver has a certificate from an internal CA.
 WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
+# LTI 1.3 (integrations.services.lti): the timeout of every call to a platform (key sets, tokens,
+# scores, rosters, registration); score retries back off from BASE seconds, capped, then give up.
+LTI_HTTP_TIMEOUT_SECONDS = env.float("LTI_HTTP_TIMEOUT_SECONDS", default=10.0)
+LTI_SCORE_RETRY_BASE_SECONDS = env.int("LTI_SCORE_RETRY_BASE_SECONDS", default=10)
+LTI_SCORE_RETRY_MAX_SECONDS = env.int("LTI_SCORE_RETRY_MAX_SECONDS", default=3600)
+LTI_SCORE_MAX_ATTEMPTS = env.int("LTI_SCORE_MAX_ATTEMPTS", default=20)
+# Platforms' URLs must be https://, unless this is set (a lab or the tests, on http://localhost).
+LTI_ALLOW_HTTP = env.bool("LTI_ALLOW_HTTP", default=False)
 # OneRoster zip limits (the spec sets none): whole upload, one entry, one field.
 ONEROSTER_MAX_UPLOAD_BYTES = env.int("ONEROSTER_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 ONEROSTER_MAX_ENTRY_BYTES = env.int("ONEROSTER_MAX_ENTRY_BYTES", default=100 * 1024 * 1024)
@@ -480,6 +493,7 @@ ONEROSTER_MAX_ERRORS = env.int("ONEROSTER_MAX_ERRORS", default=100)
 # answer is 202 and the job's URL (integrations.OneRosterImportJob); a smaller one in the request.
 ONEROSTER_INLINE_MAX_BYTES = env.int("ONEROSTER_INLINE_MAX_BYTES", default=256 * 1024)
 CELERY_BEAT_SCHEDULE["integrations-webhooks-tick"] = {"task": "integrations.webhooks_tick", "schedule": 10.0}
+CELERY_BEAT_SCHEDULE["integrations-lti-scores-tick"] = {"task": "integrations.lti_scores_tick", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["integrations-invites-send"] = {"task": "integrations.invites_send", "schedule": 30.0}
 # Invitations: a message the mail server refused (or could not take: down) is tried again after
 # BASE seconds, doubling up to MAX, and is failed after MAX_ATTEMPTS tries (shown to staff and to

@@ -16,3 +16,4 @@ if not SECRET_KEY:  # noqa: F405
         _key_file.write_text(secrets.token_urlsafe(64))
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
+LTI_ALLOW_HTTP = env.bool("LTI_ALLOW_HTTP", default=True)  # a local LMS on http://localhost can register

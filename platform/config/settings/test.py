@@ -41,6 +41,8 @@ LANGUAGE_CODE = "en"
 # The suite's webhook receivers are real servers on 127.0.0.1, which production refuses; tests of
 # the refusal turn this off. Worker subprocesses read the same settings.
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=True)
+LTI_ALLOW_HTTP = env.bool("LTI_ALLOW_HTTP", default=True)  # the test LMS serves http://localhost
+LTI_SCORE_RETRY_BASE_SECONDS = env.int("LTI_SCORE_RETRY_BASE_SECONDS", default=1)
 # The token endpoint's limits count per address, and every test client is 127.0.0.1: tests of the
 # throttle set their own rates.
 INTEGRATIONS_TOKEN_RATE = env.str("INTEGRATIONS_TOKEN_RATE", default="100000/min")
