@@ -25,6 +25,7 @@ from pylti1p3.exception import LtiException, OIDCException
 from accounts.decorators import require_verified_2fa
 from accounts.selectors import organizations_administered
 from courses.models import Course
+from courses.selectors import is_course_staff
 
 from .lti_frame import frame_allow, frame_for_platform
 from .models import LtiContext, LtiPlatform
@@ -270,7 +271,7 @@ def roster(request, context_id):
 
 
 def _teaches(user, course: Course) -> bool:
-    return course.instructors.filter(pk=user.pk).exists()
+    return is_course_staff(user=user, course=course)
 
 
 @require_verified_2fa
@@ -312,7 +313,7 @@ def organization_platforms(request):
                     **{k: v for k, v in values.items() if k != "deployment_ids"},
                 )
             except lti.PlatformInvalid as exc:
-                errors[exc.field or "__all__"] = exc.message
+                errors[exc.field or "form"] = exc.message
             else:
                 return redirect("organization-lti")
     platforms = list(

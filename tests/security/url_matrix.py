@@ -142,6 +142,21 @@ MATRIX = {
     "accounts:deletion-cancel": {"expect": POST_ONLY},
     "accounts:organization": {"expect": logged_in(404, university_admin=200)},
     "organization-invitations": {"expect": logged_in(404, university_admin=200)},
+    "organization-lti": {"expect": logged_in(404, university_admin=200)},
+    # LTI 1.3 (integrations.lti_views). The key set is public. A login with no launch parameters
+    # gets the cookie check (its second step needs the platform's parameters); a launch is POST
+    # only; the deep-linking picker and the roster pull need a launch in this browser session
+    # (the roster pull also lets the course's instructors in); a registration link that is not
+    # one is a 400 page.
+    "lti-jwks": {"expect": everyone(200)},
+    "lti-register": {"kwargs": lambda w: {"token": "not-a-link"}, "expect": everyone(400)},
+    "lti-login": {"kwargs": lambda w: {"platform_uuid": w.lti_platform.uuid}, "expect": everyone(200)},
+    "lti-launch": {"kwargs": lambda w: {"platform_uuid": w.lti_platform.uuid}, "expect": everyone(405)},
+    "lti-deep-link": {"kwargs": lambda w: {"platform_uuid": w.lti_platform.uuid}, "expect": everyone(403)},
+    "lti-roster": {
+        "kwargs": lambda w: {"context_id": w.lti_context.pk},
+        "expect": everyone(403) | {"instructor": 200, "staff": 200},
+    },
     # University API v1: its OpenAPI schema and docs are public; the token endpoint is POST-only.
     "api_v1:schema": {"expect": everyone(200)},
     "api_v1:docs": {"expect": everyone(200)},

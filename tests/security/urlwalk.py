@@ -10,6 +10,8 @@ from analytics.models import ExportJob
 from courses import services as course_services
 from courses.models import CourseImportJob
 from grading.models import RegradeJob, Submission
+from integrations.models import LtiContext
+from integrations.services import lti
 from privacy import services as privacy_services
 from privacy.models import DataExport
 from tests.courses.images import PNG_COVER
@@ -104,7 +106,20 @@ def build_world():
     )
     import_job = CourseImportJob.objects.create(requested_by=users["instructor"], file_name="big.zip")
     course_services.cover_store(course=course, data=PNG_COVER)
+    lti_platform = lti.platform_create(
+        organization=org, name="Moodle", issuer="https://lms.example", client_id="c1",
+        auth_login_url="https://lms.example/auth", auth_token_url="https://lms.example/token",
+        key_set_url="https://lms.example/jwks", deployment_ids=["d1"],
+    )  # fmt: skip
+    lti_context = LtiContext.objects.create(
+        platform=lti_platform,
+        deployment_id="d1",
+        context_id="ctx",
+        course=course,
+        memberships_url="https://lms.example/m",
+    )
     return SimpleNamespace(
+        lti_platform=lti_platform, lti_context=lti_context,
         course=course, module=module, lesson=lesson, quiz=quiz, essay=essay, submission=submission, export=export,
         failed_submission=failed_submission,
         users=users, path=path, export_job=export_job, essay_submission=essay_submission, regrade_job=regrade_job,
