@@ -27,7 +27,7 @@ def test_a_worker_registers_every_pinned_task_name():
         "certificates.sweep_missing", "courses.course_import", "grading.regrade_item", "grading.regrade_run",
         "grading.submission_grade", "grading.submission_grade_code", "grading.sweep_stuck_submissions",
         "integrations.invites_send", "integrations.oneroster_import", "integrations.webhooks_deliver",
-        "integrations.webhooks_tick",
+        "integrations.webhooks_tick", "integrations.lti_scores_tick", "integrations.lti_scores_deliver",
         "learning.deadline_reminders", "learning.notification_email",
     }  # fmt: skip
     names = worker_task_names()
