@@ -283,7 +283,7 @@ def organization_platforms(request):
     if not organizations:
         raise Http404
     by_pk = {o.pk: o for o in organizations}
-    errors, values, registration_url = {}, {}, ""
+    errors, values, registration_url, completing = {}, {}, "", None
     if request.method == "POST":
         org = by_pk.get(_int(request.POST.get("organization")) or organizations[0].pk)
         if org is None:
@@ -303,19 +303,34 @@ def organization_platforms(request):
                 errors["deployment_id"] = exc.message
             else:
                 return redirect("organization-lti")
-        else:
+        elif action == "prepare":
+            try:
+                lti.platform_prepare(organization=org, name=request.POST.get("name", ""))
+            except lti.PlatformInvalid as exc:
+                errors["name"] = exc.message
+            else:
+                return redirect("organization-lti")
+        elif action == "complete":
+            prepared = get_object_or_404(
+                LtiPlatform, pk=_int(request.POST.get("platform")), organization__in=organizations, client_id=""
+            )
+            completing = prepared.pk
             values = {k: request.POST.get(k, "") for k in _PLATFORM_FIELDS}
             try:
                 lti.platform_create(
-                    organization=org,
+                    organization=prepared.organization,
+                    name=prepared.name,
                     deployment_ids=values["deployment_ids"].splitlines(),
                     match_by_email=request.POST.get("match_by_email") == "on",
+                    prepared=prepared,
                     **{k: v for k, v in values.items() if k != "deployment_ids"},
                 )
             except lti.PlatformInvalid as exc:
                 errors[exc.field or "form"] = exc.message
             else:
                 return redirect("organization-lti")
+        else:
+            raise Http404
     platforms = list(
         LtiPlatform.objects.filter(organization__in=organizations).prefetch_related("deployments").order_by("name")
     )
@@ -329,7 +344,7 @@ def organization_platforms(request):
             "organizations": organizations,
             "platforms": platforms,
             "errors": errors,
-            "values": values,
+            "completing": completing,
             "registration_url": registration_url,
             "jwks_url": base + reverse("lti-jwks"),
             "fields": [
@@ -347,13 +362,12 @@ def organization_platforms(request):
     )
 
 
-_PLATFORM_FIELDS = ("name", "issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url", "deployment_ids")
+_PLATFORM_FIELDS = ("issuer", "client_id", "auth_login_url", "auth_token_url", "key_set_url", "deployment_ids")
 
 
 def _platform_fields() -> list[tuple[str, str, str]]:
     """(name, label, help): the labels Moodle's and Canvas's tool pages use for the same values."""
     return [
-        ("name", _("Name"), _("As your staff will recognize it, e.g. “Moodle of the faculty of medicine”.")),
         ("issuer", _("Platform ID (issuer)"), _("Moodle: the site's address, e.g. https://moodle.example.ma")),
         ("client_id", _("Client ID"), ""),
         ("auth_login_url", _("Authentication request URL"), _("Moodle: …/mod/lti/auth.php")),

@@ -308,7 +308,12 @@ class LtiPlatform(models.Model):
     class Meta:
         verbose_name = _("LTI platform")
         verbose_name_plural = _("LTI platforms")
-        constraints = [models.UniqueConstraint(fields=["issuer", "client_id"], name="lti_platform_issuer_client")]
+        # A platform prepared (its URLs given to the LMS) but not completed has no client id yet.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "client_id"], condition=~models.Q(client_id=""), name="lti_platform_issuer_client"
+            )
+        ]
         ordering = ["name", "id"]
 
     def __str__(self) -> str:

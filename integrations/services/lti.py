@@ -216,8 +216,10 @@ def platform_create(
     auth_audience: str = "",
     match_by_email: bool = False,
     registered_by: str = "manual",
+    prepared: LtiPlatform | None = None,
 ) -> LtiPlatform:
-    """Register a university's LMS. Raises PlatformInvalid naming the field."""
+    """Register a university's LMS, or complete a `prepared` one (whose URLs the LMS already
+    has). Raises PlatformInvalid naming the field; nothing is written then."""
     values = {
         "name": (name or "").strip(),
         "issuer": (issuer or "").strip(),
@@ -239,20 +241,51 @@ def platform_create(
         raise PlatformInvalid(_("Give at least one deployment id."), field="deployment_ids")
     if any(len(d) > 255 for d in deployments):
         raise PlatformInvalid(_("At most 255 characters."), field="deployment_ids")
-    if LtiPlatform.objects.filter(issuer=values["issuer"], client_id=values["client_id"]).exists():
+    taken = LtiPlatform.objects.filter(issuer=values["issuer"], client_id=values["client_id"])
+    if prepared is not None:
+        taken = taken.exclude(pk=prepared.pk)
+    if taken.exists():
         raise PlatformInvalid(_("This issuer and client id are already registered."), field="client_id")
+    fields = {
+        "organization": organization,
+        "auth_audience": (auth_audience or "").strip()[:255],
+        "match_by_email": match_by_email,
+        "frame_origins": default_frame_origins(issuer=values["issuer"], auth_login_url=values["auth_login_url"]),
+        "registered_by": registered_by,
+        "is_active": True,
+        **values,
+    }
     with transaction.atomic():
-        platform = LtiPlatform.objects.create(
-            uuid=uuid.uuid4(),
-            organization=organization,
-            auth_audience=(auth_audience or "").strip()[:255],
-            match_by_email=match_by_email,
-            frame_origins=default_frame_origins(issuer=values["issuer"], auth_login_url=values["auth_login_url"]),
-            registered_by=registered_by,
-            **values,
+        if prepared is None:
+            platform = LtiPlatform.objects.create(uuid=uuid.uuid4(), **fields)
+        else:
+            platform = LtiPlatform.objects.select_for_update().get(pk=prepared.pk)
+            for name_, value in fields.items():
+                setattr(platform, name_, value)
+            platform.save()
+        LtiDeployment.objects.bulk_create(
+            [LtiDeployment(platform=platform, deployment_id=d) for d in deployments], ignore_conflicts=True
         )
-        LtiDeployment.objects.bulk_create([LtiDeployment(platform=platform, deployment_id=d) for d in deployments])
     return platform
+
+
+def platform_prepare(*, organization: Organization, name: str) -> LtiPlatform:
+    """Step one of a registration by hand: Kafaat's URLs for an LMS (which asks for them before it
+    shows its own values). Inactive, and launches nothing, until `platform_create(prepared=...)`."""
+    name = (name or "").strip()
+    if not name:
+        raise PlatformInvalid(_("This field is required."), field="name")
+    return LtiPlatform.objects.create(
+        uuid=uuid.uuid4(),
+        organization=organization,
+        name=name[:200],
+        issuer="",
+        client_id="",
+        auth_login_url="",
+        auth_token_url="",
+        key_set_url="",
+        is_active=False,
+    )
 
 
 def platform_deployment_add(*, platform: LtiPlatform, deployment_id: str) -> bool:

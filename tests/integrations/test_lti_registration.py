@@ -92,29 +92,56 @@ def admin_client(client):
     return client
 
 
-@override_settings(LTI_ALLOW_HTTP=False)
-def test_the_admin_page_registers_an_lms_by_hand_and_shows_the_urls_to_type_into_it(admin_client):
-    url = reverse("organization-lti")
-    resp = admin_client.post(url, {"action": "manual", **FIELDS, "deployment_ids": "7\n8"})
+def _prepare(admin_client) -> LtiPlatform:
+    resp = admin_client.post(reverse("organization-lti"), {"action": "prepare", "name": "Moodle FMPR"})
     assert resp.status_code == 302
-    platform = LtiPlatform.objects.get()
-    assert platform.organization == admin_client.org and not platform.match_by_email
+    return LtiPlatform.objects.get()
+
+
+LMS_VALUES = {k: v for k, v in FIELDS.items() if k != "name"}
+
+
+@override_settings(LTI_ALLOW_HTTP=False)
+def test_by_hand_kafaat_gives_its_urls_first_then_takes_the_lms_values(admin_client, client):
+    """Moodle asks for the tool's URLs before it shows its own values: step one gives ours, for a
+    platform that launches nothing yet; step two completes it."""
+    url = reverse("organization-lti")
+    platform = _prepare(admin_client)
+    assert platform.organization == admin_client.org and not platform.is_active and platform.client_id == ""
     page = admin_client.get(url).content.decode()
     assert f"/lti/{platform.uuid}/login/" in page and f"/lti/{platform.uuid}/launch/" in page
-    assert "/lti/jwks.json" in page and "7, 8" in page
+    assert "/lti/jwks.json" in page
+    assert client.get(reverse("lti-login", args=[platform.uuid])).status_code == 404  # not usable yet
+    resp = admin_client.post(
+        url, {"action": "complete", "platform": platform.pk, **LMS_VALUES, "deployment_ids": "7\n8"}
+    )
+    assert resp.status_code == 302
+    platform.refresh_from_db()
+    assert platform.is_active and platform.client_id == "abc123" and platform.name == "Moodle FMPR"
+    assert not platform.match_by_email
+    assert "7, 8" in admin_client.get(url).content.decode()
+    assert client.get(reverse("lti-login", args=[platform.uuid])).status_code == 200
 
 
 @override_settings(LTI_ALLOW_HTTP=False)
 def test_the_admin_page_answers_a_bad_field_with_a_form_error_and_keeps_what_was_typed(admin_client):
+    platform = _prepare(admin_client)
     resp = admin_client.post(
         reverse("organization-lti"),
-        {"action": "manual", **FIELDS, "auth_token_url": "http://plain", "deployment_ids": "1"},
+        {
+            "action": "complete",
+            "platform": platform.pk,
+            **LMS_VALUES,
+            "auth_token_url": "http://x",
+            "deployment_ids": "1",
+        },
     )
     assert resp.status_code == 400
     page = resp.content.decode()
     assert 'id="e-auth_token_url"' in page and 'aria-invalid="true"' in page
-    assert 'value="Moodle FMPR"' in page  # what was typed stays
-    assert not LtiPlatform.objects.exists()
+    assert 'value="abc123"' in page  # what was typed stays
+    platform.refresh_from_db()
+    assert not platform.is_active and platform.client_id == "" and not platform.deployments.exists()
 
 
 def test_a_dynamic_registration_link_is_made_once_per_click_and_is_unusable_when_wrong(admin_client, client):
