@@ -319,10 +319,43 @@ def test_a_resource_link_launch_is_signed_with_the_claims_of_the_link_and_the_us
 def test_the_authorization_endpoint_refuses_a_foreign_redirect_uri_or_login_hint(platform, tool):
     link = platform.add_link(title="Quiz 1")
     login = start_launch(platform, {"link": link["id"], "user": "learner1"})
+    platform.control(next_launch={"state": "state-bogus"})
     assert authenticate(platform, login, redirect_uri="http://localhost:1/evil").status_code == 400
     assert authenticate(platform, login, login_hint="teacher1").status_code == 400
     assert authenticate(platform, login, client_id="someone-else").status_code == 400
-    assert authenticate(platform, login).status_code == 200
+    assert authenticate(platform, login, nonce="").status_code == 400
+    assert len(platform.state()["auth_errors"]) == 4
+    # The refused requests left the fault for the first launch that is built.
+    assert form_fields(authenticate(platform, login).text)["state"] == "state-bogus"
+    assert form_fields(authenticate(platform, login).text)["state"] == "state-123"
+
+
+def test_line_items_are_created_found_by_resource_link_and_updated_with_a_lineitem_token(platform, tool):
+    link = platform.add_link(title="Quiz 1")
+    bearer = token_request(platform, assertion(platform, tool), scope=AGS_LINEITEM).json()["access_token"]
+    auth = {"Authorization": f"Bearer {bearer}"}
+    lineitems = f"{platform.url}/ags/ctx-1/lineitems"
+    created = requests.post(
+        lineitems,
+        json={"label": "Quiz 1", "scoreMaximum": 5, "resourceLinkId": link["id"], "resourceId": "quiz:1"},
+        headers={**auth, "Content-Type": "application/vnd.ims.lis.v2.lineitem+json"},
+        timeout=10,
+    )
+    assert created.status_code == 201
+    assert created.json()["id"].startswith(f"{lineitems}/")
+    assert requests.post(lineitems, json={"label": "No maximum"}, headers=auth, timeout=10).status_code == 400
+    found = requests.get(lineitems, params={"resource_link_id": link["id"]}, headers=auth, timeout=10).json()
+    assert [i["resourceId"] for i in found] == ["quiz:1"]
+    assert requests.get(lineitems, params={"resource_link_id": "rl-x"}, headers=auth, timeout=10).json() == []
+    updated = requests.put(
+        created.json()["id"], json={"label": "Quiz one", "scoreMaximum": 6}, headers=auth, timeout=10
+    )
+    assert updated.status_code == 200 and updated.json()["scoreMaximum"] == 6
+    item_id = created.json()["id"].rsplit("/", 1)[1]
+    assert platform.state()["line_items"][item_id]["label"] == "Quiz one"
+    # A lineitem token gives no right to post scores.
+    scores = requests.post(f"{created.json()['id']}/scores", json=score("learner1", 1), headers=auth, timeout=10)
+    assert scores.status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -298,14 +298,17 @@ def auth(request: HttpRequest) -> HttpResponse:
         return _auth_refused("prompt must be none", params)
     with s.lock:
         hint = dict(s.message_hints.get(params.get("lti_message_hint", ""), {}))
-        faults = s.faults.get("next_launch") or {}
-        s.faults["next_launch"] = None  # a fault is for one launch
     if not hint:
         return _auth_refused("Unknown lti_message_hint", params)
     if hint["client_id"] != client_id:
         return _auth_refused("The message hint is for another client", params)
     if params.get("login_hint") != hint["user"]:
         return _auth_refused("login_hint does not match the user who started the launch", params)
+    if not params.get("nonce") or not params.get("state"):
+        return _auth_refused("nonce and state are required", params)
+    with s.lock:
+        faults = s.faults.get("next_launch") or {}
+        s.faults["next_launch"] = None  # a fault is for one launch, the first the tool asks for
     conf = lti.PlatformConf(
         store=s, client_id=client_id, deployment_id=hint["deployment_id"], launch_faults=faults or None
     )
