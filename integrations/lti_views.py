@@ -87,7 +87,8 @@ def oidc_login(request, platform_uuid):
             "integrations/lti_cookie_check.html",
             {"params": [(k, v) for k, v in params.items() if k in _LOGIN_PARAMS]},
         )
-        return frame_for_platform(response, platform)
+        # Without script, the form's button continues: its answer redirects to the LMS.
+        return frame_for_platform(response, platform, form_action=platform.auth_login_url)
     launch_url = request.build_absolute_uri(reverse("lti-launch", args=[platform.uuid]))
     oidc = DjangoOIDCLogin(request, lti.PlatformToolConf(platform), launch_data_storage=DjangoCacheDataStorage())
     try:

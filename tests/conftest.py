@@ -4,8 +4,8 @@ from django.utils import translation
 
 from .processes import Worker, purge_broker, purge_queues, wait_until_worker_idle
 
-# The hostile-input sweep's `world` fixture (tests/*/test_bad_input.py).
-pytest_plugins = ["tests.badinput"]
+# The hostile-input sweep's `world` fixture (tests/*/test_bad_input.py); the test LMS (tests/lti_platform).
+pytest_plugins = ["tests.badinput", "tests.lti_platform.fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,11 @@
     var check = document.getElementById("lti-cookie-check");
     if (check) {
       if (cookiesWork()) {
-        document.getElementById("lti-continue").submit();
+        // A navigation, not a form post: the login answers with a redirect to the LMS, which
+        // the page's form-action would not follow.
+        var form = document.getElementById("lti-continue");
+        var query = new URLSearchParams(new FormData(form)).toString();
+        window.location.replace(window.location.pathname + "?" + query);
       } else {
         document.getElementById("lti-checking").hidden = true;
         document.getElementById("lti-blocked").hidden = false;
