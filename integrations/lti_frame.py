@@ -28,6 +28,13 @@ def frame_for_platform(response, platform: LtiPlatform, *, form_action: str | No
     return response
 
 
+def frame_anyone(response):
+    """For pages with no data and no action (a refused launch, a failed registration)."""
+    response._csp_config = dict(settings.SECURE_CSP, **{"frame-ancestors": ["*"]})
+    response.xframe_options_exempt = True
+    return response
+
+
 def frame_allow(request, platform: LtiPlatform) -> None:
     """After a launch: the rest of this browser session may be framed by the platform."""
     request.session[SESSION_FRAME] = list(platform.frame_origins)

@@ -6,7 +6,6 @@ checks all run before the first write)."""
 
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
@@ -27,7 +26,7 @@ from accounts.selectors import organizations_administered
 from courses.models import Course
 from courses.selectors import is_course_staff
 
-from .lti_frame import frame_allow, frame_for_platform
+from .lti_frame import frame_allow, frame_anyone, frame_for_platform
 from .models import LtiContext, LtiPlatform
 from .services import lti, lti_dynreg, lti_nrps
 
@@ -51,8 +50,9 @@ def _refused(request, exc: lti.LaunchRefused, platform: LtiPlatform | None = Non
         {"message": exc.message, "code": code, "detail": (exc.extra or {}).get("detail", "")},
         status=status,
     )
-    if platform is not None:
-        frame_for_platform(response, platform)
+    # Any frame may show a refusal (it has no data and no action): a launch from the wrong LMS
+    # sees why, rather than a frame the browser blocked.
+    frame_anyone(response)
     log.info("LTI launch refused (%s): %s", code, (exc.extra or {}).get("detail", exc.message))
     return response
 
@@ -79,6 +79,10 @@ def oidc_login(request, platform_uuid):
     own launch URL, whatever target_link_uri says (no open redirect)."""
     platform = _platform(platform_uuid)
     params = request.POST if request.method == "POST" else request.GET
+    iss, client_id = params.get("iss"), params.get("client_id")
+    if (iss and iss != platform.issuer) or (client_id and client_id != platform.client_id):
+        # Another LMS (another university's) at this one's address: refused before anything.
+        return _refused(request, lti.refusal_from_library("Could not find registration details"), platform)
     if not params.get("lti1p3_new_window") and not params.get("kafaat_cookies"):
         # A page of ours (static script): it sets a test cookie and comes back with
         # kafaat_cookies=1, or offers a new window when the browser keeps cookies from frames.
@@ -116,7 +120,8 @@ def launch(request, platform_uuid):
     try:
         claims = message.get_launch_data()
     except LtiException as exc:
-        return _refused(request, lti.refusal_from_library(str(exc)), platform)
+        refusal = lti.refusal_from_library(str(exc), platform=platform, id_token=request.POST.get("id_token", ""))
+        return _refused(request, refusal, platform)
     except (ValueError, TypeError, KeyError) as exc:
         return _refused(request, lti.refusal_from_library(f"Invalid id_token: {exc.__class__.__name__}"), platform)
     try:
@@ -242,9 +247,7 @@ def register(request, token):
         )
     except lti_dynreg.RegistrationFailed as exc:
         response = render(request, "integrations/lti_registered.html", {"error": exc.message}, status=400)
-        response._csp_config = dict(settings.SECURE_CSP, **{"frame-ancestors": ["*"]})
-        response.xframe_options_exempt = True
-        return response
+        return frame_anyone(response)
     response = render(request, "integrations/lti_registered.html", {"platform": platform})
     return frame_for_platform(response, platform)
 

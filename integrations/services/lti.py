@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import jwt
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -354,11 +355,22 @@ _LIBRARY_REFUSALS = [
     ("Invalid Nonce", "nonce"),
     ('"nonce" is empty', "nonce"),
     ("Registration not found", "platform"),
+    ("Could not find registration", "platform"),
+    ("Could not find issuer", "format"),
+    ("Could not find login hint", "format"),
     ("Client id not registered", "platform"),
     ("Unable to find deployment", "deployment"),
     ("Unable to find public key", "signature"),
     ("Signature verification failed", "signature"),
     ("Signature has expired", "expired"),
+    ("not yet valid", "iat"),
+    ("Must have a user (sub)", "sub"),
+    ("Incorrect version", "message"),
+    ("Missing Roles Claim", "message"),
+    ("Missing Resource Link Id", "message"),
+    ("Missing Deep Linking", "message"),
+    ("Must support", "message"),
+    ("Invalid message type", "message"),
     ("Invalid id_token", "format"),
     ("Invalid JWT format", "format"),
     ("Missing id_token", "format"),
@@ -368,8 +380,21 @@ _LIBRARY_REFUSALS = [
 ]
 
 
-def refusal_from_library(message: str) -> LaunchRefused:
+def refusal_from_library(message: str, *, platform: LtiPlatform | None = None, id_token: str = "") -> LaunchRefused:
+    """Our words for pylti1p3's refusal. A token whose registration was not found is told apart,
+    from its unverified claims (only to word the refusal): another platform's issuer, or ours with
+    an audience that is not our client id."""
     code = next((c for prefix, c in _LIBRARY_REFUSALS if prefix in message), "invalid")
+    if code == "platform" and platform is not None and id_token:
+        try:
+            unverified = jwt.decode(id_token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            unverified = {}
+        aud = unverified.get("aud")
+        if unverified.get("iss") == platform.issuer and platform.client_id not in (
+            aud if isinstance(aud, list) else [aud]
+        ):
+            code = "audience"
     return LaunchRefused(
         REFUSAL_TEXT.get(code, REFUSAL_TEXT["invalid"])(), extra={"code": code, "detail": message[:300]}
     )
@@ -390,6 +415,10 @@ REFUSAL_TEXT = {
     "expired": lambda: _("This launch has expired. Open it again from your course."),
     "format": lambda: _("This launch is not a valid LTI message."),
     "key_set": lambda: _("Kafaat could not read your LMS's public keys. Try again in a moment."),
+    "audience": lambda: _("This launch was not meant for Kafaat (wrong audience)."),
+    "iat": lambda: _("This launch is dated in the future."),
+    "sub": lambda: _("This launch names no user."),
+    "message": lambda: _("Your LMS sent a launch that lacks what LTI 1.3 requires (version, roles or link)."),
     "invalid": lambda: _("This launch could not be verified."),
 }
 
