@@ -5,6 +5,7 @@ A launch's refusal is a page that says what failed, status 400/403, and nothing 
 checks all run before the first write)."""
 
 import logging
+import re
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -102,6 +103,7 @@ def oidc_login(request, platform_uuid):
     return frame_for_platform(response, platform)
 
 
+_STATE = re.compile(r"state-[0-9a-f-]{36}")
 _LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id")
 
 
@@ -114,6 +116,13 @@ def launch(request, platform_uuid):
     then the person is found or created, signed in, given their role, and sent to the resource
     (or, for deep linking, to the picker)."""
     platform = _platform(platform_uuid)
+    state, id_token = request.POST.get("state", ""), request.POST.get("id_token", "")
+    if not _STATE.fullmatch(state):
+        # Ours are "state-<uuid>": anything else never came from our login step (and never
+        # becomes a cache key).
+        return _refused(request, lti.refusal_from_library("State not found"), platform)
+    if not id_token or len(id_token) > 65536 or not id_token.isascii():
+        return _refused(request, lti.refusal_from_library("Invalid id_token"), platform)
     conf = lti.PlatformToolConf(platform)
     storage = DjangoCacheDataStorage()
     message = DjangoMessageLaunch(request, conf, launch_data_storage=storage)
