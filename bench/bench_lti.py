@@ -105,7 +105,7 @@ def main():
         sub = Submission.objects.create(
             user=grade_link.user, assignment=quiz, version=quiz.current_version, attempt=1, answer={}, status="graded"
         )
-        lti_ags.enqueue_tick = lambda: None  # this process plays the worker
+        lti_ags.enqueue_links = lambda link_ids: None  # this process plays the worker
         per_score = []
         for i in range(10):
             with transaction.atomic():

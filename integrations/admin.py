@@ -129,6 +129,7 @@ class LtiPlatformAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "registered_by", "organization"]
     search_fields = ["name", "issuer", "client_id"]
     readonly_fields = ["uuid", "registered_by", "created_at"]
+    filter_horizontal = ["instructor_courses"]
     inlines = [LtiDeploymentInline]
 
 

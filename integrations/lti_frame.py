@@ -8,6 +8,7 @@ from django.conf import settings
 from .models import LtiPlatform
 
 SESSION_FRAME = "lti_frame_ancestors"
+NEVER_FRAMED = ("/accounts/", "/admin/", "/o/", "/api/", "/teach/", "/author/")
 
 
 def _policy(origins: list[str], form_action: str | None = None) -> dict:
@@ -49,6 +50,14 @@ class LtiFrameMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        # Probes answer from the process alone, and a request with no session cookie has no
+        # launch: neither costs a session read (a query, failing while the database is down).
+        if request.path_info in settings.KAFAAT_PROBE_PATHS or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return response
+        # Never the account, admin and API pages (two-factor, passwords, keys): an LMS page's
+        # frame over them would be a clickjacking surface.
+        if request.path_info.startswith(NEVER_FRAMED):
+            return response
         session = getattr(request, "session", None)
         origins = session.get(SESSION_FRAME) if session is not None else None
         if origins and not hasattr(response, "_csp_config"):

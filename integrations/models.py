@@ -301,6 +301,14 @@ class LtiPlatform(models.Model):
         ),
     )
     frame_origins = models.JSONField(_("origins allowed to frame Kafaat"), default=list, blank=True)
+    # Staff's word: in these courses (and only these) the LMS's instructors become instructors.
+    instructor_courses = models.ManyToManyField(
+        "courses.Course",
+        blank=True,
+        related_name="+",
+        verbose_name=_("courses its instructors teach"),
+        help_text=_("A launch with an LMS teaching role makes its person an instructor of these courses only."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     registered_by = models.CharField(max_length=16, default="manual")  # manual | dynamic
     created_at = models.DateTimeField(auto_now_add=True)
@@ -343,6 +351,7 @@ class LtiRegistrationInvite(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     platform = models.ForeignKey(LtiPlatform, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
@@ -434,6 +443,7 @@ class LtiScoreDelivery(models.Model):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         DELIVERED = "delivered", _("Delivered")
+        SKIPPED = "skipped", _("Not sent: a later attempt is the grade")
         DEAD = "dead", _("Given up")
 
     link = models.ForeignKey(LtiGradeLink, on_delete=models.CASCADE, related_name="deliveries")

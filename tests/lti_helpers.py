@@ -3,7 +3,6 @@ and an LMS admin would: the platform's values in Kafaat, Kafaat's per-platform U
 
 from courses import services as course_services
 from courses.models import Assignment
-from integrations.models import RosterPolicy
 from integrations.services import lti
 from tests.factories import ModuleFactory
 
@@ -15,8 +14,9 @@ QUIZ = {
 }  # fmt: skip
 
 
-def register_both(lms, *, organization, tool_base: str, teachers: bool = True, **platform_fields):
-    """The LMS registered in Kafaat for `organization`, and Kafaat registered in the LMS."""
+def register_both(lms, *, organization, tool_base: str, teach=(), **platform_fields):
+    """The LMS registered in Kafaat for `organization`, and Kafaat registered in the LMS; its
+    instructors teach the courses `teach` (staff's list)."""
     platform = lti.platform_create(
         organization=organization,
         name="Moodle FMPR",
@@ -28,8 +28,7 @@ def register_both(lms, *, organization, tool_base: str, teachers: bool = True, *
         deployment_ids=[lms.deployment_id],
         **platform_fields,
     )
-    if teachers:
-        RosterPolicy.objects.update_or_create(organization=organization, defaults={"assign_teachers": True})
+    platform.instructor_courses.set(teach)
     urls = lti.tool_urls(platform, base_url=tool_base)
     lms.register_tool(
         tool_base,

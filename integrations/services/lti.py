@@ -45,7 +45,6 @@ from ..models import (
     LtiNonce,
     LtiPlatform,
     LtiToolKey,
-    RosterPolicy,
 )
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,10 @@ NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 RESOURCE_PARAM = "kafaat_resource"  # the custom parameter our deep-linked items carry
 CLOCK_SKEW = 60  # seconds an `iat` may be ahead of our clock
-KEY_RETIRE_AFTER = timedelta(days=7)  # a rotated-out key stays published this long
+KEY_SET_CACHE_SECONDS = 300  # an LMS's key set is read at most this often (a rotation shows within it)
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+KEY_PUBLISH_AHEAD = timedelta(hours=24)  # a new key is in our key set this long before it signs
+KEY_RETIRE_AFTER = timedelta(days=7)  # keys older than the signing one stay published this long after it signs
 
 
 class LaunchRefused(ApplicationError):
@@ -73,6 +75,9 @@ class TimeoutSession(requests.Session):
 
     def request(self, method, url, *args, **kwargs):
         kwargs.setdefault("timeout", settings.LTI_HTTP_TIMEOUT_SECONDS)
+        # A registered URL is fetched as registered: a redirect elsewhere (an internal address)
+        # is an error, not a second fetch.
+        kwargs["allow_redirects"] = False
         return super().request(method, url, *args, **kwargs)
 
 
@@ -96,31 +101,41 @@ def _key_new() -> LtiToolKey:
     )
 
 
+def _signing(keys):
+    """The key that signs, of the active ones (newest first): the newest published at least
+    KEY_PUBLISH_AHEAD ago, so platforms that cache our key set have it before it signs; the
+    first key ever signs at once."""
+    cutoff = timezone.now() - KEY_PUBLISH_AHEAD
+    keys = list(keys)
+    return next((k for k in keys if k.created_at <= cutoff), keys[-1] if keys else None)
+
+
 def tool_key_current() -> LtiToolKey:
-    """The key that signs: the newest active one, made on first use."""
-    key = LtiToolKey.objects.filter(is_active=True).order_by("-created_at", "-id").first()
+    """The key that signs (deep-linking responses, AGS/NRPS token assertions), made on first use."""
+    key = _signing(LtiToolKey.objects.filter(is_active=True).order_by("-created_at", "-id"))
     if key is not None:
         return key
     with transaction.atomic():
         # One process makes the first key; the others wait on the lock and read it.
         Organization.objects.select_for_update().order_by("pk").first()
-        key = LtiToolKey.objects.filter(is_active=True).order_by("-created_at", "-id").first()
+        key = _signing(LtiToolKey.objects.filter(is_active=True).order_by("-created_at", "-id"))
         return key or _key_new()
 
 
 def tool_key_rotate() -> tuple[LtiToolKey, int]:
-    """A new signing key. Keys rotated out more than KEY_RETIRE_AFTER ago leave the key set (a
-    platform caches our set for a while, so the previous key stays published meanwhile).
-    Returns (the new key, how many keys were retired)."""
+    """A new key, published now, signing once KEY_PUBLISH_AHEAD has passed. Keys older than the
+    one signing now leave the key set once that one has signed for KEY_RETIRE_AFTER (what a
+    platform signed-by-us holds is then long verified). Returns (the new key, keys retired)."""
     now = timezone.now()
     with transaction.atomic():
+        current = tool_key_current()
         new = _key_new()
-        old = LtiToolKey.objects.filter(is_active=True).exclude(pk=new.pk)
-        retired = old.filter(created_at__lt=now - KEY_RETIRE_AFTER).exclude(
-            pk__in=old.order_by("-created_at", "-id").values("pk")[:1]
-        )
-        n = retired.update(is_active=False, retired_at=now)
-    return new, n
+        retired = 0
+        if current.created_at + KEY_PUBLISH_AHEAD + KEY_RETIRE_AFTER <= now:
+            retired = LtiToolKey.objects.filter(is_active=True, created_at__lt=current.created_at).update(
+                is_active=False, retired_at=now
+            )
+    return new, retired
 
 
 def tool_jwks() -> dict:
@@ -331,6 +346,24 @@ def claims_check(*, platform: LtiPlatform, claims: dict) -> None:
         raise LaunchRefused(_("This launch is dated in the future."), extra={"code": "iat"})
 
 
+def message_kind(claims: dict) -> str:
+    """ "resource" or "deep_link"; any other message (submission review, data privacy...) is
+    refused: we answer none of them. A deep-linking request must say where to answer, over http(s)."""
+    kind = claims.get(CLAIM + "message_type")
+    if kind == "LtiResourceLinkRequest":
+        return "resource"
+    if kind == "LtiDeepLinkingRequest":
+        settings_claim = claims.get(DL_SETTINGS)
+        url = settings_claim.get("deep_link_return_url") if isinstance(settings_claim, dict) else None
+        if not isinstance(url, str) or not _url_ok(url) or len(url) > 2000:
+            raise LaunchRefused(REFUSAL_TEXT["message"](), extra={"code": "message"})
+        return "deep_link"
+    raise LaunchRefused(
+        _("Kafaat does not answer this kind of LTI message (%(kind)s).") % {"kind": str(kind)[:80]},
+        extra={"code": "message"},
+    )
+
+
 def nonce_use(*, platform: LtiPlatform, claims: dict) -> None:
     """Record the nonce; seen before, the id_token is a replay."""
     nonce = str(claims.get("nonce") or "")[:255]
@@ -431,6 +464,7 @@ class LaunchOutcome:
     user: User
     target: str  # a URL path on our site
     is_instructor: bool = False
+    granted: bool = False  # made an instructor of the course by this launch (or before)
     notes: list[str] = field(default_factory=list)
 
 
@@ -467,19 +501,28 @@ def launch_user(*, platform: LtiPlatform, claims: dict) -> User:
         user = User.objects.filter(
             organization=platform.organization, email__iexact=email, erased_at__isnull=True, is_active=True
         ).first()
+        if user is not None and not linkable(user):
+            user = None
     with transaction.atomic():
         if user is None:
             address = email if platform.match_by_email and email and len(email) <= 254 else ""
             if not address or User.objects.filter(email__iexact=address).exists():
                 address = _placeholder_email(platform, sub)
-            user = User.objects.filter(email=address).first() or User.objects.create_user(
-                email=address,
-                password=None,
-                full_name=_full_name(claims),
-                organization=platform.organization,
-                created_by_organization=platform.organization,
-                email_verified_at=now if address == email else None,
-            )
+            user = User.objects.filter(email=address).first()
+            if user is None:
+                try:
+                    with transaction.atomic():
+                        user = User.objects.create_user(
+                            email=address,
+                            password=None,
+                            full_name=_full_name(claims),
+                            organization=platform.organization,
+                            created_by_organization=platform.organization,
+                            email_verified_at=now if address == email else None,
+                        )
+                except IntegrityError:
+                    # The same first launch in two frames at once: the other made the account.
+                    user = User.objects.get(email=address)
         try:
             with transaction.atomic():
                 LtiIdentity.objects.create(platform=platform, sub=sub, user=user, last_launch_at=now)
@@ -489,20 +532,41 @@ def launch_user(*, platform: LtiPlatform, claims: dict) -> User:
     return user
 
 
-def _resource(claims: dict) -> tuple[Course | None, Module | None, Assignment | None]:
+def linkable(user: User) -> bool:
+    """May an LMS's id be linked to this existing account (by e-mail, or by a roster pull)? Never
+    a privileged one (staff, an instructor, a university admin): whoever controls an LMS could
+    otherwise sign in as them."""
+    from accounts.models import OrganizationMembership
+
+    if user.is_staff or user.is_superuser:
+        return False
+    if Course.instructors.through.objects.filter(user_id=user.pk).exists():
+        return False
+    return not OrganizationMembership.objects.filter(user_id=user.pk).exists()
+
+
+def _resource(claims: dict, *, statuses=None) -> tuple[Course | None, Module | None, Assignment | None]:
+    """The course, module or assignment a launch's `kafaat_resource` names, among courses of these
+    publication statuses (a launch: published or archived, where enrolled learners go on; the
+    deep-linking picker: published only). Drafts are never reached from an LMS."""
+    from courses.models import PublicationStatus
+
+    statuses = statuses or (PublicationStatus.PUBLISHED, PublicationStatus.ARCHIVED)
     custom = claims.get(CLAIM + "custom") or {}
     ref = str(custom.get(RESOURCE_PARAM) or "") if isinstance(custom, dict) else ""
     kind, _sep, ident = ref.partition(":")
     if kind == "course":
-        course = Course.objects.filter(code=ident).first()
+        course = Course.objects.filter(code=ident, status__in=statuses).first()
         return course, None, None
-    if not ident.isascii() or not ident.isdigit():
+    if not ident.isascii() or not ident.isdigit() or len(ident) > 12:
         return None, None, None
     if kind == "module":
-        module = Module.objects.select_related("course").filter(pk=int(ident)).first()
+        module = Module.objects.select_related("course").filter(pk=int(ident), course__status__in=statuses).first()
         return (module.course, module, None) if module else (None, None, None)
     if kind == "assignment":
-        assignment = Assignment.objects.select_related("course").filter(pk=int(ident)).first()
+        assignment = (
+            Assignment.objects.select_related("course").filter(pk=int(ident), course__status__in=statuses).first()
+        )
         return (assignment.course, None, assignment) if assignment else (None, None, None)
     return None, None, None
 
@@ -521,6 +585,7 @@ def launch_apply(*, platform: LtiPlatform, claims: dict, user: User, is_instruct
     staff-set policy lets its systems name instructors), or a learner enrolled in it; remember
     where the learner's grade goes back (AGS) and where the course's roster is read (NRPS).
     Returns where they land."""
+    from courses.models import PublicationStatus
     from courses.services import EnrollmentRefused, enrollment_create
 
     course, module, assignment = _resource(claims)
@@ -533,13 +598,15 @@ def launch_apply(*, platform: LtiPlatform, claims: dict, user: User, is_instruct
     deployment_id = str(claims.get(CLAIM + "deployment_id") or "")
     context = claims.get(CLAIM + "context") or {}
     if is_instructor:
-        policy = RosterPolicy.objects.filter(organization=platform.organization).first()
-        if policy is not None and policy.assign_teachers:
+        # Only for the courses staff listed for this LMS (admin › LTI platforms): the link's
+        # custom parameter is the LMS teacher's to type, so it alone never names an instructor.
+        if course.status == PublicationStatus.PUBLISHED and platform.instructor_courses.filter(pk=course.pk).exists():
             course.instructors.add(user)
+            outcome.granted = True
         else:
             outcome.notes.append("instructor_not_granted")
         nrps = claims.get(NRPS_CLAIM) or {}
-        if isinstance(context, dict) and context.get("id"):
+        if outcome.granted and isinstance(context, dict) and context.get("id"):
             LtiContext.objects.update_or_create(
                 platform=platform,
                 deployment_id=deployment_id,
@@ -571,12 +638,25 @@ def launch_apply(*, platform: LtiPlatform, claims: dict, user: User, is_instruct
     return outcome
 
 
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
+TEACHING = {"Instructor", "ContentDeveloper"}
+
+
 def is_instructor(claims: dict) -> bool:
-    roles = claims.get(CLAIM + "roles") or []
-    names = {str(r).rsplit("#", 1)[-1] for r in roles if isinstance(r, str)}
-    return bool(names & {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator", "Mentor"}) and (
-        "Learner" not in names
-    )
+    """A teaching role in this course (context membership roles only: an institution's or the
+    system's Instructor or Administrator is not this course's, nor is a Mentor). Short names
+    ("Instructor") are the context's, as LTI 1.3 allows; a sub-role (…#Instructor#TeachingAssistant)
+    is its principal role's. Learner wins when both are given."""
+    roles = [r for r in (claims.get(CLAIM + "roles") or []) if isinstance(r, str)]
+    names = set()
+    for role in roles:
+        if role.startswith(MEMBERSHIP + "#"):
+            names.add(role[len(MEMBERSHIP) + 1 :].split("#")[0])
+        elif role.startswith(MEMBERSHIP + "/"):
+            names.add(role[len(MEMBERSHIP) + 1 :].split("#")[0])
+        elif "/" not in role and "#" not in role:
+            names.add(role)
+    return bool(names & TEACHING) and "Learner" not in names
 
 
 # --- Deep linking -----------------------------------------------------------------------------
@@ -608,8 +688,12 @@ def deep_link_resources(*, platform: LtiPlatform, refs: list[str], base_url: str
 
     launch_url = tool_urls(platform, base_url=base_url)["tool_url"]
     resources = []
+    from courses.models import PublicationStatus
+
     for ref in refs[:50]:
-        course, module, assignment = _resource({CLAIM + "custom": {RESOURCE_PARAM: ref}})
+        course, module, assignment = _resource(
+            {CLAIM + "custom": {RESOURCE_PARAM: ref}}, statuses=(PublicationStatus.PUBLISHED,)
+        )
         if course is None:
             raise PlatformInvalid(_("Choose a course, module or assignment from the list."), field="resource")
         title = assignment.title if assignment else module.title if module else course.title

@@ -17,6 +17,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.exception import LtiException, LtiServiceException
@@ -31,7 +32,9 @@ from ..models import LtiGradeLink, LtiScoreDelivery
 from .lti import http_session, registration_for
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=300)  # above the deliver task's hard time limit (120 s): a live worker keeps its claim
+ROUND = 5  # scores per round: 5 x (token + score) at the 10 s timeout stays inside the task's limit
+RETRYABLE = {401, 408, 425, 429}  # 4xx worth a retry (an expired token, a timeout, a rate limit)
 GRADED = "submission.graded"
 
 
@@ -39,6 +42,31 @@ def enqueue_tick() -> None:
     from .. import tasks  # integrations.tasks imports these services
 
     enqueue(tasks.lti_scores_tick)
+
+
+def enqueue_links(link_ids) -> None:
+    """After a grade's commit: one delivery task per link it went to (a bulk regrade of a thousand
+    learners is a thousand tasks, never one per link per grade)."""
+    from .. import tasks
+
+    for pk in sorted(set(link_ids)):
+        if not enqueue(tasks.lti_scores_deliver, pk):
+            break  # the broker is down: beat's tick sends them
+
+
+def _nudge_after_commit(link_ids: list[int]) -> None:
+    """The links of every grade of this transaction, nudged once when it commits."""
+    conn = transaction.get_connection()
+    pending = getattr(conn, "_lti_links_pending", None)
+    if pending is None:
+        pending = conn._lti_links_pending = set()
+
+        def flush():
+            links, conn._lti_links_pending = conn._lti_links_pending or set(), None
+            enqueue_links(links)
+
+        transaction.on_commit(flush, robust=True)
+    pending.update(link_ids)
 
 
 @subscribe(OUTBOX_RECORDED)
@@ -60,7 +88,7 @@ def _record(*, event: OutboxEvent, **facts) -> None:
     LtiScoreDelivery.objects.bulk_create(
         [LtiScoreDelivery(link_id=pk, event=event, next_attempt_at=now) for pk in link_ids], ignore_conflicts=True
     )
-    transaction.on_commit(enqueue_tick, robust=True)
+    _nudge_after_commit(link_ids)
 
 
 def links_due() -> list[int]:
@@ -122,9 +150,50 @@ def _error_text(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"[:1000]
 
 
-def scores_deliver(*, link_id: int, limit: int = 20) -> dict:
-    """Send a link's due scores in order. A failure schedules a retry with backoff and holds the
-    link's later scores back (they go after it). Returns counts."""
+def _superseded(link: LtiGradeLink, event: OutboxEvent) -> bool:
+    """A regrade of an earlier attempt: the gradebook (and so the LMS) keeps the latest attempt's
+    grade, which this is not."""
+    from grading.models import Submission
+
+    sub_id = (event.payload or {}).get("submission_id")
+    if not sub_id:
+        return False  # an override with no submission: it is the grade
+    latest = (
+        Submission.objects.filter(user_id=link.user_id, assignment_id=link.assignment_id)
+        .order_by("-attempt")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return latest is not None and latest != sub_id
+
+
+def _permanent(exc: Exception) -> bool:
+    """An LMS's refusal that no retry will change (400, 403, 404, 409, 422...)."""
+    response = getattr(exc, "response", None)
+    code = getattr(response, "status_code", None)
+    return isinstance(code, int) and 400 <= code < 500 and code not in RETRYABLE
+
+
+def scores_deliver(*, link_id: int, limit: int = ROUND, budget_seconds: float = 60.0) -> dict:
+    """Send a link's due scores in order, round after round while more are due (a grade
+    committed while a round was sending is taken by the next round, not left to beat's tick),
+    within `budget_seconds` (below the task's time limit). Returns counts."""
+    import time
+
+    total = {"delivered": 0, "failed": 0, "skipped": 0}
+    deadline = time.monotonic() + budget_seconds
+    while time.monotonic() < deadline:
+        result = _deliver_round(link_id=link_id, limit=limit)
+        for key in total:
+            total[key] += result.get(key, 0)
+        if result.get("failed") or not (result.get("delivered") or result.get("skipped")):
+            break
+    return total
+
+
+def _deliver_round(*, link_id: int, limit: int) -> dict:
+    """One round: a failure schedules a retry with backoff and holds the link's later scores back
+    (they go after it)."""
     link, claimed = _claim(link_id=link_id, limit=limit)
     result = {"delivered": 0, "failed": 0}
     if link is None or not claimed:
@@ -134,24 +203,41 @@ def scores_deliver(*, link_id: int, limit: int = 20) -> dict:
         ServiceConnector(registration_for(link.platform), http_session()),
         {"scope": list(link.scopes), "lineitem": link.lineitem_url},
     )
+    result["skipped"] = 0
     for i, d in enumerate(claimed):
         now = timezone.now()
+        event = events[d.event_id]
+        if _superseded(link, event):
+            LtiScoreDelivery.objects.filter(pk=d.pk).update(status=LtiScoreDelivery.Status.SKIPPED, updated_at=now)
+            result["skipped"] += 1
+            continue
         try:
-            service.put_grade(grade_for(link=link, event=events[d.event_id]))
+            service.put_grade(grade_for(link=link, event=event))
         except (LtiException, LtiServiceException, requests.RequestException, ValueError) as exc:
             attempts = d.attempts + 1
-            dead = attempts >= settings.LTI_SCORE_MAX_ATTEMPTS
+            dead = attempts >= settings.LTI_SCORE_MAX_ATTEMPTS or _permanent(exc)
+            retry_at = now + _backoff(attempts)
             LtiScoreDelivery.objects.filter(pk=d.pk).update(
                 status=LtiScoreDelivery.Status.DEAD if dead else LtiScoreDelivery.Status.PENDING,
                 attempts=attempts,
                 last_error=_error_text(exc),
-                next_attempt_at=now + _backoff(attempts),
+                next_attempt_at=retry_at,
                 updated_at=now,
             )
-            # The rest of this round waits behind the failed one, in order.
-            LtiScoreDelivery.objects.filter(pk__in=[x.pk for x in claimed[i + 1 :]]).update(
-                status=LtiScoreDelivery.Status.PENDING
-            )
+            if not dead:
+                # The link's later grades wait behind this one, in order, and are not due before
+                # it: beat's tick does not wake a blocked link every 10 s during an outage.
+                LtiScoreDelivery.objects.filter(
+                    link=link,
+                    status__in=[LtiScoreDelivery.Status.PENDING, LtiScoreDelivery.Status.SENDING],
+                    event_id__gt=d.event_id,
+                ).filter(Q(status=LtiScoreDelivery.Status.PENDING) | Q(pk__in=[x.pk for x in claimed[i + 1 :]])).update(
+                    status=LtiScoreDelivery.Status.PENDING, next_attempt_at=retry_at
+                )
+            else:
+                LtiScoreDelivery.objects.filter(pk__in=[x.pk for x in claimed[i + 1 :]]).update(
+                    status=LtiScoreDelivery.Status.PENDING
+                )
             result["failed"] += 1
             log.info("LTI score for link %s not delivered: %s", link.pk, _error_text(exc))
             break

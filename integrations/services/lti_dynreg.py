@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from ..models import LtiDeployment, LtiPlatform, LtiRegistrationInvite
 from . import lti
 
 INVITE_LIFETIME = timedelta(days=7)
+MAX_ATTEMPTS = 5
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 SCOPES = [
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
@@ -52,10 +54,7 @@ def _get_json(session, url: str, **kwargs) -> dict:
             _("Kafaat could not reach %(url)s (%(error)s).") % {"url": url, "error": exc.__class__.__name__}
         ) from None
     if not response.ok:
-        raise RegistrationFailed(
-            _("%(url)s answered HTTP %(status)s: %(body)s")
-            % {"url": url, "status": response.status_code, "body": response.text[:200]}
-        )
+        raise RegistrationFailed(_("%(url)s answered HTTP %(status)s.") % {"url": url, "status": response.status_code})
     try:
         data = response.json()
     except ValueError:
@@ -96,10 +95,12 @@ def dynamic_register(*, token: str, openid_configuration: str, registration_toke
     digest = hashlib.sha256(token.encode()).hexdigest()
     invite = LtiRegistrationInvite.objects.select_related("organization").filter(token_hash=digest).first()
     now = timezone.now()
-    if invite is None or invite.used_at is not None or invite.expires_at < now:
+    if invite is None or invite.used_at is not None or invite.expires_at < now or invite.attempts >= MAX_ATTEMPTS:
         raise RegistrationFailed(
             _("This registration link is not valid any more (used or expired). Make a new one on Kafaat's LTI page.")
         )
+    # Each try counts (a link is not a way to make Kafaat fetch addresses at will).
+    LtiRegistrationInvite.objects.filter(pk=invite.pk).update(attempts=F("attempts") + 1)
     if not openid_configuration or not lti._url_ok(openid_configuration):
         raise RegistrationFailed(
             _("Open this link from your LMS's tool registration: it gives the LMS's configuration.")
@@ -113,6 +114,12 @@ def dynamic_register(*, token: str, openid_configuration: str, registration_toke
     missing = [k for k in needed if not isinstance(config.get(k), str) or not lti._url_ok(config[k])]
     if missing:
         raise RegistrationFailed(_("The LMS's configuration lacks %(fields)s.") % {"fields": ", ".join(missing)})
+    # Its endpoints are on its own host: a configuration cannot send us to post or fetch elsewhere.
+    elsewhere = [k for k in needed if urlsplit(config[k]).netloc != urlsplit(issuer).netloc]
+    if elsewhere:
+        raise RegistrationFailed(
+            _("The LMS's configuration points away from its own host: %(fields)s.") % {"fields": ", ".join(elsewhere)}
+        )
     supported = config.get("scopes_supported")
     scopes = [s for s in SCOPES if not isinstance(supported, list) or s in supported]
     platform_uuid = uuid.uuid4()
@@ -127,7 +134,8 @@ def dynamic_register(*, token: str, openid_configuration: str, registration_toke
         headers=headers,
     )
     client_id = str(answer.get("client_id") or "")
-    deployment_id = str((answer.get(TOOL_CONFIG) or {}).get("deployment_id") or "")
+    tool_config = answer.get(TOOL_CONFIG)
+    deployment_id = str((tool_config if isinstance(tool_config, dict) else {}).get("deployment_id") or "")
     if not client_id or len(client_id) > 255 or len(deployment_id) > 255:
         raise RegistrationFailed(_("The LMS's answer gave no client id."))
     product = (config.get("https://purl.imsglobal.org/spec/lti-platform-configuration") or {}).get(

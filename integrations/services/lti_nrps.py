@@ -80,19 +80,20 @@ def roster_pull(*, context: LtiContext) -> dict:
         )
     counts = {}
     if rows:
-        _launched_adopt(context, learners)
         try:
-            outcome = enrollment_sync(
-                organization=context.platform.organization,
-                raw_rows=rows,
-                mode="upsert",
-                source=Enrollment.Source.LTI,
-                endpoint="lti/nrps",
-            )
+            with transaction.atomic():  # all of it, or nothing (a refused sync leaves no adoption)
+                _launched_adopt(context, learners)
+                outcome = enrollment_sync(
+                    organization=context.platform.organization,
+                    raw_rows=rows,
+                    mode="upsert",
+                    source=Enrollment.Source.LTI,
+                    endpoint="lti/nrps",
+                )
+                _identities_link(context, learners)
         except SyncRefused as exc:
             raise RosterPullFailed(exc.message) from None
         counts = outcome.body.get("counts", {})
-        _identities_link(context, learners)
     return {"members": len(members), "learners": len(learners), "counts": counts, "skipped": skipped}
 
 

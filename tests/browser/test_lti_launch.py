@@ -86,11 +86,14 @@ def test_deep_link_then_launch_submit_and_the_lms_gradebook_shows_the_score(
     assert not errors, errors
 
 
-def test_an_instructors_launch_makes_them_instructor_of_the_course(pages, live_server, lti_platform):
+def test_an_instructors_launch_makes_them_instructor_of_a_course_staff_listed_and_of_no_other(
+    pages, live_server, lti_platform
+):
     lms = lti_platform
     org = OrganizationFactory()
     course, _quiz = a_course_with_a_quiz()
-    platform = register_both(lms, organization=org, tool_base=live_server.url)
+    other, _other_quiz = a_course_with_a_quiz()
+    platform = register_both(lms, organization=org, tool_base=live_server.url, teach=[course])
     link = lms.add_link(title="Le cours", url=f"{live_server.url}/lti/{platform.uuid}/launch/",
                         custom={"kafaat_resource": f"course:{course.code}"})  # fmt: skip
     page = pages.new(lang="fr")
@@ -99,3 +102,11 @@ def test_an_instructors_launch_makes_them_instructor_of_the_course(pages, live_s
     teacher = LtiIdentity.objects.get(platform=platform, sub="teacher1").user
     assert course.instructors.filter(pk=teacher.pk).exists()
     assert not Enrollment.objects.filter(user=teacher).exists()
+    # A link the LMS teacher typed themselves, naming a course staff did not list: no rights there.
+    typed = lms.add_link(title="Autre", url=f"{live_server.url}/lti/{platform.uuid}/launch/",
+                         custom={"kafaat_resource": f"course:{other.code}"})  # fmt: skip
+    page.goto(lms.link_view_url(typed["id"], user="teacher1"))
+    frame = page.frame_locator("#lti-frame")
+    frame.locator(".messages").wait_for(timeout=TIMEOUT_MS)
+    assert not other.instructors.exists()
+    assert "formateurs" in frame.locator(".messages").inner_text()  # "…not let its LMS name instructors"

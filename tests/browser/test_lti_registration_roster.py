@@ -57,7 +57,7 @@ def test_an_instructor_reads_the_lms_courses_learners_into_the_kafaat_course(pag
     lms = lti_platform
     org = OrganizationFactory()
     course, _quiz = a_course_with_a_quiz()
-    platform = register_both(lms, organization=org, tool_base=live_server.url)
+    platform = register_both(lms, organization=org, tool_base=live_server.url, teach=[course])
     link = lms.add_link(title="Le cours", url=f"{live_server.url}/lti/{platform.uuid}/launch/",
                         custom={"kafaat_resource": f"course:{course.code}"})  # fmt: skip
     # learner1 launched first: they have an account already.

@@ -74,7 +74,7 @@ def test_each_grade_reaches_the_line_item_once_regrade_and_override_included(wor
     got = wait_for(lambda: (lambda a: a if len(a) == 3 else None)(accepted(lms)))
     assert [s["scoreGiven"] for s in got] == [4.0, 7.0, 9.5]
     assert {s["userId"] for s in got} == {"learner1"} and {s["scoreMaximum"] for s in got} == {10.0}
-    assert set(LtiScoreDelivery.objects.values_list("status", flat=True)) == {"delivered"}
+    wait_for(lambda: set(LtiScoreDelivery.objects.values_list("status", flat=True)) == {"delivered"})
     # The same outbox event heard again (a redelivered handler) queues nothing new.
     event = LtiScoreDelivery.objects.first().event
     with transaction.atomic():
@@ -108,7 +108,7 @@ def test_an_lms_that_was_down_gets_every_grade_later_in_order_and_once(worker, l
 @pytest.fixture
 def no_nudge(monkeypatch):
     """The grades' after-commit nudge to the worker is off: these tests play the workers."""
-    monkeypatch.setattr(lti_ags, "enqueue_tick", lambda: None)
+    monkeypatch.setattr(lti_ags, "enqueue_links", lambda link_ids: None)
 
 
 def test_two_workers_on_the_same_link_at_once_send_each_grade_once(transactional_db, linked, no_nudge):
@@ -146,7 +146,39 @@ def test_a_worker_that_died_mid_round_leaves_its_scores_to_the_next_round_once_t
     # A worker claimed it and died (its claim stays, "sending").
     _link, claimed = lti_ags._claim(link_id=link.pk, limit=5)
     assert len(claimed) == 1
-    assert lti_ags.scores_deliver(link_id=link.pk) == {"delivered": 0, "failed": 0}  # held by the lease
+    assert lti_ags.scores_deliver(link_id=link.pk)["delivered"] == 0  # held by the lease
     LtiScoreDelivery.objects.update(claimed_at=timezone.now() - lti_ags.LEASE - timezone.timedelta(seconds=1))
-    assert lti_ags.scores_deliver(link_id=link.pk) == {"delivered": 1, "failed": 0}
+    assert lti_ags.scores_deliver(link_id=link.pk)["delivered"] == 1
     assert [s["scoreGiven"] for s in accepted(lms)] == [5.0]
+
+
+def test_a_regrade_of_an_earlier_attempt_is_not_sent_over_the_latest_attempts_grade(transactional_db, linked, no_nudge):
+    """The gradebook keeps the latest attempt: a bulk regrade of attempt 1 must not overwrite in
+    the LMS the grade of attempt 2."""
+    lms, link, first = linked
+    second = Submission.objects.create(
+        user=first.user, assignment=first.assignment, version=first.version, attempt=2, answer={}, status="graded"
+    )
+    grade(second, "9")
+    grade(first, "4")  # the earlier attempt, regraded later
+    assert lti_ags.scores_deliver(link_id=link.pk) == {"delivered": 1, "failed": 0, "skipped": 1}
+    assert [s["scoreGiven"] for s in accepted(lms)] == [9.0]
+    assert sorted(LtiScoreDelivery.objects.values_list("status", flat=True)) == ["delivered", "skipped"]
+
+
+def test_a_refusal_no_retry_changes_is_given_up_at_once_and_later_grades_go(transactional_db, linked, no_nudge):
+    lms, link, sub = linked
+    LtiGradeLink.objects.filter(pk=link.pk).update(sub="not-a-member")  # the LMS answers 4xx: unknown user
+    grade(sub, "2")
+    assert lti_ags.scores_deliver(link_id=link.pk)["failed"] == 1
+    assert LtiScoreDelivery.objects.get().status == "dead"
+
+
+def test_while_an_lms_is_down_a_blocked_link_is_not_due_until_its_first_grade_is(transactional_db, linked, no_nudge):
+    lms, link, sub = linked
+    lms.control(down=True)
+    grade(sub, "1")
+    grade(sub, "2")
+    assert lti_ags.scores_deliver(link_id=link.pk)["failed"] == 1
+    assert lti_ags.links_due() == []  # beat's tick finds nothing to wake during the backoff
+    lms.control(down=False)

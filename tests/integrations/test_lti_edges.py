@@ -138,8 +138,10 @@ def test_an_erased_learner_loses_their_lms_identity_and_grade_links(platform):
     assert not LtiIdentity.objects.exists() and not LtiGradeLink.objects.exists()
 
 
-def test_the_rotation_command_makes_a_new_signing_key(capsys):
+def test_the_rotation_command_publishes_a_new_key_that_signs_from_tomorrow(capsys, client):
     first = lti.tool_key_current()
     call_command("lti_rotate_key")
-    assert LtiToolKey.objects.count() == 2 and lti.tool_key_current() != first
-    assert "New LTI signing key" in capsys.readouterr().out
+    new = LtiToolKey.objects.exclude(pk=first.pk).get()
+    assert lti.tool_key_current() == first  # not yet: platforms first fetch it
+    assert new.kid in {k["kid"] for k in client.get(reverse("lti-jwks")).json()["keys"]}
+    assert new.kid in capsys.readouterr().out

@@ -39,16 +39,23 @@ def test_the_key_set_publishes_the_signing_key_and_a_signature_verifies_against_
     assert jwt.decode(token, public, algorithms=["RS256"]) == {"x": 1}
 
 
-def test_rotation_signs_with_the_new_key_and_keeps_the_previous_published_until_it_is_a_week_old(client):
-    first = lti.tool_key_current()
+def test_a_new_key_is_published_a_day_before_it_signs_and_old_keys_leave_a_week_after(client):
+    """Platforms cache our key set: a new key is in it a day before it signs, and a key older than
+    the signing one leaves it only once that one has signed for a week."""
+    ago = lambda **kw: timezone.now() - timedelta(**kw)  # noqa: E731
+    jwks = lambda: {k["kid"] for k in client.get(reverse("lti-jwks")).json()["keys"]}  # noqa: E731
+    first = lti.tool_key_current()  # the first key ever signs at once
     second, retired = lti.tool_key_rotate()
-    assert retired == 0 and lti.tool_key_current() == second
-    assert {k["kid"] for k in client.get(reverse("lti-jwks")).json()["keys"]} == {first.kid, second.kid}
-    LtiToolKey.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=timezone.now() - timedelta(days=8))
+    assert retired == 0 and lti.tool_key_current() == first and jwks() == {first.kid, second.kid}
+    LtiToolKey.objects.filter(pk=first.pk).update(created_at=ago(days=3))
+    LtiToolKey.objects.filter(pk=second.pk).update(created_at=ago(hours=25))
+    assert lti.tool_key_current() == second
     third, retired = lti.tool_key_rotate()
-    # The first is retired; the second (the one platforms may still have cached) stays a week.
-    assert retired == 1
-    assert {k["kid"] for k in client.get(reverse("lti-jwks")).json()["keys"]} == {second.kid, third.kid}
+    assert retired == 0 and jwks() == {first.kid, second.kid, third.kid}
+    LtiToolKey.objects.filter(pk=first.pk).update(created_at=ago(days=10))
+    LtiToolKey.objects.filter(pk=second.pk).update(created_at=ago(days=9))  # signing for 8 days
+    fourth, retired = lti.tool_key_rotate()
+    assert retired == 1 and jwks() == {second.kid, third.kid, fourth.kid}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""Rotate the LTI tool's signing key: a new key signs from now on; keys rotated out more than a
-week ago leave the published key set (platforms cache it, so the previous key stays a while)."""
+"""Rotate the LTI tool's signing key: a new key enters the published key set now and signs a day
+later (platforms cache our key set); keys older than the signing one leave the set once it has
+signed for a week."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,8 +8,11 @@ from integrations.services import lti
 
 
 class Command(BaseCommand):
-    help = "Make a new LTI signing key; retire keys rotated out more than a week ago."
+    help = "Publish a new LTI signing key (it signs in a day); retire keys a week behind the signing one."
 
     def handle(self, *args, **options):
         key, retired = lti.tool_key_rotate()
-        self.stdout.write(f"New LTI signing key {key.kid}; {retired} old key(s) retired.")
+        starts = (key.created_at + lti.KEY_PUBLISH_AHEAD).isoformat(timespec="minutes")
+        self.stdout.write(
+            f"New LTI key {key.kid}: in the key set now, signing from {starts}; {retired} old key(s) retired."
+        )
