@@ -271,17 +271,20 @@ def platform_create(
         "is_active": True,
         **values,
     }
-    with transaction.atomic():
-        if prepared is None:
-            platform = LtiPlatform.objects.create(uuid=uuid.uuid4(), **fields)
-        else:
-            platform = LtiPlatform.objects.select_for_update().get(pk=prepared.pk)
-            for name_, value in fields.items():
-                setattr(platform, name_, value)
-            platform.save()
-        LtiDeployment.objects.bulk_create(
-            [LtiDeployment(platform=platform, deployment_id=d) for d in deployments], ignore_conflicts=True
-        )
+    try:
+        with transaction.atomic():
+            if prepared is None:
+                platform = LtiPlatform.objects.create(uuid=uuid.uuid4(), **fields)
+            else:
+                platform = LtiPlatform.objects.select_for_update().get(pk=prepared.pk)
+                for name_, value in fields.items():
+                    setattr(platform, name_, value)
+                platform.save()
+            LtiDeployment.objects.bulk_create(
+                [LtiDeployment(platform=platform, deployment_id=d) for d in deployments], ignore_conflicts=True
+            )
+    except IntegrityError:  # the same pair registered at the same moment by another request
+        raise PlatformInvalid(_("This issuer and client id are already registered."), field="client_id") from None
     return platform
 
 
@@ -626,12 +629,19 @@ def launch_apply(*, platform: LtiPlatform, claims: dict, user: User, is_instruct
         ags = claims.get(AGS_CLAIM) or {}
         lineitem = ags.get("lineitem") if isinstance(ags, dict) else None
         scopes = ags.get("scope") if isinstance(ags, dict) else None
-        if assignment is not None and lineitem and isinstance(scopes, list) and SCORE_SCOPE in scopes:
+        if (
+            assignment is not None
+            and isinstance(lineitem, str)
+            and len(lineitem) <= 500
+            and _url_ok(lineitem)
+            and isinstance(scopes, list)
+            and SCORE_SCOPE in scopes
+        ):
             LtiGradeLink.objects.update_or_create(
                 platform=platform,
                 user=user,
                 assignment=assignment,
-                lineitem_url=str(lineitem)[:500],
+                lineitem_url=lineitem,
                 defaults={"sub": str(claims.get("sub"))[:255], "scopes": [str(s) for s in scopes][:20]},
             )
     outcome.target = resource_url(course=course, module=module, assignment=assignment)
