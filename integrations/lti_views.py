@@ -23,7 +23,7 @@ from pylti1p3.contrib.django import DjangoCacheDataStorage, DjangoMessageLaunch,
 from pylti1p3.exception import LtiException, OIDCException
 
 from accounts.decorators import require_verified_2fa
-from accounts.privilege import acts_privileged
+from accounts.privilege import is_platform_staff
 from accounts.selectors import organizations_administered
 
 from .lti_frame import frame_allow, frame_anyone, frame_for_platform
@@ -275,7 +275,7 @@ def roster(request, context_id):
     # browser session; or staff. A Kafaat instructor of the same course is not enough: the context
     # may be another university's LMS course.
     allowed = str(context.pk) in set(request.session.get(SESSION_CONTEXTS, []))
-    if not request.user.is_authenticated or not (allowed or acts_as_staff(request.user)):
+    if not request.user.is_authenticated or not (allowed or is_platform_staff(request.user)):
         raise PermissionDenied(_("Launch Kafaat from this LMS course as its instructor first."))
     result, error = None, ""
     if request.method == "POST":
@@ -290,10 +290,6 @@ def roster(request, context_id):
         status=502 if error else 200,
     )
     return frame_for_platform(response, context.platform)
-
-
-def acts_as_staff(user) -> bool:
-    return user.is_staff and acts_privileged(user)
 
 
 @require_verified_2fa

@@ -537,15 +537,11 @@ def launch_user(*, platform: LtiPlatform, claims: dict) -> User:
 
 def linkable(user: User) -> bool:
     """May an LMS's id be linked to this existing account (by e-mail, or by a roster pull)? Never
-    a privileged one (staff, an instructor, a university admin): whoever controls an LMS could
-    otherwise sign in as them."""
-    from accounts.models import OrganizationMembership
+    a privileged one (staff, an instructor, a university admin: those who must use two-factor):
+    whoever controls an LMS could otherwise sign in as them."""
+    from accounts.privilege import user_requires_2fa
 
-    if user.is_staff or user.is_superuser:
-        return False
-    if Course.instructors.through.objects.filter(user_id=user.pk).exists():
-        return False
-    return not OrganizationMembership.objects.filter(user_id=user.pk).exists()
+    return not user_requires_2fa(user)
 
 
 def _resource(claims: dict, *, statuses=None) -> tuple[Course | None, Module | None, Assignment | None]:

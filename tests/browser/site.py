@@ -56,6 +56,9 @@ EXCUSED = {
     "certificates:issuer-key": "the issuer's public key: JSON, no page",
     "certificates:pdf": "a file download (the certificate, PDF)",
     "certificates:credential": "the signed credential: JSON, no page",
+    "lti-jwks": "the LTI tool's public key set: JSON, no page",
+    "lti-login": "an LTI launch's first step, in an LMS's frame: tests/browser/test_lti_*.py open it from the test LMS",
+    "lti-roster": "needs an instructor's LTI launch: test_lti_registration_roster.py opens it from the test LMS",
 }
 # Whole namespaces of the matrix left out, with the reason.
 EXCUSED_NAMESPACES = {
@@ -263,6 +266,7 @@ def build() -> dict:
     admin_pages = {
         "organization": reverse("accounts:organization"),
         "organization-invitations": reverse("organization-invitations"),
+        "organization-lti": reverse("organization-lti"),
         "teach-as-university-admin": reverse("analytics:index"),
     }
     return {
