@@ -311,7 +311,7 @@ class Enrollment(models.Model):
         SELF = "self", _("Self-enrolled")
         SYNC = "sync", _("University sync")
         ONEROSTER = "oneroster", _("OneRoster import")
-        LTI = "lti", _("Launched from the university's LMS")
+        LTI = "lti", _("LMS (LTI)")
         STAFF = "staff", _("Staff")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                     ("self", "Self-enrolled"),
                     ("sync", "University sync"),
                     ("oneroster", "OneRoster import"),
-                    ("lti", "Launched from the university's LMS"),
+                    ("lti", "LMS (LTI)"),
                     ("staff", "Staff"),
                 ],
                 default="self",
