@@ -81,6 +81,11 @@ def launch(lms, link_id: str, user: str) -> float:
 
 
 def main():
+    from tests.factories import CourseFactory, ModuleFactory
+
+    # The bench database outlives a run: this run's course codes must not meet the last run's.
+    CourseFactory.reset_sequence(int(time.time()))
+    ModuleFactory.reset_sequence(int(time.time()))
     base, server = serve_kafaat()
     lms = LtiPlatformServer(state_dir=tempfile.mkdtemp(prefix="bench-lti-")).start()
     try:

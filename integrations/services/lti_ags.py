@@ -182,8 +182,9 @@ def scores_deliver(*, link_id: int, limit: int = ROUND, budget_seconds: float = 
 
     total = {"delivered": 0, "failed": 0, "skipped": 0}
     deadline = time.monotonic() + budget_seconds
+    services: dict = {}  # one AGS client (and access token) for all the rounds of this task
     while time.monotonic() < deadline:
-        result = _deliver_round(link_id=link_id, limit=limit)
+        result = _deliver_round(link_id=link_id, limit=limit, services=services)
         for key in total:
             total[key] += result.get(key, 0)
         if result.get("failed") or not (result.get("delivered") or result.get("skipped")):
@@ -191,7 +192,7 @@ def scores_deliver(*, link_id: int, limit: int = ROUND, budget_seconds: float = 
     return total
 
 
-def _deliver_round(*, link_id: int, limit: int) -> dict:
+def _deliver_round(*, link_id: int, limit: int, services: dict) -> dict:
     """One round: a failure schedules a retry with backoff and holds the link's later scores back
     (they go after it)."""
     link, claimed = _claim(link_id=link_id, limit=limit)
@@ -199,10 +200,10 @@ def _deliver_round(*, link_id: int, limit: int) -> dict:
     if link is None or not claimed:
         return result
     events = {e.pk: e for e in OutboxEvent.objects.filter(pk__in=[d.event_id for d in claimed])}
-    service = AssignmentsGradesService(
-        ServiceConnector(registration_for(link.platform), http_session()),
-        {"scope": list(link.scopes), "lineitem": link.lineitem_url},
-    )
+    connector = services.get("connector")
+    if connector is None:
+        connector = services["connector"] = ServiceConnector(registration_for(link.platform), http_session())
+    service = AssignmentsGradesService(connector, {"scope": list(link.scopes), "lineitem": link.lineitem_url})
     result["skipped"] = 0
     for i, d in enumerate(claimed):
         now = timezone.now()
