@@ -26,15 +26,21 @@ import jwt
 import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto.jwk import JWK
+from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.deployment import Deployment
+from pylti1p3.lineitem import LineItem
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 
 from accounts.models import Organization, User
-from courses.models import Assignment, Course, Enrollment, Module
+from accounts.privilege import user_requires_2fa
+from courses.models import Assignment, Course, Enrollment, Module, PublicationStatus
+from courses.services import EnrollmentRefused, enrollment_create
 from kernel.errors import ApplicationError
 
 from ..models import (
@@ -539,8 +545,6 @@ def linkable(user: User) -> bool:
     """May an LMS's id be linked to this existing account (by e-mail, or by a roster pull)? Never
     a privileged one (staff, an instructor, a university admin: those who must use two-factor):
     whoever controls an LMS could otherwise sign in as them."""
-    from accounts.privilege import user_requires_2fa
-
     return not user_requires_2fa(user)
 
 
@@ -548,8 +552,6 @@ def _resource(claims: dict, *, statuses=None) -> tuple[Course | None, Module | N
     """The course, module or assignment a launch's `kafaat_resource` names, among courses of these
     publication statuses (a launch: published or archived, where enrolled learners go on; the
     deep-linking picker: published only). Drafts are never reached from an LMS."""
-    from courses.models import PublicationStatus
-
     statuses = statuses or (PublicationStatus.PUBLISHED, PublicationStatus.ARCHIVED)
     custom = claims.get(CLAIM + "custom") or {}
     ref = str(custom.get(RESOURCE_PARAM) or "") if isinstance(custom, dict) else ""
@@ -571,8 +573,6 @@ def _resource(claims: dict, *, statuses=None) -> tuple[Course | None, Module | N
 
 
 def resource_url(*, course: Course, module: Module | None = None, assignment: Assignment | None = None) -> str:
-    from django.urls import reverse
-
     if assignment is not None:
         return reverse("courses:assignment", args=[course.code, assignment.pk])
     url = reverse("courses:detail", args=[course.code])
@@ -584,9 +584,6 @@ def launch_apply(*, platform: LtiPlatform, claims: dict, user: User, is_instruct
     staff-set policy lets its systems name instructors), or a learner enrolled in it; remember
     where the learner's grade goes back (AGS) and where the course's roster is read (NRPS).
     Returns where they land."""
-    from courses.models import PublicationStatus
-    from courses.services import EnrollmentRefused, enrollment_create
-
     course, module, assignment = _resource(claims)
     outcome = LaunchOutcome(user=user, target="/", is_instructor=is_instructor)
     if course is None:
@@ -671,10 +668,6 @@ def is_instructor(claims: dict) -> bool:
 def deep_link_choices() -> list[Course]:
     """What an instructor may place in their LMS course: published courses, with their modules and
     their assignments."""
-    from django.db.models import Prefetch
-
-    from courses.models import PublicationStatus
-
     return list(
         Course.objects.filter(status=PublicationStatus.PUBLISHED)
         .prefetch_related(
@@ -689,13 +682,8 @@ def deep_link_resources(*, platform: LtiPlatform, refs: list[str], base_url: str
     """pylti1p3 DeepLinkResources for the chosen `course:<code>` / `module:<id>` /
     `assignment:<id>` references; an assignment carries a line item (its points) so the LMS makes
     a gradebook column for it."""
-    from pylti1p3.deep_link_resource import DeepLinkResource
-    from pylti1p3.lineitem import LineItem
-
     launch_url = tool_urls(platform, base_url=base_url)["tool_url"]
     resources = []
-    from courses.models import PublicationStatus
-
     for ref in refs[:50]:
         course, module, assignment = _resource(
             {CLAIM + "custom": {RESOURCE_PARAM: ref}}, statuses=(PublicationStatus.PUBLISHED,)

@@ -12,6 +12,7 @@ with exponential backoff; nothing is lost, nothing is sent twice by two workers.
 Network I/O never happens inside a transaction."""
 
 import logging
+import time
 from datetime import timedelta
 
 import requests
@@ -24,6 +25,7 @@ from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.service_connector import ServiceConnector
 
+from grading.models import Submission
 from kernel.events import OUTBOX_RECORDED, subscribe
 from kernel.models import OutboxEvent
 from kernel.tasks import enqueue
@@ -153,8 +155,6 @@ def _error_text(exc: Exception) -> str:
 def _superseded(link: LtiGradeLink, event: OutboxEvent) -> bool:
     """A regrade of an earlier attempt: the gradebook (and so the LMS) keeps the latest attempt's
     grade, which this is not."""
-    from grading.models import Submission
-
     sub_id = (event.payload or {}).get("submission_id")
     if not sub_id:
         return False  # an override with no submission: it is the grade
@@ -178,8 +178,6 @@ def scores_deliver(*, link_id: int, limit: int = ROUND, budget_seconds: float = 
     """Send a link's due scores in order, round after round while more are due (a grade
     committed while a round was sending is taken by the next round, not left to beat's tick),
     within `budget_seconds` (below the task's time limit). Returns counts."""
-    import time
-
     total = {"delivered": 0, "failed": 0, "skipped": 0}
     deadline = time.monotonic() + budget_seconds
     services: dict = {}  # one AGS client (and access token) for all the rounds of this task
