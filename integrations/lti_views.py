@@ -161,7 +161,10 @@ def launch(request, platform_uuid):
     if "instructor_not_granted" in outcome.notes:
         messages.info(
             request,
-            _("Your university has not let its LMS name Kafaat instructors: you see this course as its learners do."),
+            _(
+                "Kafaat's staff have not listed this course among those your LMS's instructors teach: "
+                "you see it as its learners do."
+            ),
         )
     if deep:
         request.session[SESSION_DEEP_LINK] = {"platform": str(platform.uuid), "launch_id": message.get_launch_id()}

@@ -109,4 +109,4 @@ def test_an_instructors_launch_makes_them_instructor_of_a_course_staff_listed_an
     frame = page.frame_locator("#lti-frame")
     frame.locator(".messages").wait_for(timeout=TIMEOUT_MS)
     assert not other.instructors.exists()
-    assert "formateurs" in frame.locator(".messages").inner_text()  # "…not let its LMS name instructors"
+    assert "formateurs de votre LMS" in frame.locator(".messages").inner_text()  # "…not listed this course"
