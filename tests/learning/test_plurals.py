@@ -85,6 +85,7 @@ NOT_COUNTS = {
     ("analytics/course.html", "d"),
     ("analytics/path.html", "d"),
     ("assessment/_assignment_body.html", "points"),
+    ("integrations/lti_deep_link.html", "points"),
 }
 
 
