@@ -70,7 +70,12 @@ def test_an_instructor_reads_the_lms_courses_learners_into_the_kafaat_course(pag
     teacher.goto(lms.link_view_url(link["id"], user="teacher1"))
     frame = teacher.frame_locator("#lti-frame")
     frame.locator(".messages a[href*='/lti/roster/']").click(timeout=TIMEOUT_MS)
-    frame.locator("main form button[type=submit]").click()
+    # The roster page's own form: the course page behind it has one too (Enroll), which a locator
+    # matched while the frame was still navigating.
+    read = frame.locator("#lti-roster-form button[type=submit]")
+    with teacher.expect_response(_roster_post, timeout=TIMEOUT_MS) as response:
+        read.click(timeout=TIMEOUT_MS)
+    assert response.value.status == 200, frame.locator("main").inner_text()
     result = frame.locator("#lti-roster-result")
     result.wait_for(timeout=TIMEOUT_MS)
     assert "2" in result.inner_text()
@@ -82,6 +87,12 @@ def test_an_instructor_reads_the_lms_courses_learners_into_the_kafaat_course(pag
     assert set(enrolled.values_list("user_id", flat=True)) == {by_sub["learner1"].pk, by_sub["learner2"].pk}
     assert by_sub["learner2"].organization == org and by_sub["learner2"].email == "learner2@lms.example"
     # Read again: nothing changes, nobody is unenrolled.
-    frame.locator("main form button[type=submit]").click()
+    with teacher.expect_response(_roster_post, timeout=TIMEOUT_MS) as response:
+        read.click(timeout=TIMEOUT_MS)
+    assert response.value.status == 200
     frame.locator("#lti-roster-result").wait_for(timeout=TIMEOUT_MS)
     assert enrolled.count() == 2
+
+
+def _roster_post(response):
+    return "/lti/roster/" in response.url and response.request.method == "POST"
