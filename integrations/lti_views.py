@@ -170,17 +170,15 @@ def launch(request, platform_uuid):
         request.session[SESSION_DEEP_LINK] = {"platform": str(platform.uuid), "launch_id": message.get_launch_id()}
     context = claims.get(lti.CLAIM + "context") or {}
     if outcome.granted and isinstance(context, dict) and context.get("id"):
-        contexts = set(request.session.get(SESSION_CONTEXTS, []))
-        contexts.update(
-            str(pk)
-            for pk in LtiContext.objects.filter(platform=platform, context_id=str(context["id"])[:255]).values_list(
-                "pk", flat=True
+        rows = list(
+            LtiContext.objects.filter(platform=platform, context_id=str(context["id"])[:255]).values_list(
+                "pk", "memberships_url"
             )
         )
+        contexts = set(request.session.get(SESSION_CONTEXTS, []))
+        contexts.update(str(pk) for pk, _url in rows)
         request.session[SESSION_CONTEXTS] = sorted(contexts)
-        for pk in LtiContext.objects.filter(
-            platform=platform, context_id=str(context["id"])[:255], memberships_url__gt=""
-        ).values_list("pk", flat=True)[:1]:
+        for pk in [pk for pk, url in rows if url][:1]:
             messages.info(
                 request,
                 format_html(

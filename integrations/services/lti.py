@@ -321,13 +321,15 @@ def platform_deployment_add(*, platform: LtiPlatform, deployment_id: str) -> boo
     return created
 
 
-def tool_urls(platform: LtiPlatform, *, base_url: str) -> dict:
-    """What a platform's admin types into their LMS for this registration."""
+def tool_urls(platform: LtiPlatform | None, *, base_url: str, platform_uuid=None) -> dict:
+    """What a platform's admin types into their LMS for this registration (and what Dynamic
+    Registration sends: `platform_uuid` before the platform is saved)."""
     base = base_url.rstrip("/")
+    uuid = platform.uuid if platform is not None else platform_uuid
     return {
-        "tool_url": f"{base}/lti/{platform.uuid}/launch/",
-        "login_url": f"{base}/lti/{platform.uuid}/login/",
-        "redirect_url": f"{base}/lti/{platform.uuid}/launch/",
+        "tool_url": f"{base}/lti/{uuid}/launch/",
+        "login_url": f"{base}/lti/{uuid}/login/",
+        "redirect_url": f"{base}/lti/{uuid}/launch/",
         "jwks_url": f"{base}/lti/jwks.json",
         "domain": urlsplit(base).netloc,
     }

@@ -66,21 +66,21 @@ def _get_json(session, url: str, **kwargs) -> dict:
 
 def tool_registration(*, platform_uuid, base_url: str, scopes: list[str]) -> dict:
     """The registration we send: our URLs for this platform, our key set, what we launch."""
-    base = base_url.rstrip("/")
-    launch = f"{base}/lti/{platform_uuid}/launch/"
+    urls = lti.tool_urls(None, base_url=base_url, platform_uuid=platform_uuid)
+    launch = urls["tool_url"]
     return {
         "application_type": "web",
         "response_types": ["id_token"],
         "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": f"{base}/lti/{platform_uuid}/login/",
+        "initiate_login_uri": urls["login_url"],
         "redirect_uris": [launch],
         "client_name": "Kafaat",
-        "jwks_uri": f"{base}/lti/jwks.json",
-        "logo_uri": f"{base}/static/img/favicon.svg",
+        "jwks_uri": urls["jwks_url"],
+        "logo_uri": f"{base_url.rstrip('/')}/static/img/favicon.svg",
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": " ".join(scopes),
         TOOL_CONFIG: {
-            "domain": urlsplit(base).netloc,
+            "domain": urls["domain"],
             "target_link_uri": launch,
             "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
             "messages": [
