@@ -1,0 +1,107 @@
+"""Pages under load (issue 20): gunicorn with 2 sync workers on the bench database holding the demo
+curriculum, then `wrk -c50` for a few seconds on `/healthz` (the floor: plain JSON, no middleware
+looks its caller up), the catalogue `/` and a course page, in French and Arabic, as an anonymous
+visitor (no cookie). Prints req/s and the ratio to `/healthz` measured in the same run.
+
+The cache is the one the settings configure (CACHE_URL, else REDIS_URL, else the database cache);
+BENCH_PAGES_CACHE_URL picks another for this run (e.g. redis://127.0.0.1:6379/N). Set
+BENCH_PAGES_SECONDS to change each run's length (default 5)."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from bench.common import ROOT, VENV_BIN, figure
+
+SECONDS = int(os.environ.get("BENCH_PAGES_SECONDS", "5"))
+SETTINGS = "config.settings.local"  # debug off, a real secret key: as `make run` serves
+
+SEED = """
+import django
+django.setup()
+from courses.demo import load_demo_content
+from courses.models import Course, PublicationStatus
+load_demo_content(report=lambda message: None)
+course = Course.objects.filter(status=PublicationStatus.PUBLISHED).order_by("code").first()
+print(Course.objects.filter(status=PublicationStatus.PUBLISHED).count(), course.code)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited ({proc.returncode}): see var/bench-gunicorn.log")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 - our own local server
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer")
+
+
+def wrk(url: str, *, lang: str | None) -> float:
+    cmd = ["wrk", "-t2", "-c50", f"-d{SECONDS}s", "--latency"]
+    if lang:
+        # A language cookie, as the language switch sets it: the page in that language.
+        cmd += ["-H", f"Cookie: django_language={lang}"]
+    out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing (Debian package wrk; scripts/bench.sh installs it as root)")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "DJANGO_SETTINGS_MODULE": SETTINGS}
+    if os.environ.get("BENCH_PAGES_CACHE_URL"):
+        env["CACHE_URL"] = os.environ["BENCH_PAGES_CACHE_URL"]
+    out = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    published, code = out.stdout.split()
+    subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
+    cache = env.get("CACHE_URL") or env.get("REDIS_URL") or "dbcache://kafaat_cache"
+    print(f"  demo catalogue: {published} published courses; course page /courses/{code}/; cache {cache}")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(ROOT / "var" / "bench-gunicorn.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--worker-class", "sync"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_up(f"{base}/healthz", proc)
+        pages = [("/healthz", None)]
+        for lang in ("fr", "ar"):
+            pages += [("/", lang), (f"/courses/{code}/", lang)]
+        for path, lang in pages:  # warm both workers: imports, templates, translations, the cache
+            for _ in range(20):
+                req = urllib.request.Request(base + path, headers={"Cookie": f"django_language={lang or 'fr'}"})
+                urllib.request.urlopen(req, timeout=10).read()  # noqa: S310
+        floor = wrk(f"{base}/healthz", lang=None)
+        figure("/healthz (floor)", f"{floor:,.0f}", "req/s")
+        for path, lang in pages[1:]:
+            rate = wrk(base + path, lang=lang)
+            figure(f"{path} [{lang}]", f"{rate:,.0f} req/s", f"({100 * rate / floor:.0f} % of /healthz)")
+        floor_after = wrk(f"{base}/healthz", lang=None)
+        figure("/healthz again (floor, after the pages)", f"{floor_after:,.0f}", "req/s")
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()
