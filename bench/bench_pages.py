@@ -3,9 +3,10 @@ curriculum, then `wrk -c50` for a few seconds on `/healthz` (the floor: plain JS
 looks its caller up), the catalogue `/` and a course page, in French and Arabic, as an anonymous
 visitor (no cookie). Prints req/s and the ratio to `/healthz` measured in the same run.
 
-The cache is the one the settings configure (CACHE_URL, else REDIS_URL, else the database cache);
-BENCH_PAGES_CACHE_URL picks another for this run (e.g. redis://127.0.0.1:6379/N). Set
-BENCH_PAGES_SECONDS to change each run's length (default 5)."""
+It runs with the page cache off (every page rendered: the figures before issue 20), then on with
+the cache the settings configure (CACHE_URL, else REDIS_URL, else the database cache), then, if
+that is not Redis, on with the bench's Redis as CACHE_URL. Each run has its own floor. Set
+BENCH_PAGES_SECONDS to change each wrk run's length (default 5)."""
 
 import os
 import re
@@ -63,17 +64,7 @@ def wrk(url: str, *, lang: str | None) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-def main() -> None:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing (Debian package wrk; scripts/bench.sh installs it as root)")
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "DJANGO_SETTINGS_MODULE": SETTINGS}
-    if os.environ.get("BENCH_PAGES_CACHE_URL"):
-        env["CACHE_URL"] = os.environ["BENCH_PAGES_CACHE_URL"]
-    out = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
-    published, code = out.stdout.split()
-    subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
-    cache = env.get("CACHE_URL") or env.get("REDIS_URL") or "dbcache://kafaat_cache"
-    print(f"  demo catalogue: {published} published courses; course page /courses/{code}/; cache {cache}")
+def serve_and_measure(env: dict, code: str, label: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(ROOT / "var" / "bench-gunicorn.log", "w")  # noqa: SIM115
@@ -89,8 +80,11 @@ def main() -> None:
             pages += [("/", lang), (f"/courses/{code}/", lang)]
         for path, lang in pages:  # warm both workers: imports, templates, translations, the cache
             for _ in range(20):
-                req = urllib.request.Request(base + path, headers={"Cookie": f"django_language={lang or 'fr'}"})
+                req = urllib.request.Request(  # noqa: S310
+                    base + path, headers={"Cookie": f"django_language={lang or 'fr'}"}
+                )
                 urllib.request.urlopen(req, timeout=10).read()  # noqa: S310
+        print(f"  cache: {label}")
         floor = wrk(f"{base}/healthz", lang=None)
         figure("/healthz (floor)", f"{floor:,.0f}", "req/s")
         for path, lang in pages[1:]:
@@ -101,6 +95,28 @@ def main() -> None:
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(30)
+
+
+def main() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing (Debian package wrk; scripts/bench.sh installs it as root)")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", "DJANGO_SETTINGS_MODULE": SETTINGS}
+    out = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    published, code = out.stdout.split()
+    subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
+    print(f"  demo catalogue: {published} published courses; course page /courses/{code}/")
+    configured = env.get("CACHE_URL") or env.get("REDIS_URL") or "dbcache://kafaat_cache (the default)"
+    runs = [
+        ("page cache off (KAFAAT_PAGE_CACHE_SECONDS=0: every page rendered, as before)",
+         {**env, "KAFAAT_PAGE_CACHE_SECONDS": "0"}),
+        (f"page cache on, {configured}", env),
+    ]  # fmt: skip
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if broker.startswith("redis://") and not configured.startswith("redis://"):
+        # The same pages with the bench's Redis as the shared cache (CACHE_URL=redis://...).
+        runs.append((f"page cache on, {broker}", {**env, "CACHE_URL": broker}))
+    for label, run_env in runs:
+        serve_and_measure(run_env, code, label)
 
 
 if __name__ == "__main__":
