@@ -154,8 +154,12 @@ def cache_anonymous_page(view):
         if not _cacheable_request(request):
             return view(request, *args, **kwargs)
         key = page_key(request)
-        found = cache.get_many([key, VERSION_KEY])
-        version = found.get(VERSION_KEY) or content_version()
+        try:
+            found = cache.get_many([key, VERSION_KEY])
+            version = found.get(VERSION_KEY) or content_version()
+        except Exception:  # the cache is down: the page is rendered, as without a cache
+            logger.warning("page cache: the cache cannot be read; rendering %s", request.path, exc_info=True)
+            return view(request, *args, **kwargs)
         entry = found.get(key)
         _thread.cached_a_page = True
         if entry is not None and entry["version"] == version:
@@ -167,7 +171,10 @@ def cache_anonymous_page(view):
         body = _storable_body(request, response)
         if body is not None:
             entry = {"version": version, "body": body, "content_type": response["Content-Type"]}
-            cache.set(key, entry, timeout=_seconds())
+            try:
+                cache.set(key, entry, timeout=_seconds())
+            except Exception:
+                logger.warning("page cache: %s could not be stored", request.path, exc_info=True)
         return response
 
     return wrapper

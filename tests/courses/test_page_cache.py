@@ -113,6 +113,17 @@ def test_with_the_database_cache_a_cached_page_costs_one_query(settings):
         assert course.title in html
 
 
+def test_with_the_cache_down_the_pages_are_rendered(db, settings, caplog):
+    course = _grow(courses=1, modules=1)
+    # Nothing listens on port 1: every read and write of the cache fails at once.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # fmt: skip
+    for url in (CATALOGUE, _detail(course)):
+        count, html = _queries(_visitor(), url)
+        assert course.title in html and count > 0
+    assert "the cache cannot be read" in caplog.text
+
+
 def test_a_search_or_filter_is_rendered_every_time(db):
     _grow(courses=2, modules=1)
     _queries(_visitor(), "/?q=course")
