@@ -6,7 +6,7 @@ measured just before, on the same server.
 
 It runs with the page cache off (every page rendered: the figures before issue 20), then on with
 the cache the settings configure (CACHE_URL, else REDIS_URL, else the database cache), then, if
-that is not Redis, on with the bench's Redis as CACHE_URL. Each run has its own floor. Set
+that is not Redis, on with the bench's Redis as CACHE_URL. Set
 BENCH_PAGES_SECONDS to change each wrk run's length (default 5)."""
 
 import os
@@ -34,6 +34,33 @@ published = Course.objects.filter(status=PublicationStatus.PUBLISHED)
 course = published.filter(code__in=[d.name for d in demo_course_dirs()]).order_by("code").first()
 print(published.count(), course.code)
 """
+
+# CPU time per request in one process (Django's test client, no HTTP server): steadier than wrk's
+# req/s on a machine whose other cores are busy, though without gunicorn's own cost per request.
+CPU = """
+import sys, time, django
+django.setup()
+from django.test import Client
+for url, lang in [("/healthz", "fr")] + [(u, l) for l in ("fr", "ar") for u in sys.argv[1:]]:
+    client = Client()
+    client.cookies["django_language"] = lang
+    for _ in range(5):
+        client.get(url)
+    n = 200 if url == "/healthz" else 100
+    t0 = time.process_time()
+    for _ in range(n):
+        assert client.get(url).status_code == 200
+    print(url, lang, 1000 * (time.process_time() - t0) / n)
+"""
+
+
+def cpu_per_request(env: dict, urls: list[str]) -> None:
+    env = {**env, "ALLOWED_HOSTS": "testserver,127.0.0.1"}
+    out = subprocess.run([sys.executable, "-c", CPU, *urls], cwd=ROOT, env=env, check=True, capture_output=True,
+                         text=True).stdout  # fmt: skip
+    for line in out.splitlines():
+        url, lang, ms = line.split()
+        figure(f"  CPU per request, in process: {url} [{lang}]", f"{float(ms):.2f}", "ms")
 
 
 def free_port() -> int:
@@ -88,6 +115,7 @@ def serve_and_measure(env: dict, code: str, label: str) -> None:
                 )
                 urllib.request.urlopen(req, timeout=10).read()  # noqa: S310
         print(f"  cache: {label}")
+        cpu_per_request(env, ["/", f"/courses/{code}/"])
         for path, lang in pages[1:]:
             # The floor just before each page: the machine's load drifts between runs.
             floor = wrk(f"{base}/healthz", lang=None)
