@@ -7,3 +7,8 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses")
     # This app's part of a learner's export, collected by the privacy app.
     privacy_export = "courses.privacy.export"
+
+    def ready(self):
+        from . import page_signals
+
+        page_signals.connect()  # the public pages' cache follows every content change

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from assessment import kinds
 from kernel.errors import ApplicationError, PermissionDenied
+from kernel.page_cache import content_changed
 from kernel.uploads import sniff_kind
 
 from . import banks, permissions, selectors
@@ -416,6 +417,7 @@ def _swap(*, item, siblings, direction: str) -> bool:
         b.position += 1 if direction == "up" else -1
     type(a).objects.filter(pk=a.pk).update(position=a.position)
     type(b).objects.filter(pk=b.pk).update(position=b.position)
+    content_changed()  # update() sends no post_save: the public pages show the new order
     item.position = a.position
     return True
 

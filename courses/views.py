@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.errors import ApplicationError
+from kernel.page_cache import cache_anonymous_page
 
 from . import permissions, selectors, services
 from .forms import CatalogueFilterForm
@@ -20,6 +21,7 @@ def _course_or_404(code: str):
     return course
 
 
+@cache_anonymous_page
 def catalogue(request):
     """Published paths and courses, with a search box and filters (a GET form: no JavaScript)."""
     form = CatalogueFilterForm(request.GET or None)

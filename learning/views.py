@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from courses import permissions as course_permissions
 from courses import selectors as course_selectors
 from courses.models import LearningPath, PublicationStatus
+from kernel.page_cache import cache_anonymous_page
 
 from . import selectors, services
 
@@ -64,6 +65,7 @@ def notifications_read(request):
     return redirect("learning:dashboard" if request.POST.get("next") == "dashboard" else "learning:notifications")
 
 
+@cache_anonymous_page
 def course_detail(request, code: str):
     """A course's page: its outline for everyone, and for a learner their progress in it (lessons
     done, required assignments passed) and what stands before enrolling. Learning's page because the

@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_venv requirements-dev.txt
 "$ROOT/scripts/services.sh"
+# The pages bench loads the web server with wrk (Debian package wrk).
+ensure_system_packages wrk || log "bench pages needs wrk"
 export DJANGO_SETTINGS_MODULE=config.settings.test
 take_test_slot "$(redis_index "${BENCH_CELERY_BROKER_URL:-}")"
 export DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kafaat_bench_t$TEST_SLOT}"

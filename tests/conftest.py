@@ -2,6 +2,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from kernel import page_cache
+
 from .processes import Worker, purge_broker, purge_queues, wait_until_worker_idle
 
 # The hostile-input sweep's `world` fixture (tests/*/test_bad_input.py); the test LMS (tests/lti_platform).
@@ -26,6 +28,7 @@ _started_workers: list[Worker] = []
 @pytest.fixture(autouse=True)
 def _test_isolation(request):
     """What one test leaves behind must not reach the next:
+    - anonymous pages cached by an earlier test (kernel.page_cache: the cache outlives the rows);
     - the language a request activated in this thread (LocaleMiddleware does not reset it);
     - follow-up tasks (certificates, e-mails) a test's grading enqueued for the session worker:
       they are purged, and the worker is let finish what it runs, before the database is flushed
@@ -34,6 +37,7 @@ def _test_isolation(request):
     transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
     if transactional:
         request.getfixturevalue("transactional_db")
+    page_cache.invalidate()  # pages an earlier test cached (same paths, other rows) are stale
     yield
     translation.activate(settings.LANGUAGE_CODE)
     if transactional and _started_workers:

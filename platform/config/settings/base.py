@@ -270,6 +270,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     # them: keep it far above the counters a busy hour holds (expired rows go first anyway).
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
+# Anonymous visitors' catalogue and course pages are kept this long in that cache (kernel/page_cache.py;
+# any content change makes them stale at once). 0: always rendered.
+KAFAAT_PAGE_CACHE_SECONDS = env.int("KAFAAT_PAGE_CACHE_SECONDS", default=300)
+
 # --- Celery ---------------------------------------------------------------------------------
 # Embedded: kombu's filesystem transport (no server). Production and tests: redis:// or amqp://.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
