@@ -26,8 +26,8 @@ from assessment.kinds import GraderError, GradeResult, GraderUnavailable, get_gr
 from assessment.kinds.essay import grader as essay_grader
 from assessment.kinds.flag import grader as flag_grader
 from courses import selectors as course_selectors
-from courses.models import Assignment, AssignmentVersion
-from courses.services import assignment_version_derived_store, enrollment_complete
+from courses.models import Assignment, AssignmentVersion, Course
+from courses.services import assignment_version_derived_store, enrollments_complete
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.events import announce
 from kernel.tasks import enqueue
@@ -45,14 +45,34 @@ class SubmissionRefused(ApplicationError):
 # --- course completion -------------------------------------------------------------------------
 
 
-def enrollment_refresh_completion(*, user_id: int, course_id: int) -> bool:
-    """Mark the enrollment complete when every required assignment is passed. Returns whether
-    the course became complete just now. Call inside the grading transaction."""
-    return enrollment_complete(
-        user_id=user_id,
-        course_id=course_id,
-        is_complete=lambda: selectors.course_is_complete(user_id=user_id, course_id=course_id),
-    )
+def completions_refresh(*, events) -> int:
+    """For `submission.graded` outbox events (a deferred handler of grading's own event, see
+    grading.handlers): mark complete every enrollment of their learners and courses whose required
+    assignments are all passed now, in a constant number of queries for the whole batch, and
+    announce `course.completed` for each (its outbox row; certificates issue after commit).
+    Returns how many courses became complete. Call inside a transaction."""
+    by_assignment = {e.payload.get("assignment_id") for e in events} - {None}
+    course_of = dict(Assignment.objects.filter(pk__in=by_assignment).values_list("pk", "course_id"))
+    pairs = {
+        (e.user_id, course_of[e.payload["assignment_id"]])
+        for e in events
+        if e.user_id is not None and e.payload.get("assignment_id") in course_of
+    }
+    done = enrollments_complete(pairs=pairs, complete=selectors.enrollments_completed)
+    if not done:
+        return 0
+    users = get_user_model().objects.select_related("organization").in_bulk({u for _e, u, _c in done})
+    courses = Course.objects.in_bulk({c for _e, _u, c in done})
+    now = timezone.now()
+    for _enrollment, user_id, course_id in done:
+        course = courses[course_id]
+        announce(
+            "course.completed",
+            user=users[user_id],
+            course=course,
+            outbox={"course_code": course.code, "completed_at": now.isoformat()},
+        )
+    return len(done)
 
 
 # --- submitting ------------------------------------------------------------------------------
@@ -233,7 +253,7 @@ def submission_claim(*, submission_id: int, token: str = "") -> Submission | Non
     with transaction.atomic():
         sub = (
             Submission.objects.select_for_update(of=("self",))
-            .select_related("assignment__course", "user")
+            .select_related("assignment__course", "user", "version")  # the version: for the grader
             .filter(pk=submission_id)
             .first()
         )
@@ -320,11 +340,15 @@ def grade_record(
     reason_code: str = "",
     reason_params: dict | None = None,
     outbox_extra: dict | None = None,
+    defer: bool = False,
 ) -> None:
     """The one writer of a grade, for every path (grader, regrade, review, override): on a locked
     submission, inside the caller's transaction, write the score, the GradeRecord history row and
-    the `submission.graded` event (outbox payload for universities; learning tells the learner),
-    then refresh course completion (`course.completed`: its outbox row; certificates issue).
+    the `submission.graded` event (outbox payload for universities; integrations queues the LTI
+    score), whose deferred handlers tell the learner (learning) and refresh course completion
+    (`completions_refresh`: `course.completed`, its outbox row; certificates issue). They run in
+    this transaction, or with `defer` (the workers' grades and regrades: many a second) in a batch
+    soon after commit (kernel.events), with what the grade committed.
 
     With a grader's `result`, the score is scaled to the assignment's points (or `score`, when
     given), the late policy applies, and the result's feedback and log are stored. Without one (a
@@ -368,11 +392,10 @@ def grade_record(
         reason_params=reason_params or {},
         graded_by=graded_by,
     )
-    user = sub.user
     course = assignment.course
     announce(
         "submission.graded",
-        user=user,
+        user=sub.user,
         submission=sub,
         outbox={
             "submission_id": sub.pk,
@@ -383,14 +406,8 @@ def grade_record(
             "graded_at": now.isoformat(),
             **(outbox_extra or {}),
         },
+        defer=defer,
     )
-    if enrollment_refresh_completion(user_id=sub.user_id, course_id=assignment.course_id):
-        announce(
-            "course.completed",
-            user=user,
-            course=course,
-            outbox={"course_code": course.code, "completed_at": now.isoformat()},
-        )
 
 
 def _run_grader(sub: Submission) -> tuple[GradeResult | None, str | None]:
@@ -458,7 +475,7 @@ def submission_grade(*, submission_id: int, token: str = "") -> Submission | Non
                     update_fields=["status", "feedback", "staff_log", "claim_token", "lease_expires_at", "updated_at"]
                 )
                 return sub
-            grade_record(sub, result=result, source=GradeRecord.Source.AUTO)
+            grade_record(sub, result=result, source=GradeRecord.Source.AUTO, defer=True)
     except TRANSIENT_DB_ERRORS:
         raise
     except Exception as exc:  # decimal.InvalidOperation, DataError...: never leave it running
@@ -786,6 +803,7 @@ def regrade_item_run(*, item_id: int, token: str = "") -> RegradeItem | None:
                     graded_by=job.requested_by,
                     reason_code=messages.REGRADE,
                     reason_params={"job": job.pk},
+                    defer=True,
                 )
                 _regrade_item_finish(item, status=RegradeItem.Status.DONE)
             else:
