@@ -244,6 +244,34 @@ def _staff_log(entry: str, log_text: str) -> str:
     return f"{entry}\n{log_text}"[:MAX_STAFF_LOG] if log_text else entry[:MAX_STAFF_LOG]
 
 
+def _locked_for_grading(submission_id: int) -> Submission | None:
+    return (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignment__course", "user", "version")  # the version: for the grader
+        .filter(pk=submission_id)
+        .first()
+    )
+
+
+def _claim_locked(sub: Submission, *, token: str) -> bool:
+    """Claim a locked submission (see submission_claim), inside the caller's transaction."""
+    now = timezone.now()
+    if not leases.claimable(sub, token=token, pending=Submission.Status.QUEUED, now=now):
+        return False
+    if sub.grading_attempts >= settings.GRADING_MAX_ATTEMPTS:
+        _fail(sub, code=Submission.Failure.ATTEMPTS_EXHAUSTED, log_entry=f"attempt cap reached at {now:%c}")
+        return False
+    sub.status = Submission.Status.RUNNING
+    sub.started_at = now
+    sub.claim_token = token
+    sub.lease_expires_at = leases.lease_until(now)
+    sub.grading_attempts += 1
+    sub.save(
+        update_fields=["status", "started_at", "claim_token", "lease_expires_at", "grading_attempts", "updated_at"]
+    )
+    return True
+
+
 def submission_claim(*, submission_id: int, token: str = "") -> Submission | None:
     """Take a submission for grading under a row lock: a queued one, a running one whose lease
     expired (its worker is presumed dead), or one that this task's earlier try holds (`token`,
@@ -251,28 +279,9 @@ def submission_claim(*, submission_id: int, token: str = "") -> Submission | Non
     Past GRADING_MAX_ATTEMPTS takes, it fails instead, with a reason staff see."""
     token = token or leases.new_token()
     with transaction.atomic():
-        sub = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("assignment__course", "user", "version")  # the version: for the grader
-            .filter(pk=submission_id)
-            .first()
-        )
-        if sub is None:
+        sub = _locked_for_grading(submission_id)
+        if sub is None or not _claim_locked(sub, token=token):
             return None
-        now = timezone.now()
-        if not leases.claimable(sub, token=token, pending=Submission.Status.QUEUED, now=now):
-            return None
-        if sub.grading_attempts >= settings.GRADING_MAX_ATTEMPTS:
-            _fail(sub, code=Submission.Failure.ATTEMPTS_EXHAUSTED, log_entry=f"attempt cap reached at {now:%c}")
-            return None
-        sub.status = Submission.Status.RUNNING
-        sub.started_at = now
-        sub.claim_token = token
-        sub.lease_expires_at = leases.lease_until(now)
-        sub.grading_attempts += 1
-        sub.save(
-            update_fields=["status", "started_at", "claim_token", "lease_expires_at", "grading_attempts", "updated_at"]
-        )
         return sub
 
 
@@ -435,18 +444,55 @@ def _complete_version(sub: Submission) -> None:
         sub.version = assignment_version_derived_store(version=sub.version, spec=completed)
 
 
+def _grade_write(sub: Submission, result: GradeResult | None, error: str | None) -> Submission:
+    """Record what the grader said on a locked, claimed submission: a failure, a review to do, or
+    the grade (its side effects deferred to a batch, see grade_record)."""
+    if error is not None:
+        _fail(sub, code=Submission.Failure.GRADER_ERROR, log_entry=error)
+        return sub
+    if result.needs_review:
+        sub.status = Submission.Status.NEEDS_REVIEW
+        sub.feedback = result.feedback
+        sub.staff_log = result.staff_log
+        sub.claim_token, sub.lease_expires_at = "", None
+        sub.save(update_fields=["status", "feedback", "staff_log", "claim_token", "lease_expires_at", "updated_at"])
+        return sub
+    grade_record(sub, result=result, source=GradeRecord.Source.AUTO, defer=True)
+    return sub
+
+
 def submission_grade(*, submission_id: int, token: str = "") -> Submission | None:
     """Grade one submission exactly once; safe to call any number of times for the same id.
-    The grader runs outside any transaction while a heartbeat keeps the lease; the result is
-    written only if the claim still holds. The sandbox itself failing (GraderUnavailable) puts the
-    submission back in the queue, untouched and with its attempt given back, and is raised for
-    the task to retry. Any other error while writing the grade counts as an attempt: the
-    submission is queued again for the sweeper, or fails at the cap. Database errors propagate
-    (the task retries, and its retry may re-claim the row)."""
-    sub = submission_claim(submission_id=submission_id, token=token)
-    if sub is None:
-        return None
-    token = sub.claim_token
+
+    A kind that grades at once (Kind.grades_at_once: a quiz) is claimed, graded and recorded in
+    one transaction under the row lock: a worker that dies meanwhile leaves it as it was (queued),
+    for the redelivered message or the sweeper. Any other kind's grader runs outside any
+    transaction while a heartbeat keeps the lease; the result is written only if the claim still
+    holds. The sandbox itself failing (GraderUnavailable) puts the submission back in the queue,
+    untouched and with its attempt given back, and is raised for the task to retry. Any other
+    error while writing the grade counts as an attempt: the submission is queued again for the
+    sweeper, or fails at the cap. Database errors propagate (the task retries, and its retry may
+    re-claim the row)."""
+    token = token or leases.new_token()
+    at_once = False
+    try:
+        with transaction.atomic():
+            sub = _locked_for_grading(submission_id)
+            if sub is None or not _claim_locked(sub, token=token):
+                return None
+            if kinds.grades_at_once(sub.assignment.kind):
+                at_once = True
+                result, error = _run_grader(sub)
+                return _grade_write(sub, result, error)
+    except (*TRANSIENT_DB_ERRORS, GraderUnavailable):
+        raise  # rolled back: untouched, and the task retries
+    except Exception as exc:  # decimal.InvalidOperation, DataError...: rolled back, counted below
+        if not at_once:
+            raise
+        log.exception("recording the grade of submission %s failed", submission_id)
+        if submission_claim(submission_id=submission_id, token=token) is None:
+            return None
+        return _grade_not_recorded(submission_id=submission_id, token=token, exc=exc)
     try:
         with leases.heartbeat(Submission, sub.pk, token):
             result, error = _run_grader(sub)
@@ -463,25 +509,12 @@ def submission_grade(*, submission_id: int, token: str = "") -> Submission | Non
             )
             if not _holds(sub, token):
                 return None  # the sweeper gave it to another worker, which owns the result now
-            if error is not None:
-                _fail(sub, code=Submission.Failure.GRADER_ERROR, log_entry=error)
-                return sub
-            if result.needs_review:
-                sub.status = Submission.Status.NEEDS_REVIEW
-                sub.feedback = result.feedback
-                sub.staff_log = result.staff_log
-                sub.claim_token, sub.lease_expires_at = "", None
-                sub.save(
-                    update_fields=["status", "feedback", "staff_log", "claim_token", "lease_expires_at", "updated_at"]
-                )
-                return sub
-            grade_record(sub, result=result, source=GradeRecord.Source.AUTO, defer=True)
+            return _grade_write(sub, result, error)
     except TRANSIENT_DB_ERRORS:
         raise
     except Exception as exc:  # decimal.InvalidOperation, DataError...: never leave it running
         log.exception("recording the grade of submission %s failed", submission_id)
         return _grade_not_recorded(submission_id=submission_id, token=token, exc=exc)
-    return sub
 
 
 def _grade_not_recorded(*, submission_id: int, token: str, exc: Exception) -> Submission | None:
