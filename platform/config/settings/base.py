@@ -329,6 +329,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
+# Celery's Django fixup closes the database connection before and after every task unless this is
+# set: a new PostgreSQL connection per task (most of a quiz grade's cost). Django's own rule applies
+# instead (config/celery.py): CONN_MAX_AGE, health checks, and a connection an error left unusable
+# is closed, around each task as around each request.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 # --- Grading --------------------------------------------------------------------------------
 # A worker that takes a submission (or a regrade item) holds it for a lease, which its heartbeat
 # renews every third of the lease while the grader runs. The sweeper (beat, every
