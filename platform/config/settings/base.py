@@ -347,9 +347,9 @@ GRADING_LEASE_SECONDS = env.int("GRADING_LEASE_SECONDS", default=30)
 # again by the beat's kernel.resend_pending (kernel/tasks.py).
 KERNEL_RESEND_AFTER_SECONDS = env.int("KERNEL_RESEND_AFTER_SECONDS", default=300)
 # Deferred event handlers (kernel.events: the learner's grade notification, course completion and
-# its certificate) run in batches, at most this long after the grade: the window a worker process
+# its certificate) run in batches, about this long after the grade: the window a worker process
 # gathers events in before its consumer task runs.
-KERNEL_DEFERRED_BATCH_SECONDS = env.float("KERNEL_DEFERRED_BATCH_SECONDS", default=0.25)
+KERNEL_DEFERRED_BATCH_SECONDS = env.float("KERNEL_DEFERRED_BATCH_SECONDS", default=1.0)
 GRADING_SWEEP_INTERVAL_SECONDS = env.int("GRADING_SWEEP_INTERVAL_SECONDS", default=10)
 GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=30)
 GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=5)
