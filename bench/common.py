@@ -12,15 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
-def start_worker(*, queues="grading,sandbox,events", concurrency=2, name="bench") -> subprocess.Popen:
+def start_worker(
+    *, queues="grading,sandbox,events", concurrency=2, name="bench", include: str = "", env: dict | None = None
+) -> subprocess.Popen:
+    """A worker subprocess on a flushed broker; `include` names extra task modules for it alone
+    (bench-only tasks such as bench.noop_tasks, kept out of the platform's own task modules), `env`
+    adds to its environment (e.g. CONN_MAX_AGE: the test settings close connections after each task)."""
     import redis
 
     redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
     log = open(ROOT / "var" / f"bench-worker-{name}.log", "w")  # noqa: SIM115
-    env = {**os.environ, "PYTHONPATH": "platform"}
+    env = {**os.environ, "PYTHONPATH": "platform", **(env or {})}
     proc = subprocess.Popen(
         [str(VENV_BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-n", f"{name}@%h",
-         "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+         "--concurrency", str(concurrency), "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
+         *(["-I", include] if include else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     time.sleep(0.5)

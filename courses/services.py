@@ -5,11 +5,13 @@ import hashlib
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import reduce
+from operator import or_
 
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -169,6 +171,32 @@ def enrollment_complete(*, user_id: int, course_id: int, is_complete: Callable[[
         enrollment.save(update_fields=["completed_at", "updated_at"])
         return True
     return False
+
+
+def enrollments_complete(
+    *, pairs: set[tuple[int, int]], complete: Callable[[QuerySet], QuerySet]
+) -> list[tuple[int, int, int]]:
+    """Set-based `enrollment_complete` for many (user_id, course_id) pairs at once, in a constant
+    number of queries: lock their incomplete enrollments (in id order: two callers never deadlock),
+    then, with a fresh look at what is committed, mark complete those that `complete(queryset)`
+    keeps (the caller's rule, as SQL). Returns (enrollment_id, user_id, course_id) of each
+    enrollment that became complete just now. Call inside a transaction."""
+    if not pairs:
+        return []
+    which = reduce(or_, (Q(user_id=user_id, course_id=course_id) for user_id, course_id in sorted(pairs)))
+    locked = list(
+        Enrollment.objects.select_for_update()
+        .filter(which, completed_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not locked:
+        return []
+    done = list(complete(Enrollment.objects.filter(pk__in=locked)).values_list("pk", "user_id", "course_id"))
+    if done:
+        now = timezone.now()
+        Enrollment.objects.filter(pk__in=[pk for pk, _u, _c in done]).update(completed_at=now, updated_at=now)
+    return done
 
 
 # --- Authoring ---------------------------------------------------------------------------------

@@ -125,6 +125,14 @@ def course_is_complete(*, user_id: int, course_id: int) -> bool:
     return passed == required.count()
 
 
+def enrollments_completed(enrollments: QuerySet) -> QuerySet:
+    """Of `enrollments`, those whose course is complete for their learner (`course_is_complete`,
+    as SQL: the course has a required assignment, and none without a submission that passed)."""
+    required = Assignment.objects.filter(course_id=OuterRef("course_id"), is_required=True)
+    passed = Submission.objects.filter(passed_q(), user_id=OuterRef(OuterRef("user_id")), assignment_id=OuterRef("pk"))
+    return enrollments.filter(Exists(required)).exclude(Exists(required.exclude(Exists(passed))))
+
+
 # --- the latest attempt -------------------------------------------------------------------------
 
 

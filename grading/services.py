@@ -26,8 +26,8 @@ from assessment.kinds import GraderError, GradeResult, GraderUnavailable, get_gr
 from assessment.kinds.essay import grader as essay_grader
 from assessment.kinds.flag import grader as flag_grader
 from courses import selectors as course_selectors
-from courses.models import Assignment, AssignmentVersion
-from courses.services import assignment_version_derived_store, enrollment_complete
+from courses.models import Assignment, AssignmentVersion, Course
+from courses.services import assignment_version_derived_store, enrollments_complete
 from kernel.errors import ApplicationError, PermissionDenied
 from kernel.events import announce
 from kernel.tasks import enqueue
@@ -45,14 +45,34 @@ class SubmissionRefused(ApplicationError):
 # --- course completion -------------------------------------------------------------------------
 
 
-def enrollment_refresh_completion(*, user_id: int, course_id: int) -> bool:
-    """Mark the enrollment complete when every required assignment is passed. Returns whether
-    the course became complete just now. Call inside the grading transaction."""
-    return enrollment_complete(
-        user_id=user_id,
-        course_id=course_id,
-        is_complete=lambda: selectors.course_is_complete(user_id=user_id, course_id=course_id),
-    )
+def completions_refresh(*, events) -> int:
+    """For `submission.graded` outbox events (a deferred handler of grading's own event, see
+    grading.handlers): mark complete every enrollment of their learners and courses whose required
+    assignments are all passed now, in a constant number of queries for the whole batch, and
+    announce `course.completed` for each (its outbox row; certificates issue after commit).
+    Returns how many courses became complete. Call inside a transaction."""
+    by_assignment = {e.payload.get("assignment_id") for e in events} - {None}
+    course_of = dict(Assignment.objects.filter(pk__in=by_assignment).values_list("pk", "course_id"))
+    pairs = {
+        (e.user_id, course_of[e.payload["assignment_id"]])
+        for e in events
+        if e.user_id is not None and e.payload.get("assignment_id") in course_of
+    }
+    done = enrollments_complete(pairs=pairs, complete=selectors.enrollments_completed)
+    if not done:
+        return 0
+    users = get_user_model().objects.select_related("organization").in_bulk({u for _e, u, _c in done})
+    courses = Course.objects.in_bulk({c for _e, _u, c in done})
+    now = timezone.now()
+    for _enrollment, user_id, course_id in done:
+        course = courses[course_id]
+        announce(
+            "course.completed",
+            user=users[user_id],
+            course=course,
+            outbox={"course_code": course.code, "completed_at": now.isoformat()},
+        )
+    return len(done)
 
 
 # --- submitting ------------------------------------------------------------------------------
@@ -224,6 +244,34 @@ def _staff_log(entry: str, log_text: str) -> str:
     return f"{entry}\n{log_text}"[:MAX_STAFF_LOG] if log_text else entry[:MAX_STAFF_LOG]
 
 
+def _locked_for_grading(submission_id: int) -> Submission | None:
+    return (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignment__course", "user", "version")  # the version: for the grader
+        .filter(pk=submission_id)
+        .first()
+    )
+
+
+def _claim_locked(sub: Submission, *, token: str) -> bool:
+    """Claim a locked submission (see submission_claim), inside the caller's transaction."""
+    now = timezone.now()
+    if not leases.claimable(sub, token=token, pending=Submission.Status.QUEUED, now=now):
+        return False
+    if sub.grading_attempts >= settings.GRADING_MAX_ATTEMPTS:
+        _fail(sub, code=Submission.Failure.ATTEMPTS_EXHAUSTED, log_entry=f"attempt cap reached at {now:%c}")
+        return False
+    sub.status = Submission.Status.RUNNING
+    sub.started_at = now
+    sub.claim_token = token
+    sub.lease_expires_at = leases.lease_until(now)
+    sub.grading_attempts += 1
+    sub.save(
+        update_fields=["status", "started_at", "claim_token", "lease_expires_at", "grading_attempts", "updated_at"]
+    )
+    return True
+
+
 def submission_claim(*, submission_id: int, token: str = "") -> Submission | None:
     """Take a submission for grading under a row lock: a queued one, a running one whose lease
     expired (its worker is presumed dead), or one that this task's earlier try holds (`token`,
@@ -231,28 +279,9 @@ def submission_claim(*, submission_id: int, token: str = "") -> Submission | Non
     Past GRADING_MAX_ATTEMPTS takes, it fails instead, with a reason staff see."""
     token = token or leases.new_token()
     with transaction.atomic():
-        sub = (
-            Submission.objects.select_for_update(of=("self",))
-            .select_related("assignment__course", "user")
-            .filter(pk=submission_id)
-            .first()
-        )
-        if sub is None:
+        sub = _locked_for_grading(submission_id)
+        if sub is None or not _claim_locked(sub, token=token):
             return None
-        now = timezone.now()
-        if not leases.claimable(sub, token=token, pending=Submission.Status.QUEUED, now=now):
-            return None
-        if sub.grading_attempts >= settings.GRADING_MAX_ATTEMPTS:
-            _fail(sub, code=Submission.Failure.ATTEMPTS_EXHAUSTED, log_entry=f"attempt cap reached at {now:%c}")
-            return None
-        sub.status = Submission.Status.RUNNING
-        sub.started_at = now
-        sub.claim_token = token
-        sub.lease_expires_at = leases.lease_until(now)
-        sub.grading_attempts += 1
-        sub.save(
-            update_fields=["status", "started_at", "claim_token", "lease_expires_at", "grading_attempts", "updated_at"]
-        )
         return sub
 
 
@@ -320,11 +349,15 @@ def grade_record(
     reason_code: str = "",
     reason_params: dict | None = None,
     outbox_extra: dict | None = None,
+    defer: bool = False,
 ) -> None:
     """The one writer of a grade, for every path (grader, regrade, review, override): on a locked
     submission, inside the caller's transaction, write the score, the GradeRecord history row and
-    the `submission.graded` event (outbox payload for universities; learning tells the learner),
-    then refresh course completion (`course.completed`: its outbox row; certificates issue).
+    the `submission.graded` event (outbox payload for universities; integrations queues the LTI
+    score), whose deferred handlers tell the learner (learning) and refresh course completion
+    (`completions_refresh`: `course.completed`, its outbox row; certificates issue). They run in
+    this transaction, or with `defer` (the workers' grades and regrades: many a second) in a batch
+    soon after commit (kernel.events), with what the grade committed.
 
     With a grader's `result`, the score is scaled to the assignment's points (or `score`, when
     given), the late policy applies, and the result's feedback and log are stored. Without one (a
@@ -368,11 +401,10 @@ def grade_record(
         reason_params=reason_params or {},
         graded_by=graded_by,
     )
-    user = sub.user
     course = assignment.course
     announce(
         "submission.graded",
-        user=user,
+        user=sub.user,
         submission=sub,
         outbox={
             "submission_id": sub.pk,
@@ -383,14 +415,8 @@ def grade_record(
             "graded_at": now.isoformat(),
             **(outbox_extra or {}),
         },
+        defer=defer,
     )
-    if enrollment_refresh_completion(user_id=sub.user_id, course_id=assignment.course_id):
-        announce(
-            "course.completed",
-            user=user,
-            course=course,
-            outbox={"course_code": course.code, "completed_at": now.isoformat()},
-        )
 
 
 def _run_grader(sub: Submission) -> tuple[GradeResult | None, str | None]:
@@ -418,18 +444,55 @@ def _complete_version(sub: Submission) -> None:
         sub.version = assignment_version_derived_store(version=sub.version, spec=completed)
 
 
+def _grade_write(sub: Submission, result: GradeResult | None, error: str | None) -> Submission:
+    """Record what the grader said on a locked, claimed submission: a failure, a review to do, or
+    the grade (its side effects deferred to a batch, see grade_record)."""
+    if error is not None:
+        _fail(sub, code=Submission.Failure.GRADER_ERROR, log_entry=error)
+        return sub
+    if result.needs_review:
+        sub.status = Submission.Status.NEEDS_REVIEW
+        sub.feedback = result.feedback
+        sub.staff_log = result.staff_log
+        sub.claim_token, sub.lease_expires_at = "", None
+        sub.save(update_fields=["status", "feedback", "staff_log", "claim_token", "lease_expires_at", "updated_at"])
+        return sub
+    grade_record(sub, result=result, source=GradeRecord.Source.AUTO, defer=True)
+    return sub
+
+
 def submission_grade(*, submission_id: int, token: str = "") -> Submission | None:
     """Grade one submission exactly once; safe to call any number of times for the same id.
-    The grader runs outside any transaction while a heartbeat keeps the lease; the result is
-    written only if the claim still holds. The sandbox itself failing (GraderUnavailable) puts the
-    submission back in the queue, untouched and with its attempt given back, and is raised for
-    the task to retry. Any other error while writing the grade counts as an attempt: the
-    submission is queued again for the sweeper, or fails at the cap. Database errors propagate
-    (the task retries, and its retry may re-claim the row)."""
-    sub = submission_claim(submission_id=submission_id, token=token)
-    if sub is None:
-        return None
-    token = sub.claim_token
+
+    A kind that grades at once (Kind.grades_at_once: a quiz) is claimed, graded and recorded in
+    one transaction under the row lock: a worker that dies meanwhile leaves it as it was (queued),
+    for the redelivered message or the sweeper. Any other kind's grader runs outside any
+    transaction while a heartbeat keeps the lease; the result is written only if the claim still
+    holds. The sandbox itself failing (GraderUnavailable) puts the submission back in the queue,
+    untouched and with its attempt given back, and is raised for the task to retry. Any other
+    error while writing the grade counts as an attempt: the submission is queued again for the
+    sweeper, or fails at the cap. Database errors propagate (the task retries, and its retry may
+    re-claim the row)."""
+    token = token or leases.new_token()
+    at_once = False
+    try:
+        with transaction.atomic():
+            sub = _locked_for_grading(submission_id)
+            if sub is None or not _claim_locked(sub, token=token):
+                return None
+            if kinds.grades_at_once(sub.assignment.kind):
+                at_once = True
+                result, error = _run_grader(sub)
+                return _grade_write(sub, result, error)
+    except (*TRANSIENT_DB_ERRORS, GraderUnavailable):
+        raise  # rolled back: untouched, and the task retries
+    except Exception as exc:  # decimal.InvalidOperation, DataError...: rolled back, counted below
+        if not at_once:
+            raise
+        log.exception("recording the grade of submission %s failed", submission_id)
+        if submission_claim(submission_id=submission_id, token=token) is None:
+            return None
+        return _grade_not_recorded(submission_id=submission_id, token=token, exc=exc)
     try:
         with leases.heartbeat(Submission, sub.pk, token):
             result, error = _run_grader(sub)
@@ -446,25 +509,12 @@ def submission_grade(*, submission_id: int, token: str = "") -> Submission | Non
             )
             if not _holds(sub, token):
                 return None  # the sweeper gave it to another worker, which owns the result now
-            if error is not None:
-                _fail(sub, code=Submission.Failure.GRADER_ERROR, log_entry=error)
-                return sub
-            if result.needs_review:
-                sub.status = Submission.Status.NEEDS_REVIEW
-                sub.feedback = result.feedback
-                sub.staff_log = result.staff_log
-                sub.claim_token, sub.lease_expires_at = "", None
-                sub.save(
-                    update_fields=["status", "feedback", "staff_log", "claim_token", "lease_expires_at", "updated_at"]
-                )
-                return sub
-            grade_record(sub, result=result, source=GradeRecord.Source.AUTO)
+            return _grade_write(sub, result, error)
     except TRANSIENT_DB_ERRORS:
         raise
     except Exception as exc:  # decimal.InvalidOperation, DataError...: never leave it running
         log.exception("recording the grade of submission %s failed", submission_id)
         return _grade_not_recorded(submission_id=submission_id, token=token, exc=exc)
-    return sub
 
 
 def _grade_not_recorded(*, submission_id: int, token: str, exc: Exception) -> Submission | None:
@@ -786,6 +836,7 @@ def regrade_item_run(*, item_id: int, token: str = "") -> RegradeItem | None:
                     graded_by=job.requested_by,
                     reason_code=messages.REGRADE,
                     reason_params={"job": job.pk},
+                    defer=True,
                 )
                 _regrade_item_finish(item, status=RegradeItem.Status.DONE)
             else:

@@ -13,16 +13,43 @@ payload is first written to the outbox for universities (`event_record`), with t
 `organization`, else the user's) among the facts.
 
 `event_record` announces `outbox.recorded` (fact: `event`) for each row it writes: integrations
-listens to nudge its webhook queue after commit."""
+listens to nudge its webhook queue after commit.
 
+**Deferred handlers** take a list of outbox rows instead of facts, so that they can do their work
+for many events at once with a constant number of queries:
+
+    @subscribe_deferred("submission.graded")
+    def _tell_the_learners(*, events, **facts): ...   # events: [OutboxEvent], in id order
+
+`announce(..., outbox=..., defer=True)` leaves them to the batch consumer: the row is written
+pending (`is_deferred_pending`) in the caller's transaction, and after commit the `kernel.deferred_run`
+task is sent (at most once per KERNEL_DEFERRED_BATCH_SECONDS per process, with that countdown, so
+it runs after every event this process committed meanwhile). The consumer (`deferred_run`) takes
+pending rows under `skip_locked` row locks, runs the handlers of each event type once for the
+batch, and clears the flag in the same transaction: each event's deferred handlers run once, and
+a handler that raises rolls its batch back (each event is then tried alone; one that still fails
+stays pending and is logged). The beat runs the consumer too, for a kick lost with the broker.
+Without `defer`, the deferred handlers run at once, in the caller's transaction, with `[event]`."""
+
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from celery import current_app, shared_task
+from django.conf import settings
+from django.db import transaction
+
 from .models import OutboxEvent
 
+log = logging.getLogger(__name__)
+
 OUTBOX_RECORDED = "outbox.recorded"
+DEFERRED_TASK = "kernel.deferred_run"  # deferred_run_task, below
+DEFERRED_BATCH = 500
 
 _handlers: dict[str, list[Callable]] = defaultdict(list)
+_deferred: dict[str, list[Callable]] = defaultdict(list)
 
 
 def subscribe(event_name: str) -> Callable[[Callable], Callable]:
@@ -38,31 +65,144 @@ def subscribe(event_name: str) -> Callable[[Callable], Callable]:
     return register
 
 
+def subscribe_deferred(event_name: str) -> Callable[[Callable], Callable]:
+    """Register the decorated function as a deferred handler of `event_name`, an event announced
+    with an outbox row: it is called as `handler(events=[OutboxEvent, ...])` (id order, `user`
+    loaded), inside a transaction, for one event or for a batch of them (see the module's
+    docstring). It should read what it needs for all the events at once."""
+
+    def register(handler: Callable) -> Callable:
+        if handler not in _deferred[event_name]:
+            _deferred[event_name].append(handler)
+        return handler
+
+    return register
+
+
 def handlers(event_name: str) -> list[Callable]:
     return list(_handlers.get(event_name, ()))
 
 
-def announce(event_name: str, /, *, outbox: dict | None = None, **facts) -> OutboxEvent | None:
+def deferred_handlers(event_name: str) -> list[Callable]:
+    return list(_deferred.get(event_name, ()))
+
+
+def announce(event_name: str, /, *, outbox: dict | None = None, defer: bool = False, **facts) -> OutboxEvent | None:
     """Tell every subscriber of `event_name` that it happened, in the caller's transaction, in the
     order they subscribed. With `outbox`, write it first as the event's outbox payload (for the
-    `user`/`organization` among the facts). Returns the outbox row, if any."""
+    `user`/`organization` among the facts), and run the deferred subscribers now (with `[event]`)
+    or, with `defer`, in a batch after commit. Returns the outbox row, if any."""
+    if defer and outbox is None:
+        raise ValueError("only an event with an outbox row can defer its handlers")
     event = None
     if outbox is not None:
         event = event_record(
-            event_type=event_name, payload=outbox, user=facts.get("user"), organization=facts.get("organization")
+            event_type=event_name,
+            payload=outbox,
+            user=facts.get("user"),
+            organization=facts.get("organization"),
+            defer=defer,
         )
     for handler in handlers(event_name):
         handler(**facts)
+    if event is not None and not defer:
+        for handler in deferred_handlers(event_name):
+            handler(events=[event])
     return event
 
 
-def event_record(*, event_type: str, payload: dict, user=None, organization=None) -> OutboxEvent:
+def event_record(*, event_type: str, payload: dict, user=None, organization=None, defer: bool = False) -> OutboxEvent:
     """Write an event to the outbox. Call it inside the transaction of the change it reports;
     the subscribers of `outbox.recorded` hear of it (integrations nudges its `events` queue after
-    commit; the beat tick delivers it anyway)."""
+    commit; the beat tick delivers it anyway). With `defer`, the event's deferred handlers are
+    left to the batch consumer (see the module's docstring)."""
     if organization is None and user is not None:
         organization = user.organization
-    event = OutboxEvent.objects.create(event_type=event_type, payload=payload, user=user, organization=organization)
+    pending = defer and bool(_deferred.get(event_type))
+    event = OutboxEvent.objects.create(
+        event_type=event_type, payload=payload, user=user, organization=organization, is_deferred_pending=pending
+    )
     for handler in handlers(OUTBOX_RECORDED):
         handler(event=event)
+    if pending:
+        transaction.on_commit(_kick, robust=True)
     return event
+
+
+# --- the batch consumer -------------------------------------------------------------------------
+
+_next_kick = 0.0  # this process's: no kick before this (time.monotonic())
+
+
+def _kick() -> None:
+    """After a deferred event's commit: send the consumer, with a countdown of the batch window,
+    unless this process sent one within the window (it runs after this commit, so it sees the
+    event). A broker that is down is logged; the beat's run of the consumer handles the event."""
+    global _next_kick
+    now = time.monotonic()
+    if now < _next_kick:
+        return
+    window = settings.KERNEL_DEFERRED_BATCH_SECONDS
+    _next_kick = now + window
+    try:
+        current_app.send_task(DEFERRED_TASK, countdown=window)
+    except Exception:  # kombu raises OperationalError, redis ConnectionError, OSError...
+        _next_kick = 0.0
+        log.warning("broker unavailable: %s left to the beat", DEFERRED_TASK, exc_info=True)
+
+
+def _run_handlers(events: list[OutboxEvent]) -> None:
+    by_type: dict[str, list[OutboxEvent]] = defaultdict(list)
+    for event in events:
+        by_type[event.event_type].append(event)
+    for event_type, group in by_type.items():
+        for handler in deferred_handlers(event_type):
+            handler(events=group)
+
+
+def deferred_run(*, limit: int = DEFERRED_BATCH) -> int:
+    """Run the deferred handlers of up to `limit` pending outbox events (the oldest first; rows
+    another consumer holds are skipped), and clear their flag, in one transaction. A batch whose
+    handlers raise is rolled back and each of its events tried alone; an event that still fails
+    stays pending (logged), for the next run. Returns how many events were handled; when the batch
+    was full, the consumer is sent again at once."""
+    with transaction.atomic():
+        events = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(is_deferred_pending=True)
+            .order_by("id")[:limit]
+        )
+        if not events:
+            return 0
+        try:
+            with transaction.atomic():
+                _run_handlers(events)
+            handled = events
+        except Exception:
+            log.exception("deferred handlers failed for a batch of %d events; trying each alone", len(events))
+            handled = []
+            for event in events:
+                try:
+                    with transaction.atomic():
+                        _run_handlers([event])
+                    handled.append(event)
+                except Exception:
+                    log.exception("deferred handlers failed for outbox event %s; it stays pending", event.pk)
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in handled]).update(is_deferred_pending=False)
+    if len(events) >= limit and handled:  # more may wait (never again at once for a batch that only fails)
+        try:
+            current_app.send_task(DEFERRED_TASK)
+        except Exception:
+            log.warning("broker unavailable: %s left to the beat", DEFERRED_TASK, exc_info=True)
+    return len(handled)
+
+
+# Here rather than in kernel.tasks: that module is imported before the apps are ready (apps.py
+# files register re-senders), and this one needs the outbox model. Every process that announces
+# events imports this module, the worker included.
+@shared_task(name=DEFERRED_TASK, acks_late=True, time_limit=120, soft_time_limit=100)
+def deferred_run_task() -> int:
+    """The batch consumer of deferred handlers: sent after the commit of deferred events, and by
+    the beat for a kick lost with the broker."""
+    return deferred_run()

@@ -16,6 +16,10 @@ class OutboxEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Set once the event has been fanned out into webhook deliveries.
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    # Its deferred handlers (kernel.events.subscribe_deferred) have yet to run: the batch consumer
+    # (kernel.deferred_run) runs them and clears it in one transaction. A database default, so
+    # rows written in bulk (COPY) are not pending.
+    is_deferred_pending = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "integrations_outboxevent"
@@ -23,7 +27,10 @@ class OutboxEvent(models.Model):
         indexes = [
             models.Index(
                 fields=["id"], name="integ_outbox_undispatched_idx", condition=models.Q(dispatched_at__isnull=True)
-            )
+            ),
+            models.Index(
+                fields=["id"], name="kernel_outbox_deferred_idx", condition=models.Q(is_deferred_pending=True)
+            ),
         ]
 
     def __str__(self) -> str:

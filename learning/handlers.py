@@ -1,17 +1,20 @@
 """What learning tells people when other apps announce a fact (kernel.events): the learner of a
 grade or a certificate, the course staff of grading trouble. The handlers run in the announcing
-transaction. Subscribed in LearningConfig.ready()."""
+transaction, the grade's notification in a batch of grades (a deferred handler). Subscribed in
+LearningConfig.ready()."""
 
 from django.urls import reverse
 
-from kernel.events import subscribe
+from kernel.events import subscribe, subscribe_deferred
 
 from . import services
 
 
-@subscribe("submission.graded")
-def _tell_the_learner_of_the_grade(*, submission, **facts) -> None:
-    services.notification_for_submission(submission=submission)
+@subscribe_deferred("submission.graded")
+def _tell_the_learners_of_their_grades(*, events, **facts) -> None:
+    """In a batch soon after the grades commit (or in the grade's transaction, for a grade given
+    by hand): kernel.events' deferred handlers."""
+    services.notifications_for_grades(events=events)
 
 
 @subscribe("submission.failed")

@@ -2,7 +2,8 @@
 the language they chose. Reads for the dashboard, progress and grade history are in selectors."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,9 +15,9 @@ from django.utils import timezone, translation
 
 from courses.models import Assignment, Enrollment, PublicationStatus
 from grading.models import Submission
-from grading.selectors import passed_q, submission_passed
+from grading.selectors import passed_q, score_passes
 from kernel.sites import absolute_url
-from kernel.tasks import enqueue_on_commit
+from kernel.tasks import enqueue, enqueue_on_commit
 
 from .messages import notification_subject, notification_text
 from .models import Notification, NotificationKind, NotificationSetting
@@ -51,6 +52,63 @@ def notification_create(*, user, kind: str, params: dict, url: str = "", dedupe_
     return notification
 
 
+def notifications_create(*, notifications: list[dict]) -> int:
+    """`notification_create` for many at once (dicts of its keyword arguments), in a constant
+    number of queries: each learner's channels, one insert (already sent: skipped by dedupe_key),
+    and the ones to mail go to one e-mail task after commit. Returns how many were asked for on a
+    channel the learner keeps on."""
+    if not notifications:
+        return 0
+    settings_of = {
+        (s.user_id, s.kind): (s.on_page, s.by_email)
+        for s in NotificationSetting.objects.filter(
+            user_id__in={n["user"] for n in notifications}, kind__in={n["kind"] for n in notifications}
+        )
+    }
+    rows = []
+    for n in notifications:
+        on_page, by_email = settings_of.get((n["user"], n["kind"]), (True, True))
+        if on_page or by_email:
+            rows.append(
+                Notification(
+                    user_id=n["user"], kind=n["kind"], params=n["params"], url=n.get("url", ""),
+                    dedupe_key=n.get("dedupe_key", ""), on_page=on_page, by_email=by_email,
+                )
+            )  # fmt: skip
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    mailed = [r for r in rows if r.by_email]
+    if mailed:
+        ids = list(
+            Notification.objects.filter(
+                user_id__in={r.user_id for r in mailed},
+                dedupe_key__in={r.dedupe_key for r in mailed},
+                by_email=True,
+                emailed_at__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        if ids:
+            from . import tasks  # learning.tasks imports these services
+
+            enqueue_on_commit(tasks.notification_emails, sorted(ids))
+    return len(rows)
+
+
+def notification_emails_send(*, notification_ids: list[int]) -> int:
+    """Mail many notifications (`notification_email_send` each, once). One that fails to send is
+    handed to its own `learning.notification_email` task, whose retries send it later. Returns how
+    many it sent."""
+    from . import tasks  # learning.tasks imports these services
+
+    sent = 0
+    for pk in notification_ids:
+        try:
+            sent += notification_email_send(notification_id=pk)
+        except Exception:
+            log.warning("mailing notification %s failed; its own task retries it", pk, exc_info=True)
+            enqueue(tasks.notification_email, pk)
+    return sent
+
+
 def notification_email_send(*, notification_id: int) -> bool:
     """Mail one notification, once, in the learner's language. Returns whether it sent it. The row
     is claimed by a conditional update (no network I/O inside a transaction); a failed send
@@ -80,26 +138,57 @@ def notification_email_send(*, notification_id: int) -> bool:
     return True
 
 
-def notification_for_submission(*, submission) -> Notification | None:
-    """Tell the learner their submission was graded, or that it needs another attempt (below the
-    pass mark with attempts left). Call inside the grading transaction."""
+def _grade_notification(submission, *, score: Decimal, max_score: Decimal, graded_at) -> dict:
+    """The notification of a grade (notification_create's arguments): graded, or needs another
+    attempt (below the pass mark with attempts left)."""
     assignment = submission.assignment
-    passed = submission_passed(submission)
+    passed = submission.status == Submission.Status.GRADED and score_passes(
+        score=score, max_score=max_score, pass_threshold=assignment.pass_threshold
+    )
     attempts_left = assignment.attempts_allowed is None or submission.attempt < assignment.attempts_allowed
-    kind = NotificationKind.GRADED if passed or not attempts_left else NotificationKind.NEEDS_REVISION
-    return notification_create(
-        user=submission.user_id,
-        kind=kind,
-        params={
+    return {
+        "user": submission.user_id,
+        "kind": NotificationKind.GRADED if passed or not attempts_left else NotificationKind.NEEDS_REVISION,
+        "params": {
             "assignment": assignment.title,
             "course": assignment.course.title,
             # Plain decimal strings ("7.50"): learning.messages writes them in the reader's locale.
-            "score": str(submission.score),
-            "max_score": str(submission.max_score),
+            "score": str(score),
+            "max_score": str(max_score),
         },
-        url=reverse("grading:submission", args=[submission.pk]),
-        dedupe_key=f"submission:{submission.pk}:{int(submission.graded_at.timestamp()) if submission.graded_at else 0}",
+        "url": reverse("grading:submission", args=[submission.pk]),
+        "dedupe_key": f"submission:{submission.pk}:{int(graded_at.timestamp()) if graded_at else 0}",
+    }
+
+
+def notification_for_submission(*, submission) -> Notification | None:
+    """Tell the learner their submission (in hand, as graded) was graded, or that it needs another
+    attempt. Call inside the grading transaction."""
+    return notification_create(
+        **_grade_notification(
+            submission, score=submission.score, max_score=submission.max_score, graded_at=submission.graded_at
+        )
     )
+
+
+def notifications_for_grades(*, events) -> int:
+    """The notifications of `submission.graded` outbox events (`notification_for_submission`,
+    with the score each event reports), in a constant number of queries for the whole batch (a
+    deferred handler, see learning.handlers). Returns how many were asked for."""
+    subs = Submission.objects.select_related("assignment__course").in_bulk(
+        {e.payload.get("submission_id") for e in events} - {None}
+    )
+    notifications = [
+        _grade_notification(
+            subs[e.payload["submission_id"]],
+            score=Decimal(e.payload["score"]),
+            max_score=Decimal(e.payload["max_score"]),
+            graded_at=datetime.fromisoformat(e.payload["graded_at"]),
+        )
+        for e in events
+        if e.payload.get("submission_id") in subs
+    ]
+    return notifications_create(notifications=notifications)
 
 
 def _course_staff_ids(course) -> list[int]:

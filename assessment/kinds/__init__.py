@@ -56,6 +56,7 @@ __all__ = [
     "find",
     "get",
     "get_grader",
+    "grades_at_once",
     "prepare_spec",
     "public_spec",
     "validate_answer",
@@ -92,6 +93,12 @@ def uses_sandbox(kind: str) -> bool:
     """Whether the kind's grader runs learner code in the sandbox (False for an unknown kind)."""
     found = find(kind)
     return bool(found and found.uses_sandbox)
+
+
+def grades_at_once(kind: str) -> bool:
+    """Whether the kind's grader is quick, pure Python (Kind.grades_at_once; False when unknown)."""
+    found = find(kind)
+    return bool(found and found.grades_at_once)
 
 
 def get_grader(kind: str):

@@ -108,7 +108,10 @@ class Kind:
       feedback and language (the course's); None: the page shows the score and the notices;
     - `uses_sandbox`: its grader runs learner code in the sandbox (code, a SQL query...), so its
       submissions go to the sandbox queue, which only workers whose sandbox passed its self-test
-      consume (grading.services.enqueue_grading)."""
+      consume (grading.services.enqueue_grading);
+    - `grades_at_once`: its grader is pure, quick Python on the answer (a quiz, a flag): the worker
+      claims, grades and records it in one transaction under the row lock, with no lease to keep
+      (grading.services.submission_grade)."""
 
     name: str
     grade: Callable[[dict, dict], GradeResult]
@@ -126,6 +129,7 @@ class Kind:
     body_template: str | None = None
     feedback_template: str | None = None
     uses_sandbox: bool = False
+    grades_at_once: bool = False
 
 
 @dataclass

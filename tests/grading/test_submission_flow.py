@@ -5,6 +5,7 @@ import pytest
 from grading import services
 from grading.models import GradeRecord, Submission
 from kernel.errors import PermissionDenied
+from kernel.events import deferred_run
 from kernel.models import OutboxEvent
 from tests.factories import UserFactory, enroll, make_quiz
 from tests.processes import worker_task_names
@@ -70,6 +71,9 @@ def test_passing_every_required_assignment_completes_the_course(learner_and_quiz
     learner, quiz = learner_and_quiz
     submission = services.submission_create(user=learner, assignment=quiz, answer=RIGHT)
     services.submission_grade(submission_id=submission.pk)
+    # Completion follows the grade in a batch after its commit (a worker runs the consumer).
+    assert learner.enrollments.get(course=quiz.course).completed_at is None
+    assert deferred_run() == 1
     assert learner.enrollments.get(course=quiz.course).completed_at is not None
     assert OutboxEvent.objects.filter(event_type="course.completed").count() == 1
 

@@ -15,4 +15,5 @@ KIND = Kind(
     derived_keys=(attempt.POOLS,),
     attempt_spec=attempt.attempt_spec,
     review=review.review,
+    grades_at_once=True,
 )

@@ -333,6 +333,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
+# Celery's Django fixup closes the database connection before and after every task unless this is
+# set: a new PostgreSQL connection per task (most of a quiz grade's cost). Django's own rule applies
+# instead (config/celery.py): CONN_MAX_AGE, health checks, and a connection an error left unusable
+# is closed, around each task as around each request.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 # --- Grading --------------------------------------------------------------------------------
 # A worker that takes a submission (or a regrade item) holds it for a lease, which its heartbeat
 # renews every third of the lease while the grader runs. The sweeper (beat, every
@@ -345,6 +350,10 @@ GRADING_LEASE_SECONDS = env.int("GRADING_LEASE_SECONDS", default=30)
 # A job still pending this long after it was asked for (its message lost: broker down) is sent
 # again by the beat's kernel.resend_pending (kernel/tasks.py).
 KERNEL_RESEND_AFTER_SECONDS = env.int("KERNEL_RESEND_AFTER_SECONDS", default=300)
+# Deferred event handlers (kernel.events: the learner's grade notification, course completion and
+# its certificate) run in batches, about this long after the grade: the window a worker process
+# gathers events in before its consumer task runs.
+KERNEL_DEFERRED_BATCH_SECONDS = env.float("KERNEL_DEFERRED_BATCH_SECONDS", default=1.0)
 GRADING_SWEEP_INTERVAL_SECONDS = env.int("GRADING_SWEEP_INTERVAL_SECONDS", default=10)
 GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=30)
 GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=5)
@@ -364,6 +373,8 @@ CELERY_BEAT_SCHEDULE = {
     "certificates-sweep-missing": {"task": "certificates.sweep_missing", "schedule": 300.0},
     # Jobs whose message was lost (broker down when they were asked for: exports) are sent again.
     "kernel-resend-pending": {"task": "kernel.resend_pending", "schedule": 300.0},
+    # Deferred event handlers whose consumer task was lost (broker down after the commit).
+    "kernel-deferred-run": {"task": "kernel.deferred_run", "schedule": 10.0, "options": {"expires": 10.0}},
     # Privacy: erase accounts whose deletion grace period is over, expire old exports and
     # erase long-inactive accounts (issue 6).
     "accounts-retention-enforce": {

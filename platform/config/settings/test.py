@@ -19,7 +19,8 @@ CACHES = {"default": environ.Env.cache_url_config(env.str("CACHE_URL", default="
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     CACHES["default"]["BACKEND"] = "config.cache.DatabaseCache"
 # Tests share one database with worker subprocesses: no persistent connections in the test process.
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# (A benchmark's worker keeps them, as in production: CONN_MAX_AGE in its environment.)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 ALLOWED_HOSTS = ["*"]
 # Grading faults play out in seconds: a short lease, a sweep every second, a low attempt cap.
 # Worker subprocesses of a test may be given other values through the same variables.
