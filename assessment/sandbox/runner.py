@@ -42,14 +42,19 @@ so about 30 of them make every later run fail with `bwrap: Can't fork for pid 1`
 Environment: KAFAAT_SANDBOX_BWRAP (default `bwrap`), KAFAAT_SANDBOX_VENV (default: this venv),
 KAFAAT_SANDBOX_SLOTS (default 8), KAFAAT_SANDBOX_UID_BASE (default 64000)."""
 
+import array
 import ctypes
 import fcntl
 import functools
 import hashlib
+import json
+import logging
 import os
+import secrets
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +62,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 ROOT_DIR = Path(tempfile.gettempdir()) / "kafaat-sandbox"
@@ -75,6 +82,9 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 REAP_SECONDS = 5.0
 SANDBOX_TMP = "/tmp"  # noqa: S108 - inside the sandbox: its own private tmpfs
+ZYGOTE_START_SECONDS = 60.0
+ZYGOTE_MAX_RUNS = 500
+ZYGOTE_RETRY_SECONDS = 30.0
 
 
 class SandboxUnavailable(Exception):
@@ -90,6 +100,7 @@ class RunResult:
     timed_out: bool
     stdout_truncated: bool
     duration: float
+    zygote: bool = False  # run by a fork of the slot's zygote, not a fresh interpreter
 
 
 def _env(name: str, default: str) -> str:
@@ -379,10 +390,17 @@ def _interpreter_binds(venv: Path) -> list[str]:
     return args
 
 
-def build_command(*, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv: list[str]) -> list[str]:
+def build_command(
+    *, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv: list[str], zygote: bool = False
+) -> list[str]:
+    """The sandbox's command line. `zygote`: the same, for the per-slot zygote (zygote.py): no
+    seccomp and CAP_SYS_ADMIN + CAP_SETPCAP kept inside the sandbox's user namespace, so that it
+    can unshare and mount for each run (each run drops them all and loads the seccomp filter
+    itself); no CPU rlimit on it (each run sets its own); `run_dir` is the slot's runs directory,
+    bound read-only at /runs, and /task a mount point for each run's own directory."""
     limits = [
         "prlimit",
-        f"--cpu={CPU_SECONDS[0]}:{CPU_SECONDS[1]}",
+        "--cpu=unlimited" if zygote else f"--cpu={CPU_SECONDS[0]}:{CPU_SECONDS[1]}",
         f"--as={ADDRESS_SPACE}",
         f"--nproc={NPROC}",
         f"--fsize={FSIZE}",
@@ -398,23 +416,30 @@ def build_command(*, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv:
         "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MPLBACKEND", "Agg",
         "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
         "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-        *_interpreter_binds(venv), "--ro-bind", str(run_dir), "/task",
+        *_interpreter_binds(venv),
+        *(["--ro-bind", str(run_dir), "/runs", "--dir", "/task", "--ro-bind", str(HERE / "zygote.py"), "/zygote.py"]
+          if zygote else ["--ro-bind", str(run_dir), "/task"]),
         "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", SANDBOX_TMP, "--chdir", SANDBOX_TMP,
-        "--seccomp", str(seccomp_fd), "--",
+        *(["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"] if zygote else ["--seccomp", str(seccomp_fd)]),
+        "--",
     ]  # fmt: skip
     return [*limits, "--", *priv, *bwrap, *argv]
 
 
 def _read_capped(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes, bool, bool]:
+    return _read_fds(proc.stdout.fileno(), proc.stderr.fileno(), deadline)
+
+
+def _read_fds(out_fd: int, err_fd: int, deadline: float) -> tuple[bytes, bytes, bool, bool]:
     """Read stdout and stderr until both close or the deadline passes; keep at most the caps."""
-    bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
-    caps = {proc.stdout.fileno(): STDOUT_CAP, proc.stderr.fileno(): STDERR_CAP}
+    bufs = {out_fd: bytearray(), err_fd: bytearray()}
+    caps = {out_fd: STDOUT_CAP, err_fd: STDERR_CAP}
     truncated = False
     open_fds = set(bufs)
     while open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()]), True, truncated
+            return bytes(bufs[out_fd]), bytes(bufs[err_fd]), True, truncated
         ready, _, _ = select.select(list(open_fds), [], [], remaining)
         for fd in ready:
             chunk = os.read(fd, 65536)
@@ -424,12 +449,12 @@ def _read_capped(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes,
             room = caps[fd] - len(bufs[fd])
             if room > 0:
                 bufs[fd] += chunk[:room]
-            if len(chunk) > room and fd == proc.stdout.fileno():
+            if len(chunk) > room and fd == out_fd:
                 truncated = True
-            if fd == proc.stdout.fileno() and truncated:
+            if fd == out_fd and truncated:
                 # An output flood: no point waiting for the wall clock.
-                return bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()]), False, truncated
-    return bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()]), False, truncated
+                return bytes(bufs[out_fd]), bytes(bufs[err_fd]), False, truncated
+    return bytes(bufs[out_fd]), bytes(bufs[err_fd]), False, truncated
 
 
 def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
@@ -441,6 +466,301 @@ def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
+
+
+class _ZygoteFailed(Exception):
+    """The zygote could not start (or answer): the run falls back to a fresh interpreter, logged."""
+
+
+def _limits_for_runs() -> dict:
+    """What each run's B sets on itself (zygote.py): the same rlimits as prlimit sets today."""
+    return {
+        "rlimits": {
+            "RLIMIT_CPU": list(CPU_SECONDS),
+            "RLIMIT_AS": [ADDRESS_SPACE, ADDRESS_SPACE],
+            "RLIMIT_NPROC": [NPROC, NPROC],
+            "RLIMIT_FSIZE": [FSIZE, FSIZE],
+            "RLIMIT_NOFILE": [NOFILE, NOFILE],
+            "RLIMIT_CORE": [0, 0],
+        },
+        "tmp_size": TMP_SIZE,
+    }
+
+
+def _zygote_key(venv: Path) -> tuple:
+    """What a zygote was started with: a run under another configuration gets another zygote."""
+    return (bwrap_path(), str(venv), _env("KAFAAT_SANDBOX_UID_BASE", "64000"), _env("KAFAAT_SANDBOX_SLOTS", "8"))
+
+
+class _Zygote:
+    """One slot's zygote (zygote.py), started under the slot's bwrap command line and held by this
+    process with the slot's lock until it is stopped. One run at a time (the pool hands it out)."""
+
+    def __init__(self, key: tuple, venv: Path, program: bytes):
+        self.key, self.runs, self.broken = key, 0, False
+        self.slot = _Slot().__enter__()
+        try:
+            self._start(venv, program)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, venv: Path, program: bytes) -> None:
+        self.sock = self.proc = None
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the zygote's own stderr, read on failure
+        self.runs_dir = ROOT_DIR / f"zygote-{self.slot.uid}"
+        shutil.rmtree(self.runs_dir, ignore_errors=True)
+        self.runs_dir.mkdir(mode=0o755)
+        self.runs_dir.chmod(0o755)
+        cgroups = _cgroup_dirs(self.slot.index)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = ours
+        seccomp_fd = os.memfd_create("kafaat-seccomp", 0)
+        try:
+            os.write(seccomp_fd, program)
+            os.lseek(seccomp_fd, 0, os.SEEK_SET)
+            argv = ["/opt/venv/bin/python", "-I", "-B", "/zygote.py", str(seccomp_fd), str(theirs.fileno())]
+            argv.append(json.dumps(_limits_for_runs()))
+            cmd = build_command(
+                uid=self.slot.uid, run_dir=self.runs_dir, venv=venv, seccomp_fd=-1, argv=argv, zygote=True
+            )
+            if cgroups:
+                join = " ".join(f'echo $$ > "{d}/cgroup.procs" &&' for d in cgroups)
+                cmd = ["/bin/sh", "-c", f'{join} exec "$@"', "sandbox", *cmd]
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=self.log,
+                env={},
+                pass_fds=(seccomp_fd, theirs.fileno()),
+                start_new_session=True,
+                cwd="/",
+            )
+        finally:
+            os.close(seccomp_fd)
+            theirs.close()
+        if self._recv(time.monotonic() + ZYGOTE_START_SECONDS) != {"ready": True}:
+            raise _ZygoteFailed(f"the zygote did not start: {self._log_tail() or 'no output'}")
+
+    def _log_tail(self) -> str:
+        try:
+            self.log.seek(0)
+            return self.log.read()[-1000:].decode(errors="replace").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def _recv(self, deadline: float) -> dict | None:
+        """The zygote's next message; None when it is gone or silent past the deadline."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([self.sock], [], [], remaining)[0]:
+            return None
+        try:
+            data = self.sock.recv(4096)
+        except OSError:
+            return None
+        if not data:
+            return None
+        message = json.loads(data)
+        return message if type(message) is dict else None
+
+    def alive(self) -> bool:
+        return not self.broken and self.proc is not None and self.proc.poll() is None
+
+    def run(self, files: dict[str, str], *, script: str, wall_seconds: float) -> RunResult:
+        run_dir = self.runs_dir / f"run-{secrets.token_hex(8)}"
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            run_dir.mkdir(mode=0o755)
+            run_dir.chmod(0o755)
+            for name, content in files.items():
+                path = run_dir / name
+                path.write_text(content, encoding="utf-8")
+                path.chmod(0o644)
+            started = time.monotonic()
+            deadline = started + wall_seconds
+            request = json.dumps({"run": run_dir.name, "script": script}).encode()
+            try:
+                self.sock.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [out_w, err_w]))])
+            except OSError as exc:
+                self.broken = True
+                raise _ZygoteFailed(f"the zygote is gone: {exc}") from exc
+            finally:
+                os.close(out_w)
+                os.close(err_w)
+            reply = self._recv(deadline)
+            if reply is None or "pid" not in reply:
+                self.broken = True
+                if reply is not None and "error" in reply:
+                    raise SandboxUnavailable(f"the sandbox could not run: {reply['error']}")
+                raise _ZygoteFailed(f"the zygote did not take the run: {self._log_tail() or 'no answer'}")
+            out, err, timed_out, truncated = _read_fds(out_r, err_r, deadline)
+            returncode = None
+            if not timed_out and not truncated:
+                reply = self._recv(deadline)
+                if reply is not None and type(reply.get("exit")) is int:
+                    returncode = reply["exit"]
+                else:
+                    timed_out = reply is None and time.monotonic() >= deadline
+            if returncode is None:
+                # Past the wall clock, an output flood, or the zygote died under the run: the whole
+                # zygote goes (slot uid killed, reaped) and the next run gets a new one.
+                self.broken = True
+                returncode = -signal.SIGKILL
+            self.runs += 1
+            return RunResult(
+                stdout=out.decode("utf-8", errors="replace"),
+                stderr=err.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+                returncode=returncode,
+                timed_out=timed_out,
+                stdout_truncated=truncated,
+                duration=time.monotonic() - started,
+                zygote=True,
+            )
+        finally:
+            os.close(out_r)
+            os.close(err_r)
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Kill the zygote and everything the slot uid runs, reap it, give the slot back. Called
+        while this process is a subreaper (`_SUBREAPER`), so bwrap's orphans are ours to reap."""
+        self.broken = True
+        try:
+            if self.proc is not None:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.slot.kill_leftovers()
+            returncode = None
+            if self.proc is not None:
+                try:
+                    returncode = self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    pass
+            gone = self.proc is None or returncode is not None
+            if _reap_run(self.slot.uid, time.monotonic() + REAP_SECONDS) and gone:
+                self.slot.mark_clean()
+        finally:
+            if getattr(self, "sock", None) is not None:
+                self.sock.close()
+            if getattr(self, "log", None) is not None:
+                self.log.close()
+            if getattr(self, "runs_dir", None) is not None:
+                shutil.rmtree(self.runs_dir, ignore_errors=True)
+            self.slot.__exit__()
+
+    def forget(self) -> None:
+        """In a forked child of the holder: drop our copies of its fds, never touch the zygote
+        (the parent's: its lock stays held by the parent's copy of the lock file)."""
+        for f in (self.sock, self.log):
+            try:
+                f.close()
+            except OSError:
+                pass
+        try:
+            os.close(self.slot.fd)
+        except OSError:
+            pass
+
+
+class _ZygotePool:
+    """This process's idle zygotes, one per slot it holds. A forked child (a billiard pool child)
+    starts with none: the zygotes, their slots and their --die-with-parent belong to the parent."""
+
+    def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _reset(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: list[_Zygote] = []
+        self.failed: dict[tuple, float] = {}
+        self.forgotten: list[_Zygote] = []
+
+    def _after_fork(self) -> None:
+        for zygote in self.idle:
+            zygote.forget()
+        forgotten = self.forgotten + self.idle  # kept referenced: their Popen is not ours to wait on
+        self._reset()
+        self.forgotten = forgotten
+
+    def take(self, key: tuple, venv: Path, program: bytes) -> _Zygote:
+        """An idle zygote started with `key`, else a new one on a free slot. Stops idle zygotes of
+        another configuration (they hold slots). Raises _ZygoteFailed when one cannot start."""
+        with self.lock:
+            stale = [z for z in self.idle if z.key != key or not z.alive()]
+            self.idle = [z for z in self.idle if z not in stale]
+            found = next(iter(self.idle), None)
+            if found is not None:
+                self.idle.remove(found)
+            failed_at = self.failed.get(key)
+        for zygote in stale:
+            zygote.stop()
+        if found is not None:
+            return found
+        if failed_at is not None and time.monotonic() - failed_at < ZYGOTE_RETRY_SECONDS:
+            raise _ZygoteFailed("the zygote failed to start less than 30 s ago")
+        try:
+            return _Zygote(key, venv, program)
+        except _ZygoteFailed:
+            with self.lock:
+                self.failed[key] = time.monotonic()
+            raise
+
+    def give_back(self, zygote: _Zygote) -> None:
+        if zygote.alive() and zygote.runs < ZYGOTE_MAX_RUNS:
+            with self.lock:
+                self.idle.append(zygote)
+                self.failed.pop(zygote.key, None)
+        else:
+            zygote.stop()
+
+    def stop_all(self) -> None:
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for zygote in idle:
+            zygote.stop()
+
+
+_ZYGOTES = _ZygotePool()
+
+
+def stop_zygotes() -> None:
+    """Stop this process's idle zygotes and give their slots back (the worker's main process after
+    its start-up self-test: it grades nothing, so it holds no slot)."""
+    with _SUBREAPER:
+        _ZYGOTES.stop_all()
+
+
+def _zygote_mode() -> str:
+    """KAFAAT_SANDBOX_ZYGOTE: "1" (default) runs in the slot's zygote and falls back, logged, to a
+    fresh interpreter when the zygote cannot start; "require" raises SandboxUnavailable instead;
+    "0" always starts a fresh interpreter (the path before the zygote)."""
+    return _env("KAFAAT_SANDBOX_ZYGOTE", "1")
+
+
+def _run_in_zygote(files, *, script, wall_seconds, venv, program) -> RunResult | None:
+    """The run in a zygote's fork, or None (logged) when no zygote could run it here."""
+    key = _zygote_key(venv)
+    try:
+        zygote = _ZYGOTES.take(key, venv, program)
+    except _ZygoteFailed as exc:
+        if _zygote_mode() == "require":
+            raise SandboxUnavailable(str(exc)) from exc
+        log.warning("sandbox zygote unavailable, running in a fresh interpreter (slower): %s", exc)
+        return None
+    try:
+        return zygote.run(files, script=script, wall_seconds=wall_seconds)
+    except _ZygoteFailed as exc:
+        if _zygote_mode() == "require":
+            raise SandboxUnavailable(str(exc)) from exc
+        log.warning("sandbox zygote failed, running in a fresh interpreter (slower): %s", exc)
+        return None
+    finally:
+        _ZYGOTES.give_back(zygote)
 
 
 def run_python(
@@ -461,7 +781,11 @@ def run_python(
     program = seccomp_program()
     try:
         with _SUBREAPER:
-            result = _run(files, script=script, wall_seconds=wall_seconds, venv=venv, program=program)
+            result = None
+            if _zygote_mode() != "0":
+                result = _run_in_zygote(files, script=script, wall_seconds=wall_seconds, venv=venv, program=program)
+            if result is None:
+                result = _run(files, script=script, wall_seconds=wall_seconds, venv=venv, program=program)
     except OSError as exc:  # the worker's own side: cannot fork, write the run directory, lock a slot
         raise SandboxUnavailable(f"the sandbox could not run: {exc}") from exc
     if started is not None:
