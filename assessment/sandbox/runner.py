@@ -43,6 +43,7 @@ Environment: KAFAAT_SANDBOX_BWRAP (default `bwrap`), KAFAAT_SANDBOX_VENV (defaul
 KAFAAT_SANDBOX_SLOTS (default 8), KAFAAT_SANDBOX_UID_BASE (default 64000)."""
 
 import array
+import atexit
 import ctypes
 import fcntl
 import functools
@@ -85,6 +86,7 @@ SANDBOX_TMP = "/tmp"  # noqa: S108 - inside the sandbox: its own private tmpfs
 ZYGOTE_START_SECONDS = 60.0
 ZYGOTE_MAX_RUNS = 500
 ZYGOTE_RETRY_SECONDS = 30.0
+ZYGOTE_IDLE_MAX = 2
 
 
 class SandboxUnavailable(Exception):
@@ -272,17 +274,19 @@ class _Slot:
 
     CLEAN = b"clean"
 
-    def __init__(self):
+    def __init__(self, prefer: tuple[int, ...] = ()):
         self.fd = None
         self.index = None
+        self.prefer = prefer  # slots to try first (where this process has an idle zygote)
 
     def __enter__(self):
         slots = int(_env("KAFAAT_SANDBOX_SLOTS", "8"))
         base = int(_env("KAFAAT_SANDBOX_UID_BASE", "64000"))
         ROOT_DIR.mkdir(mode=0o755, exist_ok=True)
         deadline = time.monotonic() + 60
+        order = list(dict.fromkeys([*(i for i in self.prefer if i < slots), *range(slots)]))
         while True:
-            for i in range(slots):
+            for i in order:
                 # Named after the uid: what the lock guards is the uid, whatever the uid base.
                 fd = os.open(ROOT_DIR / f"slot-{base + i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
                 try:
@@ -493,26 +497,31 @@ def _zygote_key(venv: Path) -> tuple:
 
 
 class _Zygote:
-    """One slot's zygote (zygote.py), started under the slot's bwrap command line and held by this
-    process with the slot's lock until it is stopped. One run at a time (the pool hands it out)."""
+    """One slot's zygote (zygote.py) in this process: started under the slot's bwrap command line,
+    it runs as the slot uid and lives across runs. The slot's lock is held per run, as for a fresh
+    interpreter, never while the zygote idles: another process may then run on that uid with its
+    own zygote (the lock keeps the runs of one uid apart), and may kill this idle one (`kill -1` of
+    a slot whose holder died mid-run), which `alive` sees and the next run replaces."""
 
-    def __init__(self, key: tuple, venv: Path, program: bytes):
-        self.key, self.runs, self.broken = key, 0, False
-        self.slot = _Slot().__enter__()
+    def __init__(self, slot: "_Slot", key: tuple, venv: Path, program: bytes):
+        self.index, self.uid, self.key = slot.index, slot.uid, key
+        self.runs, self.broken = 0, False
+        self.sock = self.proc = None
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the zygote's own stderr, read on failure
+        # Per process and slot: the runs of this zygote only (another process's zygote on the
+        # same uid has its own).
+        self.runs_dir = ROOT_DIR / f"zygote-{slot.uid}-{os.getpid()}"
         try:
-            self._start(venv, program)
+            self._start(slot, venv, program)
         except BaseException:
             self.stop()
             raise
 
-    def _start(self, venv: Path, program: bytes) -> None:
-        self.sock = self.proc = None
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the zygote's own stderr, read on failure
-        self.runs_dir = ROOT_DIR / f"zygote-{self.slot.uid}"
+    def _start(self, slot: "_Slot", venv: Path, program: bytes) -> None:
         shutil.rmtree(self.runs_dir, ignore_errors=True)
         self.runs_dir.mkdir(mode=0o755)
         self.runs_dir.chmod(0o755)
-        cgroups = _cgroup_dirs(self.slot.index)
+        cgroups = _cgroup_dirs(slot.index)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = ours
         seccomp_fd = os.memfd_create("kafaat-seccomp", 0)
@@ -521,9 +530,7 @@ class _Zygote:
             os.lseek(seccomp_fd, 0, os.SEEK_SET)
             argv = ["/opt/venv/bin/python", "-I", "-B", "/zygote.py", str(seccomp_fd), str(theirs.fileno())]
             argv.append(json.dumps(_limits_for_runs()))
-            cmd = build_command(
-                uid=self.slot.uid, run_dir=self.runs_dir, venv=venv, seccomp_fd=-1, argv=argv, zygote=True
-            )
+            cmd = build_command(uid=slot.uid, run_dir=self.runs_dir, venv=venv, seccomp_fd=-1, argv=argv, zygote=True)
             if cgroups:
                 join = " ".join(f'echo $$ > "{d}/cgroup.procs" &&' for d in cgroups)
                 cmd = ["/bin/sh", "-c", f'{join} exec "$@"', "sandbox", *cmd]
@@ -557,17 +564,17 @@ class _Zygote:
             return None
         try:
             data = self.sock.recv(4096)
-        except OSError:
+            message = json.loads(data) if data else None
+        except (OSError, ValueError):
             return None
-        if not data:
-            return None
-        message = json.loads(data)
         return message if type(message) is dict else None
 
     def alive(self) -> bool:
         return not self.broken and self.proc is not None and self.proc.poll() is None
 
     def run(self, files: dict[str, str], *, script: str, wall_seconds: float) -> RunResult:
+        """One run, while the caller holds the slot. Raises _ZygoteFailed when the zygote did not
+        take the run (nothing of it ran: the caller may start another zygote and try again)."""
         run_dir = self.runs_dir / f"run-{secrets.token_hex(8)}"
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -602,10 +609,10 @@ class _Zygote:
                 if reply is not None and type(reply.get("exit")) is int:
                     returncode = reply["exit"]
                 else:
-                    timed_out = reply is None and time.monotonic() >= deadline
+                    timed_out = time.monotonic() >= deadline
             if returncode is None:
                 # Past the wall clock, an output flood, or the zygote died under the run: the whole
-                # zygote goes (slot uid killed, reaped) and the next run gets a new one.
+                # zygote goes (the caller kills the slot uid and reaps) and the next run gets another.
                 self.broken = True
                 returncode = -signal.SIGKILL
             self.runs += 1
@@ -623,52 +630,48 @@ class _Zygote:
             os.close(err_r)
             shutil.rmtree(run_dir, ignore_errors=True)
 
-    def stop(self) -> None:
-        """Kill the zygote and everything the slot uid runs, reap it, give the slot back. Called
-        while this process is a subreaper (`_SUBREAPER`), so bwrap's orphans are ours to reap."""
+    def stop(self, slot: "_Slot | None" = None) -> bool:
+        """Kill the zygote's process group (bwrap's --die-with-parent takes its pid namespace, every
+        run in it included) and reap what it leaves, while this process is a subreaper
+        (`_SUBREAPER`). With `slot` (held by the caller: a run that went wrong) every process of
+        the slot uid is killed too. True when nothing of it is left alive."""
         self.broken = True
+        gone = True
         try:
             if self.proc is not None:
                 try:
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            self.slot.kill_leftovers()
-            returncode = None
+            if slot is not None:
+                slot.kill_leftovers()
             if self.proc is not None:
                 try:
-                    returncode = self.proc.wait(10)
+                    self.proc.wait(10)
                 except subprocess.TimeoutExpired:
-                    pass
-            gone = self.proc is None or returncode is not None
-            if _reap_run(self.slot.uid, time.monotonic() + REAP_SECONDS) and gone:
-                self.slot.mark_clean()
+                    gone = False
+            gone = _reap_run(self.uid, time.monotonic() + REAP_SECONDS) and gone
         finally:
-            if getattr(self, "sock", None) is not None:
+            if self.sock is not None:
                 self.sock.close()
-            if getattr(self, "log", None) is not None:
-                self.log.close()
-            if getattr(self, "runs_dir", None) is not None:
-                shutil.rmtree(self.runs_dir, ignore_errors=True)
-            self.slot.__exit__()
+            self.log.close()
+            shutil.rmtree(self.runs_dir, ignore_errors=True)
+        return gone
 
     def forget(self) -> None:
-        """In a forked child of the holder: drop our copies of its fds, never touch the zygote
-        (the parent's: its lock stays held by the parent's copy of the lock file)."""
+        """In a forked child of this process: drop our copies of its fds, never touch the zygote
+        (the parent's: it dies with the parent, --die-with-parent)."""
         for f in (self.sock, self.log):
             try:
-                f.close()
+                if f is not None:
+                    f.close()
             except OSError:
                 pass
-        try:
-            os.close(self.slot.fd)
-        except OSError:
-            pass
 
 
 class _ZygotePool:
-    """This process's idle zygotes, one per slot it holds. A forked child (a billiard pool child)
-    starts with none: the zygotes, their slots and their --die-with-parent belong to the parent."""
+    """This process's idle zygotes, by slot index. A forked child (a billiard pool child) starts
+    with none: the parent's zygotes, and their --die-with-parent, belong to the parent."""
 
     def __init__(self):
         self._reset()
@@ -676,51 +679,65 @@ class _ZygotePool:
 
     def _reset(self) -> None:
         self.lock = threading.Lock()
-        self.idle: list[_Zygote] = []
+        self.idle: dict[int, _Zygote] = {}
         self.failed: dict[tuple, float] = {}
         self.forgotten: list[_Zygote] = []
 
     def _after_fork(self) -> None:
-        for zygote in self.idle:
+        for zygote in self.idle.values():
             zygote.forget()
-        forgotten = self.forgotten + self.idle  # kept referenced: their Popen is not ours to wait on
+        forgotten = [*self.forgotten, *self.idle.values()]  # kept referenced: their Popen is not ours
         self._reset()
         self.forgotten = forgotten
 
-    def take(self, key: tuple, venv: Path, program: bytes) -> _Zygote:
-        """An idle zygote started with `key`, else a new one on a free slot. Stops idle zygotes of
-        another configuration (they hold slots). Raises _ZygoteFailed when one cannot start."""
+    def preferred(self, key: tuple) -> tuple[int, ...]:
         with self.lock:
-            stale = [z for z in self.idle if z.key != key or not z.alive()]
-            self.idle = [z for z in self.idle if z not in stale]
-            found = next(iter(self.idle), None)
-            if found is not None:
-                self.idle.remove(found)
-            failed_at = self.failed.get(key)
-        for zygote in stale:
+            return tuple(i for i, z in self.idle.items() if z.key == key)
+
+    def take(self, slot: _Slot, key: tuple) -> "_Zygote | None":
+        """The idle zygote this process has on `slot` (held by the caller), if any."""
+        with self.lock:
+            zygote = self.idle.pop(slot.index, None)
+        if zygote is not None and (zygote.key != key or not zygote.alive()):
             zygote.stop()
-        if found is not None:
-            return found
+            zygote = None
+        return zygote
+
+    def start(self, slot: _Slot, key: tuple, venv: Path, program: bytes) -> _Zygote:
+        with self.lock:
+            failed_at = self.failed.get(key)
         if failed_at is not None and time.monotonic() - failed_at < ZYGOTE_RETRY_SECONDS:
-            raise _ZygoteFailed("the zygote failed to start less than 30 s ago")
+            raise _ZygoteFailed(f"the zygote failed to start less than {ZYGOTE_RETRY_SECONDS:.0f} s ago")
         try:
-            return _Zygote(key, venv, program)
+            zygote = _Zygote(slot, key, venv, program)
         except _ZygoteFailed:
             with self.lock:
                 self.failed[key] = time.monotonic()
             raise
+        with self.lock:
+            self.failed.pop(key, None)
+        return zygote
 
     def give_back(self, zygote: _Zygote) -> None:
-        if zygote.alive() and zygote.runs < ZYGOTE_MAX_RUNS:
-            with self.lock:
-                self.idle.append(zygote)
-                self.failed.pop(zygote.key, None)
-        else:
-            zygote.stop()
+        """Keep a healthy zygote for the next run (at most ZYGOTE_IDLE_MAX; the slot's other idle
+        zygote, of another configuration, is stopped)."""
+        extra = []
+        with self.lock:
+            if zygote.alive() and zygote.runs < ZYGOTE_MAX_RUNS:
+                old = self.idle.pop(zygote.index, None)
+                if old is not None:
+                    extra.append(old)
+                self.idle[zygote.index] = zygote
+                while len(self.idle) > ZYGOTE_IDLE_MAX:
+                    extra.append(self.idle.pop(next(iter(self.idle))))
+            else:
+                extra.append(zygote)
+        for z in extra:
+            z.stop()
 
     def stop_all(self) -> None:
         with self.lock:
-            idle, self.idle = self.idle, []
+            idle, self.idle = list(self.idle.values()), {}
         for zygote in idle:
             zygote.stop()
 
@@ -729,10 +746,13 @@ _ZYGOTES = _ZygotePool()
 
 
 def stop_zygotes() -> None:
-    """Stop this process's idle zygotes and give their slots back (the worker's main process after
-    its start-up self-test: it grades nothing, so it holds no slot)."""
+    """Stop this process's idle zygotes (the worker's main process after its start-up self-test:
+    it grades nothing; a pool child that shuts down)."""
     with _SUBREAPER:
         _ZYGOTES.stop_all()
+
+
+atexit.register(stop_zygotes)  # a normal exit reaps its zygotes; after os._exit they die with us
 
 
 def _zygote_mode() -> str:
@@ -743,24 +763,41 @@ def _zygote_mode() -> str:
 
 
 def _run_in_zygote(files, *, script, wall_seconds, venv, program) -> RunResult | None:
-    """The run in a zygote's fork, or None (logged) when no zygote could run it here."""
+    """The run in a fork of this process's zygote on the slot it locks for the run, or None
+    (logged) when no zygote could take it. A zygote that did not take the run (gone since its last
+    run) is replaced once. Called under _SUBREAPER."""
     key = _zygote_key(venv)
-    try:
-        zygote = _ZYGOTES.take(key, venv, program)
-    except _ZygoteFailed as exc:
-        if _zygote_mode() == "require":
-            raise SandboxUnavailable(str(exc)) from exc
-        log.warning("sandbox zygote unavailable, running in a fresh interpreter (slower): %s", exc)
-        return None
-    try:
-        return zygote.run(files, script=script, wall_seconds=wall_seconds)
-    except _ZygoteFailed as exc:
-        if _zygote_mode() == "require":
-            raise SandboxUnavailable(str(exc)) from exc
-        log.warning("sandbox zygote failed, running in a fresh interpreter (slower): %s", exc)
-        return None
-    finally:
-        _ZYGOTES.give_back(zygote)
+    error = None
+    with _Slot(prefer=_ZYGOTES.preferred(key)) as slot:
+        for _attempt in range(2):
+            zygote = _ZYGOTES.take(slot, key)
+            try:
+                if zygote is None:
+                    zygote = _ZYGOTES.start(slot, key, venv, program)
+                result = zygote.run(files, script=script, wall_seconds=wall_seconds)
+            except _ZygoteFailed as exc:
+                error = exc
+                if zygote is not None:
+                    zygote.stop(slot)
+                zygote = None
+                continue
+            except BaseException:
+                if zygote is not None:
+                    zygote.stop(slot)
+                raise
+            if zygote.broken:
+                # A run that outlived its wall clock, flooded its output or lost its zygote:
+                # everything of the slot uid goes now, not at the next run.
+                if zygote.stop(slot):
+                    slot.mark_clean()
+            else:
+                slot.mark_clean()
+                _ZYGOTES.give_back(zygote)
+            return result
+    if _zygote_mode() == "require":
+        raise SandboxUnavailable(f"the sandbox zygote is unavailable: {error}")
+    log.warning("sandbox zygote unavailable, running in a fresh interpreter (slower): %s", error)
+    return None
 
 
 def run_python(

@@ -116,3 +116,13 @@ def is_subreaper() -> bool:
     value = ctypes.c_int(0)
     ctypes.CDLL(None, use_errno=True).prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(value), 0, 0, 0)
     return bool(value.value)
+
+
+def descendants(pid: int) -> set[int]:
+    """`pid` and every process below it."""
+    procs = processes()
+    found, frontier = set(), {pid}
+    while frontier:
+        found |= frontier
+        frontier = {p.pid for p in procs if p.ppid in frontier} - found
+    return found
