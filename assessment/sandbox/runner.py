@@ -51,7 +51,6 @@ import hashlib
 import json
 import logging
 import os
-import secrets
 import select
 import shutil
 import signal
@@ -575,11 +574,10 @@ class _Zygote:
     def run(self, files: dict[str, str], *, script: str, wall_seconds: float) -> RunResult:
         """One run, while the caller holds the slot. Raises _ZygoteFailed when the zygote did not
         take the run (nothing of it ran: the caller may start another zygote and try again)."""
-        run_dir = self.runs_dir / f"run-{secrets.token_hex(8)}"
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.runs_dir))
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         try:
-            run_dir.mkdir(mode=0o755)
             run_dir.chmod(0o755)
             for name, content in files.items():
                 path = run_dir / name

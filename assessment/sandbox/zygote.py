@@ -260,6 +260,8 @@ def main() -> None:
     import numpy  # noqa: F401 - the point of the zygote: imported once, before any fork
     import pandas  # noqa: F401
 
+    if len(os.listdir("/proc/self/task")) != 1:  # a fork copies one thread: no lock may be held
+        sys.exit("zygote: numpy or pandas started a thread (set OPENBLAS_NUM_THREADS=1)")
     sys.stdout.flush()
     sys.stderr.flush()
     _send(ctl, {"ready": True})

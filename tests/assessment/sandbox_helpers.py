@@ -126,3 +126,16 @@ def descendants(pid: int) -> set[int]:
         found |= frontier
         frontier = {p.pid for p in procs if p.ppid in frontier} - found
     return found
+
+
+def idle_zygote_processes() -> set[int]:
+    """The processes of this process's idle sandbox zygotes: each is bwrap, bwrap's pid 1 and the
+    zygote, and nothing more (no process of a finished run)."""
+    from assessment.sandbox import runner
+
+    found = set()
+    for zygote in runner._ZYGOTES.idle.values():
+        tree = descendants(zygote.proc.pid)
+        assert len(tree) == 3, [p for p in processes() if p.pid in tree]
+        found |= tree
+    return found
