@@ -13,6 +13,15 @@ Layers, outermost first:
 The runner kills the process group at the wall clock, caps what it reads from stdout and stderr,
 kills whatever the slot uid still runs, and reaps the zombies it adopted as a child subreaper.
 
+**The zygote path** (the default, KAFAAT_SANDBOX_ZYGOTE): the same command line starts, once per
+slot and process, zygote.py, which imports numpy and pandas and forks each run into its own pid,
+mount, IPC, UTS and network namespaces with fresh capped /tmp and /dev/shm, no capability, the
+rlimits and the seccomp filter (zygote.py says why a run cannot reach the next one). The slot's
+lock is still taken per run; the wall clock and output caps stay here; a run that outlives the
+wall clock, floods its output or loses its zygote gets the zygote and the slot uid killed and
+reaped before run_python returns. A zygote that cannot start is logged and the run falls back to
+a fresh interpreter (`_run`), unless KAFAAT_SANDBOX_ZYGOTE=require.
+
 **Infrastructure or learner?** A caller that runs untrusted code passes `started`, a random token
 its script writes as the first line of stdout once it runs inside the sandbox, before it loads
 the untrusted code (the harness does). No token first on stdout means the sandbox never reached

@@ -44,6 +44,9 @@ the run's stdout and stderr pipes passed as fds):
   and never held a learner's data: the zygote receives a run's name and two pipe fds, never its
   files (B reads them from /task), and never reads a run's output. A monkeypatched pandas, a filled
   cache or a sys.modules entry lives in C's private copy of the memory and vanishes with it.
+- *Randomness.* `random` reseeds in each fork and numpy's global generator is reseeded in C, so
+  no run draws the numbers of another. (The str hash seed is the zygote's, shared by its runs
+  until it is replaced: it lets a run learn nothing of another run's data.)
 - *Resources.* The rlimits are set afresh in each B (CPU time is counted per process, from 0);
   RLIMIT_NPROC is per uid as before, and what the run forked is gone when its namespace is.
 - *Runner side.* The worker keeps the wall clock: a run that outlives it gets the whole zygote
@@ -166,6 +169,9 @@ def _learner(script: str) -> None:
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False, buffering=1)  # noqa: SIM115
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False, errors="backslashreplace")  # noqa: SIM115
         sys.argv = [f"/task/{script}"]
+        # Python's `random` reseeds itself in a fork (os.register_at_fork); numpy's global
+        # generator does not: without this, every run would draw the zygote's same numbers.
+        sys.modules["numpy"].random.seed()
         os.chdir("/tmp")  # noqa: S108 - this run's own tmpfs
         runpy.run_path(f"/task/{script}", run_name="__main__")
     except SystemExit as exc:

@@ -257,3 +257,9 @@ def test_a_zygote_that_cannot_start_falls_back_to_a_fresh_interpreter_and_says_s
     result = run_python({"main.py": "print('fresh')\n"}, script="main.py")
     assert (result.stdout, result.zygote) == ("fresh\n", False)
     assert "sandbox zygote unavailable" in caplog.text
+
+
+def test_each_run_draws_its_own_random_numbers():
+    draw = "import json, random\nimport numpy as np\nprint(json.dumps([random.random(), float(np.random.random())]))\n"
+    first, second = facts(draw), facts(draw)
+    assert first[0] != second[0] and first[1] != second[1]
