@@ -251,13 +251,18 @@ def _reap_run(uid: int, deadline: float) -> bool:
             time.sleep(0.002)
 
 
-def _reap_zombies(uid: int) -> None:
-    """Reap, without waiting, the children of ours with the slot uid that are zombies: what a
+def _slot_uids() -> range:
+    base = int(_env("KAFAAT_SANDBOX_UID_BASE", "64000"))
+    return range(base, base + int(_env("KAFAAT_SANDBOX_SLOTS", "8")))
+
+
+def _reap_zombies(uids: range) -> None:
+    """Reap, without waiting, the children of ours with a slot uid that are zombies: what a
     zygote stopped earlier left after its stop stopped waiting (a fork bomb's namespace can take
     long to die on a loaded machine). The zygote path's end-of-run sweep: a few small reads."""
     for pid in _own_children() or ():
         status = _status(pid)
-        if status is not None and status[0] == uid and status[2] == "Z":
+        if status is not None and status[0] in uids and status[2] == "Z":
             try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
@@ -812,9 +817,9 @@ def _run_in_zygote(files, *, script, wall_seconds, venv, program) -> RunResult |
                 if zygote.stop(slot):
                     slot.mark_clean()
             else:
-                _reap_zombies(slot.uid)
                 slot.mark_clean()
                 _ZYGOTES.give_back(zygote)
+            _reap_zombies(_slot_uids())
             return result
     if _zygote_mode() == "require":
         raise SandboxUnavailable(f"the sandbox zygote is unavailable: {error}")
