@@ -573,8 +573,18 @@ class _Zygote:
         finally:
             os.close(seccomp_fd)
             theirs.close()
+        # Reaps the zygote's bwrap the moment it dies, whoever killed it: an idle zygote is killed
+        # by another process's `kill -1` of the slot uid (a slot whose holder died mid-run, a run
+        # that outlived its wall clock), and must not stay a zombie until this process's next run.
+        threading.Thread(target=self._reap_when_dead, name="kafaat-zygote-reaper", daemon=True).start()
         if self._recv(time.monotonic() + ZYGOTE_START_SECONDS) != {"ready": True}:
             raise _ZygoteFailed(f"the zygote did not start: {self._log_tail() or 'no output'}")
+
+    def _reap_when_dead(self) -> None:
+        try:
+            self.proc.wait()
+        except (OSError, subprocess.SubprocessError):
+            pass
 
     def _log_tail(self) -> str:
         try:
