@@ -3,20 +3,21 @@ LearnerScope (analytics.permissions) and runs a fixed number of queries whatever
 learners: the enrollments (with the at-risk rules computed in SQL), the latest submission per
 learner and assignment (grading's `latest_per_learner`), and the latest overrides."""
 
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from functools import reduce
 
 from django.conf import settings
 from django.db.models import (
     BooleanField,
     Count,
-    DateTimeField,
     Exists,
     ExpressionWrapper,
-    F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -24,6 +25,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, NullIf
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -31,6 +33,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from courses.models import Assignment, Course, Enrollment
 from grading.models import Submission
 from grading.selectors import latest_per_learner, passed_q, passing_score_q, score_passes
+from kernel import bulk
 from roster.gradebook import class_member_user_ids
 
 from .models import GradeOverride
@@ -72,52 +75,145 @@ def at_risk_rules() -> dict:
     )
 
 
-def _count(queryset) -> Coalesce:
-    """A correlated COUNT(*) of `queryset` as an integer expression."""
-    counted = queryset.order_by().annotate(_g=Value(1)).values("_g").annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+def _course_submissions(course: Course) -> QuerySet:
+    return Submission.objects.filter(assignment__course_id=course.pk).order_by()
 
 
-def _at_risk_annotations(course: Course, now) -> dict:
+def _at_risk_condition(course: Course, now) -> Q:
+    """The at-risk rules as a condition on an enrollment, set-based: each rule is a membership
+    test in a set of learners computed once for the whole course (PostgreSQL hashes each set),
+    never a subquery per learner. `at_risk_figures` gives the same verdict for rows in hand."""
     rules = at_risk_rules()
-    learner = OuterRef(OuterRef("user_id"))
-    submitted = Submission.objects.filter(user_id=learner, assignment_id=OuterRef("pk"))
-    graded = submitted.filter(status=Submission.Status.GRADED)
-    passing = submitted.filter(passed_q(pass_threshold=OuterRef("pass_threshold")))
-    override_passing = GradeOverride.objects.filter(
-        passing_score_q(pass_threshold=OuterRef("pass_threshold")), user_id=learner, assignment_id=OuterRef("pk")
-    )
-    last_submission = (
-        Submission.objects.filter(user_id=OuterRef("user_id"), assignment__course_id=course.pk)
-        .order_by("-submitted_at")
-        .values("submitted_at")[:1]
-    )
-    annotations = {
-        "last_activity_at": Coalesce(Subquery(last_submission, output_field=DateTimeField()), F("created_at")),
-        "overdue_count": _count(
-            Assignment.objects.filter(course_id=course.pk, due_at__lt=now).exclude(Exists(submitted))
+    subs = _course_submissions(course)
+    idle_days, behind, failing = rules["INACTIVE_DAYS"], rules["OVERDUE_ASSIGNMENTS"], rules["FAILING_REQUIRED"]
+    cutoff = now - timedelta(days=idle_days or 0)
+    # The course's past-due assignments (one number, computed once).
+    due = Coalesce(
+        Subquery(
+            Assignment.objects.filter(course_id=course.pk, due_at__lt=now)
+            .order_by()
+            .annotate(_g=Value(1))
+            .values("_g")
+            .annotate(n=Count("*"))
+            .values("n"),
+            output_field=IntegerField(),
         ),
-        "failing_count": _count(
-            Assignment.objects.filter(course_id=course.pk, is_required=True)
-            .filter(Exists(graded))
-            .exclude(Exists(passing))
-            .exclude(Exists(override_passing))
-        ),
+        0,
+    )
+    # Learners who submitted something: last activity is their latest submission; overdue are the
+    # past-due assignments less those they submitted something for.
+    # (Each rule list is OR-ed; an empty one is no condition. No `pk` in a grouped query's
+    # HAVING: it would group by submission.)
+    submitter_rules, silent_rules, conditions = [], [], []
+    if idle_days:
+        submitter_rules.append(Q(last__lt=cutoff))
+        silent_rules.append(Q(created_at__lt=cutoff))
+    if behind:
+        submitter_rules.append(Q(submitted_due__lte=due - behind))
+        silent_rules.append(Q(GreaterThanOrEqual(due, behind)))
+    if submitter_rules:
+        at_risk_submitters = (
+            subs.values("user_id")
+            .annotate(
+                last=Max("submitted_at"),
+                submitted_due=Count("assignment_id", distinct=True, filter=Q(assignment__due_at__lt=now)),
+            )
+            .filter(reduce(operator.or_, submitter_rules))
+            .values("user_id")
+        )
+        # Learners who submitted nothing: last activity is their enrollment; every past-due
+        # assignment is overdue.
+        conditions.append(Q(user_id__in=at_risk_submitters))
+        conditions.append(~Q(user_id__in=subs.values("user_id")) & reduce(operator.or_, silent_rules))
+    if failing:
+        conditions.append(Q(user_id__in=_failing_learners(subs, at_least=failing)))
+    if not conditions:
+        return Q(pk__in=[])
+    return Q(status=Enrollment.Status.ACTIVE, completed_at__isnull=True) & reduce(operator.or_, conditions)
+
+
+def at_risk_flag(course: Course, now=None) -> ExpressionWrapper:
+    """`is_at_risk` as a boolean column of an enrollment queryset (exports)."""
+    return ExpressionWrapper(_at_risk_condition(course, now or timezone.now()), output_field=BooleanField())
+
+
+def _failing_learners(submissions: QuerySet, *, at_least: int) -> QuerySet:
+    """The learners failing `at_least` required assignments: graded there, with no passing
+    submission and no passing override. Set-based: the submissions grouped once per learner and
+    assignment (one representative row per failing pair), then counted per learner."""
+    passing_override = GradeOverride.objects.filter(
+        passing_score_q(), user_id=OuterRef("user_id"), assignment_id=OuterRef("assignment_id")
+    )
+    failing_pairs = (
+        submissions.filter(assignment__is_required=True)
+        .exclude(Exists(passing_override))
+        .values("user_id", "assignment_id")
+        .annotate(
+            graded=Count("id", filter=Q(status=Submission.Status.GRADED)),
+            passed=Count("id", filter=passed_q()),
+            one=Max("id"),
+        )
+        .filter(graded__gt=0, passed=0)
+        .values("one")
+    )
+    return (
+        Submission.objects.filter(pk__in=failing_pairs)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("*"))
+        .filter(n__gte=at_least)
+        .values("user_id")
+    )
+
+
+def at_risk_figures(*, course: Course, assignments: list[Assignment], enrollments: list[Enrollment], now=None) -> None:
+    """Give these enrollments (rows in hand: a page, a list) the at-risk verdict and the figures
+    its reasons name: `is_at_risk`, `last_activity_at`, `overdue_count`, `failing_count`. One
+    query (their submissions grouped by learner), whatever their number."""
+    now = now or timezone.now()
+    if not enrollments:
+        return
+    rules = at_risk_rules()
+    due = sum(1 for a in assignments if a.due_at is not None and a.due_at < now)
+    pair = {"user_id": OuterRef("user_id"), "assignment_id": OuterRef("assignment_id")}
+    failing = (
+        Q(status=Submission.Status.GRADED, assignment__is_required=True)
+        & ~Exists(Submission.objects.filter(passed_q(), **pair))
+        & ~Exists(GradeOverride.objects.filter(passing_score_q(), **pair))
+    )
+    figures = {
+        uid: rest
+        for uid, *rest in _course_submissions(course)
+        .filter(**bulk.in_filter("user_id", {e.user_id for e in enrollments}))
+        .values("user_id")
+        .annotate(
+            last=Max("submitted_at"),
+            submitted_due=Count("assignment_id", distinct=True, filter=Q(assignment__due_at__lt=now)),
+            failing=Count("assignment_id", distinct=True, filter=failing),
+        )
+        .values_list("user_id", "last", "submitted_due", "failing")
     }
-    conditions = Q(pk__in=[])
-    if rules["INACTIVE_DAYS"]:
-        conditions |= Q(last_activity_at__lt=now - timedelta(days=rules["INACTIVE_DAYS"]))
-    if rules["OVERDUE_ASSIGNMENTS"]:
-        conditions |= Q(overdue_count__gte=rules["OVERDUE_ASSIGNMENTS"])
-    if rules["FAILING_REQUIRED"]:
-        conditions |= Q(failing_count__gte=rules["FAILING_REQUIRED"])
-    candidate = Q(status=Enrollment.Status.ACTIVE, completed_at__isnull=True)
-    annotations["is_at_risk"] = ExpressionWrapper(candidate & conditions, output_field=BooleanField())
-    return annotations
+    cutoff = now - timedelta(days=rules["INACTIVE_DAYS"] or 0)
+    for e in enrollments:
+        last, submitted_due, failing_n = figures.get(e.user_id, (None, 0, 0))
+        e.last_activity_at = last or e.created_at
+        e.overdue_count = due - submitted_due
+        e.failing_count = failing_n
+        e.is_at_risk = (
+            e.status == Enrollment.Status.ACTIVE
+            and e.completed_at is None
+            and bool(
+                (rules["INACTIVE_DAYS"] and e.last_activity_at < cutoff)
+                or (rules["OVERDUE_ASSIGNMENTS"] and e.overdue_count >= rules["OVERDUE_ASSIGNMENTS"])
+                or (rules["FAILING_REQUIRED"] and e.failing_count >= rules["FAILING_REQUIRED"])
+            )
+        )
 
 
 def enrollments(*, course: Course, scope: LearnerScope, filters: Filters = Filters(), now=None) -> QuerySet:
-    """The course's enrollments this scope may see, filtered, with the at-risk figures."""
+    """The course's enrollments this scope may see, filtered (`at_risk`: by the set-based rules).
+    Annotate `at_risk_flag` for the verdict as a column; rows in hand get it, with the figures
+    behind it, from `at_risk_figures`."""
     now = now or timezone.now()
     qs = scope.filter_enrollments(Enrollment.objects.filter(course=course))
     if filters.organization_id:
@@ -132,9 +228,8 @@ def enrollments(*, course: Course, scope: LearnerScope, filters: Filters = Filte
         qs = qs.filter(status=Enrollment.Status.ACTIVE, completed_at__isnull=True)
     elif filters.status:
         qs = qs.filter(status=filters.status)
-    qs = qs.annotate(**_at_risk_annotations(course, now))
     if filters.at_risk:
-        qs = qs.filter(is_at_risk=True)
+        qs = qs.filter(_at_risk_condition(course, now))
     return qs
 
 
@@ -258,18 +353,19 @@ class Gradebook:
 def gradebook_page(
     *, course: Course, scope: LearnerScope, filters: Filters, page_number, per_page: int | None = None
 ) -> Gradebook:
-    """One page of the gradebook. Six queries whatever the number of learners."""
+    """One page of the gradebook. Seven queries whatever the number of learners."""
     from django.core.paginator import Paginator
 
     per_page = per_page or settings.ANALYTICS_GRADEBOOK_PAGE_SIZE
     assignments = course_assignments(course=course)
-    qs = (
-        enrollments(course=course, scope=scope, filters=filters)
-        .select_related("user", "user__organization")
-        .order_by("user__full_name", "user_id")
-    )
+    qs = enrollments(course=course, scope=scope, filters=filters)
+    if filters.at_risk:
+        # The at-risk sets are computed once, here, not again for the count and for the page.
+        qs = Enrollment.objects.filter(**bulk.in_filter("pk", qs.values_list("pk", flat=True)))
+    qs = qs.select_related("user", "user__organization").order_by("user__full_name", "user_id")
     page = Paginator(qs, per_page).get_page(page_number)
     page_enrollments = list(page.object_list)
+    at_risk_figures(course=course, assignments=assignments, enrollments=page_enrollments)
     user_ids = [e.user_id for e in page_enrollments]
     aids = [a.pk for a in assignments]
     subs: dict[tuple[int, int], tuple] = {}
@@ -336,17 +432,21 @@ def _export_rows(*, course: Course, scope: LearnerScope, filters: Filters) -> It
     labels = {k: str(v) for k, v in CELL_LABELS.items()}
     learners = enrollments(course=course, scope=scope, filters=filters)
     user_ids = learners.values("user_id")
-    people = learners.order_by("user_id").values_list(
-        "user_id",
-        "user__external_id",
-        "user__organization__name",
-        "user__full_name",
-        # A stand-in (a university's pending link) shows the address its roster gave.
-        Coalesce(NullIf("user__roster_email", Value("")), "user__email"),
-        "source",
-        "status",
-        "completed_at",
-        "is_at_risk",
+    people = (
+        learners.annotate(is_at_risk=at_risk_flag(course))
+        .order_by("user_id")
+        .values_list(
+            "user_id",
+            "user__external_id",
+            "user__organization__name",
+            "user__full_name",
+            # A stand-in (a university's pending link) shows the address its roster gave.
+            Coalesce(NullIf("user__roster_email", Value("")), "user__email"),
+            "source",
+            "status",
+            "completed_at",
+            "is_at_risk",
+        )
     )
     subs = iter(latest_submissions(assignment_ids=aids, user_ids=user_ids).iterator(chunk_size=CHUNK))
     overs = iter(latest_overrides(assignment_ids=aids, user_ids=user_ids).iterator(chunk_size=CHUNK))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from assessment.kinds.quiz.attempt import POOLS, drawn_id
 from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 from grading.models import Submission
 from grading.selectors import latest_graded_per_learner, passed_q, score_passes
+from kernel import bulk
 
 from . import gradebook
 from .permissions import LearnerScope
@@ -268,15 +269,30 @@ def competency_progress(*, course: Course, scope: LearnerScope) -> list[tuple[st
     return result
 
 
-def at_risk_list(*, course: Course, scope: LearnerScope, limit: int = 100):
-    """The course's at-risk learners (most inactive first) and how many there are. Two queries."""
-    qs = gradebook.enrollments(course=course, scope=scope, filters=gradebook.Filters(at_risk=True))
-    total = qs.count()
-    rows = [
-        gradebook.Row(enrollment=e)
-        for e in qs.select_related("user", "user__organization").order_by("last_activity_at", "user_id")[:limit]
-    ]
-    return rows, total
+def at_risk_list(*, course: Course, scope: LearnerScope, limit: int = 100, assignments=None):
+    """The course's at-risk learners (most inactive first) and how many there are. Four queries,
+    each set-based: the at-risk learners, their last activity (grouped by learner), the first
+    `limit` of them, and their figures."""
+    assignments = assignments if assignments is not None else gradebook.course_assignments(course=course)
+    now = timezone.now()
+    qs = gradebook.enrollments(course=course, scope=scope, filters=gradebook.Filters(at_risk=True), now=now)
+    learners = list(qs.values_list("user_id", "created_at"))
+    last = dict(
+        Submission.objects.filter(
+            assignment__course_id=course.pk, **bulk.in_filter("user_id", [r[0] for r in learners])
+        )
+        .order_by()
+        .values("user_id")
+        .annotate(last=Max("submitted_at"))
+        .values_list("user_id", "last")
+    )
+    learners.sort(key=lambda r: (last.get(r[0]) or r[1], r[0]))
+    first = [uid for uid, _created in learners[:limit]]
+    picked = Enrollment.objects.filter(course=course, user_id__in=first).select_related("user", "user__organization")
+    by_user = {e.user_id: e for e in picked}
+    shown = [by_user[uid] for uid in first]
+    gradebook.at_risk_figures(course=course, assignments=assignments, enrollments=shown, now=now)
+    return [gradebook.Row(enrollment=e) for e in shown], len(learners)
 
 
 @dataclass

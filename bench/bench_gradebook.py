@@ -44,7 +44,7 @@ def floor_sql(course: Course) -> str:
     the gradebook's own queryset) joined to their latest attempt per assignment and latest
     override, pivoted to one row per learner."""
     learners = gradebook.enrollments(course=course, scope=LearnerScope(all_learners=True), filters=gradebook.Filters())
-    learners = learners.values_list(
+    learners = learners.annotate(is_at_risk=gradebook.at_risk_flag(course)).values_list(
         "user_id", "user__external_id", "user__organization__name", "user__full_name", "user__email",
         "source", "status", "completed_at", "is_at_risk",
     )  # fmt: skip
