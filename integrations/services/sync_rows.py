@@ -60,8 +60,12 @@ class SyncRow:
 
 
 def _text(row: dict, name: str, *, errors: list, index: int) -> str:
-    required, max_length = TEXT_FIELDS[name]
     value = row.get(name)
+    if type(value) is str:  # the common case, decided at once: plain ASCII text within its length
+        stripped = value.strip()
+        if stripped and len(stripped) <= MAX_LENGTH[name] and stripped.isascii() and "\x00" not in stripped:
+            return stripped
+    required, max_length = TEXT_FIELDS[name]
     if value is None or value == "":
         if required:
             errors.append({"row": index, "field": name, "code": "required", "message": _("This field is required.")})
