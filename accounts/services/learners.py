@@ -159,10 +159,7 @@ def learners_unsettled(*, organization: Organization, stage: bulk.Stage) -> set[
     users, changes = User._meta.db_table, EmailChange._meta.db_table
     query = f"""
         SELECT DISTINCT t.external_id FROM {stage.name} t
-        LEFT JOIN LATERAL (
-            SELECT id, email, roster_email, full_name, created_by_organization_id FROM {users}
-            WHERE organization_id = %(org)s AND external_id = t.external_id
-        ) u ON true
+        LEFT JOIN {users} u ON u.organization_id = %(org)s AND u.external_id = t.external_id
         WHERE u.id IS NULL
            OR (u.created_by_organization_id = %(org)s AND (
                   lower(COALESCE(NULLIF(u.roster_email, ''), u.email)) <> t.email
