@@ -9,20 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import (
-    Aggregate,
-    Avg,
-    Case,
-    Count,
-    DecimalField,
-    F,
-    FloatField,
-    IntegerField,
-    Max,
-    Q,
-    Value,
-    When,
-)
+from django.db.models import Aggregate, Avg, Case, Count, DecimalField, F, FloatField, IntegerField, Max, Value, When
 from django.db.models.functions import Floor, Least, TruncWeek
 from django.utils import timezone
 
@@ -72,7 +59,7 @@ def _latest_graded(*, assignment_ids, user_ids):
 
 def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -> list[AssignmentStats]:
     """Per assignment: submissions, learners, mean/median score, pass rate, attempts per learner,
-    score histogram. Three queries, aggregated in the database (on SQLite the latest attempts
+    score histogram. Four queries, aggregated in the database (on SQLite the latest attempts
     are summed up in Python)."""
     assignments = assignments if assignments is not None else gradebook.course_assignments(course=course)
     stats = {a.pk: AssignmentStats(assignment=a) for a in assignments}
@@ -91,29 +78,28 @@ def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -
     if connection.vendor != "postgresql":  # embedded SQLite: no percentile_cont; in Python
         _stats_in_python(stats, latest)
         return [stats[a.pk] for a in assignments]
-    # Aggregated in the database, in one pass: one row per assignment (its score bands counted
-    # alongside); never a row per learner.
+    # Aggregated in the database: one row per assignment, and one per (assignment, score band);
+    # never a row per learner.
     share = Case(
         When(max_score__gt=0, then=F("score") * 100 / F("max_score")),
         default=Value(Decimal(0)),
         output_field=DecimalField(),
     )
-    band = Least(Floor(share * HISTOGRAM_BINS / 100), Value(HISTOGRAM_BINS - 1), output_field=IntegerField())
-    bands = {f"band{i}": Count("id", filter=Q(band=i)) for i in range(HISTOGRAM_BINS)}
-    summary = (
-        latest.alias(band=band)
-        .values("assignment_id")
-        .annotate(
-            n=Count("id"), mean=Avg(share), median=Median(share), passes=Count("id", filter=passing_score_q()), **bands
-        )
+    summary = latest.values("assignment_id").annotate(
+        n=Count("id"), mean=Avg(share), median=Median(share), passes=Count("id", filter=passing_score_q())
     )
-    for row in summary:
-        s = stats[row["assignment_id"]]
-        s.graded_learners = row["n"]
-        s.mean = round(float(row["mean"]), 1)
-        s.median = round(float(row["median"]), 1)
-        s.pass_rate = round(100 * row["passes"] / row["n"], 1)
-        s.histogram = [row[f"band{i}"] for i in range(HISTOGRAM_BINS)]
+    for row in summary.values_list("assignment_id", "n", "mean", "median", "passes"):
+        aid, n, mean, median, passes = row
+        s = stats[aid]
+        s.graded_learners = n
+        s.mean = round(float(mean), 1)
+        s.median = round(float(median), 1)
+        s.pass_rate = round(100 * passes / n, 1)
+    band = Least(Floor(share * HISTOGRAM_BINS / 100), Value(HISTOGRAM_BINS - 1), output_field=IntegerField())
+    for aid, b, n in (
+        latest.values("assignment_id", band=band).annotate(n=Count("id")).values_list("assignment_id", "band", "n")
+    ):
+        stats[aid].histogram[int(b)] += n
     return [stats[a.pk] for a in assignments]
 
 

@@ -127,7 +127,7 @@ def _page_queries(client, teacher, n, url_name, query=""):
 
 @pytest.mark.parametrize(
     ("url_name", "query", "pinned"),
-    [("analytics:course", "", 22), ("analytics:gradebook", "?at_risk=on", 17)],
+    [("analytics:course", "", 23), ("analytics:gradebook", "?at_risk=on", 17)],
 )
 def test_the_analytics_page_and_the_at_risk_gradebook_run_as_many_queries_for_30_learners_as_for_3(
     client, url_name, query, pinned
