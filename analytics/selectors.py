@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count
-from django.db.models.functions import TruncWeek
+from django.db import connection
+from django.db.models import Aggregate, Avg, Case, Count, DecimalField, F, FloatField, IntegerField, Max, Value, When
+from django.db.models.functions import Floor, Least, TruncWeek
 from django.utils import timezone
 
 from accounts.privilege import acts_privileged, is_platform_staff
 from assessment.kinds.quiz.attempt import POOLS, drawn_id
 from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 from grading.models import Submission
-from grading.selectors import latest_graded_per_learner, passed_q, score_passes
+from grading.selectors import latest_graded_per_learner, passed_q, passing_score_q, score_passes
+from kernel import bulk
 
 from . import gradebook
 from .permissions import LearnerScope
@@ -57,7 +59,8 @@ def _latest_graded(*, assignment_ids, user_ids):
 
 def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -> list[AssignmentStats]:
     """Per assignment: submissions, learners, mean/median score, pass rate, attempts per learner,
-    score histogram. Three queries."""
+    score histogram. Four queries, aggregated in the database (on SQLite the latest attempts
+    are summed up in Python)."""
     assignments = assignments if assignments is not None else gradebook.course_assignments(course=course)
     stats = {a.pk: AssignmentStats(assignment=a) for a in assignments}
     user_ids = scoped_enrollments(course_ids=[course.pk], scope=scope).values("user_id")
@@ -71,12 +74,49 @@ def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -
         s = stats[row["assignment_id"]]
         s.submissions, s.learners = row["n"], row["learners"]
         s.attempts_per_learner = round(s.submissions / s.learners, 2) if s.learners else None
+    latest = _latest_graded(assignment_ids=list(stats), user_ids=user_ids).order_by()
+    if connection.vendor != "postgresql":  # embedded SQLite: no percentile_cont; in Python
+        _stats_in_python(stats, latest)
+        return [stats[a.pk] for a in assignments]
+    # Aggregated in the database: one row per assignment, and one per (assignment, score band);
+    # never a row per learner.
+    share = Case(
+        When(max_score__gt=0, then=F("score") * 100 / F("max_score")),
+        default=Value(Decimal(0)),
+        output_field=DecimalField(),
+    )
+    summary = latest.values("assignment_id").annotate(
+        n=Count("id"), mean=Avg(share), median=Median(share), passes=Count("id", filter=passing_score_q())
+    )
+    for row in summary.values_list("assignment_id", "n", "mean", "median", "passes"):
+        aid, n, mean, median, passes = row
+        s = stats[aid]
+        s.graded_learners = n
+        s.mean = round(float(mean), 1)
+        s.median = round(float(median), 1)
+        s.pass_rate = round(100 * passes / n, 1)
+    band = Least(Floor(share * HISTOGRAM_BINS / 100), Value(HISTOGRAM_BINS - 1), output_field=IntegerField())
+    for aid, b, n in (
+        latest.values("assignment_id", band=band).annotate(n=Count("id")).values_list("assignment_id", "band", "n")
+    ):
+        stats[aid].histogram[int(b)] += n
+    return [stats[a.pk] for a in assignments]
+
+
+class Median(Aggregate):
+    """PostgreSQL's median: percentile_cont(0.5), as statistics.median (the mean of the two
+    middle values of an even count)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _stats_in_python(stats: dict, latest) -> None:
+    """assignment_stats' figures over the latest attempts streamed to Python (SQLite)."""
     shares: dict[int, list[float]] = defaultdict(list)
     passes: Counter[int] = Counter()
-    latest = _latest_graded(assignment_ids=list(stats), user_ids=user_ids).values_list(
-        "assignment_id", "score", "max_score"
-    )
-    for aid, score, max_score in latest.iterator(chunk_size=5000):
+    for aid, score, max_score in latest.values_list("assignment_id", "score", "max_score").iterator(chunk_size=5000):
         shares[aid].append(float(score / max_score * 100) if max_score else 0.0)
         threshold = stats[aid].assignment.pass_threshold
         passes[aid] += score_passes(score=score, max_score=max_score, pass_threshold=threshold)
@@ -88,7 +128,6 @@ def assignment_stats(*, course: Course, scope: LearnerScope, assignments=None) -
         s.pass_rate = round(100 * passes[aid] / len(values), 1)
         for v in values:
             s.histogram[min(int(v // (100 / HISTOGRAM_BINS)), HISTOGRAM_BINS - 1)] += 1
-    return [stats[a.pk] for a in assignments]
 
 
 @dataclass
@@ -268,15 +307,32 @@ def competency_progress(*, course: Course, scope: LearnerScope) -> list[tuple[st
     return result
 
 
-def at_risk_list(*, course: Course, scope: LearnerScope, limit: int = 100):
-    """The course's at-risk learners (most inactive first) and how many there are. Two queries."""
-    qs = gradebook.enrollments(course=course, scope=scope, filters=gradebook.Filters(at_risk=True))
-    total = qs.count()
-    rows = [
-        gradebook.Row(enrollment=e)
-        for e in qs.select_related("user", "user__organization").order_by("last_activity_at", "user_id")[:limit]
-    ]
-    return rows, total
+def at_risk_list(*, course: Course, scope: LearnerScope, limit: int = 100, assignments=None):
+    """The course's at-risk learners (most inactive first) and how many there are. Four queries,
+    each set-based: the at-risk learners, their last activity (grouped by learner), the first
+    `limit` of them, and their figures."""
+    assignments = assignments if assignments is not None else gradebook.course_assignments(course=course)
+    now = timezone.now()
+    qs = gradebook.enrollments(
+        course=course, scope=scope, filters=gradebook.Filters(at_risk=True), now=now, assignments=assignments
+    )
+    learners = list(qs.values_list("user_id", "created_at"))
+    last = dict(
+        Submission.objects.filter(
+            assignment__course_id=course.pk, **bulk.in_filter("user_id", [r[0] for r in learners])
+        )
+        .order_by()
+        .values("user_id")
+        .annotate(last=Max("submitted_at"))
+        .values_list("user_id", "last")
+    )
+    learners.sort(key=lambda r: (last.get(r[0]) or r[1], r[0]))
+    first = [uid for uid, _created in learners[:limit]]
+    picked = Enrollment.objects.filter(course=course, user_id__in=first).select_related("user", "user__organization")
+    by_user = {e.user_id: e for e in picked}
+    shown = [by_user[uid] for uid in first]
+    gradebook.at_risk_figures(course=course, assignments=assignments, enrollments=shown, now=now)
+    return [gradebook.Row(enrollment=e) for e in shown], len(learners)
 
 
 @dataclass

@@ -234,7 +234,7 @@ def course_analytics(request, code: str):
     stats = selectors.assignment_stats(course=course, scope=scope, assignments=assignments)
     funnel = selectors.course_funnel(course=course, scope=scope)
     competencies = selectors.competency_progress(course=course, scope=scope)
-    at_risk, at_risk_total = selectors.at_risk_list(course=course, scope=scope)
+    at_risk, at_risk_total = selectors.at_risk_list(course=course, scope=scope, assignments=assignments)
     shown = [r.enrollment.user_id for r in at_risk]
     audit_reads(actor=request.user, action=AuditEntry.Action.PROGRESS_VIEW, subjects=shown, obj=course)
     labels = [w for w, _e, _c in funnel.weeks]

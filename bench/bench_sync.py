@@ -1,7 +1,9 @@
 """Enrollment sync: a 10,000-row batch through the real API (gunicorn, OAuth 2 token, JSON), first
 as creates then replayed as a no-op, against the floor: a raw PostgreSQL upsert of the same rows
 (COPY into a temporary table, then INSERT ... ON CONFLICT) into the same tables. Also a dry run
-and the row validation alone, to show where the time goes."""
+and the row validation alone, to show where the time goes. The resync of unchanged rows is timed
+twice: through the API, and the service alone (in process), each against the floor on existing
+rows."""
 
 import json
 import os
@@ -131,7 +133,10 @@ def main():
     course_ids = {c: pk for c, pk in Course.objects.filter(code__in=codes).values_list("code", "id")}
     api_org = Organization.objects.create(slug=f"{tag}-api", name="API")
     creds = api_client_create(organization=api_org, name="bench", scopes=["enrollments:write"])
-    runs = {k: [] for k in ("floor_new", "floor_existing", "validate", "json", "service", "dry", "create", "noop")}
+    runs = {
+        k: []
+        for k in ("floor_new", "floor_existing", "validate", "json", "service", "service_noop", "dry", "create", "noop")
+    }
 
     port = free_port()
     web = start_web(port)
@@ -171,8 +176,13 @@ def main():
             # The service alone (no HTTP, no DRF), for a third university with its own fresh rows.
             service_org = Organization.objects.create(slug=f"{tag}-svc{rep}", name="Service")
             t0 = time.perf_counter()
-            enrollment_sync(organization=service_org, raw_rows=make_rows(f"{tag}s{rep}", codes))
+            service_rows = make_rows(f"{tag}s{rep}", codes)
+            enrollment_sync(organization=service_org, raw_rows=service_rows)
             runs["service"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            body = enrollment_sync(organization=service_org, raw_rows=service_rows).body
+            runs["service_noop"].append(time.perf_counter() - t0)
+            assert body["counts"]["unchanged"] == N, body
     finally:
         os.killpg(web.pid, 15)
         web.wait(30)
@@ -195,6 +205,12 @@ def main():
     figure(
         "ratio no-op / floor existing",
         f"{m['noop'] / m['floor_existing']:.1f} ({best['noop'] / best['floor_existing']:.1f})",
+        "x",
+    )
+    figure("service alone, resync of the same rows (unchanged)", both("service_noop"), "ms")
+    figure(
+        "ratio service resync / floor existing (aim <= 2)",
+        f"{m['service_noop'] / m['floor_existing']:.1f} ({best['service_noop'] / best['floor_existing']:.1f})",
         "x",
     )
     print("where the time goes (creates, medians):")

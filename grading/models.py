@@ -63,7 +63,14 @@ class Submission(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "updated_at"], name="grading_sub_status_idx"),
-            models.Index(fields=["assignment", "user"], name="grading_sub_assign_user_idx"),
+            # Per assignment and learner, covering what a course's analytics and at-risk rules
+            # read: those queries scan the index alone (no row of the table), whatever the order
+            # the course's submissions lie in (interleaved with every other course's).
+            models.Index(
+                fields=["assignment", "user"],
+                include=["attempt", "status", "score", "max_score", "submitted_at"],
+                name="grading_sub_assign_user_cover",
+            ),
             # The sweeper's query: queued or running rows whose lease has passed.
             models.Index(
                 fields=["lease_expires_at"],

@@ -172,3 +172,32 @@ def in_unnested(name: str, values) -> dict:
     if connection.vendor == "postgresql":
         return {f"{name}__in": RawSQL("SELECT unnest(%s::text[])", [values])}
     return {f"{name}__in": values}
+
+
+class Stage:
+    """A batch COPied into a temporary table (PostgreSQL; dropped at the commit), for the apps
+    that own the tables to compare it with theirs in one statement each: a resync of unchanged
+    rows then reads, compares in the database, and brings back nothing. `name` is the table's
+    (quoted) identifier, safe to format into SQL."""
+
+    def __init__(self, name: str, columns: list[tuple[str, str]], rows: list[tuple]):
+        self.columns = [c for c, _type in columns]
+        self.name = sql.Identifier(name).as_string(connection.connection)
+        definition = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns
+        )  # types are the caller's literals ("text", "bigint")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+            cursor.execute(
+                sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP")
+                .format(sql.Identifier(name), definition)
+                .as_string(cursor.cursor.connection)
+            )
+            _copy(cursor, name, self.columns, rows, ())
+            cursor.execute(f"ANALYZE {self.name}")
+
+
+def stage(name: str, columns: list[tuple[str, str]], rows: list[tuple]) -> Stage:
+    """COPY `rows` (tuples in `columns` order: (name, SQL type) each) into a temporary table, in
+    the caller's transaction. PostgreSQL only (`use_copy`)."""
+    return Stage(name, columns, rows)

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 
@@ -147,6 +147,29 @@ def learners_plan(*, organization: Organization, learners: Mapping[str, RosterLe
             plan.changes.append((pk, email, row.email, EmailChange.Status.CORRECTED))
         plan.updated += 1
     return plan
+
+
+def learners_unsettled(*, organization: Organization, stage: bulk.Stage) -> set[str]:
+    """The external ids of a staged batch (columns external_id, email, full_name: the address
+    lower-cased) that `learners_plan` may do something about: not yet a learner of this
+    university, or one it created whose shown address or name differs, who has a pending change
+    of address, or who is a stand-in (whether its address still has an account is the plan's to
+    tell). A superset: the plan decides (roles, links). Compared in the database, one statement:
+    a resync of unchanged learners brings back nothing."""
+    users, changes = User._meta.db_table, EmailChange._meta.db_table
+    query = f"""
+        SELECT DISTINCT t.external_id FROM {stage.name} t
+        LEFT JOIN {users} u ON u.organization_id = %(org)s AND u.external_id = t.external_id
+        WHERE u.id IS NULL
+           OR (u.created_by_organization_id = %(org)s AND (
+                  lower(COALESCE(NULLIF(u.roster_email, ''), u.email)) <> t.email
+               OR (t.full_name <> '' AND u.full_name <> t.full_name)
+               OR u.roster_email <> ''
+               OR EXISTS (SELECT 1 FROM {changes} c WHERE c.user_id = u.id AND c.status = %(pending)s)))
+    """  # noqa: S608 - table names from the models, values bound
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"org": organization.pk, "pending": EmailChange.Status.PENDING})
+        return {r[0] for r in cursor.fetchall()}
 
 
 def learners_write(*, plan: LearnerPlan, organization: Organization, now: datetime) -> list[int]:

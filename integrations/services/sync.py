@@ -33,12 +33,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Organization, User
-from accounts.services.learners import LearnerPlan, learners_plan, learners_write
+from accounts.services.learners import LearnerPlan, learners_plan, learners_unsettled, learners_write
 from courses.enrollments import (
+    enrollments_differing,
     enrollments_drop_bulk,
     enrollments_status_map,
     enrollments_upsert_bulk,
     open_course_ids,
+    organization_enrollments_absent,
     organization_enrollments_open,
 )
 from courses.models import Enrollment
@@ -51,6 +53,13 @@ from .events import kick_dispatch
 from .sync_rows import SyncRow, parse_rows
 
 MODES = ("upsert", "full")
+STAGE_COLUMNS = [
+    ("external_id", "text"),
+    ("email", "text"),
+    ("full_name", "text"),
+    ("course_id", "bigint"),
+    ("status", "text"),
+]
 MAX_ERRORS = 1000
 
 
@@ -193,13 +202,30 @@ def _sync_locked(
     learners: dict[str, SyncRow] = {}
     for row in rows:
         learners.setdefault(row.external_id, row)
+    staged = None
+    if bulk.use_copy():
+        # Read and compare in the database: the batch is COPied into a temporary table, and each
+        # owning app brings back only what differs from it. A resync of unchanged rows brings
+        # back nothing, plans nothing and writes nothing.
+        staged = bulk.stage(
+            "tmp_sync_batch",
+            STAGE_COLUMNS,
+            [(r.external_id, r.email, r.full_name, courses[r.course_code], r.status) for r in rows],
+        )
+        unsettled = learners_unsettled(organization=organization, stage=staged)
+        learners = {ext: row for ext, row in learners.items() if ext in unsettled}
     plan = learners_plan(organization=organization, learners=learners)
     created_user_ids: list[int] = []
     if not dry_run:
         created_user_ids = learners_write(plan=plan, organization=organization, now=now)
         _invites_record(plan=plan, created=created_user_ids, organization=organization, now=now)
 
-    enrollments = _plan_enrollments(rows=rows, user_ids=plan.user_ids, courses=courses)
+    if staged is not None:
+        enrollments = _plan_enrollments_staged(
+            rows=rows, stage=staged, organization=organization, user_ids=plan.user_ids, courses=courses
+        )
+    else:
+        enrollments = _plan_enrollments(rows=rows, user_ids=plan.user_ids, courses=courses)
     if mode == "full":
         _plan_drops(
             enrollments,
@@ -207,6 +233,7 @@ def _sync_locked(
             courses=courses,
             scope_codes={r.course_code for r in rows} | {c for c in (scope_course_codes or []) if c in courses},
             force=force,
+            stage=staged,
         )
     if not dry_run:
         enrollments_upsert_bulk(
@@ -225,7 +252,9 @@ def _sync_locked(
         "counts": enrollments.counts,
         "learners": {"created": len(plan.create), "updated": plan.updated},
     }
-    if audit:
+    # Every sync that changes something, and every dry run, is audited; one that changes nothing
+    # leaves no trace but its idempotency record.
+    if audit and (dry_run or _writes(plan, enrollments)):
         _audit_record(
             plan=plan,
             counts=enrollments.counts,
@@ -317,20 +346,57 @@ def _plan_enrollments(*, rows: list[SyncRow], user_ids: dict[str, int], courses:
     return out
 
 
-def _plan_drops(plan: EnrollmentPlan, *, organization, courses: dict[str, int], scope_codes: set[str], force) -> None:
+def _plan_enrollments_staged(
+    *, rows: list[SyncRow], stage, organization, user_ids: dict[str, int], courses: dict[str, int]
+) -> EnrollmentPlan:
+    """`_plan_enrollments` compared in the database (the batch staged): only the new and changed
+    rows come back, in the batch's order; the learners they name join `user_ids`."""
+    out = EnrollmentPlan()
+    counts = out.counts
+    differing = enrollments_differing(organization=organization, stage=stage)
+    if differing:
+        by_key = {(r.external_id, courses[r.course_code]): r for r in rows}
+        found = []
+        for ext, course_id, uid, previous in differing:
+            if uid is not None:
+                user_ids.setdefault(ext, uid)
+            found.append((by_key[(ext, course_id)], previous))
+        found.sort(key=lambda f: f[0].index)
+        for row, previous in found:
+            counts["created" if previous is None else "updated"] += 1
+            out.upserts.append(row)
+            out.changes.append((row, previous))
+    counts["unchanged"] = len(rows) - counts["created"] - counts["updated"]
+    return out
+
+
+def _writes(plan: LearnerPlan, enrollments: EnrollmentPlan) -> bool:
+    """Whether a sync writes anything (learners, addresses, invitations, enrollments)."""
+    return bool(
+        plan.create or plan.rename or plan.readdress or plan.changes or plan.supersede or plan.reinvite
+    ) or bool(enrollments.upserts or enrollments.drops)
+
+
+def _plan_drops(
+    plan: EnrollmentPlan, *, organization, courses: dict[str, int], scope_codes: set[str], force, stage=None
+) -> None:
     """Full mode: this university's enrollments in the scope's courses that the batch omits are
     dropped, unless that is more than the threshold's share of them and the sync is not forced
-    (DropThresholdExceeded)."""
-    in_scope = organization_enrollments_open(organization=organization, course_ids={courses[c] for c in scope_codes})
-    drops = [e for e in in_scope if (e[1], e[2]) not in plan.batch_keys]
+    (DropThresholdExceeded). With the batch staged, compared in the database."""
+    course_ids = {courses[c] for c in scope_codes}
+    if stage is not None:
+        drops, total = organization_enrollments_absent(organization=organization, course_ids=course_ids, stage=stage)
+    else:
+        in_scope = organization_enrollments_open(organization=organization, course_ids=course_ids)
+        drops, total = [e for e in in_scope if (e[1], e[2]) not in plan.batch_keys], len(in_scope)
     max_share = settings.INTEGRATIONS_SYNC_MAX_DROP_SHARE
-    if drops and not force and len(drops) > max_share * len(in_scope):
+    if drops and not force and len(drops) > max_share * total:
         raise DropThresholdExceeded(
             _(
                 "This full sync would drop %(n)d of %(total)d enrollments (more than %(share)d%%); "
                 "send force=true to apply it."
             )
-            % {"n": len(drops), "total": len(in_scope), "share": round(max_share * 100)},
+            % {"n": len(drops), "total": total, "share": round(max_share * 100)},
             extra={
                 "code": "drop_threshold_exceeded",
                 "details": [{"field": "force", "code": "required", "message": str(len(drops))}],

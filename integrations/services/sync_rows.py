@@ -6,6 +6,7 @@ Rows are validated by hand, not by a ModelSerializer per row: that costs one que
 (DESIGN.md's floors); here the whole batch costs a constant number of queries. Each error names
 the row index, the field, a code and a message."""
 
+import re
 from collections.abc import Container
 from dataclasses import dataclass
 
@@ -27,6 +28,25 @@ TEXT_FIELDS = {
     "course_code": (True, 64),
 }
 MAX_LENGTH = {name: n for name, (_required, n) in TEXT_FIELDS.items()}
+# The common shape of a (lower-cased) address, a strict subset of what Django's validate_email
+# accepts: a dot-atom, then ASCII labels and a letters-only top-level domain. Matched once per
+# row (a tenth of validate_email's cost on a 10,000-row batch); anything else goes through
+# validate_email itself.
+_PLAIN_EMAIL = re.compile(
+    r"[-!#$%&'*+/=?^_`{}|~0-9a-z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9a-z]+)*"
+    r"@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,63}"
+)
+
+
+def email_is_valid(email: str) -> bool:
+    """validate_email's verdict, through `_PLAIN_EMAIL` first."""
+    if len(email) <= 320 and _PLAIN_EMAIL.fullmatch(email):  # validate_email's own limit
+        return True
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        return False
+    return True
 
 
 @dataclass
@@ -40,8 +60,12 @@ class SyncRow:
 
 
 def _text(row: dict, name: str, *, errors: list, index: int) -> str:
-    required, max_length = TEXT_FIELDS[name]
     value = row.get(name)
+    if type(value) is str:  # the common case, decided at once: plain ASCII text within its length
+        stripped = value.strip()
+        if stripped and len(stripped) <= MAX_LENGTH[name] and stripped.isascii() and "\x00" not in stripped:
+            return stripped
+    required, max_length = TEXT_FIELDS[name]
     if value is None or value == "":
         if required:
             errors.append({"row": index, "field": name, "code": "required", "message": _("This field is required.")})
@@ -80,13 +104,10 @@ def row_check(raw, *, index: int, errors: list[dict], courses: Container[str] | 
     family = _text(raw, "family_name", errors=errors, index=index)
     code = _text(raw, "course_code", errors=errors, index=index)
     status = raw.get("status", Enrollment.Status.ACTIVE)
-    if email:
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            errors.append(
-                {"row": index, "field": "email", "code": "invalid", "message": _("Enter a valid e-mail address.")}
-            )
+    if email and not email_is_valid(email):
+        errors.append(
+            {"row": index, "field": "email", "code": "invalid", "message": _("Enter a valid e-mail address.")}
+        )
     if code and courses is not None and code not in courses:
         errors.append(
             {

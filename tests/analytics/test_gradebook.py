@@ -128,9 +128,10 @@ def test_gradebook_page_runs_a_fixed_number_of_queries(client, django_assert_num
         submit(u, b, status="needs_review")
     login_with_2fa(client, teacher)
     # session, user, course, scope (is instructor), organizations, roster classes, assignments, count, page,
-    # latest submissions, overrides, the read audit (one insert for the page's learners); the base
-    # template's "Authoring" link; and the two-factor gate's device and role checks
-    with django_assert_num_queries(15):
+    # the page's at-risk figures (one grouped query), latest submissions, overrides, the read audit (one
+    # insert for the page's learners); the base template's "Authoring" link; and the two-factor gate's
+    # device and role checks
+    with django_assert_num_queries(16):
         assert client.get(reverse("analytics:gradebook", args=[course.code])).status_code == 200
 
 
