@@ -38,6 +38,7 @@ from collections.abc import Callable
 
 from celery import current_app, shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from .models import OutboxEvent
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 OUTBOX_RECORDED = "outbox.recorded"
 DEFERRED_TASK = "kernel.deferred_run"  # deferred_run_task, below
 DEFERRED_BATCH = 500
+# An event whose handlers fail alone this many times (in separate runs) leaves the queue, logged:
+# otherwise a handler's bug on the oldest 500 rows would stop every later grade's side effects.
+DEFERRED_MAX_FAILURES = 5
 
 _handlers: dict[str, list[Callable]] = defaultdict(list)
 _deferred: dict[str, list[Callable]] = defaultdict(list)
@@ -160,6 +164,17 @@ def _run_handlers(events: list[OutboxEvent]) -> None:
             handler(events=group)
 
 
+def _failed_again(event: OutboxEvent) -> int:
+    """How many runs have now failed on `event` alone (counted in the shared cache for a day)."""
+    key = f"kafaat:deferred-failures:{event.pk}"
+    try:
+        cache.add(key, 0, timeout=86400)
+        return cache.incr(key)
+    except Exception:  # a cache outage: count nothing, the event stays pending
+        log.warning("cache unavailable: outbox event %s's failures not counted", event.pk, exc_info=True)
+        return 0
+
+
 def deferred_run(*, limit: int = DEFERRED_BATCH) -> int:
     """Run the deferred handlers of up to `limit` pending outbox events (the oldest first; rows
     another consumer holds are skipped), and clear their flag, in one transaction. A batch whose
@@ -175,6 +190,7 @@ def deferred_run(*, limit: int = DEFERRED_BATCH) -> int:
         )
         if not events:
             return 0
+        given_up = []
         try:
             with transaction.atomic():
                 _run_handlers(events)
@@ -188,9 +204,16 @@ def deferred_run(*, limit: int = DEFERRED_BATCH) -> int:
                         _run_handlers([event])
                     handled.append(event)
                 except Exception:
-                    log.exception("deferred handlers failed for outbox event %s; it stays pending", event.pk)
-        OutboxEvent.objects.filter(pk__in=[e.pk for e in handled]).update(is_deferred_pending=False)
-    if len(events) >= limit and handled:  # more may wait (never again at once for a batch that only fails)
+                    if _failed_again(event) < DEFERRED_MAX_FAILURES:
+                        log.exception("deferred handlers failed for outbox event %s; it stays pending", event.pk)
+                    else:  # a bug, not an outage: the oldest pending rows must not block every later one
+                        given_up.append(event)
+                        log.exception(
+                            "deferred handlers failed %d times for outbox event %s; given up",
+                            DEFERRED_MAX_FAILURES, event.pk,
+                        )  # fmt: skip
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in handled + given_up]).update(is_deferred_pending=False)
+    if len(events) >= limit and (handled or given_up):  # more may wait (not at once for a batch that only fails)
         try:
             current_app.send_task(DEFERRED_TASK)
         except Exception:

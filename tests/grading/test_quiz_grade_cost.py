@@ -127,6 +127,32 @@ def test_a_batch_whose_handler_fails_is_tried_event_by_event_and_the_failing_one
 
 
 @pytest.mark.django_db
+def test_an_event_whose_handler_always_fails_leaves_the_queue_after_five_runs_and_blocks_nothing(monkeypatch):
+    quiz = make_quiz(points=10)
+    ids = _stored(quiz, _learners(quiz, 2))
+    for pk in ids:
+        services.submission_grade(submission_id=pk)
+    poisoned, later = ids
+    real = services.completions_refresh
+
+    def fails_for_one(*, events):
+        if any(e.payload["submission_id"] == poisoned for e in events):
+            raise RuntimeError("a bug")
+        return real(events=events)
+
+    monkeypatch.setattr(services, "completions_refresh", fails_for_one)
+    # One row per run: the poisoned one is the oldest, so it is all each run takes, until given up.
+    for _ in range(events.DEFERRED_MAX_FAILURES - 1):
+        assert events.deferred_run(limit=1) == 0
+        assert OutboxEvent.objects.filter(is_deferred_pending=True).count() == 2
+    assert events.deferred_run(limit=1) == 0
+    pending = OutboxEvent.objects.filter(is_deferred_pending=True)
+    assert [e.payload["submission_id"] for e in pending] == [later]
+    assert events.deferred_run(limit=1) == 1
+    assert Enrollment.objects.get(user=Submission.objects.get(pk=later).user).completed_at is not None
+
+
+@pytest.mark.django_db
 def test_a_grade_given_by_hand_runs_the_deferred_handlers_in_its_own_transaction():
     quiz = make_quiz(points=10)
     (learner,) = _learners(quiz, 1)
