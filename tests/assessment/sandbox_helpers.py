@@ -116,26 +116,3 @@ def is_subreaper() -> bool:
     value = ctypes.c_int(0)
     ctypes.CDLL(None, use_errno=True).prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(value), 0, 0, 0)
     return bool(value.value)
-
-
-def descendants(pid: int) -> set[int]:
-    """`pid` and every process below it."""
-    procs = processes()
-    found, frontier = set(), {pid}
-    while frontier:
-        found |= frontier
-        frontier = {p.pid for p in procs if p.ppid in frontier} - found
-    return found
-
-
-def idle_zygote_processes() -> set[int]:
-    """The processes of this process's idle sandbox zygotes: each is bwrap, bwrap's pid 1 and the
-    zygote, and nothing more (no process of a finished run)."""
-    from assessment.sandbox import runner
-
-    found = set()
-    for zygote in runner._ZYGOTES.idle.values():
-        tree = descendants(zygote.proc.pid)
-        assert len(tree) == 3, [p for p in processes() if p.pid in tree]
-        found |= tree
-    return found

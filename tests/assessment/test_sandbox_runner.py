@@ -20,7 +20,7 @@ from assessment import kinds
 from assessment.kinds import GraderUnavailable, SpecError
 from assessment.kinds.code import grader as code
 from assessment.sandbox import SandboxUnavailable, run_tests
-from assessment.sandbox.runner import run_python, stop_zygotes
+from assessment.sandbox.runner import run_python
 from tests.assessment.sandbox_helpers import is_subreaper, sandbox_zombies, slot_uid, zombies_of
 from tests.processes import ROOT, base_env
 
@@ -62,9 +62,6 @@ def test_a_forked_child_of_a_process_that_ran_the_sandbox_leaves_no_zombie():
         try:
             os.close(read)
             outs = [run_python(HELLO, script="main.py").stdout for _ in range(5)]
-            # The child started its own zygote (the parent's belongs to the parent); a pool child
-            # stops it when it shuts down (worker_process_shutdown), before it os._exit()s.
-            stop_zygotes()
             report = {"outs": outs, "zombies": [repr(z) for z in sandbox_zombies()]}
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             report = {"error": repr(exc)}
