@@ -36,6 +36,19 @@ def _learners(quiz, n):
     return learners
 
 
+def _poison(monkeypatch, poisoned):
+    """Course completion raises for any batch holding `poisoned`'s event; returns the real one."""
+    real = services.completions_refresh
+
+    def fails_for_one(*, events):
+        if any(e.payload["submission_id"] == poisoned for e in events):
+            raise RuntimeError("a bug")
+        return real(events=events)
+
+    monkeypatch.setattr(services, "completions_refresh", fails_for_one)
+    return real
+
+
 @pytest.mark.django_db
 def test_grading_one_quiz_takes_eight_queries_in_one_transaction(django_assert_num_queries):
     quiz = make_quiz(points=10)
@@ -107,14 +120,7 @@ def test_a_batch_whose_handler_fails_is_tried_event_by_event_and_the_failing_one
     for pk in ids:
         services.submission_grade(submission_id=pk)
     poisoned = ids[1]
-    real = services.completions_refresh
-
-    def fails_for_one(*, events):
-        if any(e.payload["submission_id"] == poisoned for e in events):
-            raise RuntimeError("a bug")
-        return real(events=events)
-
-    monkeypatch.setattr(services, "completions_refresh", fails_for_one)
+    real = _poison(monkeypatch, poisoned)
     assert events.deferred_run() == 2
     pending = OutboxEvent.objects.filter(is_deferred_pending=True)
     assert [e.payload["submission_id"] for e in pending] == [poisoned]
@@ -133,14 +139,7 @@ def test_an_event_whose_handler_always_fails_leaves_the_queue_after_five_runs_an
     for pk in ids:
         services.submission_grade(submission_id=pk)
     poisoned, later = ids
-    real = services.completions_refresh
-
-    def fails_for_one(*, events):
-        if any(e.payload["submission_id"] == poisoned for e in events):
-            raise RuntimeError("a bug")
-        return real(events=events)
-
-    monkeypatch.setattr(services, "completions_refresh", fails_for_one)
+    _poison(monkeypatch, poisoned)
     # One row per run: the poisoned one is the oldest, so it is all each run takes, until given up.
     for _ in range(events.DEFERRED_MAX_FAILURES - 1):
         assert events.deferred_run(limit=1) == 0
