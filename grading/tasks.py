@@ -9,7 +9,7 @@ and retry number: its own retry may take back the row it holds (grading.leases).
 import logging
 
 from celery import current_app, shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
@@ -145,3 +145,10 @@ def sandbox_self_test_at_start(sender=None, **kwargs) -> None:
         sender.cancel_task_queue("sandbox")
     else:
         log.info("sandbox self-test passed")
+
+
+@worker_process_shutdown.connect
+def sandbox_zygotes_stop(**kwargs) -> None:
+    """A pool child that shuts down stops its sandbox zygotes and reaps them itself, rather than
+    leaving them to die with it (--die-with-parent) as zombies for init to reap."""
+    sandbox.stop_zygotes()

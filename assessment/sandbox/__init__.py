@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import checker
-from .runner import RunResult, SandboxUnavailable, run_python
+from .runner import RunResult, SandboxUnavailable, run_python, stop_zygotes
 
 HARNESS = (Path(__file__).resolve().parent / "harness.py").read_text(encoding="utf-8")
 
-__all__ = ["SandboxUnavailable", "TestRun", "run_tests", "self_test"]
+__all__ = ["SandboxUnavailable", "TestRun", "run_tests", "self_test", "stop_zygotes"]
 
 
 @dataclass
@@ -84,13 +84,17 @@ def probe():
 
 
 def self_test() -> str | None:
-    """None when the sandbox works and contains what it must; else the reason, for operators."""
+    """None when the sandbox works and contains what it must; else the reason, for operators.
+    Leaves no zygote behind: the worker's main process runs it and never grades (a pool child
+    that runs it again starts a new zygote at its next run)."""
     try:
         outcome = run_tests(code=SELF_TEST_CODE, entrypoint="probe", tests=[{"id": "probe", "args": []}])
     except SandboxUnavailable as exc:
         return str(exc)
     except OSError as exc:
         return f"the sandbox could not start: {exc}"
+    finally:
+        stop_zygotes()
     result = outcome.results.get("probe")
     if not result or not result["ok"]:
         detail = (outcome.load_error or (result or {}).get("error") or outcome.run.stderr[-500:]).strip()

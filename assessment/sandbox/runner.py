@@ -13,6 +13,15 @@ Layers, outermost first:
 The runner kills the process group at the wall clock, caps what it reads from stdout and stderr,
 kills whatever the slot uid still runs, and reaps the zombies it adopted as a child subreaper.
 
+**The zygote path** (the default, KAFAAT_SANDBOX_ZYGOTE): the same command line starts, once per
+slot and process, zygote.py, which imports numpy and pandas and forks each run into its own pid,
+mount, IPC, UTS and network namespaces with fresh capped /tmp and /dev/shm, no capability, the
+rlimits and the seccomp filter (zygote.py says why a run cannot reach the next one). The slot's
+lock is still taken per run; the wall clock and output caps stay here; a run that outlives the
+wall clock, floods its output or loses its zygote gets the zygote and the slot uid killed and
+reaped before run_python returns. A zygote that cannot start is logged and the run falls back to
+a fresh interpreter (`_run`), unless KAFAAT_SANDBOX_ZYGOTE=require.
+
 **Infrastructure or learner?** A caller that runs untrusted code passes `started`, a random token
 its script writes as the first line of stdout once it runs inside the sandbox, before it loads
 the untrusted code (the harness does). No token first on stdout means the sandbox never reached
@@ -42,21 +51,29 @@ so about 30 of them make every later run fail with `bwrap: Can't fork for pid 1`
 Environment: KAFAAT_SANDBOX_BWRAP (default `bwrap`), KAFAAT_SANDBOX_VENV (default: this venv),
 KAFAAT_SANDBOX_SLOTS (default 8), KAFAAT_SANDBOX_UID_BASE (default 64000)."""
 
+import array
+import atexit
 import ctypes
 import fcntl
 import functools
 import hashlib
+import json
+import logging
 import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 ROOT_DIR = Path(tempfile.gettempdir()) / "kafaat-sandbox"
@@ -75,6 +92,11 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_GET_CHILD_SUBREAPER = 37
 REAP_SECONDS = 5.0
 SANDBOX_TMP = "/tmp"  # noqa: S108 - inside the sandbox: its own private tmpfs
+SANDBOX_SHM = "/dev/shm"  # noqa: S108 - inside the sandbox: its own private, capped tmpfs
+ZYGOTE_START_SECONDS = 60.0
+ZYGOTE_MAX_RUNS = 500
+ZYGOTE_RETRY_SECONDS = 30.0
+ZYGOTE_IDLE_MAX = 2
 
 
 class SandboxUnavailable(Exception):
@@ -90,6 +112,7 @@ class RunResult:
     timed_out: bool
     stdout_truncated: bool
     duration: float
+    zygote: bool = False  # run by a fork of the slot's zygote, not a fresh interpreter
 
 
 def _env(name: str, default: str) -> str:
@@ -230,6 +253,24 @@ def _reap_run(uid: int, deadline: float) -> bool:
             time.sleep(0.002)
 
 
+def _slot_uids() -> range:
+    base = int(_env("KAFAAT_SANDBOX_UID_BASE", "64000"))
+    return range(base, base + int(_env("KAFAAT_SANDBOX_SLOTS", "8")))
+
+
+def _reap_zombies(uids: range) -> None:
+    """Reap, without waiting, the children of ours with a slot uid that are zombies: what a
+    zygote stopped earlier left after its stop stopped waiting (a fork bomb's namespace can take
+    long to die on a loaded machine). The zygote path's end-of-run sweep: a few small reads."""
+    for pid in _own_children() or ():
+        status = _status(pid)
+        if status is not None and status[0] in uids and status[2] == "Z":
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
 def _reap_slot(uid: int, deadline: float) -> bool:
     """After the slot uid was killed, whoever started its processes (a holder that died mid-run):
     reap its zombies that are our children, until a scan of /proc finds nothing of that uid alive
@@ -261,17 +302,19 @@ class _Slot:
 
     CLEAN = b"clean"
 
-    def __init__(self):
+    def __init__(self, prefer: tuple[int, ...] = ()):
         self.fd = None
         self.index = None
+        self.prefer = prefer  # slots to try first (where this process has an idle zygote)
 
     def __enter__(self):
         slots = int(_env("KAFAAT_SANDBOX_SLOTS", "8"))
         base = int(_env("KAFAAT_SANDBOX_UID_BASE", "64000"))
         ROOT_DIR.mkdir(mode=0o755, exist_ok=True)
         deadline = time.monotonic() + 60
+        order = list(dict.fromkeys([*(i for i in self.prefer if i < slots), *range(slots)]))
         while True:
-            for i in range(slots):
+            for i in order:
                 # Named after the uid: what the lock guards is the uid, whatever the uid base.
                 fd = os.open(ROOT_DIR / f"slot-{base + i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
                 try:
@@ -379,10 +422,17 @@ def _interpreter_binds(venv: Path) -> list[str]:
     return args
 
 
-def build_command(*, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv: list[str]) -> list[str]:
+def build_command(
+    *, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv: list[str], zygote: bool = False
+) -> list[str]:
+    """The sandbox's command line. `zygote`: the same, for the per-slot zygote (zygote.py): no
+    seccomp and CAP_SYS_ADMIN + CAP_SETPCAP kept inside the sandbox's user namespace, so that it
+    can unshare and mount for each run (each run drops them all and loads the seccomp filter
+    itself); no CPU rlimit on it (each run sets its own); `run_dir` is the slot's runs directory,
+    bound read-only at /runs, and /task a mount point for each run's own directory."""
     limits = [
         "prlimit",
-        f"--cpu={CPU_SECONDS[0]}:{CPU_SECONDS[1]}",
+        "--cpu=unlimited" if zygote else f"--cpu={CPU_SECONDS[0]}:{CPU_SECONDS[1]}",
         f"--as={ADDRESS_SPACE}",
         f"--nproc={NPROC}",
         f"--fsize={FSIZE}",
@@ -398,23 +448,31 @@ def build_command(*, uid: int, run_dir: Path, venv: Path, seccomp_fd: int, argv:
         "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MPLBACKEND", "Agg",
         "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
         "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-        *_interpreter_binds(venv), "--ro-bind", str(run_dir), "/task",
-        "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", SANDBOX_TMP, "--chdir", SANDBOX_TMP,
-        "--seccomp", str(seccomp_fd), "--",
+        *_interpreter_binds(venv),
+        *(["--ro-bind", str(run_dir), "/runs", "--dir", "/task", "--ro-bind", str(HERE / "zygote.py"), "/zygote.py"]
+          if zygote else ["--ro-bind", str(run_dir), "/task"]),
+        "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_SIZE), "--tmpfs", SANDBOX_SHM,
+        "--size", str(TMP_SIZE), "--tmpfs", SANDBOX_TMP, "--chdir", SANDBOX_TMP,
+        *(["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"] if zygote else ["--seccomp", str(seccomp_fd)]),
+        "--",
     ]  # fmt: skip
     return [*limits, "--", *priv, *bwrap, *argv]
 
 
 def _read_capped(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes, bool, bool]:
+    return _read_fds(proc.stdout.fileno(), proc.stderr.fileno(), deadline)
+
+
+def _read_fds(out_fd: int, err_fd: int, deadline: float) -> tuple[bytes, bytes, bool, bool]:
     """Read stdout and stderr until both close or the deadline passes; keep at most the caps."""
-    bufs = {proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()}
-    caps = {proc.stdout.fileno(): STDOUT_CAP, proc.stderr.fileno(): STDERR_CAP}
+    bufs = {out_fd: bytearray(), err_fd: bytearray()}
+    caps = {out_fd: STDOUT_CAP, err_fd: STDERR_CAP}
     truncated = False
     open_fds = set(bufs)
     while open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()]), True, truncated
+            return bytes(bufs[out_fd]), bytes(bufs[err_fd]), True, truncated
         ready, _, _ = select.select(list(open_fds), [], [], remaining)
         for fd in ready:
             chunk = os.read(fd, 65536)
@@ -424,12 +482,12 @@ def _read_capped(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes,
             room = caps[fd] - len(bufs[fd])
             if room > 0:
                 bufs[fd] += chunk[:room]
-            if len(chunk) > room and fd == proc.stdout.fileno():
+            if len(chunk) > room and fd == out_fd:
                 truncated = True
-            if fd == proc.stdout.fileno() and truncated:
+            if fd == out_fd and truncated:
                 # An output flood: no point waiting for the wall clock.
-                return bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()]), False, truncated
-    return bytes(bufs[proc.stdout.fileno()]), bytes(bufs[proc.stderr.fileno()]), False, truncated
+                return bytes(bufs[out_fd]), bytes(bufs[err_fd]), False, truncated
+    return bytes(bufs[out_fd]), bytes(bufs[err_fd]), False, truncated
 
 
 def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
@@ -441,6 +499,373 @@ def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
+
+
+class _ZygoteFailed(Exception):
+    """The zygote could not start (or answer): the run falls back to a fresh interpreter, logged."""
+
+
+def _limits_for_runs() -> dict:
+    """What each run's B sets on itself (zygote.py): the same rlimits as prlimit sets today."""
+    return {
+        "rlimits": {
+            "RLIMIT_CPU": list(CPU_SECONDS),
+            "RLIMIT_AS": [ADDRESS_SPACE, ADDRESS_SPACE],
+            "RLIMIT_NPROC": [NPROC, NPROC],
+            "RLIMIT_FSIZE": [FSIZE, FSIZE],
+            "RLIMIT_NOFILE": [NOFILE, NOFILE],
+            "RLIMIT_CORE": [0, 0],
+        },
+        "tmp_size": TMP_SIZE,
+    }
+
+
+def _zygote_key(venv: Path) -> tuple:
+    """What a zygote was started with: a run under another configuration gets another zygote."""
+    return (bwrap_path(), str(venv), _env("KAFAAT_SANDBOX_UID_BASE", "64000"), _env("KAFAAT_SANDBOX_SLOTS", "8"))
+
+
+class _Zygote:
+    """One slot's zygote (zygote.py) in this process: started under the slot's bwrap command line,
+    it runs as the slot uid and lives across runs. The slot's lock is held per run, as for a fresh
+    interpreter, never while the zygote idles: another process may then run on that uid with its
+    own zygote (the lock keeps the runs of one uid apart), and may kill this idle one (`kill -1` of
+    a slot whose holder died mid-run), which `alive` sees and the next run replaces."""
+
+    def __init__(self, slot: "_Slot", key: tuple, venv: Path, program: bytes):
+        self.index, self.uid, self.key = slot.index, slot.uid, key
+        self.runs, self.broken = 0, False
+        self.sock = self.proc = None
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the zygote's own stderr, read on failure
+        # Per process and slot: the runs of this zygote only (another process's zygote on the
+        # same uid has its own).
+        self.runs_dir = ROOT_DIR / f"zygote-{slot.uid}-{os.getpid()}"
+        try:
+            self._start(slot, venv, program)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, slot: "_Slot", venv: Path, program: bytes) -> None:
+        shutil.rmtree(self.runs_dir, ignore_errors=True)
+        self.runs_dir.mkdir(mode=0o755)
+        self.runs_dir.chmod(0o755)
+        cgroups = _cgroup_dirs(slot.index)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = ours
+        seccomp_fd = os.memfd_create("kafaat-seccomp", 0)
+        try:
+            os.write(seccomp_fd, program)
+            os.lseek(seccomp_fd, 0, os.SEEK_SET)
+            argv = ["/opt/venv/bin/python", "-I", "-B", "/zygote.py", str(seccomp_fd), str(theirs.fileno())]
+            argv.append(json.dumps(_limits_for_runs()))
+            cmd = build_command(uid=slot.uid, run_dir=self.runs_dir, venv=venv, seccomp_fd=-1, argv=argv, zygote=True)
+            if cgroups:
+                join = " ".join(f'echo $$ > "{d}/cgroup.procs" &&' for d in cgroups)
+                cmd = ["/bin/sh", "-c", f'{join} exec "$@"', "sandbox", *cmd]
+            # Forked by the pool's spawner thread, which lives as long as this process: bwrap's
+            # --die-with-parent is a parent-death signal tied to the *thread* that forked it, so a
+            # zygote forked by a request's or a test's short-lived thread would be killed when that
+            # thread ends, under whatever run another thread then gives it.
+            self.proc = _ZYGOTES.spawn(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
+                stderr=self.log,
+                env={},
+                pass_fds=(seccomp_fd, theirs.fileno()),
+                start_new_session=True,
+                cwd="/",
+            )
+        finally:
+            os.close(seccomp_fd)
+            theirs.close()
+        # Reaps the zygote's bwrap the moment it dies, whoever killed it: an idle zygote is killed
+        # by another process's `kill -1` of the slot uid (a slot whose holder died mid-run, a run
+        # that outlived its wall clock), and must not stay a zombie until this process's next run.
+        threading.Thread(target=self._reap_when_dead, name="kafaat-zygote-reaper", daemon=True).start()
+        if self._recv(time.monotonic() + ZYGOTE_START_SECONDS) != {"ready": True}:
+            raise _ZygoteFailed(f"the zygote did not start: {self._log_tail() or 'no output'}")
+
+    def _reap_when_dead(self) -> None:
+        try:
+            self.proc.wait()
+        except (OSError, subprocess.SubprocessError):
+            pass
+
+    def _log_tail(self) -> str:
+        try:
+            self.log.seek(0)
+            return self.log.read()[-1000:].decode(errors="replace").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def _recv(self, deadline: float) -> dict | None:
+        """The zygote's next message; None when it is gone or silent past the deadline."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([self.sock], [], [], remaining)[0]:
+            return None
+        try:
+            data = self.sock.recv(4096)
+            message = json.loads(data) if data else None
+        except (OSError, ValueError):
+            return None
+        return message if type(message) is dict else None
+
+    def alive(self) -> bool:
+        return not self.broken and self.proc is not None and self.proc.poll() is None
+
+    def run(self, files: dict[str, str], *, script: str, wall_seconds: float) -> RunResult:
+        """One run, while the caller holds the slot. Raises _ZygoteFailed when the zygote did not
+        take the run (nothing of it ran: the caller may start another zygote and try again)."""
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.runs_dir))
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        try:
+            run_dir.chmod(0o755)
+            for name, content in files.items():
+                path = run_dir / name
+                path.write_text(content, encoding="utf-8")
+                path.chmod(0o644)
+            started = time.monotonic()
+            deadline = started + wall_seconds
+            request = json.dumps({"run": run_dir.name, "script": script}).encode()
+            try:
+                self.sock.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [out_w, err_w]))])
+            except OSError as exc:
+                self.broken = True
+                raise _ZygoteFailed(f"the zygote is gone: {exc}") from exc
+            finally:
+                os.close(out_w)
+                os.close(err_w)
+            reply = self._recv(deadline)
+            if reply is None or "pid" not in reply:
+                self.broken = True
+                if reply is not None and "error" in reply:
+                    raise SandboxUnavailable(f"the sandbox could not run: {reply['error']}")
+                raise _ZygoteFailed(f"the zygote did not take the run: {self._log_tail() or 'no answer'}")
+            out, err, timed_out, truncated = _read_fds(out_r, err_r, deadline)
+            returncode = None
+            if not timed_out and not truncated:
+                reply = self._recv(deadline)
+                if reply is not None and type(reply.get("exit")) is int:
+                    returncode = reply["exit"]
+                else:
+                    timed_out = time.monotonic() >= deadline
+            if returncode is None:
+                # Past the wall clock, an output flood, or the zygote died under the run: the whole
+                # zygote goes (the caller kills the slot uid and reaps) and the next run gets another.
+                self.broken = True
+                returncode = -signal.SIGKILL
+            self.runs += 1
+            return RunResult(
+                stdout=out.decode("utf-8", errors="replace"),
+                stderr=err.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+                returncode=returncode,
+                timed_out=timed_out,
+                stdout_truncated=truncated,
+                duration=time.monotonic() - started,
+                zygote=True,
+            )
+        finally:
+            os.close(out_r)
+            os.close(err_r)
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    def stop(self, slot: "_Slot | None" = None) -> bool:
+        """Kill the zygote's process group (bwrap's --die-with-parent takes its pid namespace, every
+        run in it included) and reap what it leaves, while this process is a subreaper
+        (`_SUBREAPER`). With `slot` (held by the caller: a run that went wrong) every process of
+        the slot uid is killed too. True when nothing of it is left alive."""
+        self.broken = True
+        gone = True
+        try:
+            if self.proc is not None:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if slot is not None:
+                slot.kill_leftovers()
+            if self.proc is not None:
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    gone = False
+            # Longer than a fresh run's: a fork bomb's pid namespace dies slowly on a loaded host.
+            gone = _reap_run(self.uid, time.monotonic() + 3 * REAP_SECONDS) and gone
+        finally:
+            if self.sock is not None:
+                self.sock.close()
+            self.log.close()
+            shutil.rmtree(self.runs_dir, ignore_errors=True)
+        return gone
+
+    def forget(self) -> None:
+        """In a forked child of this process: drop our copies of its fds, never touch the zygote
+        (the parent's: it dies with the parent, --die-with-parent)."""
+        for f in (self.sock, self.log):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+
+
+class _ZygotePool:
+    """This process's idle zygotes, by slot index. A forked child (a billiard pool child) starts
+    with none: the parent's zygotes, and their --die-with-parent, belong to the parent."""
+
+    def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _reset(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: dict[int, _Zygote] = {}
+        self.failed: dict[tuple, tuple[float, str]] = {}  # key: (when a zygote last failed to start, why)
+        self.forgotten: list = []
+        self.spawner: ThreadPoolExecutor | None = None
+
+    def _after_fork(self) -> None:
+        for zygote in self.idle.values():
+            zygote.forget()
+        # Kept referenced: their Popen is not ours; the spawner's thread is not in this process.
+        forgotten = [*self.forgotten, *self.idle.values(), self.spawner]
+        self._reset()
+        self.forgotten = forgotten
+
+    def spawn(self, cmd: list[str], **kwargs) -> subprocess.Popen:
+        """subprocess.Popen, called on this process's one spawner thread (started on first use, idle
+        between starts), so that what it forks dies with this process, not with the calling thread."""
+        with self.lock:
+            if self.spawner is None:
+                self.spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafaat-zygote-spawner")
+            spawner = self.spawner
+        return spawner.submit(subprocess.Popen, cmd, **kwargs).result()
+
+    def preferred(self, key: tuple) -> tuple[int, ...]:
+        with self.lock:
+            return tuple(i for i, z in self.idle.items() if z.key == key)
+
+    def take(self, slot: _Slot, key: tuple) -> "_Zygote | None":
+        """The idle zygote this process has on `slot` (held by the caller), if any."""
+        with self.lock:
+            zygote = self.idle.pop(slot.index, None)
+        if zygote is not None and (zygote.key != key or not zygote.alive()):
+            zygote.stop()
+            zygote = None
+        return zygote
+
+    def start(self, slot: _Slot, key: tuple, venv: Path, program: bytes) -> _Zygote:
+        with self.lock:
+            failed_at = self.failed.get(key)
+        if failed_at is not None and time.monotonic() - failed_at[0] < ZYGOTE_RETRY_SECONDS:
+            raise _ZygoteFailed(
+                f"the zygote failed to start {time.monotonic() - failed_at[0]:.0f} s ago ({failed_at[1]}); "
+                f"no new one is tried for {ZYGOTE_RETRY_SECONDS:.0f} s"
+            )
+        try:
+            zygote = _Zygote(slot, key, venv, program)
+        except _ZygoteFailed as exc:
+            with self.lock:
+                self.failed[key] = (time.monotonic(), str(exc))
+            raise
+        with self.lock:
+            self.failed.pop(key, None)
+        return zygote
+
+    def acquit(self, key: tuple) -> None:
+        """A fresh interpreter failed on the same slot right after the zygote did: the sandbox
+        (a slot uid out of processes, a missing binary) was the fault, not the zygote, so the next
+        run tries a zygote again instead of waiting out ZYGOTE_RETRY_SECONDS."""
+        with self.lock:
+            self.failed.pop(key, None)
+
+    def give_back(self, zygote: _Zygote) -> None:
+        """Keep a healthy zygote for the next run (at most ZYGOTE_IDLE_MAX; the slot's other idle
+        zygote, of another configuration, is stopped)."""
+        extra = []
+        with self.lock:
+            if zygote.alive() and zygote.runs < ZYGOTE_MAX_RUNS:
+                old = self.idle.pop(zygote.index, None)
+                if old is not None:
+                    extra.append(old)
+                self.idle[zygote.index] = zygote
+                while len(self.idle) > ZYGOTE_IDLE_MAX:
+                    extra.append(self.idle.pop(next(iter(self.idle))))
+            else:
+                extra.append(zygote)
+        for z in extra:
+            z.stop()
+
+    def stop_all(self) -> None:
+        with self.lock:
+            idle, self.idle = list(self.idle.values()), {}
+        for zygote in idle:
+            zygote.stop()
+
+
+_ZYGOTES = _ZygotePool()
+
+
+def stop_zygotes() -> None:
+    """Stop this process's idle zygotes (the worker's main process after its start-up self-test:
+    it grades nothing; a pool child that shuts down)."""
+    with _SUBREAPER:
+        _ZYGOTES.stop_all()
+
+
+atexit.register(stop_zygotes)  # a normal exit reaps its zygotes; after os._exit they die with us
+
+
+def _zygote_mode() -> str:
+    """KAFAAT_SANDBOX_ZYGOTE: "1" (default) runs in the slot's zygote and falls back, logged, to a
+    fresh interpreter when the zygote cannot start; "require" raises SandboxUnavailable instead;
+    "0" always starts a fresh interpreter (the path before the zygote)."""
+    return _env("KAFAAT_SANDBOX_ZYGOTE", "1")
+
+
+def _run_in_zygote(files, *, script, wall_seconds, venv, program) -> RunResult | None:
+    """The run in a fork of this process's zygote on the slot it locks for the run, or None
+    (logged) when no zygote could take it. A zygote that did not take the run (gone since its last
+    run) is replaced once. Called under _SUBREAPER."""
+    key = _zygote_key(venv)
+    error = None
+    with _Slot(prefer=_ZYGOTES.preferred(key)) as slot:
+        for _attempt in range(2):
+            zygote = _ZYGOTES.take(slot, key)
+            new = zygote is None
+            try:
+                if new:
+                    zygote = _ZYGOTES.start(slot, key, venv, program)
+                result = zygote.run(files, script=script, wall_seconds=wall_seconds)
+            except _ZygoteFailed as exc:
+                error = exc
+                if zygote is not None:
+                    zygote.stop(slot)
+                zygote = None
+                if new:
+                    break  # a zygote that could not start is not started again for this run
+                continue
+            except BaseException:
+                if zygote is not None:
+                    zygote.stop(slot)
+                raise
+            if zygote.broken:
+                # A run that outlived its wall clock, flooded its output or lost its zygote:
+                # everything of the slot uid goes now, not at the next run.
+                if zygote.stop(slot):
+                    slot.mark_clean()
+            else:
+                slot.mark_clean()
+                _ZYGOTES.give_back(zygote)
+            _reap_zombies(_slot_uids())
+            return result
+    if _zygote_mode() == "require":
+        raise SandboxUnavailable(f"the sandbox zygote is unavailable: {error}")
+    log.warning("sandbox zygote unavailable, running in a fresh interpreter (slower): %s", error)
+    return None
 
 
 def run_python(
@@ -461,12 +886,24 @@ def run_python(
     program = seccomp_program()
     try:
         with _SUBREAPER:
-            result = _run(files, script=script, wall_seconds=wall_seconds, venv=venv, program=program)
+            result, fell_back = None, False
+            if _zygote_mode() != "0":
+                result = _run_in_zygote(files, script=script, wall_seconds=wall_seconds, venv=venv, program=program)
+                fell_back = result is None
+            if result is None:
+                try:
+                    result = _run(files, script=script, wall_seconds=wall_seconds, venv=venv, program=program)
+                except OSError:
+                    if fell_back:
+                        _ZYGOTES.acquit(_zygote_key(venv))
+                    raise
     except OSError as exc:  # the worker's own side: cannot fork, write the run directory, lock a slot
         raise SandboxUnavailable(f"the sandbox could not run: {exc}") from exc
     if started is not None:
         line = f"{started}\n"
         if not result.stdout.startswith(line):
+            if fell_back:
+                _ZYGOTES.acquit(_zygote_key(venv))
             status = "time limit" if result.timed_out else f"exit status {result.returncode}"
             raise SandboxUnavailable(
                 f"the sandbox did not reach the code ({status}): {result.stderr[-1000:].strip() or 'no output'}"

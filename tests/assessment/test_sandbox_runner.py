@@ -19,8 +19,8 @@ import pytest
 from assessment import kinds
 from assessment.kinds import GraderUnavailable, SpecError
 from assessment.kinds.code import grader as code
-from assessment.sandbox import SandboxUnavailable, run_tests
-from assessment.sandbox.runner import run_python
+from assessment.sandbox import SandboxUnavailable, run_tests, runner
+from assessment.sandbox.runner import run_python, stop_zygotes
 from tests.assessment.sandbox_helpers import is_subreaper, sandbox_zombies, slot_uid, zombies_of
 from tests.processes import ROOT, base_env
 
@@ -62,6 +62,9 @@ def test_a_forked_child_of_a_process_that_ran_the_sandbox_leaves_no_zombie():
         try:
             os.close(read)
             outs = [run_python(HELLO, script="main.py").stdout for _ in range(5)]
+            # The child started its own zygote (the parent's belongs to the parent); a pool child
+            # stops it when it shuts down (worker_process_shutdown), before it os._exit()s.
+            stop_zygotes()
             report = {"outs": outs, "zombies": [repr(z) for z in sandbox_zombies()]}
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             report = {"error": repr(exc)}
@@ -99,8 +102,10 @@ def test_a_run_that_started_gives_its_output_without_the_token():
 
 
 @pytest.mark.parametrize("zombies", [30, 40])
-def test_a_slot_uid_out_of_processes_is_an_infrastructure_error_never_a_score(spec, one_slot, zombies):
+def test_a_slot_uid_out_of_processes_is_an_infrastructure_error_never_a_score(spec, one_slot, zombies, monkeypatch):
     # 30 zombies: bwrap starts but "Can't fork for pid 1" (the log); 40: setpriv cannot exec.
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", "1")
+    monkeypatch.setattr(runner._ZYGOTES, "failed", {})
     with zombies_of(one_slot, zombies):
         with pytest.raises(SandboxUnavailable) as exc:
             run_hello()
@@ -113,6 +118,9 @@ def test_a_slot_uid_out_of_processes_is_an_infrastructure_error_never_a_score(sp
         assert "sandbox is unavailable" in spec_error.value.message
         assert "expected" not in kinds.prepare_spec("code", SPEC)  # deferred to the first grading
     assert code.grade(spec, {"code": HONEST}).score == 2  # the slot works again once they are gone
+    # ... and on the zygote at once: the zygote could not start while the fresh interpreter could
+    # not either, so the sandbox was at fault and the zygote is not held off for 30 s.
+    assert run_hello().zygote
 
 
 def test_a_bwrap_that_is_not_there_is_an_infrastructure_error(spec, monkeypatch):

@@ -1,0 +1,290 @@
+"""The per-slot zygote (assessment/sandbox/zygote.py) against the real bubblewrap: what one run
+does to the state it was forked with (pandas, caches, sys.modules, /tmp, /dev/shm, SysV IPC,
+processes) never reaches the next run on the same zygote; /tmp and /dev/shm are capped; the
+zombies of a run are reaped before run_python returns; a run cannot signal, trace or read the
+zygote. Every test runs with KAFAAT_SANDBOX_ZYGOTE=require (no fallback to a fresh interpreter)
+and one slot, so that consecutive runs share one zygote, which each test checks by its pid."""
+
+import json
+import secrets
+
+import pytest
+
+from assessment import kinds
+from assessment.kinds.code import grader as code
+from assessment.sandbox import runner
+from assessment.sandbox.runner import run_python
+from tests.assessment.sandbox_helpers import descendants, processes, sandbox_zombies, slot_uid
+
+PANDAS_SPEC = {
+    "entrypoint": "solve",
+    "reference_solution": (
+        "import pandas as pd\ndef solve(xs):\n    return float(pd.DataFrame({'x': xs})['x'].mean())\n"
+    ),
+    "public_tests": [{"id": "t1", "args": [[1, 2, 3]]}],
+    "hidden_tests": [{"id": "h1", "args": [[2, 4, 9]]}],
+}
+HONEST = PANDAS_SPEC["reference_solution"]
+
+
+@pytest.fixture(autouse=True)
+def one_zygote(monkeypatch):
+    """One slot, the zygote required: consecutive runs in this process share one zygote."""
+    monkeypatch.setenv("KAFAAT_SANDBOX_SLOTS", "1")
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", "require")
+    monkeypatch.setattr(runner._ZYGOTES, "failed", {})  # no earlier test's failed start holds it off
+    yield
+    runner.stop_zygotes()
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return kinds.prepare_spec("code", PANDAS_SPEC)
+
+
+def run(source: str) -> runner.RunResult:
+    result = run_python({"main.py": source}, script="main.py")
+    assert result.zygote, result
+    return result
+
+
+def facts(source: str):
+    """Run `source`, which prints one JSON line last; return it."""
+    result = run(source)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def zygote_pid() -> int:
+    """The pid of the one idle zygote's python process (bwrap -> bwrap's pid 1 -> zygote.py)."""
+    [zygote] = runner._ZYGOTES.idle.values()
+    tree = descendants(zygote.proc.pid)
+    [pid] = [p.pid for p in processes() if p.pid in tree and p.name != "bwrap"]
+    return pid
+
+
+def test_a_monkeypatched_pandas_a_filled_cache_or_a_sys_modules_entry_do_not_reach_the_next_run(spec):
+    assert code.grade(spec, {"code": HONEST}).score == 2
+    before = zygote_pid()
+    poison = (
+        "import functools, sys, builtins, json\n"
+        "import pandas as pd\n"
+        "pd.DataFrame.mean = lambda self, *a, **k: 999\n"
+        "pd.Series.mean = lambda self, *a, **k: 999\n"
+        "pd.kafaat_poisoned = True\n"
+        "builtins.float = lambda x=0: 999.0\n"
+        "sys.modules['statistics'] = None\n"
+        "@functools.cache\n"
+        "def cached(x):\n"
+        "    return x\n"
+        "json.kafaat_cache = {i: cached(i) for i in range(1000)}\n"
+        "def solve(xs):\n"
+        "    return 999\n"
+    )
+    assert code.grade(spec, {"code": poison}).score == 0
+    assert code.grade(spec, {"code": HONEST}).score == 2  # a fresh pandas mean, the real float
+    seen = facts(
+        "import json, sys, builtins, pandas\n"
+        "print(json.dumps({'pandas': hasattr(pandas, 'kafaat_poisoned'), 'cache': hasattr(json, 'kafaat_cache'),\n"
+        "    'statistics': sys.modules.get('statistics', 0) is None, 'float': builtins.float is type(1.0),\n"
+        "    'mean': float(pandas.Series([1, 3]).mean())}))\n"
+    )
+    assert seen == {"pandas": False, "cache": False, "statistics": False, "float": True, "mean": 2.0}
+    assert zygote_pid() == before  # the same zygote forked all of these runs
+
+
+def test_files_in_tmp_and_dev_shm_and_sysv_ipc_do_not_survive_into_the_next_run():
+    run("import os\nopen('/tmp/left', 'w').write('x')\nopen('/dev/shm/left', 'w').write('x')\n")
+    before = zygote_pid()
+    key = 0x4B414641
+    made = facts(
+        "import ctypes, json\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"print(json.dumps({{'shmid': libc.shmget({key}, 4096, 0o1666)}}))\n"  # IPC_CREAT | 0666
+    )
+    assert made["shmid"] >= 0
+    seen = facts(
+        "import ctypes, json, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"found = libc.shmget({key}, 0, 0o666)\n"
+        "print(json.dumps({'tmp': os.listdir('/tmp'), 'shm': os.listdir('/dev/shm'), 'ipc': found,\n"
+        "    'task': sorted(os.listdir('/task')), 'runs': os.listdir('/runs')}))\n"
+    )
+    assert seen == {"tmp": [], "shm": [], "ipc": -1, "task": ["main.py"], "runs": []}
+    assert zygote_pid() == before
+
+
+@pytest.mark.parametrize("mode", ["require", "0"])
+@pytest.mark.parametrize("place", ["/tmp", "/dev/shm"])
+def test_tmp_and_dev_shm_are_capped(place, mode, monkeypatch):
+    # On the zygote and in a fresh interpreter ("0": the fallback, bwrap's own tmpfs mounts).
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", mode)
+    # 8 MiB files (one file is also capped, at RLIMIT_FSIZE 16 MiB) until the tmpfs is full.
+    result = run_python(
+        {
+            "main.py": (
+                "import errno, json\n"
+                "written, error = 0, None\n"
+                "try:\n"
+                "    for i in range(20):\n"
+                f"        with open('{place}/f%d' % i, 'wb') as f:\n"
+                "            for _ in range(8):\n"
+                "                f.write(b'x' * (1 << 20))\n"
+                "                f.flush()\n"
+                "                written += 1 << 20\n"
+                "except OSError as exc:\n"
+                "    error = errno.errorcode.get(exc.errno)\n"
+                "print(json.dumps({'written': written, 'error': error}))\n"
+            )
+        },
+        script="main.py",
+    )
+    assert (result.returncode, result.zygote) == (0, mode == "require"), result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["error"] == "ENOSPC"
+    assert seen["written"] <= runner.TMP_SIZE
+
+
+def test_the_zombies_of_a_run_that_double_forks_are_reaped_before_the_run_returns():
+    run("pass\n")
+    zygote = zygote_pid()
+    source = (
+        "import os, time\n"
+        "for _ in range(5):\n"
+        "    if os.fork() == 0:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(0.05)\n"
+        "            os._exit(0)\n"
+        "        os._exit(0)\n"
+        "print('done')\n"
+    )
+    assert run(source).stdout == "done\n"
+    [holder] = runner._ZYGOTES.idle.values()
+    tree = descendants(holder.proc.pid)
+    # Straight after the run: no zombie anywhere under the zygote's bwrap or of the slot uid, and
+    # the zygote has no child left (each run's A was reaped before its exit status was sent).
+    assert [p for p in processes() if p.pid in tree and p.state == "Z"] == []
+    assert sandbox_zombies() == []
+    assert [p for p in processes() if p.ppid == zygote] == []
+    assert len(tree) == 3  # bwrap, bwrap's pid 1 and the zygote: nothing of the run
+
+
+def test_a_run_cannot_see_signal_trace_or_read_the_zygote():
+    run("pass\n")
+    zygote = zygote_pid()
+    seen = facts(
+        "import ctypes, errno, json, os, signal\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "out = {'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), 'me': os.getpid()}\n"
+        f"try:\n    os.kill({zygote}, signal.SIGKILL)\n    out['kill_zygote'] = 'sent'\n"
+        "except OSError as exc:\n    out['kill_zygote'] = errno.errorcode[exc.errno]\n"
+        "try:\n    os.kill(-1, signal.SIGKILL)\n    out['kill_all'] = 'sent'\n"
+        "except OSError as exc:\n    out['kill_all'] = errno.errorcode[exc.errno]\n"
+        "out['ptrace_init'] = libc.ptrace(16, 1, 0, 0) == 0\n"
+        f"out['ptrace_zygote'] = libc.ptrace(16, {zygote}, 0, 0) == 0\n"
+        "for name in ('mem', 'environ', 'maps'):\n"
+        "    try:\n        open('/proc/1/' + name, 'rb').read(16)\n        out[name] = 'read'\n"
+        "    except OSError as exc:\n        out[name] = errno.errorcode[exc.errno]\n"
+        "print(json.dumps(out))\n"
+    )
+    # Its pid namespace holds its PID 1 (B, the run's init) and itself: the zygote has no pid here.
+    assert seen["pids"] == [1, seen["me"]]
+    assert seen["kill_zygote"] == "ESRCH"
+    assert seen["kill_all"] == "ESRCH"  # nothing else to kill in its namespace
+    assert seen["ptrace_init"] is False and seen["ptrace_zygote"] is False
+    assert {seen["mem"], seen["environ"], seen["maps"]} == {"EACCES"}
+    assert zygote_pid() == zygote  # still there, the same one
+    assert run("print('next')\n").stdout == "next\n"
+
+
+def test_the_zygote_never_holds_a_learners_files_so_no_fork_inherits_them():
+    # A fork starts with the zygote's memory: read it (as root, from outside) after a run whose
+    # submission and inputs carry a marker. The zygote got the run's name and two fds, nothing else.
+    marker = secrets.token_hex(16)
+    run(f"SECRET = {marker!r}\nprint(SECRET)\n")
+    zygote = zygote_pid()
+    found, control, scanned = False, False, 0
+    with open(f"/proc/{zygote}/maps") as maps, open(f"/proc/{zygote}/mem", "rb", 0) as mem:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if "r" not in perms:
+                continue
+            start, end = (int(x, 16) for x in span.split("-"))
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except OSError:
+                continue
+            scanned += len(data)
+            found |= marker.encode() in data
+            control |= b'"script": "main.py"' in data  # the last request it got: the scan can see
+    assert control and scanned > 50 << 20
+    assert not found
+
+
+def test_a_daemon_or_a_fork_bomb_does_not_survive_into_the_next_run(spec):
+    daemon = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        open('/tmp/daemon-alive', 'w').write('x')\n"
+        "        while True:\n"
+        "            time.sleep(0.05)\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.2)\n"
+        "print('left one')\n"
+    )
+    assert run(daemon).stdout == "left one\n"
+    seen = facts("import json, os\nprint(json.dumps(sorted(int(p) for p in os.listdir('/proc') if p.isdigit())))\n")
+    assert len(seen) == 2  # the run's PID 1 and itself: the daemon died with the last namespace
+    bomb = (
+        "import os\ndef solve(xs):\n    while True:\n        try:\n            os.fork()\n"
+        "        except OSError:\n            pass\n"
+    )
+    assert code.grade(spec, {"code": bomb}).score == 0
+    assert code.grade(spec, {"code": HONEST}).score == 2
+    uid = slot_uid(0)
+    [holder] = runner._ZYGOTES.idle.values()
+    assert {p.pid for p in processes() if p.uid == uid and p.state != "Z"} <= descendants(holder.proc.pid)
+    assert len(descendants(holder.proc.pid)) == 3
+
+
+def test_a_run_past_the_wall_clock_gets_the_zygote_replaced():
+    run("pass\n")
+    first = zygote_pid()
+    result = run_python({"main.py": "while True:\n    pass\n"}, script="main.py", wall_seconds=1.5)
+    assert result.timed_out and result.zygote
+    assert runner._ZYGOTES.idle == {}  # stopped and reaped
+    assert sandbox_zombies() == []
+    assert run("print('again')\n").stdout == "again\n"
+    assert zygote_pid() != first
+
+
+def test_a_zygote_that_cannot_start_falls_back_to_a_fresh_interpreter_and_says_so(monkeypatch, caplog):
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", "1")
+    monkeypatch.setattr(runner, "ZYGOTE_START_SECONDS", 0.0)  # it never says it is ready in time
+    monkeypatch.setattr(runner._ZYGOTES, "failed", {})
+    result = run_python({"main.py": "print('fresh')\n"}, script="main.py")
+    assert (result.stdout, result.zygote) == ("fresh\n", False)
+    assert "sandbox zygote unavailable" in caplog.text
+
+
+def test_each_run_draws_its_own_random_numbers():
+    draw = "import json, random\nimport numpy as np\nprint(json.dumps([random.random(), float(np.random.random())]))\n"
+    first, second = facts(draw), facts(draw)
+    assert first[0] != second[0] and first[1] != second[1]
+
+
+def test_a_zygote_started_by_a_thread_that_ended_still_serves_the_next_run():
+    # bwrap's --die-with-parent is tied to the thread that forked it: a zygote forked by a
+    # request's thread was killed when that thread ended, under the next run another thread gave it.
+    import threading
+
+    started = threading.Thread(target=run, args=("pass\n",))
+    started.start()
+    started.join(60)
+    first = zygote_pid()
+    result = run("print('next')\n")
+    assert (result.stdout, result.returncode) == ("next\n", 0)
+    assert zygote_pid() == first
