@@ -119,11 +119,7 @@ class Worker:
 
     def pool_children(self) -> list[int]:
         """The pids of the prefork pool's children (and of the embedded beat, if any)."""
-        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        try:
-            return [int(pid) for pid in path.read_text().split()]
-        except OSError:
-            return []
+        return children(self.proc.pid)
 
     def kill_pool_child(self, pid: int) -> None:
         """SIGKILL one pool child, as the kernel's OOM killer would; the main process lives on."""
@@ -302,6 +298,18 @@ def purge_queues(url: str, queues=("grading", "sandbox", "events")) -> None:
                 conn.default_channel.queue_purge(queue)
             except Exception:  # a queue never declared on this broker has nothing to purge
                 pass
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid`, whichever of its threads forked them (/proc lists a child
+    under the thread that forked it: the sandbox's zygotes are forked by a thread of their own)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in task.read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):

@@ -116,3 +116,50 @@ def is_subreaper() -> bool:
     value = ctypes.c_int(0)
     ctypes.CDLL(None, use_errno=True).prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(value), 0, 0, 0)
     return bool(value.value)
+
+
+def descendants(pid: int) -> set[int]:
+    """`pid` and every process below it."""
+    procs = processes()
+    found, frontier = set(), {pid}
+    while frontier:
+        found |= frontier
+        frontier = {p.pid for p in procs if p.ppid in frontier} - found
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def idle_zygote_processes() -> set[int]:
+    """The processes of the idle sandbox zygotes on this run's slot uids: each is bwrap, bwrap's
+    pid 1 and the zygote, and nothing more (no process of a finished run). This process's own are
+    asserted to be exactly that; so are another live process's (the session's Celery worker: its
+    pool child keeps the zygote it graded on), recognised as a tree of exactly those three whose
+    top bwrap's parent is outside the slot uids and alive. A run's leftover (a daemon, a fork-bomb
+    child) is inside a zygote's tree, which then has more than three processes, or is an orphan:
+    never part of what this returns."""
+    from assessment.sandbox import runner
+
+    found = set()
+    for zygote in runner._ZYGOTES.idle.values():
+        tree = descendants(zygote.proc.pid)
+        assert len(tree) == 3, [p for p in processes() if p.pid in tree]
+        found |= tree
+    procs = {p.pid: p for p in processes()}
+    uids = slot_uids()
+    for top in procs.values():
+        parent = procs.get(top.ppid)
+        if top.uid not in uids or top.name != "bwrap" or top.state == "Z" or parent is None:
+            continue
+        if parent.uid in uids or parent.pid == 1:
+            continue
+        tree = descendants(top.pid)
+        names = sorted(procs[pid].name for pid in tree if pid in procs)
+        if len(tree) == 3 and names[:2] == ["bwrap", "bwrap"] and any("/zygote.py" in _cmdline(pid) for pid in tree):
+            found |= tree
+    return found

@@ -12,7 +12,7 @@ import pytest
 from assessment import kinds
 from assessment.sandbox import runner
 from assessment.sandbox.runner import ROOT_DIR
-from tests.assessment.sandbox_helpers import processes, slot_uids
+from tests.assessment.sandbox_helpers import idle_zygote_processes, processes, slot_uids
 from tests.assessment.sql_fixtures import RIGHT_ANSWER, SPEC
 
 R = "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r{where}) "
@@ -75,9 +75,16 @@ def run_dirs(monkeypatch):
     return made
 
 
+@pytest.fixture(autouse=True)
+def zygote_required(monkeypatch):
+    """The zygote path, never the fallback to a fresh interpreter."""
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", "require")
+
+
 def live_sandbox_processes():
-    uids = set(slot_uids())
-    return [p for p in processes() if p.uid in uids and p.state != "Z"]
+    """Processes of the slot uids, but for this process's idle zygotes (each its own three)."""
+    uids, zygotes = set(slot_uids()), idle_zygote_processes()
+    return [p for p in processes() if p.uid in uids and p.state != "Z" and p.pid not in zygotes]
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -91,7 +98,7 @@ def test_a_hostile_query_scores_zero_with_a_clear_notice_and_leaves_nothing(spec
     assert notices and notices[0].startswith("Public dataset:"), notices
     assert result.feedback["hidden"]["status"] in ("error", "time_limit")
     assert time.monotonic() - started < 30  # a bound on harm, not a speed claim
-    assert len(run_dirs) == 2 and all(d.parent == ROOT_DIR and not d.exists() for d in run_dirs)
+    assert len(run_dirs) == 2 and all(ROOT_DIR in d.parents and not d.exists() for d in run_dirs)
     assert live_sandbox_processes() == []
 
 

@@ -34,6 +34,7 @@ from tests.processes import (
     TcpProxy,
     Worker,
     base_env,
+    children,
     publishing_to,
     purge_queues,
     rabbitmq_vhost,
@@ -227,11 +228,8 @@ def test_a_pool_child_killed_mid_grade_the_submission_is_graded_once(spawn):
 def _grading_child(worker: Worker) -> int | None:
     """The pool child that runs the sandbox now (it has a bwrap/setpriv descendant), if any."""
     for pid in worker.pool_children():
-        try:
-            if open(f"/proc/{pid}/task/{pid}/children").read().split():
-                return pid
-        except OSError:
-            continue
+        if children(pid):
+            return pid
     return None
 
 

@@ -39,11 +39,6 @@ def bad_package(lines: int) -> bytes:
     return buf.getvalue()
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
 def _peak_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -73,7 +68,7 @@ def gunicorn(transactional_db):
                 return False
 
         wait_for(up, timeout=60, message="gunicorn")
-        [worker] = _children(proc.pid)
+        [worker] = processes.children(proc.pid)
         yield base, worker
     finally:
         os.killpg(proc.pid, 15)
