@@ -535,7 +535,7 @@ class _Zygote:
     def __init__(self, slot: "_Slot", key: tuple, venv: Path, program: bytes):
         self.index, self.uid, self.key = slot.index, slot.uid, key
         self.runs, self.broken = 0, False
-        self.sock = self.proc = None
+        self.sock = self.proc = self.reaper = None
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the zygote's own stderr, read on failure
         # Per process and slot: the runs of this zygote only (another process's zygote on the
         # same uid has its own).
@@ -583,7 +583,8 @@ class _Zygote:
         # Reaps the zygote's bwrap the moment it dies, whoever killed it: an idle zygote is killed
         # by another process's `kill -1` of the slot uid (a slot whose holder died mid-run, a run
         # that outlived its wall clock), and must not stay a zombie until this process's next run.
-        threading.Thread(target=self._reap_when_dead, name="kafaat-zygote-reaper", daemon=True).start()
+        self.reaper = threading.Thread(target=self._reap_when_dead, name="kafaat-zygote-reaper", daemon=True)
+        self.reaper.start()
         if self._recv(time.monotonic() + ZYGOTE_START_SECONDS) != {"ready": True}:
             raise _ZygoteFailed(f"the zygote did not start: {self._log_tail() or 'no output'}")
 
@@ -692,6 +693,8 @@ class _Zygote:
                     self.proc.wait(10)
                 except subprocess.TimeoutExpired:
                     gone = False
+                if self.reaper is not None:
+                    self.reaper.join(1)  # it has reaped: let it end, so a fork after us has no thread of it
             # Longer than a fresh run's: a fork bomb's pid namespace dies slowly on a loaded host.
             gone = _reap_run(self.uid, time.monotonic() + 3 * REAP_SECONDS) and gone
         finally:
@@ -800,10 +803,16 @@ class _ZygotePool:
             z.stop()
 
     def stop_all(self) -> None:
+        """Stop the idle zygotes and the spawner thread: the worker's main process calls this after
+        its self-test (at worker_ready), and later forks the pool's replacement children: no thread of
+        ours should be copied into them."""
         with self.lock:
             idle, self.idle = list(self.idle.values()), {}
+            spawner, self.spawner = self.spawner, None
         for zygote in idle:
             zygote.stop()
+        if spawner is not None:
+            spawner.shutdown(wait=True)
 
 
 _ZYGOTES = _ZygotePool()

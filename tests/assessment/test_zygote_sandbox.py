@@ -288,3 +288,14 @@ def test_a_zygote_started_by_a_thread_that_ended_still_serves_the_next_run():
     result = run("print('next')\n")
     assert (result.stdout, result.returncode) == ("next\n", 0)
     assert zygote_pid() == first
+
+
+def test_stopping_the_zygotes_leaves_no_thread_of_theirs():
+    # The worker's main process stops its zygotes after the self-test, and later forks the pool's
+    # replacement children: no spawner or reaper thread may be left to be copied into them.
+    import threading
+
+    run("pass\n")
+    runner.stop_zygotes()
+    names = {t.name for t in threading.enumerate()}
+    assert not any(n.startswith(("kafaat-zygote-spawner", "kafaat-zygote-reaper")) for n in names), names
