@@ -459,8 +459,18 @@ def build_command(
     return [*limits, "--", *priv, *bwrap, *argv]
 
 
-def _read_capped(proc: subprocess.Popen, deadline: float) -> tuple[bytes, bytes, bool, bool]:
-    return _read_fds(proc.stdout.fileno(), proc.stderr.fileno(), deadline)
+def _result(out: bytes, err: bytes, returncode, timed_out, truncated, started, *, zygote=False) -> RunResult:
+    """A run's result from what _read_fds read (either path)."""
+    return RunResult(
+        stdout=out.decode("utf-8", errors="replace"),
+        # Staff read it from the database: PostgreSQL text cannot hold NUL.
+        stderr=err.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        returncode=returncode,
+        timed_out=timed_out,
+        stdout_truncated=truncated,
+        duration=time.monotonic() - started,
+        zygote=zygote,
+    )
 
 
 def _read_fds(out_fd: int, err_fd: int, deadline: float) -> tuple[bytes, bytes, bool, bool]:
@@ -659,15 +669,7 @@ class _Zygote:
                 self.broken = True
                 returncode = -signal.SIGKILL
             self.runs += 1
-            return RunResult(
-                stdout=out.decode("utf-8", errors="replace"),
-                stderr=err.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-                returncode=returncode,
-                timed_out=timed_out,
-                stdout_truncated=truncated,
-                duration=time.monotonic() - started,
-                zygote=True,
-            )
+            return _result(out, err, returncode, timed_out, truncated, started, zygote=True)
         finally:
             os.close(out_r)
             os.close(err_r)
@@ -961,7 +963,8 @@ def _run(files: dict[str, str], *, script: str, wall_seconds: float, venv: Path,
             finally:
                 os.close(seccomp_fd)
             try:
-                out, err, timed_out, truncated = _read_capped(proc, started + wall_seconds)
+                deadline = started + wall_seconds
+                out, err, timed_out, truncated = _read_fds(proc.stdout.fileno(), proc.stderr.fileno(), deadline)
             finally:
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
@@ -985,14 +988,6 @@ def _run(files: dict[str, str], *, script: str, wall_seconds: float, venv: Path,
                 and time.monotonic() - started >= wall_seconds
             ):
                 timed_out = True
-            return RunResult(
-                stdout=out.decode("utf-8", errors="replace"),
-                # Staff read it from the database: PostgreSQL text cannot hold NUL.
-                stderr=err.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-                returncode=returncode,
-                timed_out=timed_out,
-                stdout_truncated=truncated,
-                duration=time.monotonic() - started,
-            )
+            return _result(out, err, returncode, timed_out, truncated, started)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
