@@ -29,7 +29,7 @@ from courses import selectors as course_selectors
 from courses.models import Assignment, AssignmentVersion, Course
 from courses.services import assignment_version_derived_store, enrollments_complete
 from kernel.errors import ApplicationError, PermissionDenied
-from kernel.events import announce
+from kernel.events import announce, announce_many
 from kernel.tasks import enqueue
 
 from . import attempts, leases, messages, selectors
@@ -244,10 +244,11 @@ def _staff_log(entry: str, log_text: str) -> str:
     return f"{entry}\n{log_text}"[:MAX_STAFF_LOG] if log_text else entry[:MAX_STAFF_LOG]
 
 
-def _locked_for_grading(submission_id: int) -> Submission | None:
+def _locked_for_grading(submission_id: int, *, skip_locked: bool = False) -> Submission | None:
+    """The submission, locked (None when gone, or with `skip_locked` when another holds it)."""
     return (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("assignment__course", "user", "version")  # the version: for the grader
+        Submission.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("assignment__course", "user__organization", "version")  # the version: for the grader
         .filter(pk=submission_id)
         .first()
     )
@@ -365,9 +366,27 @@ def grade_record(
     a submission still queued or running keeps its status (its grader's result is a later grade).
     `outbox_extra` adds keys to the event's payload. Raises GradeNotWritable (before writing
     anything) for a score the column cannot hold."""
-    assignment = sub.assignment
     now = timezone.now()
-    fields = ["score", "max_score", "graded_at", "updated_at"]
+    fields = _grade_apply(sub, result=result, score=score, now=now)
+    sub.save(update_fields=fields)
+    GradeRecord.objects.create(
+        **_grade_history(sub, result=result, source=source, graded_by=graded_by, reason=reason,
+                         reason_code=reason_code, reason_params=reason_params)
+    )  # fmt: skip
+    announce("submission.graded", **_graded_event(sub, now=now, extra=outbox_extra), defer=defer)
+
+
+# What _grade_apply sets: on every grade, and with a grader's result (AUTO_GRADE_FIELDS: both).
+GRADE_FIELDS = ["score", "max_score", "graded_at", "updated_at"]
+RESULT_FIELDS = ["feedback", "staff_log", "status", "claim_token", "lease_expires_at"]
+AUTO_GRADE_FIELDS = GRADE_FIELDS + RESULT_FIELDS
+
+
+def _grade_apply(sub: Submission, *, result: GradeResult | None, score: Decimal | None, now) -> list[str]:
+    """Set the grade on `sub` in memory (see grade_record) and return the fields to save. Raises
+    GradeNotWritable, before changing anything, for a score the column cannot hold."""
+    assignment = sub.assignment
+    fields = list(GRADE_FIELDS)
     if result is not None:
         feedback = dict(result.feedback)
         raw = _scaled(result, assignment.points) if score is None else score
@@ -378,45 +397,52 @@ def grade_record(
         raise GradeNotWritable(f"score {final} out of {assignment.points} does not fit the grade column")
     sub.score = final
     sub.max_score = assignment.points
-    sub.graded_at = now
+    sub.graded_at = sub.updated_at = now
     if result is not None:
         sub.feedback = feedback
         if result.staff_log:
             sub.staff_log = result.staff_log
         sub.status = Submission.Status.GRADED
         sub.claim_token, sub.lease_expires_at = "", None
-        fields += ["feedback", "staff_log", "status", "claim_token", "lease_expires_at"]
+        fields += RESULT_FIELDS
     elif sub.status in (Submission.Status.NEEDS_REVIEW, Submission.Status.FAILED):
         sub.status = Submission.Status.GRADED
         fields.append("status")
-    sub.save(update_fields=fields)
-    GradeRecord.objects.create(
-        submission=sub,
-        score=sub.score,
-        max_score=sub.max_score,
-        source=source,
-        feedback=sub.feedback if result is not None else {},
-        reason=reason,
-        reason_code=reason_code,
-        reason_params=reason_params or {},
-        graded_by=graded_by,
-    )
-    course = assignment.course
-    announce(
-        "submission.graded",
-        user=sub.user,
-        submission=sub,
-        outbox={
+    return fields
+
+
+def _grade_history(sub: Submission, *, result: GradeResult | None, source: str, graded_by=None, reason: str = "",
+                   reason_code: str = "", reason_params: dict | None = None) -> dict:  # fmt: skip
+    """The GradeRecord row of the grade just set on `sub` (its fields)."""
+    return {
+        "submission": sub,
+        "score": sub.score,
+        "max_score": sub.max_score,
+        "source": source,
+        "feedback": sub.feedback if result is not None else {},
+        "reason": reason,
+        "reason_code": reason_code,
+        "reason_params": reason_params or {},
+        "graded_by": graded_by,
+    }
+
+
+def _graded_event(sub: Submission, *, now, extra: dict | None = None) -> dict:
+    """The `submission.graded` event of the grade just set on `sub`: its facts and outbox payload."""
+    assignment = sub.assignment
+    return {
+        "user": sub.user,
+        "submission": sub,
+        "outbox": {
             "submission_id": sub.pk,
             "assignment_id": assignment.pk,
-            "course_code": course.code,
+            "course_code": assignment.course.code,
             "score": str(sub.score),
             "max_score": str(sub.max_score),
             "graded_at": now.isoformat(),
-            **(outbox_extra or {}),
+            **(extra or {}),
         },
-        defer=defer,
-    )
+    }
 
 
 def _run_grader(sub: Submission) -> tuple[GradeResult | None, str | None]:
@@ -461,7 +487,101 @@ def _grade_write(sub: Submission, result: GradeResult | None, error: str | None)
     return sub
 
 
-def submission_grade(*, submission_id: int, token: str = "") -> Submission | None:
+GRADABLE = (Submission.Status.QUEUED, Submission.Status.RUNNING)
+
+
+def _grade_with_queued(first: Submission, result: GradeResult, *, token: str) -> Submission:
+    """Grade `first` (locked, claimed, its grader's `result` in hand) together with the oldest
+    other queued submissions of the kinds that grade at once, up to GRADING_BATCH_SIZE in all:
+    one transaction, one commit and a constant number of queries for the batch, instead of eight
+    queries and a commit for each. A burst of quizzes is graded as fast as the queue delivers it.
+    Each grade is exactly what grade_record writes (score, late policy, GradeRecord row, deferred
+    `submission.graded` event), written in bulk. Every row stays locked until the commit, so a
+    worker that dies meanwhile leaves every one queued, for its own task."""
+    now = timezone.now()
+    _grade_apply(first, result=result, score=None, now=now)  # GradeNotWritable: the caller's
+    others = _queued_at_once(exclude=first.pk, limit=settings.GRADING_BATCH_SIZE - 1)
+    _grades_write([(first, result), *_graded_alongside(others, token=token, now=now)], now=now)
+    return first
+
+
+def _queued_at_once(*, exclude: int | None, limit: int) -> list[Submission]:
+    """The oldest queued submissions of the kinds that grade at once, locked with SKIP LOCKED: one
+    that another worker holds, or waits for, is left to it (no deadlock, no wait)."""
+    queued = (
+        Submission.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("assignment__course", "user__organization", "version")
+        .filter(
+            status=Submission.Status.QUEUED,
+            assignment__kind__in=[name for name, kind in kinds.KINDS.items() if kind.grades_at_once],
+            grading_attempts__lt=settings.GRADING_MAX_ATTEMPTS,
+        )
+    )
+    if exclude is not None:
+        queued = queued.exclude(pk=exclude)
+    return list(queued.order_by("pk")[:limit])
+
+
+def _graded_alongside(subs: list[Submission], *, token: str, now) -> list[tuple[Submission, GradeResult]]:
+    """Claim (with `token`, as their own task would) and grade, in memory, the locked queued
+    submissions that grade cleanly. One whose grader errs, asks for a review, or whose grade
+    cannot be stored is left out, untouched: its own task grades it alone."""
+    graded = []
+    for sub in subs:
+        try:
+            outcome, error = _run_grader(sub)
+        except GraderUnavailable:
+            continue
+        if error is not None or outcome.needs_review:
+            continue
+        sub.status, sub.started_at, sub.claim_token = Submission.Status.RUNNING, now, token
+        sub.grading_attempts += 1
+        try:
+            _grade_apply(sub, result=outcome, score=None, now=now)
+        except GradeNotWritable:
+            continue
+        graded.append((sub, outcome))
+    return graded
+
+
+def _grades_write(graded: list[tuple[Submission, GradeResult]], *, now) -> None:
+    """Store grades set in memory by _grade_apply from a grader's result (and their claims), in
+    three INSERTs or UPDATEs and the LTI lookup, whatever their number."""
+    if not graded:
+        return
+    subs = [sub for sub, _outcome in graded]
+    Submission.objects.bulk_update(subs, [*AUTO_GRADE_FIELDS, "started_at", "grading_attempts"])
+    GradeRecord.objects.bulk_create(
+        [GradeRecord(**_grade_history(sub, result=outcome, source=GradeRecord.Source.AUTO)) for sub, outcome in graded]
+    )
+    announce_many("submission.graded", [_graded_facts(sub, now=now) for sub in subs], defer=True)
+
+
+def _grade_queued(*, token: str) -> int:
+    """While another worker holds the submission this task asked for (it is grading it, most
+    likely in a batch of its own): grade a batch of the other queued quizzes instead of waiting
+    idle, in a savepoint of the caller's transaction. A grader or write error rolls the batch
+    back (logged): those submissions wait for their own tasks. Returns how many were graded."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            queued = _queued_at_once(exclude=None, limit=settings.GRADING_BATCH_SIZE)
+            graded = _graded_alongside(queued, token=token, now=now)
+            _grades_write(graded, now=now)
+    except TRANSIENT_DB_ERRORS:
+        raise
+    except Exception:
+        log.warning("grading a batch of queued quizzes failed; they wait for their own tasks", exc_info=True)
+        return 0
+    return len(graded)
+
+
+def _graded_facts(sub: Submission, *, now) -> tuple[dict, dict]:
+    facts = _graded_event(sub, now=now)
+    return facts, facts.pop("outbox")
+
+
+def submission_grade(*, submission_id: int, token: str = "", batch: bool = True) -> Submission | None:
     """Grade one submission exactly once; safe to call any number of times for the same id.
 
     A kind that grades at once (Kind.grades_at_once: a quiz) is claimed, graded and recorded in
@@ -472,23 +592,41 @@ def submission_grade(*, submission_id: int, token: str = "") -> Submission | Non
     untouched and with its attempt given back, and is raised for the task to retry. Any other
     error while writing the grade counts as an attempt: the submission is queued again for the
     sweeper, or fails at the cap. Database errors propagate (the task retries, and its retry may
-    re-claim the row)."""
+    re-claim the row).
+
+    With `batch`, a quiz's grade is written together with those of up to GRADING_BATCH_SIZE - 1
+    other queued quizzes (see _grade_with_queued): their own tasks then find them graded."""
     token = token or leases.new_token()
-    at_once = False
+    waiting = Submission.objects.filter(pk=submission_id, status__in=GRADABLE)
+    kind = waiting.values_list("assignment__kind", flat=True).first()
+    if kind is None:
+        return None  # graded already (in another one's batch, or a redelivery), or gone: one query
+    batch = batch and kinds.grades_at_once(kind) and settings.GRADING_BATCH_SIZE > 1
+    at_once = batched = False
     try:
         with transaction.atomic():
-            sub = _locked_for_grading(submission_id)
-            if sub is None or not _claim_locked(sub, token=token):
+            sub = _locked_for_grading(submission_id, skip_locked=batch)
+            if sub is None and batch:  # another worker holds it: grade other queued ones meanwhile
+                _grade_queued(token=token)
+            elif sub is None or not _claim_locked(sub, token=token):
                 return None
-            if kinds.grades_at_once(sub.assignment.kind):
+            elif kinds.grades_at_once(sub.assignment.kind):
                 at_once = True
                 result, error = _run_grader(sub)
+                if batch and error is None and not result.needs_review:
+                    batched = True
+                    return _grade_with_queued(sub, result, token=token)
                 return _grade_write(sub, result, error)
+        if sub is None:  # then wait for the worker that holds it, as any task does
+            return submission_grade(submission_id=submission_id, token=token, batch=False)
     except (*TRANSIENT_DB_ERRORS, GraderUnavailable):
         raise  # rolled back: untouched, and the task retries
     except Exception as exc:  # decimal.InvalidOperation, DataError...: rolled back, counted below
         if not at_once:
             raise
+        if batched:  # whichever grade of the batch failed, this one is tried again alone
+            log.warning("grading submission %s with the queued ones failed; alone now", submission_id, exc_info=True)
+            return submission_grade(submission_id=submission_id, token=token, batch=False)
         log.exception("recording the grade of submission %s failed", submission_id)
         if submission_claim(submission_id=submission_id, token=token) is None:
             return None

@@ -12,8 +12,12 @@ work for after commit is the handler's to defer, see kernel.tasks). With `outbox
 payload is first written to the outbox for universities (`event_record`), with the `user` (and
 `organization`, else the user's) among the facts.
 
-`event_record` announces `outbox.recorded` (fact: `event`) for each row it writes: integrations
-listens to nudge its webhook queue after commit.
+`event_record` (and `events_record`, for many rows in one write) announces `outbox.recorded`
+(fact: `events`, the rows of that write) once per write: integrations listens to queue LTI scores
+and nudge its webhook queue after commit, in a constant number of queries for the write.
+
+`announce_many(name, [(facts, outbox), ...], defer=True)` is `announce` for many events of one
+kind at once (a batch of grades): one INSERT for their outbox rows.
 
 **Deferred handlers** take a list of outbox rows instead of facts, so that they can do their work
 for many events at once with a constant number of queries:
@@ -115,22 +119,52 @@ def announce(event_name: str, /, *, outbox: dict | None = None, defer: bool = Fa
     return event
 
 
+def announce_many(event_name: str, announced: list[tuple[dict, dict]], /, *, defer: bool = False) -> list[OutboxEvent]:
+    """`announce` for many events of one kind, each `(facts, outbox payload)`, with one INSERT
+    for their outbox rows: each subscriber hears each event's facts in order; the deferred ones
+    hear the whole list at once (now, or with `defer` in a batch after commit). Returns the rows."""
+    if not announced:
+        return []
+    rows = [(outbox, facts.get("user"), facts.get("organization")) for facts, outbox in announced]
+    events = events_record(event_type=event_name, rows=rows, defer=defer)
+    for facts, _outbox in announced:
+        for handler in handlers(event_name):
+            handler(**facts)
+    if not defer:
+        for handler in deferred_handlers(event_name):
+            handler(events=events)
+    return events
+
+
 def event_record(*, event_type: str, payload: dict, user=None, organization=None, defer: bool = False) -> OutboxEvent:
     """Write an event to the outbox. Call it inside the transaction of the change it reports;
     the subscribers of `outbox.recorded` hear of it (integrations nudges its `events` queue after
     commit; the beat tick delivers it anyway). With `defer`, the event's deferred handlers are
     left to the batch consumer (see the module's docstring)."""
-    if organization is None and user is not None:
-        organization = user.organization
+    (event,) = events_record(event_type=event_type, rows=[(payload, user, organization)], defer=defer)
+    return event
+
+
+def events_record(*, event_type: str, rows: list[tuple], defer: bool = False) -> list[OutboxEvent]:
+    """Write events of one type to the outbox in one INSERT, each `(payload, user, organization)`
+    (the organization, when None, is the user's); see event_record. Returns them, with their ids."""
     pending = defer and bool(_deferred.get(event_type))
-    event = OutboxEvent.objects.create(
-        event_type=event_type, payload=payload, user=user, organization=organization, is_deferred_pending=pending
-    )
+    events = [
+        OutboxEvent(
+            event_type=event_type,
+            payload=payload,
+            user=user,
+            organization=organization if organization is not None or user is None else user.organization,
+            is_deferred_pending=pending,
+        )
+        for payload, user, organization in rows
+    ]
+    events = OutboxEvent.objects.bulk_create(events)
     for handler in handlers(OUTBOX_RECORDED):
-        handler(event=event)
+        handler(events=events)
     if pending:
         transaction.on_commit(_kick, robust=True)
-    return event
+    return events
 
 
 # --- the batch consumer -------------------------------------------------------------------------

@@ -10,14 +10,15 @@ from ..models import WebhookSubscription
 from .webhooks import enqueue_tick
 
 
-def kick_dispatch(organization_id: int | None) -> None:
-    """After commit: nudge the `events` queue, if anyone listens to this organization's events.
+def kick_dispatch(organization_ids) -> None:
+    """After commit: nudge the `events` queue, if anyone listens to these organizations' events.
     (Without a subscriber the beat tick still marks the events dispatched.)"""
-    if organization_id and WebhookSubscription.objects.filter(organization_id=organization_id, is_active=True).exists():
+    ids = {pk for pk in organization_ids if pk}
+    if ids and WebhookSubscription.objects.filter(organization_id__in=ids, is_active=True).exists():
         enqueue_tick()
 
 
 @subscribe(OUTBOX_RECORDED)
-def _kick_dispatch_on_commit(*, event, **facts) -> None:
-    org_id = event.organization_id
-    transaction.on_commit(lambda: kick_dispatch(org_id), robust=True)
+def _kick_dispatch_on_commit(*, events, **facts) -> None:
+    org_ids = {event.organization_id for event in events}
+    transaction.on_commit(lambda: kick_dispatch(org_ids), robust=True)

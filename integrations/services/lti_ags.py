@@ -72,24 +72,26 @@ def _nudge_after_commit(link_ids: list[int]) -> None:
 
 
 @subscribe(OUTBOX_RECORDED)
-def _record(*, event: OutboxEvent, **facts) -> None:
-    """In the grading transaction: queue the grade for every line item it goes to."""
-    if event.event_type != GRADED or event.user_id is None:
+def _record(*, events: list[OutboxEvent], **facts) -> None:
+    """In the grading transaction: queue each grade for every line item it goes to (one query for
+    the links of the whole write, however many grades it holds)."""
+    grades = {}  # (user, assignment) -> the write's events for it
+    for event in events:
+        assignment_id = (event.payload or {}).get("assignment_id")
+        if event.event_type == GRADED and event.user_id is not None and assignment_id:
+            grades.setdefault((event.user_id, assignment_id), []).append(event)
+    if not grades:
         return
-    assignment_id = (event.payload or {}).get("assignment_id")
-    if not assignment_id:
+    users, assignments = {u for u, _a in grades}, {a for _u, a in grades}
+    links = LtiGradeLink.objects.filter(user_id__in=users, assignment_id__in=assignments, platform__is_active=True)
+    now, deliveries, link_ids = timezone.now(), [], []
+    for pk, user_id, assignment_id in links.values_list("pk", "user_id", "assignment_id"):
+        for event in grades.get((user_id, assignment_id), ()):
+            deliveries.append(LtiScoreDelivery(link_id=pk, event=event, next_attempt_at=now))
+            link_ids.append(pk)
+    if not deliveries:
         return
-    link_ids = list(
-        LtiGradeLink.objects.filter(
-            user_id=event.user_id, assignment_id=assignment_id, platform__is_active=True
-        ).values_list("pk", flat=True)
-    )
-    if not link_ids:
-        return
-    now = timezone.now()
-    LtiScoreDelivery.objects.bulk_create(
-        [LtiScoreDelivery(link_id=pk, event=event, next_attempt_at=now) for pk in link_ids], ignore_conflicts=True
-    )
+    LtiScoreDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     _nudge_after_commit(link_ids)
 
 

@@ -449,7 +449,7 @@ def _events_record(plan: EnrollmentPlan, *, organization, user_ids, courses, sou
     ]
     if events:
         bulk.insert(OutboxEvent, ["event_type", "organization_id", "user_id", "payload"], events, now=now)
-        transaction.on_commit(lambda: kick_dispatch(organization.pk), robust=True)
+        transaction.on_commit(lambda: kick_dispatch([organization.pk]), robust=True)
 
 
 def _audit_record(

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -256,6 +256,33 @@ def test_the_same_task_delivered_twice_while_it_runs_grades_once(spawn):
     time.sleep(2)  # let the duplicate finish too
     audit([sub.pk])
     assert Submission.objects.get(pk=sub.pk).grading_attempts == 1
+
+
+def test_a_pool_child_killed_mid_batch_of_quizzes_every_quiz_is_graded_once(spawn):
+    quiz = make_quiz(points=10)
+    subs = [_queued(quiz, UserFactory(), RIGHT) for _ in range(20)]
+    worker = spawn("batch", beat=True, concurrency=1)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Hold the batch at its outbox INSERT: its scores and history are written, not committed.
+        cursor.execute(f"LOCK TABLE {OutboxEvent._meta.db_table} IN EXCLUSIVE MODE")
+        for sub in subs:
+            tasks.submission_grade.delay(sub.pk)
+
+        def blocked_batch() -> bool:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted",
+                [OutboxEvent._meta.db_table],
+            )
+            return cursor.fetchone()[0] == 1
+
+        wait_for(blocked_batch, timeout=60, message="a batch of quiz grades waiting to write its outbox rows")
+        assert Submission.objects.filter(pk__in=[s.pk for s in subs], status="queued").count() == len(subs)
+        (child,) = worker.pool_children()
+        worker.kill_pool_child(child)
+    wait_for(lambda: _graded([s.pk for s in subs]), timeout=120, message="every quiz graded after the kill")
+    time.sleep(1)  # the killed batch's task, redelivered, finishes too
+    audit([s.pk for s in subs])
+    assert GradeRecord.objects.filter(submission__in=subs).count() == len(subs)
 
 
 def test_a_long_grade_keeps_its_claim_by_heartbeat_while_the_sweeper_runs(spawn):

@@ -1,17 +1,23 @@
-"""What grading one quiz costs, and the side effects it leaves to a batch (kernel.events' deferred
-handlers): a quiz grade is a constant 8 queries in one transaction; the learner's notification and
-the course's completion follow from a batch of grades in a constant number of queries, once each,
-and still happen end to end with a real worker."""
+"""What grading quizzes costs, and the side effects it leaves to a batch (kernel.events' deferred
+handlers): a quiz is graded with the other queued quizzes (up to GRADING_BATCH_SIZE) in a constant
+10 queries in one transaction, and each later task of a graded one is a single query; the
+learner's notification and the course's completion follow from a batch of grades in a constant
+number of queries, once each, and still happen end to end with a real worker."""
 
+import dataclasses
+import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from assessment.kinds import get_grader
 from certificates.models import Certificate
 from courses.models import Enrollment
-from grading import services
+from grading import attempts, services
 from grading.models import GradeRecord, Submission
 from kernel import events
 from kernel.models import OutboxEvent
@@ -49,13 +55,17 @@ def _poison(monkeypatch, poisoned):
     return real
 
 
+QUERIES_PER_BATCH = 10
+
+
 @pytest.mark.django_db
-def test_grading_one_quiz_takes_eight_queries_in_one_transaction(django_assert_num_queries):
+def test_grading_one_quiz_takes_ten_queries_in_one_transaction(django_assert_num_queries):
     quiz = make_quiz(points=10)
     (pk,) = _stored(quiz, _learners(quiz, 1))
-    # Lock and claim the row, record the score, its GradeRecord and its outbox event, look for LTI
-    # links, in one transaction (BEGIN/COMMIT are savepoints inside the test's own transaction).
-    with django_assert_num_queries(8):
+    # See it waits; lock and claim the row; look for other queued quizzes; record the score, its
+    # GradeRecord and its outbox event, look for LTI links, in one transaction (BEGIN/COMMIT are
+    # savepoints inside the test's own transaction).
+    with django_assert_num_queries(QUERIES_PER_BATCH):
         services.submission_grade(submission_id=pk)
     sub = Submission.objects.get(pk=pk)
     assert sub.status == Submission.Status.GRADED and sub.score == 10 and sub.grading_attempts == 1
@@ -68,11 +78,202 @@ def test_grading_one_quiz_takes_eight_queries_in_one_transaction(django_assert_n
 
 
 @pytest.mark.django_db
+def test_a_quiz_grades_the_queued_ones_with_it_in_the_same_queries_as_one_alone(django_assert_num_queries):
+    quiz = make_quiz(points=10, attempts_allowed=3)
+    learners = _learners(quiz, 6)
+    first, *others = _stored(quiz, learners[:3]) + _stored(quiz, learners[3:], answer=WRONG)
+    with django_assert_num_queries(QUERIES_PER_BATCH):
+        services.submission_grade(submission_id=first, token="task-1/0")
+    subs = Submission.objects.filter(pk__in=[first, *others]).order_by("pk")
+    assert [(s.status, s.score, s.grading_attempts) for s in subs] == [("graded", 10, 1)] * 3 + [("graded", 0, 1)] * 3
+    assert all(s.claim_token == "" and s.lease_expires_at is None and s.started_at for s in subs)
+    assert all(s.graded_at == subs[0].graded_at for s in subs)
+    grade = get_grader("quiz")
+    assert all(s.feedback == grade(attempts.submission_spec(s), s.answer).feedback for s in subs)
+    records = GradeRecord.objects.filter(submission_id__in=[first, *others])
+    assert sorted(records.values_list("submission_id", "score", "source")) == [(s.pk, s.score, "auto") for s in subs]
+    graded = OutboxEvent.objects.filter(event_type="submission.graded").order_by("id")
+    assert [(e.payload["submission_id"], e.user_id, e.is_deferred_pending) for e in graded] == [
+        (s.pk, s.user_id, True) for s in subs
+    ]
+    assert graded[0].payload == {
+        "submission_id": first, "assignment_id": quiz.pk, "course_code": quiz.course.code, "score": "10.00",
+        "max_score": "10.00", "graded_at": subs[0].graded_at.isoformat(),
+    }  # fmt: skip
+    # Their own tasks come later: one query each, and nothing written twice.
+    for pk in others:
+        with django_assert_num_queries(1):
+            assert services.submission_grade(submission_id=pk) is None
+    assert records.count() == 6 and graded.count() == 6
+    # The deferred side effects are the same as for grades one by one.
+    assert events.deferred_run() == 6
+    assert Enrollment.objects.filter(course=quiz.course, completed_at__isnull=False).count() == 3
+    assert Notification.objects.filter(kind="graded").count() == 3
+    assert Notification.objects.filter(kind="needs_revision").count() == 3
+
+
+@pytest.mark.django_db
+def test_the_batch_stops_at_its_size_and_takes_the_oldest_first(settings):
+    settings.GRADING_BATCH_SIZE = 3
+    quiz = make_quiz(points=10)
+    ids = _stored(quiz, _learners(quiz, 5))
+    services.submission_grade(submission_id=ids[3])
+    graded = set(Submission.objects.filter(status="graded").values_list("pk", flat=True))
+    assert graded == {ids[3], ids[0], ids[1]}
+
+
+@pytest.mark.django_db
+def test_a_late_quiz_in_the_batch_gets_its_own_penalty():
+    due = timezone.now() - timedelta(days=10)
+    quiz = make_quiz(points=10, due_at=due, late_penalty_per_day=Decimal(10))
+    on_time, late = _stored(quiz, _learners(quiz, 2))
+    Submission.objects.filter(pk=on_time).update(submitted_at=due - timedelta(days=1))
+    Submission.objects.filter(pk=late).update(submitted_at=due + timedelta(days=2, hours=12))
+    services.submission_grade(submission_id=on_time)
+    assert dict(Submission.objects.values_list("pk", "score")) == {on_time: 10, late: 7}  # 3 days: -30 %
+    assert Submission.objects.get(pk=late).feedback["late"]["days"] == 3
+    assert "late" not in Submission.objects.get(pk=on_time).feedback
+
+
+@pytest.mark.django_db
+def test_a_queued_quiz_the_batch_cannot_grade_is_left_untouched_for_its_own_task(monkeypatch):
+    quiz = make_quiz(points=10)
+    first, erring, reviewed, fine = _stored(quiz, _learners(quiz, 4))
+    real = services._run_grader
+
+    def run(sub):
+        result, error = real(sub)
+        if sub.pk == erring:
+            return None, "a bug in the quiz"
+        if sub.pk == reviewed:
+            return dataclasses.replace(result, needs_review=True), None
+        return result, error
+
+    monkeypatch.setattr(services, "_run_grader", run)
+    seen = ("status", "grading_attempts", "lease_expires_at", "updated_at", "claim_token", "started_at")
+    before = {row[0]: row[1:] for row in Submission.objects.values_list("pk", *seen)}
+    services.submission_grade(submission_id=first)
+    after = {row[0]: row[1:] for row in Submission.objects.values_list("pk", *seen)}
+    assert after[erring] == before[erring] and after[reviewed] == before[reviewed]
+    assert after[first][0] == after[fine][0] == "graded"
+    assert not GradeRecord.objects.filter(submission_id__in=[erring, reviewed]).exists()
+    # Their own task grades them as before: a failure, a review.
+    services.submission_grade(submission_id=erring)
+    services.submission_grade(submission_id=reviewed)
+    statuses = dict(Submission.objects.values_list("pk", "status"))
+    assert (statuses[erring], statuses[reviewed]) == ("failed", "needs_review")
+
+
+@pytest.mark.django_db
+def test_a_batch_whose_write_fails_grades_the_asked_for_quiz_alone_and_leaves_the_others_queued(monkeypatch):
+    quiz = make_quiz(points=10)
+    first, other = _stored(quiz, _learners(quiz, 2))
+    real = GradeRecord.objects.bulk_create
+
+    def fails_for_a_batch(objs, **kwargs):
+        if len(objs) > 1:
+            raise DataError("value too long")
+        return real(objs, **kwargs)
+
+    monkeypatch.setattr(GradeRecord.objects, "bulk_create", fails_for_a_batch)
+    services.submission_grade(submission_id=first, token="task-1/0")
+    statuses = dict(Submission.objects.values_list("pk", "status"))
+    assert statuses == {first: "graded", other: "queued"}
+    assert Submission.objects.get(pk=first).grading_attempts == 1
+    assert Submission.objects.get(pk=other).grading_attempts == 0
+    assert OutboxEvent.objects.filter(event_type="submission.graded").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_quiz_another_worker_holds_is_skipped_not_waited_for(monkeypatch):
+    # Committed submissions: no grading task is sent (the session's worker would grade them).
+    monkeypatch.setattr(services, "enqueue_grading", lambda **kwargs: True)
+    quiz = make_quiz(points=10)
+    first, held, free = _stored(quiz, _learners(quiz, 3))
+    locked, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                Submission.objects.select_for_update().get(pk=held)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        services.submission_grade(submission_id=first)  # would block here if it waited for the lock
+        done.set()
+        statuses = dict(Submission.objects.values_list("pk", "status"))
+        assert statuses == {first: "graded", held: "queued", free: "graded"}
+    finally:
+        release.set()
+        thread.join(30)
+    assert done.is_set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_quiz_another_worker_holds_grades_the_queued_ones_then_waits_for_its_own(monkeypatch):
+    monkeypatch.setattr(services, "enqueue_grading", lambda **kwargs: True)  # no task: this test grades
+    quiz = make_quiz(points=10)
+    held, *queued = _stored(quiz, _learners(quiz, 3))
+    locked, release = threading.Event(), threading.Event()
+    graded = []
+
+    def holder():  # another worker holds `held` (and grades nothing)
+        try:
+            with transaction.atomic():
+                Submission.objects.select_for_update().get(pk=held)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def task():
+        try:
+            graded.append(services.submission_grade(submission_id=held))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=task)]
+    threads[0].start()
+    assert locked.wait(10)
+    threads[1].start()
+    try:
+        wait_for(
+            lambda: Submission.objects.filter(pk__in=queued, status="graded").count() == 2,
+            timeout=20,
+            message="the queued quizzes graded while the task's own is held",
+        )
+        assert Submission.objects.get(pk=held).status == "queued"
+        assert threads[1].is_alive()  # it waits for its own
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(30)
+    assert graded and graded[0].pk == held
+    assert dict(Submission.objects.values_list("pk", "status")) == dict.fromkeys([held, *queued], "graded")
+    assert GradeRecord.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_batch_size_of_one_grades_each_quiz_alone(settings):
+    settings.GRADING_BATCH_SIZE = 1
+    quiz = make_quiz(points=10)
+    first, other = _stored(quiz, _learners(quiz, 2))
+    services.submission_grade(submission_id=first)
+    assert dict(Submission.objects.values_list("pk", "status")) == {first: "graded", other: "queued"}
+
+
+@pytest.mark.django_db
 def test_grading_a_quiz_again_is_a_no_op(django_assert_num_queries):
     quiz = make_quiz(points=10)
     (pk,) = _stored(quiz, _learners(quiz, 1))
     services.submission_grade(submission_id=pk)
-    with django_assert_num_queries(3):  # lock, see it graded, leave
+    with django_assert_num_queries(1):  # see it graded, leave
         assert services.submission_grade(submission_id=pk) is None
     assert GradeRecord.objects.filter(submission_id=pk).count() == 1
     assert OutboxEvent.objects.filter(event_type="submission.graded").count() == 1

@@ -35,7 +35,7 @@ def test_handlers_hear_the_facts_in_order_and_the_outbox_row_is_written_first(re
 
     subscribe("thing.happened")(first)  # subscribing twice still runs it once
     recorded = []
-    subscribe(OUTBOX_RECORDED)(lambda *, event, **facts: recorded.append(event.pk))
+    subscribe(OUTBOX_RECORDED)(lambda *, events, **facts: recorded.extend(e.pk for e in events))
 
     event = announce("thing.happened", user=user, size=3, outbox={"size": 3})
     assert heard == [("first", user.pk, 3, 1), ("second", 3)]

@@ -357,6 +357,10 @@ KERNEL_DEFERRED_BATCH_SECONDS = env.float("KERNEL_DEFERRED_BATCH_SECONDS", defau
 GRADING_SWEEP_INTERVAL_SECONDS = env.int("GRADING_SWEEP_INTERVAL_SECONDS", default=10)
 GRADING_QUEUED_RESEND_SECONDS = env.int("GRADING_QUEUED_RESEND_SECONDS", default=30)
 GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=5)
+# A worker grading a quiz grades up to this many queued quizzes in the same transaction (one
+# commit, a constant number of queries): a burst is graded as fast as the queue delivers it. 1
+# grades each alone.
+GRADING_BATCH_SIZE = env.int("GRADING_BATCH_SIZE", default=50)
 # The sandbox itself failing (GraderUnavailable) is no attempt: the task retries this many times,
 # BACKOFF seconds apart and doubling, then leaves the submission queued and tells staff.
 GRADING_UNAVAILABLE_RETRIES = env.int("GRADING_UNAVAILABLE_RETRIES", default=3)
