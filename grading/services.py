@@ -506,15 +506,17 @@ def _grade_with_queued(first: Submission, result: GradeResult, *, token: str) ->
 
 
 def _queued_at_once(*, exclude: int | None, limit: int) -> list[Submission]:
-    """The oldest queued submissions of the kinds that grade at once, locked with SKIP LOCKED: one
-    that another worker holds, or waits for, is left to it (no deadlock, no wait)."""
+    """The oldest queued submissions of the kinds that grade at once that no worker tried yet,
+    locked with SKIP LOCKED: one that another worker holds, or waits for, is left to it (no
+    deadlock, no wait). One queued again after its grade could not be stored waits for its own
+    task and its backoff: a grade that cannot be written never fails a batch twice."""
     queued = (
         Submission.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("assignment__course", "user__organization", "version")
         .filter(
             status=Submission.Status.QUEUED,
             assignment__kind__in=[name for name, kind in kinds.KINDS.items() if kind.grades_at_once],
-            grading_attempts__lt=settings.GRADING_MAX_ATTEMPTS,
+            grading_attempts=0,  # one tried before (its grade could not be stored) goes alone
         )
     )
     if exclude is not None:

@@ -260,6 +260,15 @@ def test_a_task_whose_quiz_another_worker_holds_grades_the_queued_ones_then_wait
 
 
 @pytest.mark.django_db
+def test_a_quiz_queued_again_after_its_grade_could_not_be_stored_is_left_to_its_own_task():
+    quiz = make_quiz(points=10)
+    first, retried, fresh = _stored(quiz, _learners(quiz, 3))
+    Submission.objects.filter(pk=retried).update(grading_attempts=1)  # as _grade_not_recorded leaves it
+    services.submission_grade(submission_id=first)
+    assert dict(Submission.objects.values_list("pk", "status")) == {first: "graded", retried: "queued", fresh: "graded"}
+
+
+@pytest.mark.django_db
 def test_a_batch_size_of_one_grades_each_quiz_alone(settings):
     settings.GRADING_BATCH_SIZE = 1
     quiz = make_quiz(points=10)

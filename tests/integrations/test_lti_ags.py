@@ -78,7 +78,7 @@ def test_each_grade_reaches_the_line_item_once_regrade_and_override_included(wor
     # The same outbox event heard again (a redelivered handler) queues nothing new.
     event = LtiScoreDelivery.objects.first().event
     with transaction.atomic():
-        lti_ags._record(event=event)
+        lti_ags._record(events=[event])
     assert LtiScoreDelivery.objects.count() == 3
 
 
