@@ -19,8 +19,9 @@ mount, IPC, UTS and network namespaces with fresh capped /tmp and /dev/shm, no c
 rlimits and the seccomp filter (zygote.py says why a run cannot reach the next one). The slot's
 lock is still taken per run; the wall clock and output caps stay here; a run that outlives the
 wall clock, floods its output or loses its zygote gets the zygote and the slot uid killed and
-reaped before run_python returns. A zygote that cannot start is logged and the run falls back to
-a fresh interpreter (`_run`), unless KAFAAT_SANDBOX_ZYGOTE=require.
+reaped before run_python returns. A zygote that cannot start, or that reports that a run's set-up
+failed (before any learner code), is stopped and logged, and the run falls back to a fresh
+interpreter (`_run`), unless KAFAAT_SANDBOX_ZYGOTE=require.
 
 **Infrastructure or learner?** A caller that runs untrusted code passes `started`, a random token
 its script writes as the first line of stdout once it runs inside the sandbox, before it loads
@@ -628,7 +629,8 @@ class _Zygote:
 
     def run(self, files: dict[str, str], *, script: str, wall_seconds: float) -> RunResult:
         """One run, while the caller holds the slot. Raises _ZygoteFailed when the zygote did not
-        take the run (nothing of it ran: the caller may start another zygote and try again)."""
+        take the run or could not set it up (nothing of the learner's code ran: the caller may
+        start another zygote and try again)."""
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.runs_dir))
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -661,6 +663,11 @@ class _Zygote:
                 reply = self._recv(deadline)
                 if reply is not None and type(reply.get("exit")) is int:
                     returncode = reply["exit"]
+                elif reply is not None and "failed" in reply:
+                    # Set-up in the zygote's child failed before any learner code: this zygote
+                    # cannot run code, so it goes and the run is tried elsewhere.
+                    self.broken = True
+                    raise _ZygoteFailed(f"in the zygote, {str(reply['failed'])[-1000:]}")
                 else:
                     timed_out = time.monotonic() >= deadline
             if returncode is None:
@@ -773,12 +780,16 @@ class _ZygotePool:
         try:
             zygote = _Zygote(slot, key, venv, program)
         except _ZygoteFailed as exc:
-            with self.lock:
-                self.failed[key] = (time.monotonic(), str(exc))
+            self.failed_start(key, str(exc))
             raise
         with self.lock:
             self.failed.pop(key, None)
         return zygote
+
+    def failed_start(self, key: tuple, why: str) -> None:
+        """No zygote of `key` is tried again for ZYGOTE_RETRY_SECONDS (unless acquitted)."""
+        with self.lock:
+            self.failed[key] = (time.monotonic(), why)
 
     def acquit(self, key: tuple) -> None:
         """A fresh interpreter failed on the same slot right after the zygote did: the sandbox
@@ -855,6 +866,8 @@ def _run_in_zygote(files, *, script, wall_seconds, venv, program) -> RunResult |
                 error = exc
                 if zygote is not None:
                     zygote.stop(slot)
+                    if new:  # started, but cannot run code: held off like one that cannot start
+                        _ZYGOTES.failed_start(key, str(exc))
                 zygote = None
                 if new:
                     break  # a zygote that could not start is not started again for this run

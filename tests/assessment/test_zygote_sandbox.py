@@ -299,3 +299,34 @@ def test_stopping_the_zygotes_leaves_no_thread_of_theirs():
     runner.stop_zygotes()
     names = {t.name for t in threading.enumerate()}
     assert not any(n.startswith(("kafaat-zygote-spawner", "kafaat-zygote-reaper")) for n in names), names
+
+
+# Ways a run's set-up inside the zygote fails before learner code runs: a tmpfs mount the kernel
+# refuses (before stdout and stderr are the run's own), an rlimit above the zygote's hard limit
+# (after: raising a hard limit needs CAP_SYS_RESOURCE on the host).
+BROKEN_SETUPS = {
+    "mount": lambda limits: {**limits, "tmp_size": "nonsense"},
+    "rlimit": lambda limits: {**limits, "rlimits": {**limits["rlimits"], "RLIMIT_NOFILE": [4096, 4096]}},
+}
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN_SETUPS))
+def test_a_run_whose_set_up_fails_in_the_zygote_falls_back_to_a_fresh_interpreter(broken, monkeypatch, caplog):
+    # It used to come back as a plain exit 1 of the learner's run, with the zygote kept: every run
+    # on it failed and none fell back, so correct code could not be graded.
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", "1")
+    monkeypatch.setattr(runner, "_limits_for_runs", lambda real=runner._limits_for_runs: BROKEN_SETUPS[broken](real()))
+    token = secrets.token_hex(8)
+    result = run_python({"main.py": f"print({token!r})\nprint('hi')\n"}, script="main.py", started=token)
+    assert (result.stdout, result.returncode, result.zygote) == ("hi\n", 0, False), result
+    assert "sandbox zygote unavailable" in caplog.text and "could not start" in caplog.text
+    assert runner._ZYGOTES.idle == {}  # the broken zygote was not kept
+    assert sandbox_zombies() == []
+
+
+def test_a_run_whose_set_up_fails_in_the_zygote_is_the_sandbox_unavailable_when_it_is_required(monkeypatch):
+    monkeypatch.setattr(runner, "_limits_for_runs", lambda real=runner._limits_for_runs: BROKEN_SETUPS["mount"](real()))
+    with pytest.raises(runner.SandboxUnavailable) as exc:
+        run_python({"main.py": "print('hi')\n"}, script="main.py")
+    assert "could not start" in str(exc.value)
+    assert runner._ZYGOTES.idle == {}
