@@ -47,7 +47,10 @@ so about 30 of them make every later run fail with `bwrap: Can't fork for pid 1`
   process, which runs the start-up self-test, is not left a subreaper that never reaps, so the
   orphans of a pool child killed mid-run go to init, which reaps them;
 - a slot whose holder died mid-run (its lock file does not say `clean`) is cleaned up by the next
-  holder before it runs anything.
+  holder before it runs anything;
+- no thread reaps on a slot uid another thread of this process holds (`_HELD`): those zombies are
+  that thread's run's, and reaping one would steal its exit status (an idle zygote stopped by
+  another thread, the end-of-run sweep of every slot uid); that run's holder reaps what is left.
 
 Environment: KAFAAT_SANDBOX_BWRAP (default `bwrap`), KAFAAT_SANDBOX_VENV (default: this venv),
 KAFAAT_SANDBOX_SLOTS (default 8), KAFAAT_SANDBOX_UID_BASE (default 64000)."""
@@ -188,6 +191,53 @@ class _Subreaper:
 _SUBREAPER = _Subreaper()
 
 
+class _HeldSlots:
+    """The slot uids this process's threads hold (from just before the slot's flock to its
+    release), by thread. A thread reaps only on uids no other thread of ours holds: the zombies on
+    a held uid are that run's, and reaping one steals its exit status (its Popen then sees 0).
+    What is left there is reaped by that run's holder, whose end of run sweeps its own uid."""
+
+    def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self.lock = threading.Lock()
+        self.by_uid: dict[int, int] = {}
+
+    def claim(self, uid: int) -> bool:
+        """Mark `uid` as this thread's before it takes the slot's lock; False when another thread
+        of ours has it (its flock would refuse us anyway)."""
+        with self.lock:
+            if uid in self.by_uid:
+                return False
+            self.by_uid[uid] = threading.get_ident()
+            return True
+
+    def release(self, uid: int) -> None:
+        with self.lock:
+            if self.by_uid.get(uid) == threading.get_ident():
+                del self.by_uid[uid]
+
+    def by_another(self, uid: int) -> bool:
+        with self.lock:
+            return self.by_uid.get(uid, threading.get_ident()) != threading.get_ident()
+
+    def reap(self, pid: int, uid: int) -> bool:
+        """waitpid(pid, WNOHANG) of a zombie of `uid`, unless another thread holds `uid` (checked
+        and reaped under the lock, so no thread can take the slot in between); True when reaped."""
+        with self.lock:
+            if self.by_uid.get(uid, threading.get_ident()) != threading.get_ident():
+                return False
+            try:
+                return os.waitpid(pid, os.WNOHANG)[0] == pid
+            except ChildProcessError:
+                return False
+
+
+_HELD = _HeldSlots()
+
+
 def _processes_of(uid: int) -> list[tuple[int, int, str]]:
     """(pid, ppid, state) of every process whose real uid is `uid`: a scan of /proc."""
     found = []
@@ -229,8 +279,12 @@ def _reap_run(uid: int, deadline: float) -> bool:
     process adopted as a subreaper. Every process of the run descends from the one we started,
     so once that one is gone the rest are our children, or their descendants (a pid namespace's
     processes die with its pid 1): when no child of ours has the slot uid, the run is gone.
-    Costs a few small reads, not a scan of /proc. True when nothing of the run is alive."""
+    Costs a few small reads, not a scan of /proc. True when nothing of the run is alive. False at
+    once when another thread of ours holds the slot (a stopped idle zygote's): what is there now
+    is that thread's run, reaped by it."""
     while True:
+        if _HELD.by_another(uid):
+            return False
         children = _own_children()
         if children is None:
             return _reap_slot(uid, deadline)
@@ -240,10 +294,7 @@ def _reap_run(uid: int, deadline: float) -> bool:
             if status is None or status[0] != uid:
                 continue  # gone, or another thread's run (another slot uid), or not a sandbox's
             if status[2] == "Z":
-                try:
-                    reaped |= os.waitpid(pid, os.WNOHANG)[0] == pid
-                except ChildProcessError:
-                    pass
+                reaped |= _HELD.reap(pid, uid)
             else:
                 alive = True
         if not alive and not reaped:
@@ -262,14 +313,12 @@ def _slot_uids() -> range:
 def _reap_zombies(uids: range) -> None:
     """Reap, without waiting, the children of ours with a slot uid that are zombies: what a
     zygote stopped earlier left after its stop stopped waiting (a fork bomb's namespace can take
-    long to die on a loaded machine). The zygote path's end-of-run sweep: a few small reads."""
+    long to die on a loaded machine). The zygote path's end-of-run sweep: a few small reads. The
+    uids another thread of ours holds are skipped: their zombies are that thread's run's."""
     for pid in _own_children() or ():
         status = _status(pid)
         if status is not None and status[0] in uids and status[2] == "Z":
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+            _HELD.reap(pid, status[0])
 
 
 def _reap_slot(uid: int, deadline: float) -> bool:
@@ -282,10 +331,7 @@ def _reap_slot(uid: int, deadline: float) -> bool:
         alive = reaped = False
         for pid, ppid, state in _processes_of(uid):
             if state == "Z" and ppid == me:
-                try:
-                    reaped |= os.waitpid(pid, os.WNOHANG)[0] == pid
-                except ChildProcessError:
-                    pass
+                reaped |= _HELD.reap(pid, uid)
             elif state != "Z":
                 alive = True
         if not alive and not reaped:
@@ -306,6 +352,7 @@ class _Slot:
     def __init__(self, prefer: tuple[int, ...] = ()):
         self.fd = None
         self.index = None
+        self.held_uid = None  # base + index when taken (the uid base may change while it is held)
         self.prefer = prefer  # slots to try first (where this process has an idle zygote)
 
     def __enter__(self):
@@ -316,14 +363,21 @@ class _Slot:
         order = list(dict.fromkeys([*(i for i in self.prefer if i < slots), *range(slots)]))
         while True:
             for i in order:
+                if not _HELD.claim(base + i):
+                    continue  # another thread of this process holds it
                 # Named after the uid: what the lock guards is the uid, whatever the uid base.
-                fd = os.open(ROOT_DIR / f"slot-{base + i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+                try:
+                    fd = os.open(ROOT_DIR / f"slot-{base + i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+                except BaseException:
+                    _HELD.release(base + i)
+                    raise
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     os.close(fd)
+                    _HELD.release(base + i)
                     continue
-                self.fd, self.index = fd, i
+                self.fd, self.index, self.held_uid = fd, i, base + i
                 try:
                     if os.pread(fd, 16, 0) != self.CLEAN:
                         self.kill_leftovers()
@@ -361,8 +415,11 @@ class _Slot:
             raise SandboxUnavailable(f"could not kill what the slot uid {self.uid} runs: {exc}") from exc
 
     def __exit__(self, *exc):
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+        finally:
+            _HELD.release(self.held_uid)
 
 
 def _cgroup_dirs(index: int) -> list[Path]:

@@ -7,6 +7,9 @@ and one slot, so that consecutive runs share one zygote, which each test checks 
 
 import json
 import secrets
+import subprocess
+import threading
+import time
 
 import pytest
 
@@ -279,8 +282,6 @@ def test_each_run_draws_its_own_random_numbers():
 def test_a_zygote_started_by_a_thread_that_ended_still_serves_the_next_run():
     # bwrap's --die-with-parent is tied to the thread that forked it: a zygote forked by a
     # request's thread was killed when that thread ended, under the next run another thread gave it.
-    import threading
-
     started = threading.Thread(target=run, args=("pass\n",))
     started.start()
     started.join(60)
@@ -293,8 +294,6 @@ def test_a_zygote_started_by_a_thread_that_ended_still_serves_the_next_run():
 def test_stopping_the_zygotes_leaves_no_thread_of_theirs():
     # The worker's main process stops its zygotes after the self-test, and later forks the pool's
     # replacement children: no spawner or reaper thread may be left to be copied into them.
-    import threading
-
     run("pass\n")
     runner.stop_zygotes()
     names = {t.name for t in threading.enumerate()}
@@ -330,3 +329,48 @@ def test_a_run_whose_set_up_fails_in_the_zygote_is_the_sandbox_unavailable_when_
         run_python({"main.py": "print('hi')\n"}, script="main.py")
     assert "could not start" in str(exc.value)
     assert runner._ZYGOTES.idle == {}
+
+
+REAPS_WITHOUT_THE_SLOT = {
+    # An idle zygote stopped by a thread that does not hold its slot (give_back's eviction of the
+    # oldest idle zygote, stop_all), and the sweep of every slot uid's zombies that ends each run.
+    "evicted_zygote_stopped": lambda zygote: zygote.stop(),
+    "end_of_run_sweep": lambda zygote: runner._reap_zombies(runner._slot_uids()),
+}
+
+
+@pytest.mark.parametrize("reap", sorted(REAPS_WITHOUT_THE_SLOT))
+def test_no_thread_reaps_the_processes_of_a_run_on_a_slot_another_thread_holds(reap):
+    # Reaping them stole the holder's exit status: its Popen then saw 0 for a process that exited 1.
+    run("pass\n")
+    [zygote] = runner._ZYGOTES.idle.values()  # on slot 0, the only slot, which it holds only per run
+    if reap == "evicted_zygote_stopped":
+        runner._ZYGOTES.idle.clear()  # as give_back takes it out of the pool before stopping it
+    held, release, outcome = threading.Event(), threading.Event(), {}
+
+    def holder():
+        with runner._SUBREAPER, runner._Slot() as slot:
+            argv = ["setpriv", f"--reuid={slot.uid}", f"--regid={slot.uid}", "--clear-groups", "/bin/false"]
+            proc = subprocess.Popen(argv, env={})
+            deadline = time.monotonic() + 30
+            while [p.state for p in processes() if p.pid == proc.pid] != ["Z"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            held.set()
+            release.wait(30)
+            outcome["returncode"] = proc.wait(10)
+            slot.mark_clean()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(30)
+        with runner._SUBREAPER:
+            REAPS_WITHOUT_THE_SLOT[reap](zygote)
+    finally:
+        release.set()
+        thread.join(30)
+    assert outcome == {"returncode": 1}
+    runner.stop_zygotes()  # the swept one is still idle
+    with runner._SUBREAPER:  # the stopped zygote's own leftovers, once nobody holds the slot
+        assert runner._reap_run(slot_uid(0), time.monotonic() + 15)
+    assert sandbox_zombies() == []
