@@ -559,7 +559,10 @@ def _read_fds(out_fd: int, err_fd: int, deadline: float) -> tuple[bytes, bytes, 
 
 
 def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
-    """A worker killed mid-run leaves its run directory behind: remove those older than max_age."""
+    """A worker killed mid-run leaves its run directory behind, hidden inputs included: remove
+    the fresh path's older than max_age, and every zygote's runs directory
+    (`zygote-<uid>-<pid>`, its run-* inside) whose process is dead (a SIGKILLed worker child
+    never reaches its zygote's stop)."""
     now = time.time()
     for old in ROOT_DIR.glob("run-*"):
         try:
@@ -567,6 +570,20 @@ def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
+    for runs in ROOT_DIR.glob("zygote-*-*"):
+        owner = runs.name.rsplit("-", 1)[1]
+        if owner.isdigit() and not _pid_alive(int(owner)):
+            shutil.rmtree(runs, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _ZygoteFailed(Exception):
@@ -615,6 +632,7 @@ class _Zygote:
             raise
 
     def _start(self, slot: "_Slot", venv: Path, program: bytes) -> None:
+        _remove_abandoned_run_dirs()  # a zygote start is rare: the place to sweep a killed worker's
         shutil.rmtree(self.runs_dir, ignore_errors=True)
         self.runs_dir.mkdir(mode=0o755)
         self.runs_dir.chmod(0o755)

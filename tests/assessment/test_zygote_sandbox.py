@@ -7,6 +7,7 @@ and one slot, so that consecutive runs share one zygote, which each test checks 
 
 import json
 import secrets
+import shutil
 import subprocess
 import threading
 import time
@@ -374,3 +375,28 @@ def test_no_thread_reaps_the_processes_of_a_run_on_a_slot_another_thread_holds(r
     with runner._SUBREAPER:  # the stopped zygote's own leftovers, once nobody holds the slot
         assert runner._reap_run(slot_uid(0), time.monotonic() + 15)
     assert sandbox_zombies() == []
+
+
+@pytest.mark.parametrize("mode", ["require", "0"])
+def test_the_runs_directory_of_a_killed_workers_zygote_is_removed_with_its_hidden_inputs(mode, monkeypatch):
+    # A SIGKILLed worker child never stops its zygote: zygote-<uid>-<pid>/run-*/inputs.json stayed
+    # in /tmp for good. The next zygote start, or fresh run, removes it once that pid is dead; a
+    # live process's is its own.
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", mode)
+    gone = subprocess.Popen(["/bin/true"])
+    gone.wait()
+    alive = subprocess.Popen(["/bin/sleep", "60"])
+    dirs = {pid: runner.ROOT_DIR / f"zygote-{slot_uid(0)}-{pid}" for pid in (gone.pid, alive.pid)}
+    try:
+        for d in dirs.values():
+            (d / "run-abandoned").mkdir(parents=True)
+            (d / "run-abandoned" / "inputs.json").write_text('{"tests": [{"id": "h1", "args": [123456789]}]}')
+        result = run_python({"main.py": "print('hi')\n"}, script="main.py")
+        assert (result.stdout, result.zygote) == ("hi\n", mode == "require")
+        assert not dirs[gone.pid].exists()
+        assert (dirs[alive.pid] / "run-abandoned" / "inputs.json").exists()
+    finally:
+        alive.kill()
+        alive.wait()
+        for d in dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
