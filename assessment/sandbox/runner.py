@@ -19,7 +19,8 @@ mount, IPC, UTS and network namespaces with fresh capped /tmp and /dev/shm, no c
 rlimits and the seccomp filter (zygote.py says why a run cannot reach the next one). The slot's
 lock is still taken per run; the wall clock and output caps stay here; a run that outlives the
 wall clock, floods its output or loses its zygote gets the zygote and the slot uid killed and
-reaped before run_python returns. A zygote that cannot start, or that reports that a run's set-up
+reaped before run_python returns (a lost zygote is its failure, not the run's: the run is run
+again on a new zygote, or a fresh interpreter). A zygote that cannot start, or that reports that a run's set-up
 failed (before any learner code), is stopped and logged, and the run falls back to a fresh
 interpreter (`_run`), unless KAFAAT_SANDBOX_ZYGOTE=require.
 
@@ -704,8 +705,9 @@ class _Zygote:
 
     def run(self, files: dict[str, str], *, script: str, wall_seconds: float) -> RunResult:
         """One run, while the caller holds the slot. Raises _ZygoteFailed when the zygote did not
-        take the run or could not set it up (nothing of the learner's code ran: the caller may
-        start another zygote and try again)."""
+        take the run or could not set it up (nothing of the learner's code ran), or was lost
+        before it gave the run's exit status (what ran is void): the caller may start another
+        zygote and run it again."""
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.runs_dir))
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -745,9 +747,15 @@ class _Zygote:
                     raise _ZygoteFailed(f"in the zygote, {str(reply['failed'])[-1000:]}")
                 else:
                     timed_out = time.monotonic() >= deadline
+                    if not timed_out:
+                        # The zygote died (or garbled its answer) under the run: not the learner's
+                        # outcome, and never a kill that reads as a memory limit.
+                        self.broken = True
+                        why = self._log_tail() or "no exit status"
+                        raise _ZygoteFailed(f"the zygote was lost during the run: {why}")
             if returncode is None:
-                # Past the wall clock, an output flood, or the zygote died under the run: the whole
-                # zygote goes (the caller kills the slot uid and reaps) and the next run gets another.
+                # Past the wall clock or an output flood: the whole zygote goes (the caller kills
+                # the slot uid and reaps) and the next run gets another.
                 self.broken = True
                 returncode = -signal.SIGKILL
             self.runs += 1

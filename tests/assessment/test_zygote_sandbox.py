@@ -6,8 +6,10 @@ zygote. Every test runs with KAFAAT_SANDBOX_ZYGOTE=require (no fallback to a fre
 and one slot, so that consecutive runs share one zygote, which each test checks by its pid."""
 
 import json
+import os
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -400,3 +402,31 @@ def test_the_runs_directory_of_a_killed_workers_zygote_is_removed_with_its_hidde
         alive.wait()
         for d in dirs.values():
             shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_zygote_lost_under_a_run_is_a_sandbox_failure_never_a_memory_limit():
+    # The zygote dying before it sent the run's exit status came back as exit -9: a "memory limit"
+    # for learner and staff. Now the run goes to a new zygote (or a fresh interpreter), as any
+    # other failure of the zygote.
+    run("pass\n")
+    first = zygote_pid()
+    name = f"kfl{os.getpid() % 10**6}"  # the run's name in /proc/<pid>/comm, seen from outside
+    killed = threading.Event()
+
+    def kill_the_zygote_once_the_run_runs():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(p.name == name for p in processes()):
+                os.kill(first, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_the_zygote_once_the_run_runs)
+    killer.start()
+    result = run(f"import time\nopen('/proc/self/comm', 'w').write({name!r})\ntime.sleep(1)\nprint('done')\n")
+    killer.join(30)
+    assert killed.is_set()
+    assert (result.stdout, result.returncode, result.timed_out) == ("done\n", 0, False), result
+    assert zygote_pid() != first
+    assert sandbox_zombies() == []
