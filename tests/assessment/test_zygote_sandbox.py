@@ -430,3 +430,38 @@ def test_a_zygote_lost_under_a_run_is_a_sandbox_failure_never_a_memory_limit():
     assert (result.stdout, result.returncode, result.timed_out) == ("done\n", 0, False), result
     assert zygote_pid() != first
     assert sandbox_zombies() == []
+
+
+def test_a_run_has_no_capability_seccomp_no_new_privs_only_its_three_fds_and_a_read_only_root():
+    # What the zygote's child sets up for each run, seen by the learner's process itself.
+    seen = facts(
+        "import errno, json, os\n"
+        "with open('/proc/self/status') as f:\n"
+        "    status = dict(line.split(':', 1) for line in f.read().splitlines() if ':' in line)\n"
+        "keys = ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'Seccomp', 'NoNewPrivs')\n"
+        "out = {k: status[k].strip() for k in keys}\n"
+        "def is_open(fd):\n"
+        "    try:\n        os.fstat(fd)\n        return True\n"
+        "    except OSError:\n        return False\n"
+        "out['fds'] = [fd for fd in range(1024) if is_open(fd)]\n"
+        "for place in ('/', '/task', '/dev'):\n"
+        "    try:\n"
+        "        open(os.path.join(place, 'kafaat-probe'), 'w').close()\n"
+        "        out[place] = 'written'\n"
+        "    except OSError as exc:\n"
+        "        out[place] = errno.errorcode[exc.errno]\n"
+        "    try:\n"
+        "        os.mkdir(os.path.join(place, 'kafaat-probe-dir'))\n"
+        "        out[place + ' mkdir'] = 'made'\n"
+        "    except OSError as exc:\n"
+        "        out[place + ' mkdir'] = errno.errorcode[exc.errno]\n"
+        "print(json.dumps(out))\n"
+    )
+    no_caps = "0000000000000000"
+    assert {k: seen[k] for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")} == dict.fromkeys(
+        ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), no_caps
+    )
+    assert (seen["Seccomp"], seen["NoNewPrivs"]) == ("2", "1")  # a filter, and no privilege to gain
+    assert seen["fds"] == [0, 1, 2]
+    for place in ("/", "/task", "/dev"):
+        assert (seen[place], seen[f"{place} mkdir"]) == ("EROFS", "EROFS"), (place, seen)
