@@ -20,11 +20,13 @@ the run's stdout and stderr pipes passed as fds):
                            - fresh size-capped tmpfs on /tmp and /dev/shm (TMP_SIZE each);
                            - /runs/<id> bound read-only on /task, then /runs detached;
                            - the sandbox root and /dev remounted read-only in this namespace;
-                           - stdin /dev/null, fd 1/2 the run's pipes, every other fd closed;
+                           - stdin /dev/null, fd 1/2 the run's pipes, every other fd closed
+                             but the set-up pipe (b"ok" once C is forked, else why not);
                            - rlimits (CPU, AS, NPROC, FSIZE, NOFILE, CORE), every capability
                              dropped (bounding set, ambient, capset), no_new_privs, not dumpable;
                            - the seccomp deny-list (the same BPF program bwrap loads today);
-                           - fork C, reap whatever is reparented to B, exit with C's status;
+                           - fork C (which closes the set-up pipe first), reap whatever is
+                             reparented to B, exit with C's status;
                            └─> C: setsid, dumpable again, runs /task/<script> in-process
                                (runpy, as `python -I -B /task/<script>` would), exits.
 
