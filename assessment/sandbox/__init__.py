@@ -24,14 +24,15 @@ class TestRun:
     @property
     def limit(self) -> str | None:
         """Which limit stopped the run: "time" (wall clock, or the CPU rlimit's SIGXCPU),
-        "memory" (killed, as the cgroup's OOM killer does), "output", or None."""
+        "output" (the runner kills a flood: checked before the kill's SIGKILL), "memory" (killed,
+        as the cgroup's OOM killer does), or None."""
         code = self.run.returncode
         if self.run.timed_out or code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             return "time"
-        if code in (-signal.SIGKILL, 128 + signal.SIGKILL):
-            return "memory"
         if self.run.stdout_truncated:
             return "output"
+        if code in (-signal.SIGKILL, 128 + signal.SIGKILL):
+            return "memory"
         return None
 
     @property

@@ -19,8 +19,10 @@ mount, IPC, UTS and network namespaces with fresh capped /tmp and /dev/shm, no c
 rlimits and the seccomp filter (zygote.py says why a run cannot reach the next one). The slot's
 lock is still taken per run; the wall clock and output caps stay here; a run that outlives the
 wall clock, floods its output or loses its zygote gets the zygote and the slot uid killed and
-reaped before run_python returns. A zygote that cannot start is logged and the run falls back to
-a fresh interpreter (`_run`), unless KAFAAT_SANDBOX_ZYGOTE=require.
+reaped before run_python returns (a lost zygote is its failure, not the run's: the run is run
+again on a new zygote, or a fresh interpreter). A zygote that cannot start, or that reports that a run's set-up
+failed (before any learner code), is stopped and logged, and the run falls back to a fresh
+interpreter (`_run`), unless KAFAAT_SANDBOX_ZYGOTE=require.
 
 **Infrastructure or learner?** A caller that runs untrusted code passes `started`, a random token
 its script writes as the first line of stdout once it runs inside the sandbox, before it loads
@@ -46,7 +48,10 @@ so about 30 of them make every later run fail with `bwrap: Can't fork for pid 1`
   process, which runs the start-up self-test, is not left a subreaper that never reaps, so the
   orphans of a pool child killed mid-run go to init, which reaps them;
 - a slot whose holder died mid-run (its lock file does not say `clean`) is cleaned up by the next
-  holder before it runs anything.
+  holder before it runs anything;
+- no thread reaps on a slot uid another thread of this process holds (`_HELD`): those zombies are
+  that thread's run's, and reaping one would steal its exit status (an idle zygote stopped by
+  another thread, the end-of-run sweep of every slot uid); that run's holder reaps what is left.
 
 Environment: KAFAAT_SANDBOX_BWRAP (default `bwrap`), KAFAAT_SANDBOX_VENV (default: this venv),
 KAFAAT_SANDBOX_SLOTS (default 8), KAFAAT_SANDBOX_UID_BASE (default 64000)."""
@@ -187,6 +192,53 @@ class _Subreaper:
 _SUBREAPER = _Subreaper()
 
 
+class _HeldSlots:
+    """The slot uids this process's threads hold (from just before the slot's flock to its
+    release), by thread. A thread reaps only on uids no other thread of ours holds: the zombies on
+    a held uid are that run's, and reaping one steals its exit status (its Popen then sees 0).
+    What is left there is reaped by that run's holder, whose end of run sweeps its own uid."""
+
+    def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self.lock = threading.Lock()
+        self.by_uid: dict[int, int] = {}
+
+    def claim(self, uid: int) -> bool:
+        """Mark `uid` as this thread's before it takes the slot's lock; False when another thread
+        of ours has it (its flock would refuse us anyway)."""
+        with self.lock:
+            if uid in self.by_uid:
+                return False
+            self.by_uid[uid] = threading.get_ident()
+            return True
+
+    def release(self, uid: int) -> None:
+        with self.lock:
+            if self.by_uid.get(uid) == threading.get_ident():
+                del self.by_uid[uid]
+
+    def by_another(self, uid: int) -> bool:
+        with self.lock:
+            return self.by_uid.get(uid, threading.get_ident()) != threading.get_ident()
+
+    def reap(self, pid: int, uid: int) -> bool:
+        """waitpid(pid, WNOHANG) of a zombie of `uid`, unless another thread holds `uid` (checked
+        and reaped under the lock, so no thread can take the slot in between); True when reaped."""
+        with self.lock:
+            if self.by_uid.get(uid, threading.get_ident()) != threading.get_ident():
+                return False
+            try:
+                return os.waitpid(pid, os.WNOHANG)[0] == pid
+            except ChildProcessError:
+                return False
+
+
+_HELD = _HeldSlots()
+
+
 def _processes_of(uid: int) -> list[tuple[int, int, str]]:
     """(pid, ppid, state) of every process whose real uid is `uid`: a scan of /proc."""
     found = []
@@ -228,8 +280,12 @@ def _reap_run(uid: int, deadline: float) -> bool:
     process adopted as a subreaper. Every process of the run descends from the one we started,
     so once that one is gone the rest are our children, or their descendants (a pid namespace's
     processes die with its pid 1): when no child of ours has the slot uid, the run is gone.
-    Costs a few small reads, not a scan of /proc. True when nothing of the run is alive."""
+    Costs a few small reads, not a scan of /proc. True when nothing of the run is alive. False at
+    once when another thread of ours holds the slot (a stopped idle zygote's): what is there now
+    is that thread's run, reaped by it."""
     while True:
+        if _HELD.by_another(uid):
+            return False
         children = _own_children()
         if children is None:
             return _reap_slot(uid, deadline)
@@ -239,10 +295,7 @@ def _reap_run(uid: int, deadline: float) -> bool:
             if status is None or status[0] != uid:
                 continue  # gone, or another thread's run (another slot uid), or not a sandbox's
             if status[2] == "Z":
-                try:
-                    reaped |= os.waitpid(pid, os.WNOHANG)[0] == pid
-                except ChildProcessError:
-                    pass
+                reaped |= _HELD.reap(pid, uid)
             else:
                 alive = True
         if not alive and not reaped:
@@ -261,14 +314,12 @@ def _slot_uids() -> range:
 def _reap_zombies(uids: range) -> None:
     """Reap, without waiting, the children of ours with a slot uid that are zombies: what a
     zygote stopped earlier left after its stop stopped waiting (a fork bomb's namespace can take
-    long to die on a loaded machine). The zygote path's end-of-run sweep: a few small reads."""
+    long to die on a loaded machine). The zygote path's end-of-run sweep: a few small reads. The
+    uids another thread of ours holds are skipped: their zombies are that thread's run's."""
     for pid in _own_children() or ():
         status = _status(pid)
         if status is not None and status[0] in uids and status[2] == "Z":
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+            _HELD.reap(pid, status[0])
 
 
 def _reap_slot(uid: int, deadline: float) -> bool:
@@ -281,10 +332,7 @@ def _reap_slot(uid: int, deadline: float) -> bool:
         alive = reaped = False
         for pid, ppid, state in _processes_of(uid):
             if state == "Z" and ppid == me:
-                try:
-                    reaped |= os.waitpid(pid, os.WNOHANG)[0] == pid
-                except ChildProcessError:
-                    pass
+                reaped |= _HELD.reap(pid, uid)
             elif state != "Z":
                 alive = True
         if not alive and not reaped:
@@ -305,6 +353,7 @@ class _Slot:
     def __init__(self, prefer: tuple[int, ...] = ()):
         self.fd = None
         self.index = None
+        self.held_uid = None  # base + index when taken (the uid base may change while it is held)
         self.prefer = prefer  # slots to try first (where this process has an idle zygote)
 
     def __enter__(self):
@@ -315,14 +364,21 @@ class _Slot:
         order = list(dict.fromkeys([*(i for i in self.prefer if i < slots), *range(slots)]))
         while True:
             for i in order:
+                if not _HELD.claim(base + i):
+                    continue  # another thread of this process holds it
                 # Named after the uid: what the lock guards is the uid, whatever the uid base.
-                fd = os.open(ROOT_DIR / f"slot-{base + i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+                try:
+                    fd = os.open(ROOT_DIR / f"slot-{base + i}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+                except BaseException:
+                    _HELD.release(base + i)
+                    raise
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     os.close(fd)
+                    _HELD.release(base + i)
                     continue
-                self.fd, self.index = fd, i
+                self.fd, self.index, self.held_uid = fd, i, base + i
                 try:
                     if os.pread(fd, 16, 0) != self.CLEAN:
                         self.kill_leftovers()
@@ -360,8 +416,11 @@ class _Slot:
             raise SandboxUnavailable(f"could not kill what the slot uid {self.uid} runs: {exc}") from exc
 
     def __exit__(self, *exc):
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+        finally:
+            _HELD.release(self.held_uid)
 
 
 def _cgroup_dirs(index: int) -> list[Path]:
@@ -501,7 +560,10 @@ def _read_fds(out_fd: int, err_fd: int, deadline: float) -> tuple[bytes, bytes, 
 
 
 def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
-    """A worker killed mid-run leaves its run directory behind: remove those older than max_age."""
+    """A worker killed mid-run leaves its run directory behind, hidden inputs included: remove
+    the fresh path's older than max_age, and every zygote's runs directory
+    (`zygote-<uid>-<pid>`, its run-* inside) whose process is dead (a SIGKILLed worker child
+    never reaches its zygote's stop)."""
     now = time.time()
     for old in ROOT_DIR.glob("run-*"):
         try:
@@ -509,6 +571,20 @@ def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
+    for runs in ROOT_DIR.glob("zygote-*-*"):
+        owner = runs.name.rsplit("-", 1)[1]
+        if owner.isdigit() and not _pid_alive(int(owner)):
+            shutil.rmtree(runs, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _ZygoteFailed(Exception):
@@ -557,6 +633,7 @@ class _Zygote:
             raise
 
     def _start(self, slot: "_Slot", venv: Path, program: bytes) -> None:
+        _remove_abandoned_run_dirs()  # a zygote start is rare: the place to sweep a killed worker's
         shutil.rmtree(self.runs_dir, ignore_errors=True)
         self.runs_dir.mkdir(mode=0o755)
         self.runs_dir.chmod(0o755)
@@ -628,7 +705,9 @@ class _Zygote:
 
     def run(self, files: dict[str, str], *, script: str, wall_seconds: float) -> RunResult:
         """One run, while the caller holds the slot. Raises _ZygoteFailed when the zygote did not
-        take the run (nothing of it ran: the caller may start another zygote and try again)."""
+        take the run or could not set it up (nothing of the learner's code ran), or was lost
+        before it gave the run's exit status (what ran is void): the caller may start another
+        zygote and run it again."""
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self.runs_dir))
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -661,11 +740,22 @@ class _Zygote:
                 reply = self._recv(deadline)
                 if reply is not None and type(reply.get("exit")) is int:
                     returncode = reply["exit"]
+                elif reply is not None and "failed" in reply:
+                    # Set-up in the zygote's child failed before any learner code: this zygote
+                    # cannot run code, so it goes and the run is tried elsewhere.
+                    self.broken = True
+                    raise _ZygoteFailed(f"in the zygote, {str(reply['failed'])[-1000:]}")
                 else:
                     timed_out = time.monotonic() >= deadline
+                    if not timed_out:
+                        # The zygote died (or garbled its answer) under the run: not the learner's
+                        # outcome, and never a kill that reads as a memory limit.
+                        self.broken = True
+                        why = self._log_tail() or "no exit status"
+                        raise _ZygoteFailed(f"the zygote was lost during the run: {why}")
             if returncode is None:
-                # Past the wall clock, an output flood, or the zygote died under the run: the whole
-                # zygote goes (the caller kills the slot uid and reaps) and the next run gets another.
+                # Past the wall clock or an output flood: the whole zygote goes (the caller kills
+                # the slot uid and reaps) and the next run gets another.
                 self.broken = True
                 returncode = -signal.SIGKILL
             self.runs += 1
@@ -773,12 +863,16 @@ class _ZygotePool:
         try:
             zygote = _Zygote(slot, key, venv, program)
         except _ZygoteFailed as exc:
-            with self.lock:
-                self.failed[key] = (time.monotonic(), str(exc))
+            self.failed_start(key, str(exc))
             raise
         with self.lock:
             self.failed.pop(key, None)
         return zygote
+
+    def failed_start(self, key: tuple, why: str) -> None:
+        """No zygote of `key` is tried again for ZYGOTE_RETRY_SECONDS (unless acquitted)."""
+        with self.lock:
+            self.failed[key] = (time.monotonic(), why)
 
     def acquit(self, key: tuple) -> None:
         """A fresh interpreter failed on the same slot right after the zygote did: the sandbox
@@ -855,6 +949,8 @@ def _run_in_zygote(files, *, script, wall_seconds, venv, program) -> RunResult |
                 error = exc
                 if zygote is not None:
                     zygote.stop(slot)
+                    if new:  # started, but cannot run code: held off like one that cannot start
+                        _ZYGOTES.failed_start(key, str(exc))
                 zygote = None
                 if new:
                     break  # a zygote that could not start is not started again for this run

@@ -20,11 +20,13 @@ the run's stdout and stderr pipes passed as fds):
                            - fresh size-capped tmpfs on /tmp and /dev/shm (TMP_SIZE each);
                            - /runs/<id> bound read-only on /task, then /runs detached;
                            - the sandbox root and /dev remounted read-only in this namespace;
-                           - stdin /dev/null, fd 1/2 the run's pipes, every other fd closed;
+                           - stdin /dev/null, fd 1/2 the run's pipes, every other fd closed
+                             but the set-up pipe (b"ok" once C is forked, else why not);
                            - rlimits (CPU, AS, NPROC, FSIZE, NOFILE, CORE), every capability
                              dropped (bounding set, ambient, capset), no_new_privs, not dumpable;
                            - the seccomp deny-list (the same BPF program bwrap loads today);
-                           - fork C, reap whatever is reparented to B, exit with C's status;
+                           - fork C (which closes the set-up pipe first), reap whatever is
+                             reparented to B, exit with C's status;
                            └─> C: setsid, dumpable again, runs /task/<script> in-process
                                (runpy, as `python -I -B /task/<script>` would), exits.
 
@@ -54,7 +56,10 @@ the run's stdout and stderr pipes passed as fds):
 
 Protocol on the control socket (SOCK_SEQPACKET, JSON): the zygote sends {"ready": true} once
 pandas is imported; per run it sends {"pid": A} then {"exit": status} (C's exit code, or 128 +
-the signal that killed it, as bwrap reports), or {"error": "..."} when it could not fork."""
+the signal that killed it, as bwrap reports), or {"failed": "..."} instead of the exit when the
+run's set-up in A or B failed before C was forked (B says b"ok" on a pipe once C is forked, and
+C closes its copy first: learner code can neither fake nor hide a set-up failure), or
+{"error": "..."} when it could not fork."""
 
 import array
 import atexit
@@ -75,6 +80,8 @@ PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAP_AM
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 SECCOMP_MODE_FILTER = 2
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
+SETUP_OK = b"ok"
+SETUP_REPORT_MAX = 2000
 
 LIBC = ctypes.CDLL(None, use_errno=True)
 
@@ -198,8 +205,10 @@ def _learner(script: str) -> None:
     os._exit(code & 0xFF)
 
 
-def _init(run: str, script: str, out_fd: int, err_fd: int, limits: dict, program: bytes) -> None:
-    """B, PID 1 of the run's pid namespace: set the run up, fork C, reap, exit with C's status."""
+def _init(run: str, script: str, out_fd: int, err_fd: int, ok_fd: int, limits: dict, program: bytes) -> None:
+    """B, PID 1 of the run's pid namespace: set the run up, fork C, reap, exit with C's status.
+    `ok_fd` (the zygote's set-up pipe) gets b"ok" once C is forked, or why the set-up failed: the
+    zygote reports either to the runner, so a failure is never taken for the learner's exit 1."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # PID 1: unhandled signals from inside ignored
@@ -208,49 +217,79 @@ def _init(run: str, script: str, out_fd: int, err_fd: int, limits: dict, program
         os.dup2(null, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        os.closerange(3, 65536)
+        os.closerange(3, ok_fd)
+        os.closerange(ok_fd + 1, 65536)
         os.chdir("/")
         _drop_privileges(limits, program)
         child = os.fork()
         if child == 0:
+            os.close(ok_fd)  # before any learner code: C can neither forge nor hold back the report
             _learner(script)
+        os.write(ok_fd, SETUP_OK)
+        os.close(ok_fd)
         while True:
             pid, status = os.waitpid(-1, 0)
             if pid == child:
                 code = _status_code(status)
                 break
-    except BaseException as exc:  # noqa: BLE001 - the run failed to start: say so, exit 1
-        try:
-            os.write(2, f"zygote: the run could not start: {exc!r}\n".encode())
-        except OSError:
-            pass
+    except BaseException as exc:  # noqa: BLE001 - the run failed to start: say so to the zygote
+        _report(ok_fd, exc)
     os._exit(code)
 
 
-def _run(request: dict, fds: list[int], limits: dict, program: bytes, ctl: socket.socket) -> int:
-    """Fork A for one run; return its pid."""
+def _report(ok_fd: int, exc: BaseException) -> None:
+    try:
+        os.write(ok_fd, f"{exc!r}"[:SETUP_REPORT_MAX].encode(errors="replace"))
+    except OSError:
+        pass
+
+
+def _run(request: dict, fds: list[int], limits: dict, program: bytes, ctl: socket.socket) -> tuple[int, int]:
+    """Fork A for one run; return its pid and the read end of its set-up pipe."""
     out_fd, err_fd = fds
-    pid = os.fork()
+    ok_r, ok_w = os.pipe2(os.O_CLOEXEC)
+    try:
+        pid = os.fork()
+    except BaseException:
+        os.close(ok_r)
+        os.close(ok_w)
+        raise
     if pid == 0:
         code = 1
         try:
             ctl.close()
+            os.close(ok_r)
             os.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
             init = os.fork()
             if init == 0:
-                _init(request["run"], request["script"], out_fd, err_fd, limits, program)
+                _init(request["run"], request["script"], out_fd, err_fd, ok_w, limits, program)
             os.close(out_fd)
             os.close(err_fd)
+            os.close(ok_w)
             code = _status_code(os.waitpid(init, 0)[1])
         except BaseException as exc:  # noqa: BLE001
-            try:
-                os.write(err_fd, f"zygote: the run could not start: {exc!r}\n".encode())
-            except OSError:
-                pass
+            _report(ok_w, exc)
         os._exit(code)
     os.close(out_fd)
     os.close(err_fd)
-    return pid
+    os.close(ok_w)
+    return pid, ok_r
+
+
+def _setup_outcome(ok_r: int) -> str | None:
+    """After A is reaped (every writer of the pipe is gone): None when the run was set up, else
+    why not."""
+    data = b""
+    try:
+        while chunk := os.read(ok_r, 4096):
+            data += chunk
+    except OSError as exc:
+        data = f"the set-up pipe: {exc}".encode()
+    finally:
+        os.close(ok_r)
+    if data == SETUP_OK:
+        return None
+    return data.decode(errors="replace") or "it ended before saying so"
 
 
 def _send(ctl: socket.socket, message: dict) -> None:
@@ -285,7 +324,7 @@ def main() -> None:
             _send(ctl, {"error": "a run request needs its stdout and stderr"})
             continue
         try:
-            pid = _run(json.loads(msg), list(fds), limits, program, ctl)
+            pid, ok_r = _run(json.loads(msg), list(fds), limits, program, ctl)
         except OSError as exc:
             for fd in fds:
                 try:
@@ -295,7 +334,9 @@ def main() -> None:
             _send(ctl, {"error": f"cannot fork the run: {exc.strerror or exc}"})
             continue
         _send(ctl, {"pid": pid})
-        _send(ctl, {"exit": _status_code(os.waitpid(pid, 0)[1])})
+        status = _status_code(os.waitpid(pid, 0)[1])
+        failed = _setup_outcome(ok_r)
+        _send(ctl, {"exit": status} if failed is None else {"failed": f"the run could not start: {failed}"})
 
 
 if __name__ == "__main__":

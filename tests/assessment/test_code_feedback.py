@@ -57,6 +57,31 @@ def test_public_time_limit_is_a_code(spec):
     assert {"code": "code.public_limit", "params": {"limit": "time"}} in result.feedback["messages"]
 
 
+@pytest.mark.parametrize("mode", ["require", "0"])
+def test_public_output_flood_is_the_output_limit_not_the_memory_limit(spec, mode, monkeypatch):
+    # The runner kills a run that floods its stdout (exit -9 on both paths), which read as the
+    # memory limit: the learner was told to use less memory for printing too much. (print() goes
+    # to stderr under the harness: the flood writes to the harness's own result pipe.)
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", mode)
+    flood = (
+        "import os, stat\n"
+        "def solve(a, b):\n"
+        "    pipes = [fd for fd in range(3, 64) if _is_pipe(fd)]\n"
+        "    while True:\n"
+        "        for fd in pipes:\n"
+        "            os.write(fd, b'x' * 65536)\n"
+        "def _is_pipe(fd):\n"
+        "    try:\n"
+        "        return stat.S_ISFIFO(os.fstat(fd).st_mode)\n"
+        "    except OSError:\n"
+        "        return False\n"
+    )
+    result = code.grade(spec, {"code": flood})
+
+    assert {"code": "code.public_limit", "params": {"limit": "output"}} in result.feedback["messages"]
+    assert result.score == 0
+
+
 # Each submission answers the public test right, then on a hidden input tries to tell the learner
 # something about it: the input itself in its exit status, an exception's text, its output.
 HOSTILE = {

@@ -6,7 +6,13 @@ zygote. Every test runs with KAFAAT_SANDBOX_ZYGOTE=require (no fallback to a fre
 and one slot, so that consecutive runs share one zygote, which each test checks by its pid."""
 
 import json
+import os
 import secrets
+import shutil
+import signal
+import subprocess
+import threading
+import time
 
 import pytest
 
@@ -279,8 +285,6 @@ def test_each_run_draws_its_own_random_numbers():
 def test_a_zygote_started_by_a_thread_that_ended_still_serves_the_next_run():
     # bwrap's --die-with-parent is tied to the thread that forked it: a zygote forked by a
     # request's thread was killed when that thread ended, under the next run another thread gave it.
-    import threading
-
     started = threading.Thread(target=run, args=("pass\n",))
     started.start()
     started.join(60)
@@ -293,9 +297,171 @@ def test_a_zygote_started_by_a_thread_that_ended_still_serves_the_next_run():
 def test_stopping_the_zygotes_leaves_no_thread_of_theirs():
     # The worker's main process stops its zygotes after the self-test, and later forks the pool's
     # replacement children: no spawner or reaper thread may be left to be copied into them.
-    import threading
-
     run("pass\n")
     runner.stop_zygotes()
     names = {t.name for t in threading.enumerate()}
     assert not any(n.startswith(("kafaat-zygote-spawner", "kafaat-zygote-reaper")) for n in names), names
+
+
+# Ways a run's set-up inside the zygote fails before learner code runs: a tmpfs mount the kernel
+# refuses (before stdout and stderr are the run's own), an rlimit above the zygote's hard limit
+# (after: raising a hard limit needs CAP_SYS_RESOURCE on the host).
+BROKEN_SETUPS = {
+    "mount": lambda limits: {**limits, "tmp_size": "nonsense"},
+    "rlimit": lambda limits: {**limits, "rlimits": {**limits["rlimits"], "RLIMIT_NOFILE": [4096, 4096]}},
+}
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN_SETUPS))
+def test_a_run_whose_set_up_fails_in_the_zygote_falls_back_to_a_fresh_interpreter(broken, monkeypatch, caplog):
+    # It used to come back as a plain exit 1 of the learner's run, with the zygote kept: every run
+    # on it failed and none fell back, so correct code could not be graded.
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", "1")
+    monkeypatch.setattr(runner, "_limits_for_runs", lambda real=runner._limits_for_runs: BROKEN_SETUPS[broken](real()))
+    token = secrets.token_hex(8)
+    result = run_python({"main.py": f"print({token!r})\nprint('hi')\n"}, script="main.py", started=token)
+    assert (result.stdout, result.returncode, result.zygote) == ("hi\n", 0, False), result
+    assert "sandbox zygote unavailable" in caplog.text and "could not start" in caplog.text
+    assert runner._ZYGOTES.idle == {}  # the broken zygote was not kept
+    assert sandbox_zombies() == []
+
+
+def test_a_run_whose_set_up_fails_in_the_zygote_is_the_sandbox_unavailable_when_it_is_required(monkeypatch):
+    monkeypatch.setattr(runner, "_limits_for_runs", lambda real=runner._limits_for_runs: BROKEN_SETUPS["mount"](real()))
+    with pytest.raises(runner.SandboxUnavailable) as exc:
+        run_python({"main.py": "print('hi')\n"}, script="main.py")
+    assert "could not start" in str(exc.value)
+    assert runner._ZYGOTES.idle == {}
+
+
+REAPS_WITHOUT_THE_SLOT = {
+    # An idle zygote stopped by a thread that does not hold its slot (give_back's eviction of the
+    # oldest idle zygote, stop_all), and the sweep of every slot uid's zombies that ends each run.
+    "evicted_zygote_stopped": lambda zygote: zygote.stop(),
+    "end_of_run_sweep": lambda zygote: runner._reap_zombies(runner._slot_uids()),
+}
+
+
+@pytest.mark.parametrize("reap", sorted(REAPS_WITHOUT_THE_SLOT))
+def test_no_thread_reaps_the_processes_of_a_run_on_a_slot_another_thread_holds(reap):
+    # Reaping them stole the holder's exit status: its Popen then saw 0 for a process that exited 1.
+    run("pass\n")
+    [zygote] = runner._ZYGOTES.idle.values()  # on slot 0, the only slot, which it holds only per run
+    if reap == "evicted_zygote_stopped":
+        runner._ZYGOTES.idle.clear()  # as give_back takes it out of the pool before stopping it
+    held, release, outcome = threading.Event(), threading.Event(), {}
+
+    def holder():
+        with runner._SUBREAPER, runner._Slot() as slot:
+            argv = ["setpriv", f"--reuid={slot.uid}", f"--regid={slot.uid}", "--clear-groups", "/bin/false"]
+            proc = subprocess.Popen(argv, env={})
+            deadline = time.monotonic() + 30
+            while [p.state for p in processes() if p.pid == proc.pid] != ["Z"] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            held.set()
+            release.wait(30)
+            outcome["returncode"] = proc.wait(10)
+            slot.mark_clean()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(30)
+        with runner._SUBREAPER:
+            REAPS_WITHOUT_THE_SLOT[reap](zygote)
+    finally:
+        release.set()
+        thread.join(30)
+    assert outcome == {"returncode": 1}
+    runner.stop_zygotes()  # the swept one is still idle
+    with runner._SUBREAPER:  # the stopped zygote's own leftovers, once nobody holds the slot
+        assert runner._reap_run(slot_uid(0), time.monotonic() + 15)
+    assert sandbox_zombies() == []
+
+
+@pytest.mark.parametrize("mode", ["require", "0"])
+def test_the_runs_directory_of_a_killed_workers_zygote_is_removed_with_its_hidden_inputs(mode, monkeypatch):
+    # A SIGKILLed worker child never stops its zygote: zygote-<uid>-<pid>/run-*/inputs.json stayed
+    # in /tmp for good. The next zygote start, or fresh run, removes it once that pid is dead; a
+    # live process's is its own.
+    monkeypatch.setenv("KAFAAT_SANDBOX_ZYGOTE", mode)
+    gone = subprocess.Popen(["/bin/true"])
+    gone.wait()
+    alive = subprocess.Popen(["/bin/sleep", "60"])
+    dirs = {pid: runner.ROOT_DIR / f"zygote-{slot_uid(0)}-{pid}" for pid in (gone.pid, alive.pid)}
+    try:
+        for d in dirs.values():
+            (d / "run-abandoned").mkdir(parents=True)
+            (d / "run-abandoned" / "inputs.json").write_text('{"tests": [{"id": "h1", "args": [123456789]}]}')
+        result = run_python({"main.py": "print('hi')\n"}, script="main.py")
+        assert (result.stdout, result.zygote) == ("hi\n", mode == "require")
+        assert not dirs[gone.pid].exists()
+        assert (dirs[alive.pid] / "run-abandoned" / "inputs.json").exists()
+    finally:
+        alive.kill()
+        alive.wait()
+        for d in dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_zygote_lost_under_a_run_is_a_sandbox_failure_never_a_memory_limit():
+    # The zygote dying before it sent the run's exit status came back as exit -9: a "memory limit"
+    # for learner and staff. Now the run goes to a new zygote (or a fresh interpreter), as any
+    # other failure of the zygote.
+    run("pass\n")
+    first = zygote_pid()
+    name = f"kfl{os.getpid() % 10**6}"  # the run's name in /proc/<pid>/comm, seen from outside
+    killed = threading.Event()
+
+    def kill_the_zygote_once_the_run_runs():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(p.name == name for p in processes()):
+                os.kill(first, signal.SIGKILL)
+                killed.set()
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_the_zygote_once_the_run_runs)
+    killer.start()
+    result = run(f"import time\nopen('/proc/self/comm', 'w').write({name!r})\ntime.sleep(1)\nprint('done')\n")
+    killer.join(30)
+    assert killed.is_set()
+    assert (result.stdout, result.returncode, result.timed_out) == ("done\n", 0, False), result
+    assert zygote_pid() != first
+    assert sandbox_zombies() == []
+
+
+def test_a_run_has_no_capability_seccomp_no_new_privs_only_its_three_fds_and_a_read_only_root():
+    # What the zygote's child sets up for each run, seen by the learner's process itself.
+    seen = facts(
+        "import errno, json, os\n"
+        "with open('/proc/self/status') as f:\n"
+        "    status = dict(line.split(':', 1) for line in f.read().splitlines() if ':' in line)\n"
+        "keys = ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'Seccomp', 'NoNewPrivs')\n"
+        "out = {k: status[k].strip() for k in keys}\n"
+        "def is_open(fd):\n"
+        "    try:\n        os.fstat(fd)\n        return True\n"
+        "    except OSError:\n        return False\n"
+        "out['fds'] = [fd for fd in range(1024) if is_open(fd)]\n"
+        "for place in ('/', '/task', '/dev'):\n"
+        "    try:\n"
+        "        open(os.path.join(place, 'kafaat-probe'), 'w').close()\n"
+        "        out[place] = 'written'\n"
+        "    except OSError as exc:\n"
+        "        out[place] = errno.errorcode[exc.errno]\n"
+        "    try:\n"
+        "        os.mkdir(os.path.join(place, 'kafaat-probe-dir'))\n"
+        "        out[place + ' mkdir'] = 'made'\n"
+        "    except OSError as exc:\n"
+        "        out[place + ' mkdir'] = errno.errorcode[exc.errno]\n"
+        "print(json.dumps(out))\n"
+    )
+    no_caps = "0000000000000000"
+    assert {k: seen[k] for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")} == dict.fromkeys(
+        ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), no_caps
+    )
+    assert (seen["Seccomp"], seen["NoNewPrivs"]) == ("2", "1")  # a filter, and no privilege to gain
+    assert seen["fds"] == [0, 1, 2]
+    for place in ("/", "/task", "/dev"):
+        assert (seen[place], seen[f"{place} mkdir"]) == ("EROFS", "EROFS"), (place, seen)
