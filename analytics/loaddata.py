@@ -31,6 +31,7 @@ from courses.models import (
 )
 from grading.models import Submission
 from grading.selectors import passed_q, score_passes
+from grading.services import latest_graded_backfill
 
 FIRST_NAMES = (
     "Youssef Fatima Mohamed Khadija Amine Salma Omar Imane Hamza Meryem Mehdi Aya Ayoub Hajar Anas Zineb Reda "
@@ -335,6 +336,9 @@ def generate(*, learners: int, submissions: int, prefix: str = "load", seed: int
                             break
 
         n_submissions = writer.write(submission_rows())
+        # Written by COPY, not graded through grade_record: mark each learner's latest graded
+        # attempt as a grade would have.
+        latest_graded_backfill()
     log(f"submissions: {n_submissions}")
 
     # Completion: every required assignment passed (grading's rule, `passed_q`); completed when the

@@ -44,6 +44,19 @@ class SubmissionAdmin(admin.ModelAdmin):
     inlines = [GradeRecordInline]
     actions = ["retry_failed", "regrade"]
 
+    # Edits and deletions go through grading's services, which keep the latest graded attempt
+    # (Submission.is_latest_graded) right for the learners and assignments they touch.
+    def save_model(self, request, obj, form, change):
+        services.submission_admin_save(
+            submission=obj, save=lambda: super(SubmissionAdmin, self).save_model(request, obj, form, change)
+        )
+
+    def delete_model(self, request, obj):
+        services.submissions_delete(submissions=Submission.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.submissions_delete(submissions=queryset)
+
     @admin.display(description=_("failure"))
     def failure(self, obj) -> str:
         return obj.failure_text if obj.failure_code else "—"

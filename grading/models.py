@@ -53,6 +53,12 @@ class Submission(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     graded_at = models.DateTimeField(_("graded"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Maintained by grading.services.latest_graded_refresh, in the transaction of every write that
+    # changes which attempt it is: this is the learner's latest graded attempt at this assignment
+    # (graded, no later graded attempt; `selectors.latest_graded_computed` is the definition it
+    # must equal). Course analytics read it through a partial index instead of comparing every
+    # attempt with every later one.
+    is_latest_graded = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         verbose_name = _("submission")
@@ -70,6 +76,14 @@ class Submission(models.Model):
                 fields=["assignment", "user"],
                 include=["attempt", "status", "score", "max_score", "submitted_at"],
                 name="grading_sub_assign_user_cover",
+            ),
+            # Each learner's latest graded attempt per assignment (is_latest_graded), covering what
+            # a course's score statistics read: a scan of exactly those rows, index only.
+            models.Index(
+                fields=["assignment", "user"],
+                include=["score", "max_score"],
+                condition=models.Q(is_latest_graded=True),
+                name="grading_sub_latest_graded",
             ),
             # The sweeper's query: queued or running rows whose lease has passed.
             models.Index(

@@ -149,10 +149,19 @@ def _latest(submissions: QuerySet | None, *, graded: bool) -> QuerySet:
     return qs.exclude(Exists(later))
 
 
-def latest_graded_per_learner(submissions: QuerySet | None = None) -> QuerySet:
+def latest_graded_computed(submissions: QuerySet | None = None) -> QuerySet:
     """Of `submissions` (every submission by default), each learner's latest graded attempt at each
-    assignment: the graded one with no later graded attempt (one per learner and assignment)."""
+    assignment: the graded one with no later graded attempt (one per learner and assignment),
+    computed from the attempts. The definition `Submission.is_latest_graded` maintains (and the
+    backfill and the tests that hold the two in agreement use)."""
     return _latest(submissions, graded=True)
+
+
+def latest_graded_per_learner(submissions: QuerySet | None = None) -> QuerySet:
+    """`latest_graded_computed`, read from the maintained `Submission.is_latest_graded` (a partial
+    index of those rows): what every reader of "the latest graded attempt" uses."""
+    qs = Submission.objects.all() if submissions is None else submissions
+    return qs.filter(is_latest_graded=True)
 
 
 def latest_per_learner(submissions: QuerySet | None = None) -> QuerySet:

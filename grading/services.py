@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import F, Max, Q, Value
-from django.db.models.functions import Concat, Greatest, Substr
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, Greatest, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -339,6 +339,90 @@ def _apply_late_policy(sub: Submission, score: Decimal, feedback: dict) -> Decim
     return max(Decimal(0), score - deduction)
 
 
+# --- the latest graded attempt (Submission.is_latest_graded) --------------------------------------
+# Which attempt of a learner at an assignment is their latest graded one changes only when an
+# attempt becomes graded (grade_record), or when attempts are deleted or edited by hand (the
+# admin, through submissions_delete and submission_admin_save); a regrade or an override of a
+# graded attempt, or an erasure (scores kept), changes no status and no attempt. Each of those
+# writes calls latest_graded_refresh for its (learner, assignment) pairs in its transaction.
+
+
+def _latest_graded_lock(pairs) -> None:
+    """Serialize the refreshes of these (user_id, assignment_id) pairs until the transaction ends
+    (PostgreSQL; SQLite runs one writer at a time): two attempts of one learner graded at once
+    each see only their own grade, and would both mark themselves the latest. Taken in one order,
+    before the pair's rows are written where the caller can, so two refreshes never deadlock."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({(user_id % 2**31, assignment_id % 2**31) for user_id, assignment_id in pairs})
+    with connection.cursor() as cursor:  # one query, the locks taken in the keys' order
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k.u, k.a) FROM (SELECT u, a FROM unnest(%s::int[], %s::int[]) AS t(u, a)"
+            " ORDER BY u, a OFFSET 0) AS k",
+            [[u for u, _a in keys], [a for _u, a in keys]],
+        )
+
+
+def latest_graded_refresh(*, pairs) -> None:
+    """Recompute `Submission.is_latest_graded` for these (user_id, assignment_id) pairs, in the
+    caller's transaction: true on each pair's graded attempt with no later graded one, false on
+    every other. Writes only the rows that hold the flag or should (at most two per pair). Two
+    queries (one on SQLite) whatever the number of pairs."""
+    pairs = {(int(u), int(a)) for u, a in pairs}
+    if not pairs:
+        return
+    _latest_graded_lock(pairs)
+    graded = Submission.Status.GRADED
+    newest = Subquery(
+        Submission.objects.filter(user_id=OuterRef("user_id"), assignment_id=OuterRef("assignment_id"), status=graded)
+        .order_by("-attempt")
+        .values("attempt")[:1]
+    )
+    rightful = Q(status=graded, attempt=Coalesce(newest, 0))
+    in_pairs = Q()
+    for user_id, assignment_id in pairs:
+        in_pairs |= Q(user_id=user_id, assignment_id=assignment_id)
+    Submission.objects.filter(in_pairs).filter(Q(is_latest_graded=True) | rightful).update(
+        is_latest_graded=ExpressionWrapper(rightful, output_field=BooleanField())
+    )
+
+
+def latest_graded_backfill(submissions: QuerySet | None = None) -> int:
+    """Set `is_latest_graded` from the attempts (`selectors.latest_graded_computed`) on every
+    submission of `submissions` (all by default): for data written in bulk (generate_load_data),
+    not graded through grade_record. Returns the rows marked."""
+    qs = Submission.objects.all() if submissions is None else submissions
+    qs.filter(is_latest_graded=True).update(is_latest_graded=False)
+    return Submission.objects.filter(pk__in=selectors.latest_graded_computed(qs).values("pk")).update(
+        is_latest_graded=True
+    )
+
+
+def submissions_delete(*, submissions: QuerySet) -> int:
+    """Delete these submissions (and their grade history); the latest graded attempt of each of
+    their learners at each assignment is found again among the attempts left. Returns how many
+    submissions went."""
+    with transaction.atomic():
+        pairs = set(submissions.values_list("user_id", "assignment_id"))
+        _latest_graded_lock(pairs)
+        deleted = submissions.delete()[1].get(Submission._meta.label, 0)
+        latest_graded_refresh(pairs=pairs)
+    return deleted
+
+
+def submission_admin_save(*, submission: Submission, save) -> None:
+    """Save a submission edited by hand (`save()` writes it; the admin's form may change its
+    status, attempt, learner or assignment), then refresh the latest graded attempt of the pairs
+    it left and joined."""
+    with transaction.atomic():
+        pairs = {(submission.user_id, submission.assignment_id)}
+        if submission.pk is not None:
+            pairs |= set(Submission.objects.filter(pk=submission.pk).values_list("user_id", "assignment_id"))
+        _latest_graded_lock(pairs)
+        save()
+        latest_graded_refresh(pairs=pairs)
+
+
 def grade_record(
     sub: Submission,
     *,
@@ -367,8 +451,13 @@ def grade_record(
     `outbox_extra` adds keys to the event's payload. Raises GradeNotWritable (before writing
     anything) for a score the column cannot hold."""
     now = timezone.now()
+    was_graded = sub.status == Submission.Status.GRADED
     fields = _grade_apply(sub, result=result, score=score, now=now)
     sub.save(update_fields=fields)
+    if sub.status == Submission.Status.GRADED and not was_graded:
+        # It became graded: it may be the learner's latest graded attempt now (a regrade or an
+        # override of a graded attempt changes no status: which attempt is the latest stays).
+        latest_graded_refresh(pairs=[(sub.user_id, sub.assignment_id)])
     GradeRecord.objects.create(
         **_grade_history(sub, result=result, source=source, graded_by=graded_by, reason=reason,
                          reason_code=reason_code, reason_params=reason_params)
@@ -553,6 +642,7 @@ def _grades_write(graded: list[tuple[Submission, GradeResult]], *, now) -> None:
         return
     subs = [sub for sub, _outcome in graded]
     Submission.objects.bulk_update(subs, [*AUTO_GRADE_FIELDS, "started_at", "grading_attempts"])
+    latest_graded_refresh(pairs=[(sub.user_id, sub.assignment_id) for sub in subs])  # each was queued
     GradeRecord.objects.bulk_create(
         [GradeRecord(**_grade_history(sub, result=outcome, source=GradeRecord.Source.AUTO)) for sub, outcome in graded]
     )

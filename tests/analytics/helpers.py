@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import OrganizationMembership
 from courses.models import Assignment, AssignmentVersion, Enrollment
 from grading.models import Submission
+from grading.services import latest_graded_refresh
 from tests.factories import CourseFactory, ModuleFactory, OrganizationFactory, UserFactory, make_quiz
 
 
@@ -37,6 +38,10 @@ def submit(user, assignment, *, score=None, status="graded", attempt=None, late=
     )
     if when is not None:
         Submission.objects.filter(pk=sub.pk).update(submitted_at=when)
+    # Written by hand, not through grade_record: keep the maintained latest graded attempt as a
+    # grade would (grading.services.latest_graded_refresh).
+    latest_graded_refresh(pairs=[(user.pk, assignment.pk)])
+    sub.refresh_from_db(fields=["is_latest_graded"])
     return sub
 
 

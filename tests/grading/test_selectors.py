@@ -8,13 +8,14 @@ from django.urls import reverse
 
 from grading import selectors
 from grading.models import Submission
+from grading.services import latest_graded_refresh
 from tests.factories import UserFactory, enroll, make_quiz
 
 pytestmark = pytest.mark.django_db
 
 
 def _submission(user, assignment, attempt, *, status="graded", score=None, max_score=Decimal("10")):
-    return Submission.objects.create(
+    sub = Submission.objects.create(
         user=user,
         assignment=assignment,
         version=assignment.current_version,
@@ -24,6 +25,8 @@ def _submission(user, assignment, attempt, *, status="graded", score=None, max_s
         score=score,
         max_score=max_score,
     )
+    latest_graded_refresh(pairs=[(user.pk, assignment.pk)])  # as grade_record would
+    return sub
 
 
 @pytest.mark.parametrize(
