@@ -6,6 +6,7 @@ number of queries, once each, and still happen end to end with a real worker."""
 
 import dataclasses
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -188,35 +189,41 @@ def test_a_batch_whose_write_fails_grades_the_asked_for_quiz_alone_and_leaves_th
     assert OutboxEvent.objects.filter(event_type="submission.graded").count() == 1
 
 
+@contextmanager
+def _held_by_another_worker(pk: int):
+    """Another worker's transaction holds submission `pk`'s row lock (and grades nothing) until
+    the block ends."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Submission.objects.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        yield
+    finally:
+        release.set()
+        thread.join(30)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_queued_quiz_another_worker_holds_is_skipped_not_waited_for(monkeypatch):
     # Committed submissions: no grading task is sent (the session's worker would grade them).
     monkeypatch.setattr(services, "enqueue_grading", lambda **kwargs: True)
     quiz = make_quiz(points=10)
     first, held, free = _stored(quiz, _learners(quiz, 3))
-    locked, release, done = threading.Event(), threading.Event(), threading.Event()
-
-    def other_worker():
-        try:
-            with transaction.atomic():
-                Submission.objects.select_for_update().get(pk=held)
-                locked.set()
-                release.wait(30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    try:
-        assert locked.wait(10)
+    with _held_by_another_worker(held):
         services.submission_grade(submission_id=first)  # would block here if it waited for the lock
-        done.set()
         statuses = dict(Submission.objects.values_list("pk", "status"))
-        assert statuses == {first: "graded", held: "queued", free: "graded"}
-    finally:
-        release.set()
-        thread.join(30)
-    assert done.is_set()
+    assert statuses == {first: "graded", held: "queued", free: "graded"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -224,17 +231,7 @@ def test_a_task_whose_quiz_another_worker_holds_grades_the_queued_ones_then_wait
     monkeypatch.setattr(services, "enqueue_grading", lambda **kwargs: True)  # no task: this test grades
     quiz = make_quiz(points=10)
     held, *queued = _stored(quiz, _learners(quiz, 3))
-    locked, release = threading.Event(), threading.Event()
     graded = []
-
-    def holder():  # another worker holds `held` (and grades nothing)
-        try:
-            with transaction.atomic():
-                Submission.objects.select_for_update().get(pk=held)
-                locked.set()
-                release.wait(30)
-        finally:
-            connection.close()
 
     def task():
         try:
@@ -242,22 +239,17 @@ def test_a_task_whose_quiz_another_worker_holds_grades_the_queued_ones_then_wait
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=holder), threading.Thread(target=task)]
-    threads[0].start()
-    assert locked.wait(10)
-    threads[1].start()
-    try:
+    thread = threading.Thread(target=task)
+    with _held_by_another_worker(held):
+        thread.start()
         wait_for(
             lambda: Submission.objects.filter(pk__in=queued, status="graded").count() == 2,
             timeout=20,
             message="the queued quizzes graded while the task's own is held",
         )
         assert Submission.objects.get(pk=held).status == "queued"
-        assert threads[1].is_alive()  # it waits for its own
-    finally:
-        release.set()
-        for thread in threads:
-            thread.join(30)
+        assert thread.is_alive()  # it waits for its own
+    thread.join(30)
     assert graded and graded[0].pk == held
     assert dict(Submission.objects.values_list("pk", "status")) == dict.fromkeys([held, *queued], "graded")
     assert GradeRecord.objects.count() == 3
