@@ -17,6 +17,7 @@ from certificates import services as certificate_services
 from courses import archive, banks
 from courses import services as course_services
 from courses.models import Competency, CourseFile, CourseImportJob, Enrollment
+from grading import services as grading_services
 from grading.models import GradeRecord, RegradeJob, Submission
 from learning import services as learning_services
 from tests.assessment import deid_fixtures, fhir_fixtures, sql_fixtures
@@ -169,6 +170,9 @@ def build() -> dict:
         attempt=3,
         answer={"q1": ["a"], "q2": ["a"]},
     )
+    # The rows above were written as graded by hand, not by grading: mark each learner's latest
+    # graded attempt, as grade_record does (the analytics charts read it).
+    grading_services.latest_graded_backfill()
     regrade_job = RegradeJob.objects.create(assignment=quiz, version=quiz.current_version, requested_by=instructor)
     organization = OrganizationFactory(name="Université Mohammed V")
     university_admin = UserFactory(full_name="Salma University Admin")
