@@ -76,7 +76,7 @@ def at_risk_rules() -> dict:
 
 def _learner_figures(assignments: list[Assignment], now) -> QuerySet:
     """The submissions at these assignments (a course's) grouped by learner, in one pass (an
-    index-only scan of `grading_sub_assign_user_cover`): `last` (the latest submission),
+    index-only scan of `grading_sub_assign_user_cov2`): `last` (the latest submission),
     `submitted_due` (the past-due assignments with a submission), `failing` (the required
     assignments graded but never passed, less those a passing override decides). Failing is
     graded minus passed because a pass is graded; an override takes its assignment out of both.

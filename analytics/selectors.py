@@ -9,7 +9,20 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Case, Count, DecimalField, F, FloatField, IntegerField, Max, Value, When
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Value,
+    When,
+)
 from django.db.models.functions import Floor, Least, TruncWeek
 from django.utils import timezone
 
@@ -18,7 +31,6 @@ from assessment.kinds.quiz.attempt import POOLS, drawn_id
 from courses.models import Assignment, Course, Enrollment, LearningPath, PathCourse, PublicationStatus
 from grading.models import Submission
 from grading.selectors import latest_graded_per_learner, passed_q, passing_score_q, score_passes
-from kernel import bulk
 
 from . import gradebook
 from .permissions import LearnerScope
@@ -321,14 +333,14 @@ def at_risk_list(*, course: Course, scope: LearnerScope, limit: int = 100, assig
     )
     learners = list(qs.values_list("user_id", "created_at"))
     last = dict(
-        # The course's assignments by id, not through a join: the covering index alone answers.
-        Submission.objects.filter(
-            assignment_id__in=[a.pk for a in assignments], **bulk.in_filter("user_id", [r[0] for r in learners])
-        )
+        # Every learner's of the course, by the assignments' ids alone and grouped by user_id + 0:
+        # an index-only scan of the covering index (about 20 ms for 5,000 learners). Filtered by the
+        # at-risk learners' ids too, the planner reads the table's pages for them instead (120 ms).
+        Submission.objects.filter(assignment_id__in=[a.pk for a in assignments])
         .order_by()
-        .values("user_id")
+        .values(learner=ExpressionWrapper(F("user_id") + 0, output_field=IntegerField()))
         .annotate(last=Max("submitted_at"))
-        .values_list("user_id", "last")
+        .values_list("learner", "last")
     )
     learners.sort(key=lambda r: (last.get(r[0]) or r[1], r[0]))
     first = [uid for uid, _created in learners[:limit]]

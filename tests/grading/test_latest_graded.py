@@ -211,11 +211,13 @@ def test_the_migrations_batched_backfill_agrees_with_the_attempts(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_attempts_graded_at_once_leave_one_latest():
+def test_two_attempts_graded_at_once_leave_one_latest(monkeypatch):
     """Two transactions grade attempts 1 and 2 of one learner at the same moment; each would see
     only its own grade without the pair's lock. One of them is the latest afterwards: attempt 2."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite runs one writer at a time")
+    # Committed submissions: no grading task is sent (the session's worker would grade them too).
+    monkeypatch.setattr(services, "enqueue_grading", lambda **kwargs: True)
     quiz, user = _quiz_and_learner()
     subs = [services.submission_create(user=user, assignment=quiz, answer=RIGHT) for _ in range(2)]
     barrier = threading.Barrier(2)
