@@ -360,7 +360,7 @@ GRADING_MAX_ATTEMPTS = env.int("GRADING_MAX_ATTEMPTS", default=5)
 # A worker grading a quiz grades up to this many queued quizzes in the same transaction (one
 # commit, a constant number of queries): a burst is graded as fast as the queue delivers it. 1
 # grades each alone.
-GRADING_BATCH_SIZE = env.int("GRADING_BATCH_SIZE", default=50)
+GRADING_BATCH_SIZE = env.int("GRADING_BATCH_SIZE", default=100)
 # The sandbox itself failing (GraderUnavailable) is no attempt: the task retries this many times,
 # BACKOFF seconds apart and doubling, then leaves the submission queued and tells staff.
 GRADING_UNAVAILABLE_RETRIES = env.int("GRADING_UNAVAILABLE_RETRIES", default=3)
