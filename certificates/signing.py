@@ -7,6 +7,7 @@ is ever fetched. A context this loader does not know is an error, never a networ
 import copy
 import hashlib
 import json
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -42,12 +43,22 @@ def document_loader(url: str, options=None) -> dict:
     return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url))}
 
 
+# pyld keeps resolved and inverse contexts in process-wide cachetools LRU caches, which are not
+# thread-safe: two threads evicting at once raise "OrderedDict mutated during iteration" or a
+# KeyError. Canonicalization is pure-Python CPU work under the GIL, so one lock costs no parallelism.
+_PYLD_LOCK = threading.Lock()
+
+
 def canonicalize(document: dict) -> str:
     """RDFC-1.0 (URDNA2015) canonical N-Quads of a JSON-LD document."""
-    return jsonld.normalize(
-        document,
-        {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": document_loader, "safe": True},
-    )
+    options = {
+        "algorithm": "URDNA2015",
+        "format": "application/n-quads",
+        "documentLoader": document_loader,
+        "safe": True,
+    }
+    with _PYLD_LOCK:
+        return jsonld.normalize(document, options)
 
 
 def multibase_encode(data: bytes) -> str:

@@ -5,6 +5,7 @@ verifiable publicly as valid, revoked or unknown."""
 import copy
 import json
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -294,3 +295,55 @@ def test_pdf_sets_an_arabic_name_and_arabic_labels_in_a_font_that_has_their_glyp
         for font in (regular, bold):
             missing = [c for c in shaped if ord(c) not in pdfmetrics.getFont(font).face.charToGlyph]
             assert not missing, (text, font, missing)
+
+
+@pytest.mark.django_db(databases=[])
+def test_canonicalizing_in_many_threads_at_once_gives_every_thread_the_same_answer():
+    """pyld keeps its resolved contexts in one process-wide LRU cache that is not thread-safe: two
+    threads evicting from it at once raised 'OrderedDict mutated during iteration' while two
+    workers issued the same certificate. Canonicalization is serialized, so threads that sign or
+    verify at once all get the one canonical form."""
+    import threading
+
+    document = {
+        "@context": [signing.VC_V2, signing.OB_V3],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "https://kafaat.example/issuer", "type": ["Profile"], "name": "Kafaat"},
+        "validFrom": "2026-12-07T00:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://kafaat.example/a/1",
+                "type": ["Achievement"],
+                "name": "Données de santé",
+                "description": "حوكمة البيانات",
+                "criteria": {"narrative": "Completed"},
+            },
+        },
+    }
+    expected = signing.canonicalize(document)
+    barrier = threading.Barrier(8)
+    answers, errors = [], []
+
+    def churn(n):
+        try:
+            barrier.wait(timeout=30)
+            for i in range(25):
+                answers.append(signing.canonicalize(copy.deepcopy(document)))
+                # A context of its own makes the shared cache evict, as a long-lived worker's does.
+                signing.canonicalize({"@context": {"x": f"https://kafaat.example/{n}/{i}"}, "x": "1"})
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=churn, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []
+    assert len(answers) == 200 and set(answers) == {expected}
