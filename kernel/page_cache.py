@@ -20,6 +20,12 @@ compiled translations, the static manifest: a deploy changes it); the stored ent
 content version it was rendered under, a token every process reads with the page in one round
 trip. `content_changed()` (courses' signals, on commit) replaces the token: every page is rendered
 again on its next visit. Entries also expire after KAFAAT_PAGE_CACHE_SECONDS.
+
+Each process also keeps the pages it served in its own memory (`_local`, a few hundred at most),
+with the content version they were rendered under. A hit then reads only the version from the
+shared cache (one small row: the catalogue's 30 KB body is neither fetched nor unpickled), so a
+change still shows at once in every process; a page this process does not hold is read with the
+version in the same round trip.
 """
 
 import functools
@@ -27,6 +33,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -46,6 +53,45 @@ CSRF_PLACEHOLDER = b"\x00kafaat-csrf\x00"
 _CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"')
 # Whether this thread stored or served a page since it last bumped the version (content_changed).
 _thread = threading.local()
+# This process's copies of the entries it served: page key -> entry (module docstring). A copy is
+# used until the shared entry's own expiry (its "expires", a wall-clock time), never longer.
+LOCAL_ENTRIES = 256
+_local: dict[str, dict] = {}
+_local_lock = threading.Lock()
+
+
+def _keep_local(key: str, entry: dict) -> None:
+    with _local_lock:
+        _local.pop(key, None)
+        while len(_local) >= LOCAL_ENTRIES:
+            _local.pop(next(iter(_local)))  # the oldest stored
+        _local[key] = entry
+
+
+def _local_entry(key: str) -> dict | None:
+    entry = _local.get(key)
+    if entry is None or entry.get("expires", 0) <= time.time():
+        return None
+    return entry
+
+
+def _read(key: str) -> tuple[dict | None, str]:
+    """The entry for `key` (this process's copy if current, else the shared cache's) and the
+    current content version: one round trip to the shared cache, two when this process's copy
+    is stale and another process may have stored a newer one."""
+    local = _local_entry(key)
+    if local is not None:
+        version = cache.get(VERSION_KEY) or content_version()
+        if local["version"] == version:
+            return local, version
+        entry = cache.get(key)
+    else:
+        found = cache.get_many([key, VERSION_KEY])
+        version = found.get(VERSION_KEY) or content_version()
+        entry = found.get(key)
+    if entry is not None and entry["version"] == version:
+        _keep_local(key, entry)
+    return entry, version
 
 
 def _seconds() -> int:
@@ -82,6 +128,8 @@ def content_version() -> str:
 def invalidate() -> None:
     """Every cached page is stale from now on, in every process. Prefer content_changed()."""
     _thread.cached_a_page = False
+    with _local_lock:
+        _local.clear()  # stale from now on: free them
     try:
         cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:  # a cache outage must not fail a write that is already committed
@@ -105,9 +153,13 @@ def content_changed() -> None:
     transaction.on_commit(invalidate, robust=True)
 
 
-def page_key(request) -> str:
-    raw = f"{request.path}|{translation.get_language()}|anonymous|{build_stamp()}"
+def page_key_for(path: str, language: str) -> str:
+    raw = f"{path}|{language}|anonymous|{build_stamp()}"
     return "kafaat:pages:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def page_key(request) -> str:
+    return page_key_for(request.path, translation.get_language())
 
 
 def _cacheable_request(request) -> bool:
@@ -155,12 +207,10 @@ def cache_anonymous_page(view):
             return view(request, *args, **kwargs)
         key = page_key(request)
         try:
-            found = cache.get_many([key, VERSION_KEY])
-            version = found.get(VERSION_KEY) or content_version()
+            entry, version = _read(key)
         except Exception:  # the cache is down: the page is rendered, as without a cache
             logger.warning("page cache: the cache cannot be read; rendering %s", request.path, exc_info=True)
             return view(request, *args, **kwargs)
-        entry = found.get(key)
         _thread.cached_a_page = True
         if entry is not None and entry["version"] == version:
             body = entry["body"]
@@ -170,9 +220,11 @@ def cache_anonymous_page(view):
         response = view(request, *args, **kwargs)
         body = _storable_body(request, response)
         if body is not None:
-            entry = {"version": version, "body": body, "content_type": response["Content-Type"]}
+            entry = {"version": version, "body": body, "content_type": response["Content-Type"],
+                     "expires": time.time() + _seconds()}  # fmt: skip
             try:
                 cache.set(key, entry, timeout=_seconds())
+                _keep_local(key, entry)
             except Exception:
                 logger.warning("page cache: %s could not be stored", request.path, exc_info=True)
         return response

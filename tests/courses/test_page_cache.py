@@ -113,6 +113,74 @@ def test_with_the_database_cache_a_cached_page_costs_one_query(settings):
         assert course.title in html
 
 
+def _database_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "config.cache.DatabaseCache", "LOCATION": "kafaat_cache"}}
+    call_command("createcachetable")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_this_process_holds_reads_only_the_content_version_from_the_shared_cache(settings):
+    """The catalogue's body (tens of KB) is kept in this process: a hit asks the database cache for
+    the version row alone. A process that does not hold the page reads it with the version in the
+    same query."""
+    _database_cache(settings)
+    _grow(courses=3, modules=3)
+    _queries(_visitor(), CATALOGUE)
+    key = page_cache.page_key_for(CATALOGUE, "en")
+    assert key in page_cache._local
+    with CaptureQueriesContext(connection) as ctx:
+        html = _visitor().get(CATALOGUE).content.decode()
+    (query,) = ctx.captured_queries
+    assert page_cache.VERSION_KEY in query["sql"] and key not in query["sql"]
+    page_cache._local.clear()  # as another web process, which has not served the page yet
+    with CaptureQueriesContext(connection) as ctx:
+        again = _visitor().get(CATALOGUE).content.decode()
+    (query,) = ctx.captured_queries
+    assert page_cache.VERSION_KEY in query["sql"] and key in query["sql"]
+    assert TOKEN.sub("", again) == TOKEN.sub("", html)
+    assert key in page_cache._local  # held from now on
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_by_another_process_makes_this_process_copy_stale_at_once(settings):
+    _database_cache(settings)
+    course = _grow(courses=1, modules=1)
+    url = _detail(course)
+    assert course.title in _visitor("ar").get(url).content.decode()
+    assert _queries(_visitor("ar"), url)[0] == 1
+    # Another process renames the course and bumps the version (its on_commit invalidate).
+    type(course).objects.filter(pk=course.pk).update(title="Gouvernance des données")
+    page_cache.cache.set(page_cache.VERSION_KEY, "bumped-by-another-process", timeout=None)
+    count, html = _queries(_visitor("ar"), url)
+    assert "Gouvernance des données" in html and count > 2  # rendered again
+    # A third process stored a newer page under the current version: it is taken, not rendered.
+    type(course).objects.filter(pk=course.pk).update(title="Droit de la santé")
+    fresh = {**page_cache._local[page_cache.page_key_for(url, "ar")], "body": b"<p>from another process</p>"}
+    page_cache.cache.set(page_cache.page_key_for(url, "ar"), fresh, timeout=60)
+    page_cache._local[page_cache.page_key_for(url, "ar")] = {**fresh, "version": "an older version"}
+    count, html = _queries(_visitor("ar"), url)
+    assert (count, html) == (2, "<p>from another process</p>")
+
+
+def test_this_process_copy_lives_no_longer_than_the_shared_entry(db, monkeypatch):
+    course = _grow(courses=1, modules=1)
+    url = _detail(course)
+    _visitor().get(url)
+    assert _queries(_visitor(), url)[0] == 0
+    later = page_cache.time.time() + settings.KAFAAT_PAGE_CACHE_SECONDS + 1
+    monkeypatch.setattr(page_cache.time, "time", lambda: later)
+    page_cache.cache.clear()  # the shared entry expired too
+    assert _queries(_visitor(), url)[0] == 5
+
+
+def test_this_process_holds_a_bounded_number_of_pages(db, monkeypatch):
+    monkeypatch.setattr(page_cache, "LOCAL_ENTRIES", 3)
+    view, calls = _counting_view(lambda request: f"<p>{request.path}</p>")
+    for n in range(6):
+        view(_request(path=f"/page/{n}/"))
+    assert len(page_cache._local) == 3
+
+
 def test_with_the_cache_down_the_pages_are_rendered(db, settings, caplog):
     course = _grow(courses=1, modules=1)
     # Nothing listens on port 1: every read and write of the cache fails at once.
@@ -278,8 +346,8 @@ def test_the_language_comes_from_each_visitor_not_from_the_cache(db):
 # --- What is never stored ----------------------------------------------------------------------
 
 
-def _request(**extra):
-    request = RequestFactory().get("/page/", **extra)
+def _request(path="/page/", **extra):
+    request = RequestFactory().get(path, **extra)
     request.user = AnonymousUser()
     request._messages = CookieStorage(request)
     request._csp_nonce = LazyNonce()
