@@ -114,6 +114,12 @@ def test_json_nested_too_deep_is_refused_before_parsing(api, opening):
     assert not AuditEntry.objects.exists()
 
 
+@pytest.mark.parametrize("text", ["[" * 10000, '{"rows": ' + '[{"a": ' * 5000, "[]" * 5000 + "[" * 65 + "]" * 64])
+def test_json_left_open_too_deep_is_refused_too(api, text):
+    """Never closed, or closed one short: Python's parser would still recurse into every level."""
+    assert error_of(raw_post(api, "enrollments/sync", text), 400)["code"] == "too_deep"
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting(api):
     course = CourseFactory()
     resp = api.post("enrollments/sync", {"rows": [row("s1", course.code, given="[[[[{{{{" * 10 + '\\"[')]})
