@@ -13,27 +13,32 @@ unshare and mount for each run. It binds the slot's runs directory read-only at 
 One run, as requested over the control socket ({"run": "run-<id>", "script": "harness.py"} with
 the run's stdout and stderr pipes passed as fds):
 
-    zygote ── fork ──> A: unshare(NEWNS | NEWPID | NEWIPC | NEWUTS | NEWNET), fork, wait, exit
-                       └─> B, PID 1 of a fresh pid namespace:
-                           - every mount private; a fresh /proc for the new pid namespace
-                             (/proc/sys, sysrq-trigger, irq, bus read-only, as bwrap's);
-                           - fresh size-capped tmpfs on /tmp and /dev/shm (TMP_SIZE each);
-                           - /runs/<id> bound read-only on /task, then /runs detached;
-                           - the sandbox root and /dev remounted read-only in this namespace;
-                           - stdin /dev/null, fd 1/2 the run's pipes, every other fd closed
-                             but the set-up pipe (b"ok" once C is forked, else why not);
-                           - rlimits (CPU, AS, NPROC, FSIZE, NOFILE, CORE), every capability
-                             dropped (bounding set, ambient, capset), no_new_privs, not dumpable;
-                           - the seccomp deny-list (the same BPF program bwrap loads today);
-                           - fork C (which closes the set-up pipe first), reap whatever is
-                             reparented to B, exit with C's status;
-                           └─> C: setsid, dumpable again, runs /task/<script> in-process
-                               (runpy, as `python -I -B /task/<script>` would), exits.
+    zygote: unshare(NEWPID) for its next child, fork, setns back to its own pid namespace
+      └─> B, PID 1 of a fresh pid namespace: unshare(NEWNS | NEWIPC | NEWUTS | NEWNET), then
+         - every mount private; a fresh /proc for the new pid namespace
+           (/proc/sys, sysrq-trigger, irq, bus read-only, as bwrap's);
+         - fresh size-capped tmpfs on /tmp and /dev/shm (TMP_SIZE each);
+         - /runs/<id> bound read-only on /task, then /runs detached;
+         - the sandbox root and /dev remounted read-only in this namespace;
+         - stdin /dev/null, fd 1/2 the run's pipes, every other fd closed
+           but the set-up pipe (b"ok" once C is forked, else why not);
+         - rlimits (CPU, AS, NPROC, FSIZE, NOFILE, CORE), every capability
+           dropped (bounding set, ambient, capset), no_new_privs, not dumpable;
+         - the seccomp deny-list (the same BPF program bwrap loads today);
+         - fork C (which closes the set-up pipe first), reap whatever is
+           reparented to B, exit with C's status;
+         └─> C: setsid, dumpable again, runs /task/<script> in-process
+             (runpy, as `python -I -B /task/<script>` would), exits.
+
+(Two forks per run, not three: a fork of the pandas-sized zygote costs about 4 ms here. For setns
+to be allowed, the zygote runs as PID 1 of a pid namespace of its own user namespace, under a
+small launcher that only waits for it: _own_pid_namespace. Before any run, the zygote also uses
+pandas once on its own constant data and freezes the collector: _warm.)
 
 **Why a run cannot reach the next learner's run**
 - *Processes.* A run lives in its own pid namespace whose PID 1 (B) exits as soon as C does; the
   kernel then kills every process left in it (daemons, fork-bomb children). From inside, the
-  zygote, A and any other run have no pid: they cannot be signalled, ptraced or opened in /proc.
+  zygote, its launcher and any other run have no pid: they cannot be signalled, ptraced or opened in /proc.
   ptrace, process_vm_*, pidfd_getfd and kcmp are denied by seccomp anyway, and B is not dumpable.
 - *Files.* Every writable place is a tmpfs mounted by B for this run only (/tmp, /dev/shm), in a
   mount namespace that dies with the run. The shared mounts (the sandbox root, /dev, /usr, the
@@ -55,9 +60,9 @@ the run's stdout and stderr pipes passed as fds):
   killed (slot uid `kill -1`, reaped) and a new one for the next run.
 
 Protocol on the control socket (SOCK_SEQPACKET, JSON): the zygote sends {"ready": true} once
-pandas is imported; per run it sends {"pid": A} then {"exit": status} (C's exit code, or 128 +
+pandas is imported; per run it sends {"pid": B} then {"exit": status} (C's exit code, or 128 +
 the signal that killed it, as bwrap reports), or {"failed": "..."} instead of the exit when the
-run's set-up in A or B failed before C was forked (B says b"ok" on a pipe once C is forked, and
+run's set-up in B failed before C was forked (B says b"ok" on a pipe once C is forked, and
 C closes its copy first: learner code can neither fake nor hide a set-up failure), or
 {"error": "..."} when it could not fork."""
 
@@ -244,32 +249,40 @@ def _report(ok_fd: int, exc: BaseException) -> None:
         pass
 
 
-def _run(request: dict, fds: list[int], limits: dict, program: bytes, ctl: socket.socket) -> tuple[int, int]:
-    """Fork A for one run; return its pid and the read end of its set-up pipe."""
+def _run(
+    request: dict, fds: list[int], limits: dict, program: bytes, ctl: socket.socket, own_pid_ns: int
+) -> tuple[int, int]:
+    """Fork B, PID 1 of a new pid namespace, for one run; return its pid and the read end of its
+    set-up pipe. The zygote's own pid namespace stays its own: only its next child's is new, and
+    setns puts the next child's back at once (unshare(CLONE_NEWPID) cannot be repeated until it is)."""
     out_fd, err_fd = fds
     ok_r, ok_w = os.pipe2(os.O_CLOEXEC)
     try:
-        pid = os.fork()
+        os.unshare(CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.setns(own_pid_ns, CLONE_NEWPID)
+            raise
     except BaseException:
         os.close(ok_r)
         os.close(ok_w)
         raise
+    if pid != 0:
+        # Cannot fail: this is the zygote's own pid namespace, in its own user namespace (main()
+        # made it so: _own_pid_namespace).
+        os.setns(own_pid_ns, CLONE_NEWPID)
     if pid == 0:
         code = 1
         try:
             ctl.close()
             os.close(ok_r)
-            os.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
-            init = os.fork()
-            if init == 0:
-                _init(request["run"], request["script"], out_fd, err_fd, ok_w, limits, program)
-            os.close(out_fd)
-            os.close(err_fd)
-            os.close(ok_w)
-            code = _status_code(os.waitpid(init, 0)[1])
+            os.close(own_pid_ns)
+            os.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET)
         except BaseException as exc:  # noqa: BLE001
             _report(ok_w, exc)
-        os._exit(code)
+            os._exit(code)
+        _init(request["run"], request["script"], out_fd, err_fd, ok_w, limits, program)
     os.close(out_fd)
     os.close(err_fd)
     os.close(ok_w)
@@ -277,7 +290,7 @@ def _run(request: dict, fds: list[int], limits: dict, program: bytes, ctl: socke
 
 
 def _setup_outcome(ok_r: int) -> str | None:
-    """After A is reaped (every writer of the pipe is gone): None when the run was set up, else
+    """After B is reaped (every writer of the pipe is gone): None when the run was set up, else
     why not."""
     data = b""
     try:
@@ -296,15 +309,52 @@ def _send(ctl: socket.socket, message: dict) -> None:
     ctl.send(json.dumps(message).encode())
 
 
+def _warm(pandas) -> None:
+    """What every run would otherwise pay for again: pandas loads some of its parts and fills
+    some caches at their first use, not at import. Done here once, on the zygote's own constant
+    data (never a learner's), they are inherited by every run. Then the collector freezes what
+    exists: a run's collections never write to the inherited objects' headers, so the pages
+    stay shared instead of being copied in every run."""
+    import gc
+
+    frame = pandas.DataFrame(
+        {"ward": ["A", "A", "B"], "stay": [1.0, 2.0, 5.0], "day": pandas.date_range("2026-01-01", periods=3)}
+    )
+    frame.groupby("ward", as_index=False)["stay"].mean().to_dict("records")
+    frame.merge(frame[["ward"]].drop_duplicates(), on="ward").sort_values("stay").pivot_table(
+        index="ward", values="stay", aggfunc="sum"
+    )
+    frame["stay"].describe()
+    del frame
+    gc.collect()
+    gc.freeze()
+
+
+def _own_pid_namespace() -> None:
+    """Go on as PID 1 of a pid namespace that this process's own user namespace owns (bwrap made
+    the one it starts in from the outer user namespace, before --disable-userns nested this one):
+    only then may setns give each run's fork back this namespace (_run). The process that
+    started stays as the launcher: it waits for the zygote and exits with its status."""
+    os.unshare(CLONE_NEWPID)
+    zygote = os.fork()
+    if zygote == 0:
+        return
+    os.closerange(3, 65536)  # the control socket is the zygote's alone: it sees EOF when the zygote goes
+    os._exit(_status_code(os.waitpid(zygote, 0)[1]))
+
+
 def main() -> None:
     program_fd, ctl_fd, limits = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
+    _own_pid_namespace()
     with os.fdopen(program_fd, "rb") as f:
         program = f.read()
     ctl = socket.socket(fileno=ctl_fd)
     _prctl(PR_SET_DUMPABLE, 0)
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     import numpy  # noqa: F401 - the point of the zygote: imported once, before any fork
     import pandas  # noqa: F401
 
+    _warm(pandas)
     if len(os.listdir("/proc/self/task")) != 1:  # a fork copies one thread: no lock may be held
         sys.exit("zygote: numpy or pandas started a thread (set OPENBLAS_NUM_THREADS=1)")
     sys.stdout.flush()
@@ -324,7 +374,7 @@ def main() -> None:
             _send(ctl, {"error": "a run request needs its stdout and stderr"})
             continue
         try:
-            pid, ok_r = _run(json.loads(msg), list(fds), limits, program, ctl)
+            pid, ok_r = _run(json.loads(msg), list(fds), limits, program, ctl, own_pid_ns)
         except OSError as exc:
             for fd in fds:
                 try:

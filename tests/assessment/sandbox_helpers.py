@@ -135,20 +135,25 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+# An idle zygote's processes: bwrap, bwrap's pid 1, zygote.py's launcher and the zygote (PID 1 of
+# its own pid namespace), and nothing more.
+ZYGOTE_TREE = 4
+
+
 def idle_zygote_processes() -> set[int]:
     """The processes of the idle sandbox zygotes on this run's slot uids: each is bwrap, bwrap's
-    pid 1 and the zygote, and nothing more (no process of a finished run). This process's own are
-    asserted to be exactly that; so are another live process's (the session's Celery worker: its
-    pool child keeps the zygote it graded on), recognised as a tree of exactly those three whose
+    pid 1, the launcher and the zygote, and nothing more (no process of a finished run). This
+    process's own are asserted to be exactly that; so are another live process's (the session's
+    Celery worker: its pool child keeps the zygote it graded on), recognised as a tree of exactly those whose
     top bwrap's parent is outside the slot uids and alive. A run's leftover (a daemon, a fork-bomb
-    child) is inside a zygote's tree, which then has more than three processes, or is an orphan:
+    child) is inside a zygote's tree, which then has more processes, or is an orphan:
     never part of what this returns."""
     from assessment.sandbox import runner
 
     found = set()
     for zygote in runner._ZYGOTES.idle.values():
         tree = descendants(zygote.proc.pid)
-        assert len(tree) == 3, [p for p in processes() if p.pid in tree]
+        assert len(tree) == ZYGOTE_TREE, [p for p in processes() if p.pid in tree]
         found |= tree
     procs = {p.pid: p for p in processes()}
     uids = slot_uids()
@@ -160,6 +165,10 @@ def idle_zygote_processes() -> set[int]:
             continue
         tree = descendants(top.pid)
         names = sorted(procs[pid].name for pid in tree if pid in procs)
-        if len(tree) == 3 and names[:2] == ["bwrap", "bwrap"] and any("/zygote.py" in _cmdline(pid) for pid in tree):
+        if (
+            len(tree) == ZYGOTE_TREE
+            and names[:2] == ["bwrap", "bwrap"]
+            and any("/zygote.py" in _cmdline(pid) for pid in tree)
+        ):
             found |= tree
     return found

@@ -117,7 +117,7 @@ def test_background_process_does_not_outlive_the_run(spec, tmp_path):
     # At once: the daemon lived in the run's own pid namespace, which is gone when the run returns.
     assert _named(name) == []
     # Nothing else of a run outlives it: the idle zygotes (this process's, and the session worker's
-    # pool child's) are each bwrap, bwrap's pid 1 and the zygote, nothing more. A zygote an earlier
+    # pool child's) are each bwrap, bwrap's pid 1, the launcher and the zygote, nothing more. A zygote an earlier
     # test stopped (the fork bomb's, the sleeper's) is killed but may take a moment to finish dying
     # on a loaded machine: it is given 10 s.
     assert runner._ZYGOTES.idle

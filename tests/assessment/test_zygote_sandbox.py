@@ -20,7 +20,7 @@ from assessment import kinds
 from assessment.kinds.code import grader as code
 from assessment.sandbox import runner
 from assessment.sandbox.runner import run_python
-from tests.assessment.sandbox_helpers import descendants, processes, sandbox_zombies, slot_uid
+from tests.assessment.sandbox_helpers import ZYGOTE_TREE, descendants, processes, sandbox_zombies, slot_uid
 
 PANDAS_SPEC = {
     "entrypoint": "solve",
@@ -62,10 +62,12 @@ def facts(source: str):
 
 
 def zygote_pid() -> int:
-    """The pid of the one idle zygote's python process (bwrap -> bwrap's pid 1 -> zygote.py)."""
+    """The pid of the one idle zygote's python process (bwrap -> bwrap's pid 1 -> zygote.py's
+    launcher -> zygote.py, PID 1 of its own pid namespace), which forks every run."""
     [zygote] = runner._ZYGOTES.idle.values()
     tree = descendants(zygote.proc.pid)
-    [pid] = [p.pid for p in processes() if p.pid in tree and p.name != "bwrap"]
+    pythons = {p.pid: p for p in processes() if p.pid in tree and p.name != "bwrap" and p.state != "Z"}
+    [pid] = [p.pid for p in pythons.values() if p.ppid in pythons]  # the launcher's child
     return pid
 
 
@@ -168,11 +170,11 @@ def test_the_zombies_of_a_run_that_double_forks_are_reaped_before_the_run_return
     [holder] = runner._ZYGOTES.idle.values()
     tree = descendants(holder.proc.pid)
     # Straight after the run: no zombie anywhere under the zygote's bwrap or of the slot uid, and
-    # the zygote has no child left (each run's A was reaped before its exit status was sent).
+    # the zygote has no child left (each run's B was reaped before its exit status was sent).
     assert [p for p in processes() if p.pid in tree and p.state == "Z"] == []
     assert sandbox_zombies() == []
     assert [p for p in processes() if p.ppid == zygote] == []
-    assert len(tree) == 3  # bwrap, bwrap's pid 1 and the zygote: nothing of the run
+    assert len(tree) == ZYGOTE_TREE  # bwrap, its pid 1, the launcher and the zygote: nothing of the run
 
 
 def test_a_run_cannot_see_signal_trace_or_read_the_zygote():
@@ -253,7 +255,7 @@ def test_a_daemon_or_a_fork_bomb_does_not_survive_into_the_next_run(spec):
     uid = slot_uid(0)
     [holder] = runner._ZYGOTES.idle.values()
     assert {p.pid for p in processes() if p.uid == uid and p.state != "Z"} <= descendants(holder.proc.pid)
-    assert len(descendants(holder.proc.pid)) == 3
+    assert len(descendants(holder.proc.pid)) == ZYGOTE_TREE
 
 
 def test_a_run_past_the_wall_clock_gets_the_zygote_replaced():
