@@ -100,23 +100,14 @@ def announce(event_name: str, /, *, outbox: dict | None = None, defer: bool = Fa
     order they subscribed. With `outbox`, write it first as the event's outbox payload (for the
     `user`/`organization` among the facts), and run the deferred subscribers now (with `[event]`)
     or, with `defer`, in a batch after commit. Returns the outbox row, if any."""
-    if defer and outbox is None:
-        raise ValueError("only an event with an outbox row can defer its handlers")
-    event = None
     if outbox is not None:
-        event = event_record(
-            event_type=event_name,
-            payload=outbox,
-            user=facts.get("user"),
-            organization=facts.get("organization"),
-            defer=defer,
-        )
+        (event,) = announce_many(event_name, [(facts, outbox)], defer=defer)
+        return event
+    if defer:
+        raise ValueError("only an event with an outbox row can defer its handlers")
     for handler in handlers(event_name):
         handler(**facts)
-    if event is not None and not defer:
-        for handler in deferred_handlers(event_name):
-            handler(events=[event])
-    return event
+    return None
 
 
 def announce_many(event_name: str, announced: list[tuple[dict, dict]], /, *, defer: bool = False) -> list[OutboxEvent]:
