@@ -363,15 +363,17 @@ def _latest_graded_lock(pairs) -> None:
         )
 
 
-def latest_graded_refresh(*, pairs) -> None:
+def latest_graded_refresh(*, pairs, locked: bool = False) -> None:
     """Recompute `Submission.is_latest_graded` for these (user_id, assignment_id) pairs, in the
     caller's transaction: true on each pair's graded attempt with no later graded one, false on
     every other. Writes only the rows that hold the flag or should (at most two per pair). Two
-    queries (one on SQLite) whatever the number of pairs."""
+    queries (one on SQLite) whatever the number of pairs; one when the caller has `locked` them
+    already (_latest_graded_lock, in this transaction)."""
     pairs = {(int(u), int(a)) for u, a in pairs}
     if not pairs:
         return
-    _latest_graded_lock(pairs)
+    if not locked:
+        _latest_graded_lock(pairs)
     graded = Submission.Status.GRADED
     newest = Subquery(
         Submission.objects.filter(user_id=OuterRef("user_id"), assignment_id=OuterRef("assignment_id"), status=graded)
@@ -406,7 +408,7 @@ def submissions_delete(*, submissions: QuerySet) -> int:
         pairs = set(submissions.values_list("user_id", "assignment_id"))
         _latest_graded_lock(pairs)
         deleted = submissions.delete()[1].get(Submission._meta.label, 0)
-        latest_graded_refresh(pairs=pairs)
+        latest_graded_refresh(pairs=pairs, locked=True)
     return deleted
 
 
@@ -420,7 +422,7 @@ def submission_admin_save(*, submission: Submission, save) -> None:
             pairs |= set(Submission.objects.filter(pk=submission.pk).values_list("user_id", "assignment_id"))
         _latest_graded_lock(pairs)
         save()
-        latest_graded_refresh(pairs=pairs)
+        latest_graded_refresh(pairs=pairs, locked=True)
 
 
 def grade_record(

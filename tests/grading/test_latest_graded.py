@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from analytics import services as analytics_services
 from assessment.kinds import GradeResult
@@ -147,7 +148,9 @@ def test_deleting_the_latest_graded_attempt_makes_the_previous_graded_one_the_la
     _graded(quiz, user, WRONG)
     _graded(quiz, user, RIGHT)
     latest = Submission.objects.get(user=user, assignment=quiz, attempt=2)
-    assert services.submissions_delete(submissions=Submission.objects.filter(pk=latest.pk)) == 1
+    with CaptureQueriesContext(connection) as ctx:
+        assert services.submissions_delete(submissions=Submission.objects.filter(pk=latest.pk)) == 1
+    assert sum("pg_advisory_xact_lock" in q["sql"] for q in ctx.captured_queries) == 1  # locked once
     assert _latest(user, quiz) == [1]
     assert_agrees()
     services.submissions_delete(submissions=Submission.objects.filter(user=user))
