@@ -731,9 +731,10 @@ class _Zygote:
             reply = self._recv(deadline)
             if reply is None or "pid" not in reply:
                 self.broken = True
-                if reply is not None and "error" in reply:
-                    raise SandboxUnavailable(f"the sandbox could not run: {reply['error']}")
-                raise _ZygoteFailed(f"the zygote did not take the run: {self._log_tail() or 'no answer'}")
+                # Refused ({"error": ...}, e.g. it could not fork) or gone: nothing of the
+                # learner's ran, so another zygote (or a fresh interpreter) takes the run.
+                why = reply["error"] if reply is not None and "error" in reply else self._log_tail() or "no answer"
+                raise _ZygoteFailed(f"the zygote did not take the run: {why}")
             out, err, timed_out, truncated = _read_fds(out_r, err_r, deadline)
             returncode = None
             if not timed_out and not truncated:

@@ -467,3 +467,31 @@ def test_a_run_has_no_capability_seccomp_no_new_privs_only_its_three_fds_and_a_r
     assert seen["fds"] == [0, 1, 2]
     for place in ("/", "/task", "/dev"):
         assert (seen[place], seen[f"{place} mkdir"]) == ("EROFS", "EROFS"), (place, seen)
+
+
+class _FdDroppingSocket:
+    """The zygote's control socket, but a run request reaches the zygote without its stdout and
+    stderr: the zygote answers {"error": ...}, as it does when it cannot fork the run."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def sendmsg(self, buffers, _ancdata=(), *rest):
+        return self.sock.sendmsg(buffers)
+
+    def __getattr__(self, name):
+        return getattr(self.sock, name)
+
+
+def test_a_zygote_that_refuses_a_run_is_replaced_and_the_run_graded(monkeypatch):
+    # A refused run ({"error": ...}: the zygote could not fork it, nothing of the learner's ran)
+    # raised SandboxUnavailable: the submission waited for a retry while a new zygote could run it.
+    run("pass\n")
+    first = zygote_pid()
+    [zygote] = runner._ZYGOTES.idle.values()
+    monkeypatch.setattr(zygote, "sock", _FdDroppingSocket(zygote.sock))
+    result = run("print('graded')\n")
+    assert (result.stdout, result.returncode, result.zygote) == ("graded\n", 0, True), result
+    assert zygote_pid() != first
+    assert not zygote.alive()
+    assert sandbox_zombies() == []
