@@ -23,9 +23,13 @@ again on its next visit. Entries also expire after KAFAAT_PAGE_CACHE_SECONDS.
 
 Each process also keeps the pages it served in its own memory (`_local`, a few hundred at most),
 with the content version they were rendered under. A hit then reads only the version from the
-shared cache (one small row: the catalogue's 30 KB body is neither fetched nor unpickled), so a
-change still shows at once in every process; a page this process does not hold is read with the
-version in the same round trip.
+shared cache (one small row: the catalogue's 30 KB body is neither fetched nor unpickled); a
+page this process does not hold is read with the version in the same round trip.
+
+The version a process read is trusted for KAFAAT_PAGE_VERSION_SECONDS (1 s; 0: read on every
+request): a hit within it costs no round trip at all (with the database cache, that round trip
+was a third of a hit's cost). So a change shows at once in the process that committed it
+(invalidate() forgets the version it read), and within that second in every other process.
 """
 
 import functools
@@ -68,6 +72,25 @@ def _keep_local(key: str, entry: dict) -> None:
         _local[key] = entry
 
 
+# The content version this process last read from the shared cache, and when it asked for it
+# (time.monotonic()); None after invalidate().
+_seen: tuple[str, float] | None = None
+
+
+def _seen_version() -> str | None:
+    """The version read within the last KAFAAT_PAGE_VERSION_SECONDS, if any."""
+    seen = _seen
+    if seen is not None and time.monotonic() - seen[1] < settings.KAFAAT_PAGE_VERSION_SECONDS:
+        return seen[0]
+    return None
+
+
+def _saw(version: str, asked_at: float) -> str:
+    global _seen
+    _seen = (version, asked_at)
+    return version
+
+
 def _local_entry(key: str) -> dict | None:
     entry = _local.get(key)
     if entry is None or entry.get("expires", 0) <= time.time():
@@ -77,17 +100,23 @@ def _local_entry(key: str) -> dict | None:
 
 def _read(key: str) -> tuple[dict | None, str]:
     """The entry for `key` (this process's copy if current, else the shared cache's) and the
-    current content version: one round trip to the shared cache, two when this process's copy
-    is stale and another process may have stored a newer one."""
+    current content version: no round trip to the shared cache for a page this process holds
+    while the version it read is trusted (_seen_version), else one, two when this process's
+    copy is stale and another process may have stored a newer one."""
     local = _local_entry(key)
+    version = _seen_version()
+    asked_at = time.monotonic()
     if local is not None:
-        version = cache.get(VERSION_KEY) or content_version()
+        if version is None:
+            version = _saw(cache.get(VERSION_KEY) or content_version(), asked_at)
         if local["version"] == version:
             return local, version
         entry = cache.get(key)
+    elif version is not None:
+        entry = cache.get(key)
     else:
         found = cache.get_many([key, VERSION_KEY])
-        version = found.get(VERSION_KEY) or content_version()
+        version = _saw(found.get(VERSION_KEY) or content_version(), asked_at)
         entry = found.get(key)
     if entry is not None and entry["version"] == version:
         _keep_local(key, entry)
@@ -126,8 +155,11 @@ def content_version() -> str:
 
 
 def invalidate() -> None:
-    """Every cached page is stale from now on, in every process. Prefer content_changed()."""
+    """Every cached page is stale from now on: in this process at once, in every other within
+    KAFAAT_PAGE_VERSION_SECONDS. Prefer content_changed()."""
+    global _seen
     _thread.cached_a_page = False
+    _seen = None
     with _local_lock:
         _local.clear()  # stale from now on: free them
     try:

@@ -3,6 +3,8 @@ queries stay constant cold and warm, every content change shows at once in every
 signed-in user ever gets a cached page, and each visitor gets their own CSRF token and headers."""
 
 import re
+import time
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -102,14 +104,19 @@ def test_anonymous_pages_run_the_same_queries_cold_at_any_size_and_none_warm(db,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_database_cache_a_cached_page_costs_one_query(settings):
+def test_with_the_database_cache_a_cached_page_costs_one_query_and_none_while_the_version_is_trusted(settings):
     settings.CACHES = {"default": {"BACKEND": "config.cache.DatabaseCache", "LOCATION": "kafaat_cache"}}
     call_command("createcachetable")  # what `migrate` does where the database cache is configured
     course = _grow(courses=3, modules=3)
     for url in (CATALOGUE, _detail(course)):
+        settings.KAFAAT_PAGE_VERSION_SECONDS = 60
         _queries(_visitor(), url)
         warm, html = _queries(_visitor(), url)
-        assert warm == 1  # the page and the content version, read together
+        assert warm == 0  # the version read by the first request is trusted for a while
+        assert course.title in html
+        settings.KAFAAT_PAGE_VERSION_SECONDS = 0
+        warm, html = _queries(_visitor(), url)
+        assert warm == 1  # the content version (the page is this process's copy)
         assert course.title in html
 
 
@@ -124,6 +131,7 @@ def test_a_page_this_process_holds_reads_only_the_content_version_from_the_share
     the version row alone. A process that does not hold the page reads it with the version in the
     same query."""
     _database_cache(settings)
+    settings.KAFAAT_PAGE_VERSION_SECONDS = 0
     _grow(courses=3, modules=3)
     _queries(_visitor(), CATALOGUE)
     key = page_cache.page_key_for(CATALOGUE, "en")
@@ -144,6 +152,7 @@ def test_a_page_this_process_holds_reads_only_the_content_version_from_the_share
 @pytest.mark.django_db(transaction=True)
 def test_a_change_committed_by_another_process_makes_this_process_copy_stale_at_once(settings):
     _database_cache(settings)
+    settings.KAFAAT_PAGE_VERSION_SECONDS = 0
     course = _grow(courses=1, modules=1)
     url = _detail(course)
     assert course.title in _visitor("ar").get(url).content.decode()
@@ -160,6 +169,37 @@ def test_a_change_committed_by_another_process_makes_this_process_copy_stale_at_
     page_cache._local[page_cache.page_key_for(url, "ar")] = {**fresh, "version": "an older version"}
     count, html = _queries(_visitor("ar"), url)
     assert (count, html) == (2, "<p>from another process</p>")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_change_shows_once_the_version_is_no_longer_trusted_this_process_change_at_once(
+    settings, monkeypatch
+):
+    _database_cache(settings)
+    settings.KAFAAT_PAGE_VERSION_SECONDS = 5
+    clock = [1000.0]  # page_cache's monotonic clock, moved by hand
+    monkeypatch.setattr(page_cache, "time", SimpleNamespace(time=time.time, monotonic=lambda: clock[0]))
+    course = _grow(courses=1, modules=1)
+    url = _detail(course)
+    assert course.title in _visitor("fr").get(url).content.decode()
+    # Another process renames the course and bumps the version: within the trusted 5 seconds
+    # this process still serves its copy, without a query; after them, the new page.
+    type(course).objects.filter(pk=course.pk).update(title="Gouvernance des données")
+    page_cache.cache.set(page_cache.VERSION_KEY, "bumped-by-another-process", timeout=None)
+    count, html = _queries(_visitor("fr"), url)
+    assert (count, "Gouvernance des données" in html) == (0, False)
+    clock[0] += 4.9
+    assert _queries(_visitor("fr"), url)[0] == 0
+    clock[0] += 0.2
+    count, html = _queries(_visitor("fr"), url)
+    assert "Gouvernance des données" in html and count > 2
+    # A change this process commits shows at once, however long the version is trusted.
+    settings.KAFAAT_PAGE_VERSION_SECONDS = 3600
+    assert _queries(_visitor("fr"), url)[0] == 0
+    course.refresh_from_db()
+    course.title = "Droit de la santé"
+    course.save()
+    assert "Droit de la santé" in _visitor("fr").get(url).content.decode()
 
 
 def test_this_process_copy_lives_no_longer_than_the_shared_entry(db, monkeypatch):

@@ -271,8 +271,11 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 # Anonymous visitors' catalogue and course pages are kept this long in that cache (kernel/page_cache.py;
-# any content change makes them stale at once). 0: always rendered.
+# a content change makes them stale: below). 0: always rendered.
 KAFAAT_PAGE_CACHE_SECONDS = env.int("KAFAAT_PAGE_CACHE_SECONDS", default=300)
+# How long a web process trusts the content version it read before it reads it again: a content
+# change shows in the process that made it at once, in the others within this time. 0: every request.
+KAFAAT_PAGE_VERSION_SECONDS = env.float("KAFAAT_PAGE_VERSION_SECONDS", default=1.0)
 
 # --- Celery ---------------------------------------------------------------------------------
 # Embedded: kombu's filesystem transport (no server). Production and tests: redis:// or amqp://.
