@@ -563,18 +563,25 @@ def _remove_abandoned_run_dirs(max_age: float = 600) -> None:
     """A worker killed mid-run leaves its run directory behind, hidden inputs included: remove
     the fresh path's older than max_age, and every zygote's runs directory
     (`zygote-<uid>-<pid>`, its run-* inside) whose process is dead (a SIGKILLed worker child
-    never reaches its zygote's stop)."""
+    never reaches its zygote's stop). A live pid may be another process that reused a killed
+    worker's: its run-* older than max_age go too (a run lasts seconds)."""
     now = time.time()
-    for old in ROOT_DIR.glob("run-*"):
-        try:
-            if now - old.stat().st_mtime > max_age:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            continue
+
+    def remove_old(pattern: str, where: Path = ROOT_DIR) -> None:
+        for old in where.glob(pattern):
+            try:
+                if now - old.stat().st_mtime > max_age:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                continue
+
+    remove_old("run-*")
     for runs in ROOT_DIR.glob("zygote-*-*"):
         owner = runs.name.rsplit("-", 1)[1]
         if owner.isdigit() and not _pid_alive(int(owner)):
             shutil.rmtree(runs, ignore_errors=True)
+        else:
+            remove_old("run-*", runs)
 
 
 def _pid_alive(pid: int) -> bool:

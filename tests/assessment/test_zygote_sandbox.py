@@ -395,10 +395,15 @@ def test_the_runs_directory_of_a_killed_workers_zygote_is_removed_with_its_hidde
         for d in dirs.values():
             (d / "run-abandoned").mkdir(parents=True)
             (d / "run-abandoned" / "inputs.json").write_text('{"tests": [{"id": "h1", "args": [123456789]}]}')
+        # The live pid may have been reused after a killed worker's: its hour-old run goes too.
+        (dirs[alive.pid] / "run-an-hour-old").mkdir()
+        (dirs[alive.pid] / "run-an-hour-old" / "inputs.json").write_text('{"tests": []}')
+        os.utime(dirs[alive.pid] / "run-an-hour-old", (time.time() - 3600, time.time() - 3600))
         result = run_python({"main.py": "print('hi')\n"}, script="main.py")
         assert (result.stdout, result.zygote) == ("hi\n", mode == "require")
         assert not dirs[gone.pid].exists()
         assert (dirs[alive.pid] / "run-abandoned" / "inputs.json").exists()
+        assert not (dirs[alive.pid] / "run-an-hour-old").exists()
     finally:
         alive.kill()
         alive.wait()
