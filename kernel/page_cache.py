@@ -77,10 +77,10 @@ def _keep_local(key: str, entry: dict) -> None:
 _seen: tuple[str, float] | None = None
 
 
-def _seen_version() -> str | None:
-    """The version read within the last KAFAAT_PAGE_VERSION_SECONDS, if any."""
+def _seen_version(now: float) -> str | None:
+    """The version read within the KAFAAT_PAGE_VERSION_SECONDS before `now`, if any."""
     seen = _seen
-    if seen is not None and time.monotonic() - seen[1] < settings.KAFAAT_PAGE_VERSION_SECONDS:
+    if seen is not None and now - seen[1] < settings.KAFAAT_PAGE_VERSION_SECONDS:
         return seen[0]
     return None
 
@@ -104,8 +104,8 @@ def _read(key: str) -> tuple[dict | None, str]:
     while the version it read is trusted (_seen_version), else one, two when this process's
     copy is stale and another process may have stored a newer one."""
     local = _local_entry(key)
-    version = _seen_version()
     asked_at = time.monotonic()
+    version = _seen_version(asked_at)
     if local is not None:
         if version is None:
             version = _saw(cache.get(VERSION_KEY) or content_version(), asked_at)
